@@ -1,0 +1,47 @@
+# CivicGrid — `make demo` runs the demo city on SQLite; `make test` runs every test (SQLite, then PostgreSQL).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1:8000
+DEMO_DB ?= var/demo.sqlite3
+export CIVICGRID_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: setup demo serve test test-sqlite test-postgres lint bench messages clean
+
+$(BIN)/civicgrid: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CivicGrid needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+setup: $(BIN)/civicgrid
+
+demo: setup
+	@mkdir -p var
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid migrate --noinput
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid demo load
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid runserver $(HOST)
+
+test: setup lint test-sqlite test-postgres
+
+lint: setup
+	$(BIN)/ruff check .
+
+test-sqlite: setup
+	DATABASE_URL= $(BIN)/python -m pytest -q
+
+test-postgres: setup
+	@url=$$($(BIN)/python scripts/postgres_url.py) || exit 1; \
+	if [ -n "$$url" ]; then \
+		echo "== PostgreSQL: $$url"; \
+		DATABASE_URL=$$url $(BIN)/python -m pytest -q; \
+	fi
+
+bench: setup
+	$(BIN)/python -m bench
+
+messages: setup
+	cd src/civicgrid && ../../$(BIN)/civicgrid makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/civicgrid compilemessages
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

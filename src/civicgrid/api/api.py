@@ -1,0 +1,11 @@
+"""Assembles each app's ``api.py`` router into ``/api/v1/`` and serves the OpenAPI document."""
+
+from __future__ import annotations
+
+from civicgrid.core.api import build_api
+from civicgrid.geo.api import router as geo_router
+from civicgrid.org.api import router as org_router
+
+api = build_api()
+api.add_router("/geo/", geo_router)
+api.add_router("/", org_router)

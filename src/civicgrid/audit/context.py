@@ -1,0 +1,37 @@
+"""Per-request context for audit rows: the request id and client address.
+
+Set by :mod:`civicgrid.audit.middleware` for web requests and by the CLI for commands, read by
+:func:`civicgrid.audit.services.audit_record`. Kept in context variables so services need not
+pass the request around.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("civicgrid_request_id", default="")
+client_ip_var: ContextVar[str] = ContextVar("civicgrid_client_ip", default="")
+
+
+def current_request_id() -> str:
+    return request_id_var.get() or ""
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@contextmanager
+def request_context(request_id: str | None = None, client_ip: str = "") -> Iterator[str]:
+    """Run a block (a command, a task) under one request id so its audit rows group together."""
+    rid = request_id or new_request_id()
+    t1 = request_id_var.set(rid)
+    t2 = client_ip_var.set(client_ip)
+    try:
+        yield rid
+    finally:
+        request_id_var.reset(t1)
+        client_ip_var.reset(t2)

@@ -1,0 +1,99 @@
+"""Writing the audit trail. Every service that changes data calls :func:`audit_record`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from civicgrid.audit.context import client_ip_var, current_request_id
+from civicgrid.audit.models import AuditEntry
+
+MASK = "***"
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return f"<{len(bytes(value))} bytes>"
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """A JSON-safe picture of a model's concrete fields, with sensitive fields masked.
+
+    A field marks itself sensitive with a ``sensitive = True`` attribute (the privacy app's
+    encrypted fields do), so the audit trail never holds a plain identity or phone number.
+    """
+    wanted = set(fields) if fields is not None else None
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if wanted is not None and field.name not in wanted:
+            continue
+        if getattr(field, "audit_skip", False):
+            continue
+        if getattr(field, "sensitive", False):
+            data[field.name] = MASK if getattr(instance, field.attname) not in (None, "") else None
+            continue
+        data[field.name] = _jsonable(getattr(instance, field.attname))
+    return data
+
+
+def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """Only the keys whose values differ, for compact before/after rows."""
+    before, after = before or {}, after or {}
+    return {k: after.get(k) for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    target_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit row. Call it inside the same transaction as the write it records."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+        target_repr = target_repr or str(target)
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=actor_obj,
+        actor_name=(actor_obj.get_username() if actor_obj is not None else (str(actor) if actor else "system"))[:150],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id or ""),
+        target_repr=target_repr[:200],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        extra=_jsonable(extra) if extra is not None else None,
+        request_id=current_request_id(),
+        client_ip=client_ip_var.get() or "",
+    )
+
+
+def audit_bulk(rows: list[AuditEntry], *, batch_size: int = 2000) -> None:
+    """Append many prepared rows at once (bulk imports); each row is still one audit entry."""
+    rid = current_request_id()
+    for row in rows:
+        row.request_id = row.request_id or rid
+    AuditEntry.objects.bulk_create(rows, batch_size=batch_size)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "civicgrid.org"
+    verbose_name = "组织与用户"
+
+    def ready(self) -> None:
+        from civicgrid.org import signals  # noqa: F401  (login failure counting)

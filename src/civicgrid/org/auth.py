@@ -1,0 +1,30 @@
+"""Sign-in with lockout (登录锁定): after repeated failures an account is locked for a while."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+def is_locked(user: Any) -> bool:
+    until = getattr(user, "locked_until", None)
+    return bool(until and until > timezone.now())
+
+
+class LockoutModelBackend(ModelBackend):
+    """Django's model backend that refuses a locked account even with the right password."""
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        return super().user_can_authenticate(user) and not is_locked(user)
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None,
+                     password: str | None = None, **kwargs: Any) -> Any:
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and (user.failed_logins or user.locked_until):
+            from civicgrid.org.services import login_success_record
+
+            login_success_record(user=user)
+        return user

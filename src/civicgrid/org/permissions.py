@@ -1,0 +1,47 @@
+"""The role × action matrix (see docs/permissions.md, which is generated from and tested against this).
+
+Actions:
+- ``view``   read records in the jurisdiction;
+- ``act``    work on records: handle, dispatch, verify (cases and their kin);
+- ``manage`` change reference data: regions, grids, departments, users, categories;
+- ``audit``  read the audit trail.
+"""
+
+from __future__ import annotations
+
+from civicgrid.org.models import Role
+
+VIEW = "view"
+ACT = "act"
+MANAGE = "manage"
+AUDIT = "audit"
+ACTIONS: tuple[str, ...] = (VIEW, ACT, MANAGE, AUDIT)
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.RESIDENT: frozenset(),  # residents see only what they reported (the owner rule)
+    Role.GRID_WORKER: frozenset({VIEW, ACT}),
+    Role.DISPATCHER: frozenset({VIEW, ACT}),
+    Role.DEPARTMENT_HANDLER: frozenset({VIEW, ACT}),
+    Role.MEDIATOR: frozenset({VIEW, ACT}),
+    Role.LEADER: frozenset({VIEW}),
+    Role.AUDITOR: frozenset({VIEW, AUDIT}),
+    Role.ADMIN: frozenset({VIEW, ACT, MANAGE, AUDIT}),
+}
+
+ROLE_SCOPE_NOTE: dict[str, str] = {
+    Role.RESIDENT: "own reports only",
+    Role.GRID_WORKER: "the grid(s) or community of the membership",
+    Role.DISPATCHER: "the region of the membership and everything below it (community/street/district/city centre)",
+    Role.DEPARTMENT_HANDLER: "records assigned to the department; for records without a department, "
+                             "the regions the department serves",
+    Role.MEDIATOR: "the region of the membership and below",
+    Role.LEADER: "the region of the membership and below, read only",
+    Role.AUDITOR: "the region of the membership and below, read only, plus the audit trail",
+    Role.ADMIN: "the region of the membership and below, including reference data",
+}
+
+
+def role_allows(role: str, action: str) -> bool:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    return action in ROLE_ACTIONS.get(role, frozenset())

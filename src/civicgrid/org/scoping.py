@@ -1,0 +1,141 @@
+"""Jurisdiction scoping in one place (辖区范围).
+
+A model opts in by declaring a plain ``scope`` dict (no import of org needed, so geo and the
+case types stay free of it):
+
+    scope = {
+        "regions": {"district": "district", "street": "street", ...},  # level → field with that region's id
+        "departments": ("lead_department",),   # fields holding a Department id (optional)
+        "owner": "reporter",                   # field holding the user who owns it (optional)
+        "up": "region",                        # field holding a Region id: VIEW also reaches ancestors
+    }
+
+Paths with ``__`` follow relations. :func:`scope_q` turns a user's active memberships into one
+``Q``; :meth:`ScopedQuerySet.for_user` and :func:`scoped` apply it. Everything a user may not see
+is simply absent, so views answer 404 for it, never 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+from civicgrid.geo.models import LEVELS, Region
+from civicgrid.org.models import Department, Membership, Role
+from civicgrid.org.permissions import VIEW, role_allows
+
+M = TypeVar("M", bound=models.Model)
+
+
+class OutOfScope(Http404):
+    """Raised when a record is not (or is no longer) in the user's jurisdiction: shown as 404."""
+
+
+def _declaration(model: type[models.Model]) -> dict[str, Any]:
+    decl = getattr(model, "scope", None)
+    if not isinstance(decl, dict):
+        raise TypeError(f"{model.__name__} does not declare a jurisdiction scope")
+    return decl
+
+
+def _memberships(user: Any) -> list[Membership]:
+    cache = getattr(user, "_civicgrid_memberships", None)
+    if cache is None:
+        cache = list(
+            Membership.objects.filter(user=user, is_active=True)
+            .select_related("region", "department")
+            .prefetch_related("department__service_regions")
+        )
+        user._civicgrid_memberships = cache
+    return cache
+
+
+def forget_memberships(user: Any) -> None:
+    """Drop the per-request cache after a user's memberships change."""
+    if hasattr(user, "_civicgrid_memberships"):
+        del user._civicgrid_memberships
+
+
+def _region_q(decl: dict[str, Any], region: Region, action: str) -> models.Q:
+    fields: dict[str, str] = decl.get("regions", {})
+    q = models.Q(pk__in=[])
+    field = fields.get(region.level)
+    if field is None:
+        # The model's chain stops above this region's level: match on the deepest ancestor it has.
+        for level in reversed(LEVELS[: LEVELS.index(region.level)]):
+            if level in fields and getattr(region, f"{level}_id"):
+                field = fields[level]
+                q = models.Q(**{field: getattr(region, f"{level}_id")})
+                break
+    else:
+        q = models.Q(**{field: region.pk})
+    up = decl.get("up")
+    if up and action == VIEW:
+        ancestors = [getattr(region, f"{lv}_id") for lv in LEVELS[: LEVELS.index(region.level)]]
+        q |= models.Q(**{f"{up}__in": [a for a in ancestors if a]})
+    return q
+
+
+def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.Q | None:
+    """The filter that keeps what ``user`` may do ``action`` on; None means no restriction."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return models.Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    decl = _declaration(model)
+    q = models.Q(pk__in=[])
+    owner = decl.get("owner")
+    if owner and action == VIEW:
+        q |= models.Q(**{owner: user.pk})
+    dept_fields: tuple[str, ...] = tuple(decl.get("departments", ()))
+    for membership in _memberships(user):
+        if not role_allows(membership.role, action):
+            continue
+        if membership.role == Role.DEPARTMENT_HANDLER:
+            if dept_fields:
+                for f in dept_fields:
+                    q |= models.Q(**{f: membership.department_id})
+            elif action == VIEW and membership.department is not None:
+                for region in membership.department.service_regions.all():
+                    q |= _region_q(decl, region, action)
+            continue
+        if membership.region is not None:
+            q |= _region_q(decl, membership.region, action)
+    return q
+
+
+def scoped(queryset: models.QuerySet[M], user: Any, action: str = VIEW) -> models.QuerySet[M]:
+    q = scope_q(queryset.model, user, action)
+    if q is None:
+        return queryset
+    decl = _declaration(queryset.model)
+    paths = list(decl.get("regions", {}).values()) + list(decl.get("departments", ()))
+    if any("__" in p for p in paths):
+        # Multi-valued relations would repeat rows: filter by a subquery of keys instead.
+        return queryset.filter(pk__in=queryset.model._default_manager.filter(q).values("pk"))
+    return queryset.filter(q)
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    """A queryset any model with a ``scope`` declaration can use as its manager."""
+
+    def for_user(self, user: Any, action: str = VIEW) -> ScopedQuerySet[M]:
+        return scoped(self, user, action)  # type: ignore[return-value]
+
+
+def get_scoped_or_404(queryset: models.QuerySet[M], user: Any, action: str = VIEW, **lookup: Any) -> M:
+    """Fetch one record the user may ``action``; anything else (absent or out of scope) is a 404."""
+    try:
+        return scoped(queryset, user, action).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise OutOfScope(f"No {queryset.model._meta.verbose_name} matches the given query.") from None
+
+
+def ensure_in_scope(obj: models.Model, user: Any, action: str) -> None:
+    """Re-check a record after a write, inside the same transaction: nobody moves a record out of
+    their own jurisdiction (the transaction rolls back when this raises)."""
+    model = type(obj)
+    if not scoped(model._default_manager.filter(pk=obj.pk), user, action).exists():
+        raise OutOfScope(f"{model._meta.verbose_name} is outside your jurisdiction")

@@ -1,0 +1,33 @@
+"""Reads scoped to the user's jurisdiction. Everything out of scope is simply not there (404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from civicgrid.geo.models import Region
+from civicgrid.org.models import Department, Membership, User
+from civicgrid.org.permissions import VIEW
+from civicgrid.org.scoping import get_scoped_or_404, scoped
+
+
+def regions_visible(user: Any, *, level: str | None = None, action: str = VIEW) -> QuerySet[Region]:
+    qs = scoped(Region.objects.filter(is_active=True), user, action)
+    return qs.filter(level=level) if level else qs
+
+
+def region_get(user: Any, code: str, action: str = VIEW) -> Region:
+    return get_scoped_or_404(Region.objects.all(), user, action, code=code)
+
+
+def departments_visible(user: Any, action: str = VIEW) -> QuerySet[Department]:
+    return scoped(Department.objects.filter(is_active=True), user, action)
+
+
+def department_get(user: Any, code: str, action: str = VIEW) -> Department:
+    return get_scoped_or_404(Department.objects.all(), user, action, code=code)
+
+
+def user_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, is_active=True).select_related("region", "department")

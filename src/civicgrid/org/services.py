@@ -1,0 +1,172 @@
+"""Writes for people and jurisdictions: users, departments, memberships, sign-in lockout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from civicgrid.audit.services import audit_record, changed, snapshot
+from civicgrid.geo.models import Region
+from civicgrid.org.models import Department, Membership, Role, User
+from civicgrid.org.permissions import MANAGE
+from civicgrid.org.scoping import ensure_in_scope, forget_memberships
+from django.utils import timezone
+
+
+def login_failure_record(*, username: str) -> None:
+    """Count a failed sign-in; at ``LOGIN_MAX_FAILURES`` lock the account for ``LOGIN_LOCK_MINUTES``."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        if user is None:
+            return
+        user.failed_logins = F("failed_logins") + 1
+        user.save(update_fields=["failed_logins"])
+        user.refresh_from_db(fields=["failed_logins"])
+        if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+            user.locked_until = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+            user.failed_logins = 0
+            user.save(update_fields=["locked_until", "failed_logins"])
+            audit_record(actor=None, action="org.user.lock", target=user,
+                         extra={"minutes": settings.LOGIN_LOCK_MINUTES})
+
+
+def login_success_record(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+
+
+def user_unlock(*, actor: Any, user: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        audit_record(actor=actor, action="org.user.unlock", target=user)
+
+
+def user_create(*, actor: Any, username: str, password: str | None, display_name: str = "",
+                phone: str = "", id_number: str = "", email: str = "", is_staff: bool = True,
+                is_superuser: bool = False) -> User:
+    """Create a user; the password must pass the strong-password rules (None = unusable password)."""
+    user = User(username=username, display_name=display_name, phone=phone, id_number=id_number, email=email,
+                is_staff=is_staff, is_superuser=is_superuser)
+    user.full_clean(exclude=["password"])
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        audit_record(actor=actor, action="org.user.create", target=user, after=snapshot(user, _USER_FIELDS))
+    return user
+
+
+_USER_FIELDS = ("username", "display_name", "email", "phone", "id_number", "is_staff", "is_superuser", "is_active")
+
+
+def user_update(*, actor: Any, user: User, **fields: Any) -> User:
+    allowed = {"display_name", "phone", "id_number", "email", "is_active", "is_staff"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({k: "cannot be changed here" for k in unknown})
+    before = snapshot(user, _USER_FIELDS)
+    for k, v in fields.items():
+        setattr(user, k, v)
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save()
+        after = snapshot(user, _USER_FIELDS)
+        audit_record(actor=actor, action="org.user.update", target=user, before=before, after=changed(before, after))
+    return user
+
+
+def _department_chain(region: Region) -> dict[str, int | None]:
+    return {"city_id": region.city_id, "district_id": region.district_id, "street_id": region.street_id}
+
+
+def department_create(*, actor: Any, code: str, name: str, region: Region,
+                      service_regions: list[Region] | None = None) -> Department:
+    """Create a functional department (职能部门) belonging to ``region`` and serving ``service_regions``."""
+    dept = Department(code=code.strip(), name=name.strip(), region=region, **_department_chain(region))
+    dept.full_clean()
+    with transaction.atomic():
+        dept.save()
+        dept.service_regions.set(service_regions or [region])
+        if getattr(actor, "is_authenticated", False):
+            ensure_in_scope(dept, actor, MANAGE)
+        audit_record(actor=actor, action="org.department.create", target=dept,
+                     after={**snapshot(dept), "service_regions": [r.code for r in dept.service_regions.all()]})
+    return dept
+
+
+def department_update(*, actor: Any, department: Department, name: str | None = None,
+                      region: Region | None = None, service_regions: list[Region] | None = None) -> Department:
+    """Change a department; the actor must manage it before and after (nobody moves it out of scope)."""
+    with transaction.atomic():
+        ensure_in_scope(department, actor, MANAGE)
+        before = {**snapshot(department), "service_regions": [r.code for r in department.service_regions.all()]}
+        if name is not None:
+            department.name = name.strip()
+        if region is not None:
+            department.region = region
+            for k, v in _department_chain(region).items():
+                setattr(department, k, v)
+        department.full_clean()
+        department.save()
+        if service_regions is not None:
+            department.service_regions.set(service_regions)
+        ensure_in_scope(department, actor, MANAGE)
+        after = {**snapshot(department), "service_regions": [r.code for r in department.service_regions.all()]}
+        audit_record(actor=actor, action="org.department.update", target=department, before=before,
+                     after=changed(before, after))
+    return department
+
+
+def membership_grant(*, actor: Any, user: User, role: str, region: Region | None = None,
+                     department: Department | None = None) -> Membership:
+    """Give ``user`` a role in a region (or, for department handlers, in a department)."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"unknown role {role!r}"})
+    if role == Role.DEPARTMENT_HANDLER and department is None:
+        raise ValidationError({"department": "a department handler needs a department"})
+    if role != Role.DEPARTMENT_HANDLER and department is not None:
+        raise ValidationError({"department": "only department handlers belong to a department"})
+    if role not in (Role.DEPARTMENT_HANDLER, Role.RESIDENT) and region is None:
+        raise ValidationError({"region": "this role needs a region"})
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, role=role, region=region, department=department, defaults={"is_active": True})
+        if not created and not membership.is_active:
+            membership.is_active = True
+            membership.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="org.membership.grant", target=membership, after=snapshot(membership))
+    forget_memberships(user)
+    return membership
+
+
+def membership_revoke(*, actor: Any, membership: Membership) -> None:
+    with transaction.atomic():
+        before = snapshot(membership)
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="org.membership.revoke", target=membership, before=before,
+                     after=snapshot(membership))
+    forget_memberships(membership.user)
+
+
+def region_rename(*, actor: Any, region: Region, name: str) -> Region:
+    """Rename a region or grid in the actor's jurisdiction (org scopes geo's regions)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "a name is 1–100 characters"})
+    with transaction.atomic():
+        ensure_in_scope(region, actor, MANAGE)
+        before = snapshot(region, ["name"])
+        region.name = name
+        region.save(update_fields=["name", "updated_at"])
+        audit_record(actor=actor, action="geo.region.rename", target=region, before=before,
+                     after=snapshot(region, ["name"]))
+    return region

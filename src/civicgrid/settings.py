@@ -1,0 +1,150 @@
+"""Django settings for CivicGrid, read from the environment (see docs/deployment.md).
+
+SQLite is the embedded default so that a fresh clone runs with no server; production sets
+``DATABASE_URL`` to PostgreSQL. Every malformed value stops start-up with a message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.core.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("CIVICGRID_DATA_DIR", str(Path.cwd() / "var")) or "var")
+
+ENVIRONMENT = env_choice("CIVICGRID_ENV", "development", ("development", "test", "production"))
+if "pytest" in sys.modules and ENVIRONMENT == "development":
+    ENVIRONMENT = "test"
+PRODUCTION = ENVIRONMENT == "production"
+
+DEBUG = env_bool("CIVICGRID_DEBUG", ENVIRONMENT == "development")
+
+_DEV_SECRET = "civicgrid-development-only-secret-key-not-for-production-use-0000"
+SECRET_KEY = env_str("CIVICGRID_SECRET_KEY", None if PRODUCTION else _DEV_SECRET, required=PRODUCTION)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY or "") < 50):
+    raise ImproperlyConfigured("CIVICGRID_SECRET_KEY must be a random string of at least 50 characters")
+
+ALLOWED_HOSTS = env_list("CIVICGRID_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CIVICGRID_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "civicgrid.core",
+    "civicgrid.audit",
+    "civicgrid.privacy",
+    "civicgrid.geo",
+    "civicgrid.org",
+    "civicgrid.taxonomy",
+    "civicgrid.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "civicgrid.audit.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "civicgrid.audit.middleware.RequestActorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "civicgrid.urls"
+WSGI_APPLICATION = "civicgrid.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite file by default, PostgreSQL in production (DATABASE_URL=postgres://…).
+_default_db = f"sqlite:///{DATA_DIR / 'civicgrid.sqlite3'}"
+_database_url = env_str("DATABASE_URL", _default_db) or _default_db
+try:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("CIVICGRID_DB_CONN_MAX_AGE", 60))}
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+    raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.LockoutModelBackend"]
+LOGIN_URL = "/admin/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "civicgrid.org.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+if ENVIRONMENT == "test":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Accounts: lock an account after repeated failures; sessions expire when idle.
+LOGIN_MAX_FAILURES = env_int("CIVICGRID_LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCK_MINUTES = env_int("CIVICGRID_LOGIN_LOCK_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = env_int("CIVICGRID_SESSION_IDLE_SECONDS", 8 * 3600, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("CIVICGRID_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Privacy: Fernet keys (comma-separated, newest first) and the key of the keyed-hash index.
+_DEV_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # base64 of 32 bytes, development only
+CIVICGRID_ENCRYPTION_KEYS = env_list("CIVICGRID_ENCRYPTION_KEYS", [] if PRODUCTION else [_DEV_KEY])
+if not CIVICGRID_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("CIVICGRID_ENCRYPTION_KEYS must be set in production (see docs/operations.md)")
+CIVICGRID_HASH_KEY = env_str("CIVICGRID_HASH_KEY", None if PRODUCTION else "development-hash-key",
+                             required=PRODUCTION)
+
+# Geography.
+CIVICGRID_NEAREST_COMMUNITY_METERS = env_float("CIVICGRID_NEAREST_COMMUNITY_METERS", 500.0, minimum=0.0)
+CIVICGRID_SIBLING_OVERLAP_TOLERANCE = env_float("CIVICGRID_SIBLING_OVERLAP_TOLERANCE", 0.01, minimum=0.0)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("CIVICGRID_STATIC_ROOT", str(DATA_DIR / "static")) or "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_choice("CIVICGRID_LOG_LEVEL", "INFO",
+                                                           ("DEBUG", "INFO", "WARNING", "ERROR"))},
+}

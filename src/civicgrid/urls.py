@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from civicgrid.api.api import api
+
+admin.site.site_header = "CivicGrid 市域社会治理平台"
+admin.site.site_title = "CivicGrid"
+admin.site.index_title = "管理"
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
