@@ -87,7 +87,8 @@ class Region(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     # Jurisdiction declaration read by org's scoping queryset (geo does not import org).
-    scope = {"regions": {lv: lv for lv in CHAIN_LEVELS}}
+    # VIEW also reaches the region's ancestors (a street dispatcher sees its district and city).
+    scope = {"regions": {lv: lv for lv in CHAIN_LEVELS}, "up": "id"}
 
     class Meta:
         verbose_name = _("region")

@@ -73,8 +73,10 @@ class Department(models.Model):
     district = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
+    # Reach: the chain of the region it belongs to; VIEW also reaches up the chain, so a community
+    # dispatcher sees the street's and district's departments it dispatches to.
     scope = {"regions": {"city": "city", "district": "district", "street": "street"},
-             "departments": ("id",)}
+             "departments": ("id",), "up": "region"}
 
     class Meta:
         verbose_name = _("department")

@@ -45,3 +45,21 @@ def role_allows(role: str, action: str) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+def matrix_markdown() -> str:
+    """The role × action table as it stands in docs/permissions.md (a test keeps the two equal)."""
+    from django.utils import translation
+
+    from civicgrid.org.models import Role as R
+
+    with translation.override("en"):
+        return _matrix(R)
+
+
+def _matrix(R: type) -> str:
+    lines = ["| role | " + " | ".join(ACTIONS) + " | reach |", "|---|" + "---|" * len(ACTIONS) + "---|"]
+    for role in R:
+        marks = " | ".join("✓" if a in ROLE_ACTIONS[role] else "—" for a in ACTIONS)
+        lines.append(f"| {role.value} ({role.label}) | {marks} | {ROLE_SCOPE_NOTE[role]} |")  # type: ignore[attr-defined]
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Jurisdiction: Alice and Bob work in district A, Charlie in district B. Charlie must never read or
+change district A's records — through the services, the selectors or the API (always 404)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from civicgrid.audit.models import AuditEntry
+from civicgrid.org.models import Role
+from civicgrid.org.permissions import MANAGE, VIEW, matrix_markdown, role_allows
+from civicgrid.org.scoping import OutOfScope
+from civicgrid.org.selectors import department_get, departments_visible, region_get, regions_visible
+from civicgrid.org.services import department_create, department_update, membership_grant, region_rename
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+A_GRID = "440301001001001"
+A_STREET = "440301001"
+B_GRID = "440302001001001"
+
+
+def codes(qs):
+    return set(qs.values_list("code", flat=True))
+
+
+def test_a_street_dispatcher_sees_her_street_and_everything_below_it(cast):
+    seen = codes(regions_visible(cast.alice))
+    assert {A_STREET, "440301001001", A_GRID} <= seen
+    assert "440301002" not in seen  # the other street of district A
+    assert not any(c.startswith("440302") for c in seen)
+
+
+def test_a_street_dispatcher_also_sees_the_district_and_city_above_her(cast):
+    assert {"440301", "440300"} <= codes(regions_visible(cast.alice))
+    assert "440302" not in codes(regions_visible(cast.alice))
+
+
+def test_a_grid_worker_sees_only_his_grid(cast):
+    assert codes(regions_visible(cast.bob, level="grid")) == {A_GRID}
+
+
+def test_charlie_of_district_b_gets_404_for_district_a(cast):
+    with pytest.raises(OutOfScope):
+        region_get(cast.charlie, A_GRID)
+    with pytest.raises(OutOfScope):
+        region_get(cast.charlie, "440301")
+    assert region_get(cast.charlie, B_GRID).code == B_GRID
+
+
+def test_an_outsider_without_membership_sees_nothing(cast, django_user_model):
+    nobody = django_user_model.objects.create_user("nobody", password=PASSWORD)
+    assert regions_visible(nobody).count() == 0
+
+
+def test_viewing_is_not_managing(cast):
+    # Alice (dispatcher) may view but not manage reference data; the district admin may manage it.
+    with pytest.raises(OutOfScope):
+        region_rename(actor=cast.alice, region=cast.city.get(A_GRID), name="改名")
+    renamed = region_rename(actor=cast.admin_a, region=cast.city.get(A_GRID), name="改名网格")
+    assert renamed.name == "改名网格"
+    assert AuditEntry.objects.filter(action="geo.region.rename", actor=cast.admin_a).count() == 1
+
+
+def test_an_admin_of_district_a_cannot_rename_in_district_b(cast):
+    with pytest.raises(OutOfScope):
+        region_rename(actor=cast.admin_a, region=cast.city.get(B_GRID), name="越权")
+    assert cast.city.get(B_GRID).name != "越权"
+    assert not AuditEntry.objects.filter(action="geo.region.rename").exists()
+
+
+def test_nobody_can_move_a_department_out_of_their_own_jurisdiction(cast):
+    dept = department_create(actor=cast.admin_a, code="A-CG", name="甲区城管执法局", region=cast.city.a)
+    with pytest.raises(OutOfScope), transaction.atomic():
+        department_update(actor=cast.admin_a, department=dept, region=cast.city.b)
+    dept.refresh_from_db()
+    assert dept.region == cast.city.a
+
+
+def test_departments_are_visible_down_and_up_the_chain_but_not_across(cast):
+    department_create(actor=None, code="A-CG", name="甲区城管执法局", region=cast.city.a)
+    department_create(actor=None, code="B-CG", name="乙区城管执法局", region=cast.city.b)
+    department_create(actor=None, code="C-SW", name="市水务局", region=cast.city.city)
+    assert codes(departments_visible(cast.alice)) == {"A-CG", "C-SW"}
+    assert codes(departments_visible(cast.charlie)) == {"B-CG", "C-SW"}
+    with pytest.raises(OutOfScope):
+        department_get(cast.charlie, "A-CG")
+
+
+def test_a_department_handler_sees_the_regions_his_department_serves(cast, django_user_model):
+    dept = department_create(actor=None, code="A-CG", name="甲区城管执法局", region=cast.city.a,
+                             service_regions=[cast.city.get(A_STREET)])
+    handler = django_user_model.objects.create_user("handler", password=PASSWORD)
+    membership_grant(actor=None, user=handler, role=Role.DEPARTMENT_HANDLER, department=dept)
+    seen = codes(regions_visible(handler))
+    assert A_GRID in seen and B_GRID not in seen and "440301002" not in seen
+    assert codes(departments_visible(handler)) == {"A-CG"}
+
+
+def test_a_revoked_or_inactive_user_loses_reach(cast):
+    cast.alice.is_active = False
+    assert regions_visible(cast.alice).count() == 0
+
+
+def test_the_api_answers_404_for_another_district_and_refuses_to_change_it(cast, client):
+    client.login(username="charlie", password=PASSWORD)
+    r = client.get(f"/api/v1/regions/{A_GRID}")
+    assert r.status_code == 404
+    assert r.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+    r = client.patch(f"/api/v1/regions/{A_GRID}", {"name": "越权"}, content_type="application/json")
+    assert r.status_code == 404
+    assert cast.city.get(A_GRID).name != "越权"
+    assert client.get(f"/api/v1/regions/{B_GRID}").status_code == 200
+
+
+def test_the_api_lists_only_what_the_user_may_see(cast, client):
+    client.login(username="alice", password=PASSWORD)
+    listed = {r["code"] for r in client.get("/api/v1/regions?level=grid").json()}
+    assert A_GRID in listed and B_GRID not in listed
+
+
+def test_the_api_needs_a_signed_in_user(cast, client):
+    r = client.get(f"/api/v1/regions/{A_GRID}")
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthenticated"
+
+
+def test_the_district_admin_renames_over_the_api_and_bad_input_names_the_field(cast, client):
+    client.login(username="admin_a", password=PASSWORD)
+    r = client.patch(f"/api/v1/regions/{A_GRID}", {"name": "新网格名"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["name"] == "新网格名"
+    r = client.patch(f"/api/v1/regions/{A_GRID}", {"name": ""}, content_type="application/json")
+    assert r.status_code == 422 and "name" in r.json()["error"]["fields"]
+    r = client.patch(f"/api/v1/regions/{A_GRID}", {}, content_type="application/json")
+    assert r.status_code == 422 and "name" in r.json()["error"]["fields"]
+
+
+def test_role_matrix_refuses_unknown_actions():
+    assert role_allows(Role.LEADER, VIEW) and not role_allows(Role.LEADER, MANAGE)
+    with pytest.raises(ValueError):
+        role_allows(Role.LEADER, "delete")
+
+
+def test_permissions_doc_matches_the_code():
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert matrix_markdown() in doc
