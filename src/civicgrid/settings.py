@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "civicgrid.geo",
     "civicgrid.org",
     "civicgrid.taxonomy",
+    "civicgrid.demo",
     "civicgrid.api",
 ]
 

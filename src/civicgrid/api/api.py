@@ -5,7 +5,9 @@ from __future__ import annotations
 from civicgrid.core.api import build_api
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
+from civicgrid.taxonomy.api import router as taxonomy_router
 
 api = build_api()
 api.add_router("/geo/", geo_router)
 api.add_router("/", org_router)
+api.add_router("/taxonomy/", taxonomy_router)

@@ -10,6 +10,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ("actor_name", "target_repr", "target_id", "request_id")
     date_hierarchy = "at"
 
+    # The trail spans every jurisdiction: only superusers read it here (auditors get a scoped page later).
+    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_module_permission(self, request):  # type: ignore[no-untyped-def]
+        return bool(request.user.is_active and request.user.is_superuser)
+
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 

@@ -7,7 +7,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-
 class Level(models.TextChoices):
     """The five levels of the hierarchy, top down (市 → 区/县 → 街道/乡镇 → 社区/村 → 网格)."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import shapely
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -146,7 +146,8 @@ def _check_geometry(raw: Any, *, source_crs: str, repair: bool) -> tuple[BaseGeo
     if not ((coords[:, 0] >= -180).all() and (coords[:, 0] <= 180).all()
             and (coords[:, 1] >= -90).all() and (coords[:, 1] <= 90).all()):
         bad = coords[(abs(coords[:, 0]) > 180) | (abs(coords[:, 1]) > 90)][0]
-        return None, f"coordinates out of range (lon {bad[0]:g}, lat {bad[1]:g}; lon must be within ±180, lat ±90)", notes
+        return None, (f"coordinates out of range (lon {bad[0]:g}, lat {bad[1]:g}; "
+                      "lon must be within ±180, lat ±90)"), notes
     reason = shapely.is_valid_reason(geom)
     if reason != "Valid Geometry":
         if not repair:
@@ -288,7 +289,8 @@ def regions_import_plan(
             report.rejected.append(Rejection(i, label, f"missing code (property {code_field!r} is empty or absent)"))
             continue
         if raw_code and raw_code in seen_codes:
-            report.rejected.append(Rejection(i, label, f"duplicate code {raw_code} (also feature #{seen_codes[raw_code]})"))
+            report.rejected.append(Rejection(i, label,
+                                             f"duplicate code {raw_code} (also feature #{seen_codes[raw_code]})"))
             continue
         geom, reason, gnotes = _check_geometry(feature.get("geometry"), source_crs=source_crs, repair=repair)
         if geom is None:
@@ -349,7 +351,8 @@ def regions_import_plan(
         elif raw_code:
             non_stat_count += 1
         if planned.code and planned.code in taken_codes:
-            report.rejected.append(Rejection(i, label, f"code {planned.code} is already used by a region of another level"))
+            report.rejected.append(Rejection(i, label,
+                                             f"code {planned.code} is already used by a region of another level"))
             continue
         report.planned.append(planned)
 
@@ -405,11 +408,12 @@ def _plan_overlaps(report: ImportReport, level: str, tolerance: float) -> None:
     planned = report.planned
     replaced = {p.existing.pk for p in planned if p.existing is not None}
     parent_ids = {p.parent.pk if p.parent else None for p in planned}
-    stored = [r for r in Region.objects.filter(level=level, is_active=True, parent_id__in=[x for x in parent_ids if x])
-              if r.pk not in replaced]
+    siblings = Region.objects.filter(level=level, is_active=True, parent_id__in=[x for x in parent_ids if x])
+    stored = [r for r in siblings if r.pk not in replaced]
     stored_shapes = _current_shapes(stored)
-    shapes: list[BaseGeometry] = [p.geom for p in planned] + [stored_shapes[r.pk] for r in stored if r.pk in stored_shapes]
-    owners: list[tuple[str, Any]] = [("plan", p) for p in planned] + [("stored", r) for r in stored if r.pk in stored_shapes]
+    stored = [r for r in stored if r.pk in stored_shapes]
+    shapes: list[BaseGeometry] = [p.geom for p in planned] + [stored_shapes[r.pk] for r in stored]
+    owners: list[tuple[str, Any]] = [("plan", p) for p in planned] + [("stored", r) for r in stored]
     if len(shapes) < 2:
         return
     tree = shapely.STRtree(shapes)
@@ -512,9 +516,10 @@ def regions_import_apply(report: ImportReport, *, actor: Any, retire_missing: bo
             for p in creates
         ]
         Region.objects.bulk_create(new_regions, batch_size=1000)
+        # Each region is its own chain link at its level: one set-based UPDATE, not a row per region.
+        Region.objects.filter(level=level, **{f"{level}__isnull": True}).update(**{level: F("pk")})
         for region in new_regions:
             setattr(region, f"{level}_id", region.pk)
-        Region.objects.bulk_update(new_regions, [level], batch_size=1000)
         boundaries = [_boundary(r.pk, p.geom, version) for r, p in zip(new_regions, creates, strict=True)]  # type: ignore[arg-type]
 
         audits: list[AuditEntry] = []

@@ -75,8 +75,7 @@ def subdivide(geom: BaseGeometry, target_area_m2: float) -> list[Polygon | Multi
         return []
 
     minx, miny, maxx, maxy = geom.bounds
-    cy = (miny + maxy) / 2.0
-    mx, my = meters_per_degree(cy)
+    mx, my = meters_per_degree(geom.centroid.y)
     m2_per_deg2 = mx * my
     target_deg2 = target_area_m2 / m2_per_deg2
     min_deg2 = MIN_PIECE_FRACTION * target_deg2
@@ -163,9 +162,7 @@ def _merge_small(pieces: list[Polygon], min_area: float) -> list[Polygon | Multi
             shared = shapely.length(
                 shapely.intersection(boundary, shapely.buffer(np.array(nbr_geoms, dtype=object), eps))
             )
-            order = sorted(
-                range(len(nbrs)), key=lambda k: (-round(float(shared[k]) / eps), -areas[nbrs[k]], nbrs[k])
-            )
+            order = sorted(range(len(nbrs)), key=lambda k: (-round(float(shared[k]) / eps), -areas[nbrs[k]], nbrs[k]))
             target = nbrs[order[0]]
         else:
             # Isolated part (island): merge into the nearest group.

@@ -23,7 +23,7 @@ from django.db import models
 from django.http import Http404
 
 from civicgrid.geo.models import LEVELS, Region
-from civicgrid.org.models import Department, Membership, Role
+from civicgrid.org.models import Membership, Role
 from civicgrid.org.permissions import VIEW, role_allows
 
 M = TypeVar("M", bound=models.Model)
@@ -135,7 +135,12 @@ def get_scoped_or_404(queryset: models.QuerySet[M], user: Any, action: str = VIE
 
 def ensure_in_scope(obj: models.Model, user: Any, action: str) -> None:
     """Re-check a record after a write, inside the same transaction: nobody moves a record out of
-    their own jurisdiction (the transaction rolls back when this raises)."""
+    their own jurisdiction (the transaction rolls back when this raises).
+
+    ``user=None`` is the system itself (a command, an import, the demo loader) and is not checked;
+    an anonymous web user is not None and is refused like anyone out of scope."""
+    if user is None:
+        return
     model = type(obj)
     if not scoped(model._default_manager.filter(pk=obj.pk), user, action).exists():
         raise OutOfScope(f"{model._meta.verbose_name} is outside your jurisdiction")

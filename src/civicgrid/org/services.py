@@ -10,47 +10,63 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from civicgrid.audit.services import audit_record, changed, snapshot
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import MANAGE
 from civicgrid.org.scoping import ensure_in_scope, forget_memberships
-from django.utils import timezone
+from civicgrid.privacy.validators import clean_id_number, clean_phone
 
 
 def login_failure_record(*, username: str) -> None:
-    """Count a failed sign-in; at ``LOGIN_MAX_FAILURES`` lock the account for ``LOGIN_LOCK_MINUTES``."""
+    """Count a failed sign-in; at ``LOGIN_MAX_FAILURES`` lock the account for ``LOGIN_LOCK_MINUTES``.
+
+    Attempts while the account is already locked are not counted, so a stream of wrong passwords
+    cannot keep the owner out for ever; the lock itself is one audit row ``org.user.lock``.
+    """
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         if user is None:
             return
-        user.failed_logins = F("failed_logins") + 1
-        user.save(update_fields=["failed_logins"])
+        now = timezone.now()
+        if user.locked_until and user.locked_until > now:
+            return
+        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
         user.refresh_from_db(fields=["failed_logins"])
         if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-            user.locked_until = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-            user.failed_logins = 0
-            user.save(update_fields=["locked_until", "failed_logins"])
+            user.locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+            User.objects.filter(pk=user.pk).update(locked_until=user.locked_until, failed_logins=0)
             audit_record(actor=None, action="org.user.lock", target=user,
-                         extra={"minutes": settings.LOGIN_LOCK_MINUTES})
+                         extra={"failures": user.failed_logins, "minutes": settings.LOGIN_LOCK_MINUTES,
+                                "locked_until": user.locked_until})
+            user.failed_logins = 0
 
 
 def login_success_record(*, user: User) -> None:
+    """A successful sign-in clears the failure counter and any expired lock (not audited: routine)."""
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    user.failed_logins, user.locked_until = 0, None
 
 
 def user_unlock(*, actor: Any, user: User) -> None:
+    """Lift a sign-in lock before it expires (解除锁定); audited as ``org.user.unlock``."""
     with transaction.atomic():
+        user.refresh_from_db(fields=["failed_logins", "locked_until"])
+        before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-        audit_record(actor=actor, action="org.user.unlock", target=user)
+        user.failed_logins, user.locked_until = 0, None
+        audit_record(actor=actor, action="org.user.unlock", target=user, before=before,
+                     after={"failed_logins": 0, "locked_until": None})
 
 
 def user_create(*, actor: Any, username: str, password: str | None, display_name: str = "",
                 phone: str = "", id_number: str = "", email: str = "", is_staff: bool = True,
                 is_superuser: bool = False) -> User:
     """Create a user; the password must pass the strong-password rules (None = unusable password)."""
-    user = User(username=username, display_name=display_name, phone=phone, id_number=id_number, email=email,
+    user = User(username=username, display_name=display_name, phone=clean_phone(phone),
+                id_number=clean_id_number(id_number), email=email,
                 is_staff=is_staff, is_superuser=is_superuser)
     user.full_clean(exclude=["password"])
     if password is None:
@@ -73,6 +89,10 @@ def user_update(*, actor: Any, user: User, **fields: Any) -> User:
     if unknown:
         raise ValidationError({k: "cannot be changed here" for k in unknown})
     before = snapshot(user, _USER_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = clean_phone(fields["phone"])
+    if "id_number" in fields:
+        fields["id_number"] = clean_id_number(fields["id_number"])
     for k, v in fields.items():
         setattr(user, k, v)
     user.full_clean(exclude=["password"])
@@ -87,29 +107,37 @@ def _department_chain(region: Region) -> dict[str, int | None]:
     return {"city_id": region.city_id, "district_id": region.district_id, "street_id": region.street_id}
 
 
-def department_create(*, actor: Any, code: str, name: str, region: Region,
+def department_create(*, actor: Any, code: str, name: str, region: Region, function: str = "",
                       service_regions: list[Region] | None = None) -> Department:
-    """Create a functional department (职能部门) belonging to ``region`` and serving ``service_regions``."""
-    dept = Department(code=code.strip(), name=name.strip(), region=region, **_department_chain(region))
+    """Create a functional department (职能部门) belonging to ``region`` and serving ``service_regions``.
+
+    ``function`` (e.g. ``urban_management``) lets the dispatch catalogue name a kind of department and
+    find the local one."""
+    dept = Department(code=code.strip(), name=name.strip(), function=function.strip(), region=region,
+                      **_department_chain(region))
     dept.full_clean()
     with transaction.atomic():
         dept.save()
         dept.service_regions.set(service_regions or [region])
-        if getattr(actor, "is_authenticated", False):
-            ensure_in_scope(dept, actor, MANAGE)
+        ensure_in_scope(dept, actor, MANAGE)
         audit_record(actor=actor, action="org.department.create", target=dept,
                      after={**snapshot(dept), "service_regions": [r.code for r in dept.service_regions.all()]})
     return dept
 
 
 def department_update(*, actor: Any, department: Department, name: str | None = None,
-                      region: Region | None = None, service_regions: list[Region] | None = None) -> Department:
+                      region: Region | None = None, service_regions: list[Region] | None = None,
+                      function: str | None = None, is_active: bool | None = None) -> Department:
     """Change a department; the actor must manage it before and after (nobody moves it out of scope)."""
     with transaction.atomic():
         ensure_in_scope(department, actor, MANAGE)
         before = {**snapshot(department), "service_regions": [r.code for r in department.service_regions.all()]}
         if name is not None:
             department.name = name.strip()
+        if function is not None:
+            department.function = function.strip()
+        if is_active is not None:
+            department.is_active = is_active
         if region is not None:
             department.region = region
             for k, v in _department_chain(region).items():
@@ -170,3 +198,56 @@ def region_rename(*, actor: Any, region: Region, name: str) -> Region:
         audit_record(actor=actor, action="geo.region.rename", target=region, before=before,
                      after=snapshot(region, ["name"]))
     return region
+
+
+# --- used by the admin (added with the accounts/admin work) -------------------------------------
+
+
+def user_access_set(*, actor: Any, user: User, is_superuser: bool | None = None,
+                    groups: Any = None, user_permissions: Any = None) -> User:
+    """Set a user's superuser flag, Django groups and model permissions (superusers only).
+
+    Jurisdiction comes from memberships; these decide which screens and models a staff member may
+    open at all (and ``org.reveal_user``, who may see full phone and identity numbers).
+    """
+    from django.core.exceptions import PermissionDenied  # (imports at the top belong to the lead)
+
+    if getattr(actor, "is_authenticated", False) and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser may change access rights.")
+    with transaction.atomic():
+        before = {"is_superuser": user.is_superuser,
+                  "groups": sorted(user.groups.values_list("name", flat=True)),
+                  "user_permissions": sorted(f"{a}.{c}" for a, c in user.user_permissions.values_list(
+                      "content_type__app_label", "codename"))}
+        if is_superuser is not None and is_superuser != user.is_superuser:
+            user.is_superuser = is_superuser
+            user.save(update_fields=["is_superuser"])
+        if groups is not None:
+            user.groups.set(groups)
+        if user_permissions is not None:
+            user.user_permissions.set(user_permissions)
+        after = {"is_superuser": user.is_superuser,
+                 "groups": sorted(user.groups.values_list("name", flat=True)),
+                 "user_permissions": sorted(f"{a}.{c}" for a, c in user.user_permissions.values_list(
+                     "content_type__app_label", "codename"))}
+        if after != before:
+            audit_record(actor=actor, action="org.user.access", target=user, before=before,
+                         after=changed(before, after))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
+def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
+    """Set a new password (checked by the strong-password rules) or, with None, disable password
+    sign-in. Audited as ``org.user.password`` (never with the password or its hash)."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, action="org.user.password", target=user,
+                     extra={"usable": password is not None})
+    return user

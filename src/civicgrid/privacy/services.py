@@ -1,6 +1,8 @@
 """The audited reveal of a sensitive value and the re-encryption after a key change.
 
-privacy imports no domain app; it writes its reveal rows through the audit app (foundation).
+privacy imports no domain app; it writes its rows through the audit app (foundation). Whether the
+user may see the *record* at all (its jurisdiction) is the caller's job: fetch the instance through
+the scoped queryset first, then ask this module for the full value.
 """
 
 from __future__ import annotations
@@ -9,35 +11,53 @@ from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.privacy import crypto
 from civicgrid.privacy.fields import EncryptedTextField, encrypted_fields
 
 MIN_PURPOSE_LENGTH = 4
+MAX_PURPOSE_LENGTH = 500
 
 
 def reveal_permission(model: type[models.Model]) -> str:
+    """The Django permission that allows revealing ``model``'s sensitive fields, e.g. ``org.reveal_user``."""
     return f"{model._meta.app_label}.reveal_{model._meta.model_name}"
 
 
-def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str) -> str:
-    """Return the full value of a sensitive field to a user with the reveal permission.
+def can_reveal(user: Any, model: type[models.Model]) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active
+                and user.has_perm(reveal_permission(model)))
 
-    The purpose (为何查看) is required and recorded; every reveal is one audit row, written
-    before the value is returned. Anyone without ``<app>.reveal_<model>`` is refused.
+
+def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str) -> str:
+    """Return the full value of a sensitive field to a user with the reveal permission (查看完整信息).
+
+    The purpose (为何查看) is required and recorded; every reveal is one audit row (action
+    ``privacy.reveal``, the field and purpose in ``extra``, never the value), written before the
+    value is returned. Anyone without ``<app>.reveal_<model>`` gets ``PermissionDenied``; a
+    missing or too short purpose is a ``ValidationError``.
     """
     model = type(instance)
     field = model._meta.get_field(field_name)
     if not isinstance(field, EncryptedTextField):
         raise ValueError(f"{model.__name__}.{field_name} is not a sensitive field")
-    if not getattr(user, "is_authenticated", False) or not user.has_perm(reveal_permission(model)):
-        raise PermissionDenied("You may not reveal this value.")
-    purpose = (purpose or "").strip()
+    if not can_reveal(user, model):
+        raise PermissionDenied(_("You may not see the full value of this field."))
+    purpose = " ".join((purpose or "").split())
     if len(purpose) < MIN_PURPOSE_LENGTH:
-        raise ValidationError({"purpose": "State why you need the full value (at least 4 characters)."})
+        raise ValidationError(
+            {"purpose": _("State why you need the full value (at least %(n)d characters).")
+             % {"n": MIN_PURPOSE_LENGTH}},
+            code="purpose_required")
+    if len(purpose) > MAX_PURPOSE_LENGTH:
+        raise ValidationError(
+            {"purpose": _("Keep the purpose under %(n)d characters.") % {"n": MAX_PURPOSE_LENGTH}},
+            code="purpose_too_long")
     with transaction.atomic():
         audit_record(actor=user, action="privacy.reveal", target=instance,
                      extra={"field": field_name, "purpose": purpose})
@@ -45,55 +65,67 @@ def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str
 
 
 def masked_value(instance: models.Model, field_name: str) -> str:
+    """The display form of a sensitive field (138****8000)."""
     field = type(instance)._meta.get_field(field_name)
     if not isinstance(field, EncryptedTextField):
         raise ValueError(f"{type(instance).__name__}.{field_name} is not a sensitive field")
     return field.masked(instance)
 
 
-def encrypted_columns_rotate(*, batch_size: int = 500,
-                             progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Re-encrypt every encrypted column of every model under the newest key.
-
-    Reads the raw tokens (no decrypt into Python objects), rotates each, and writes it back with
-    an UPDATE per row inside one transaction per batch. Returns rows rotated per model.
-    """
-    done: dict[str, int] = {}
+def _models_with_encrypted_fields() -> list[tuple[type[models.Model], list[EncryptedTextField]]]:
+    found = []
     for model in apps.get_models():
+        opts = model._meta
+        if opts.proxy or not opts.managed or opts.swapped:
+            continue  # a proxy shares its table with the concrete model: rotate that once
         fields = encrypted_fields(model)
-        if not fields:
-            continue
-        columns = [f.attname for f in fields]
-        table = model._meta.db_table
+        if fields:
+            found.append((model, fields))
+    return found
+
+
+def encrypted_columns_rotate(*, actor: Any = None, batch_size: int = 500,
+                             progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Re-encrypt every encrypted column of every model under the newest key (密钥轮换).
+
+    Reads the raw tokens with SQL (nothing is decrypted into model objects), re-encrypts each one
+    not yet under the first key of ``CIVICGRID_ENCRYPTION_KEYS`` and writes it back, one
+    transaction per batch. Safe to interrupt and run again: finished rows are skipped. Returns rows
+    re-encrypted per model and writes one audit row ``privacy.keys.rotate`` with those counts.
+    A token that no configured key opens stops the run with ``DecryptionError``.
+    """
+    qn = connection.ops.quote_name
+    done: dict[str, int] = {}
+    for model, fields in _models_with_encrypted_fields():
+        columns = [f.column for f in fields]
+        table = qn(model._meta.db_table)
+        pk_col = qn(model._meta.pk.column)
+        select = f"SELECT {pk_col}, {', '.join(qn(c) for c in columns)} FROM {table}"
         count = 0
-        qs = model._default_manager.order_by("pk")
         last_pk: Any = None
         while True:
-            batch_qs = qs if last_pk is None else qs.filter(pk__gt=last_pk)
-            # values_list on the raw column bypasses from_db_value only via a cast: use a plain SQL read.
-            pks = list(batch_qs.values_list("pk", flat=True)[:batch_size])
-            if not pks:
+            with transaction.atomic(), connection.cursor() as cur:
+                if last_pk is None:
+                    cur.execute(f"{select} ORDER BY {pk_col} LIMIT %s", [batch_size])
+                else:
+                    cur.execute(f"{select} WHERE {pk_col} > %s ORDER BY {pk_col} LIMIT %s",
+                                [last_pk, batch_size])
+                rows = cur.fetchall()
+                for pk, *values in rows:
+                    updates = {col: crypto.rotate(v) for col, v in zip(columns, values, strict=True)
+                               if v and not crypto.is_current(v)}
+                    if updates:
+                        sets = ", ".join(f"{qn(c)} = %s" for c in updates)
+                        cur.execute(f"UPDATE {table} SET {sets} WHERE {pk_col} = %s", [*updates.values(), pk])
+                        count += 1
+            if len(rows) < batch_size:
                 break
-            with transaction.atomic():
-                from django.db import connection
-
-                quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-                pk_col = connection.ops.quote_name(model._meta.pk.column)
-                placeholders = ", ".join(["%s"] * len(pks))
-                with connection.cursor() as cur:
-                    cur.execute(f"SELECT {pk_col}, {quoted} FROM {connection.ops.quote_name(table)} "
-                                f"WHERE {pk_col} IN ({placeholders})", pks)
-                    rows = cur.fetchall()
-                    for row in rows:
-                        pk, values = row[0], row[1:]
-                        new = [crypto.rotate(v) if v else v for v in values]
-                        if new != list(values):
-                            sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
-                            cur.execute(f"UPDATE {connection.ops.quote_name(table)} SET {sets} WHERE {pk_col} = %s",
-                                        [*new, pk])
-                            count += 1
-            last_pk = pks[-1]
+            last_pk = rows[-1][0]
         done[model._meta.label] = count
         if progress:
             progress(model._meta.label, count)
+    with transaction.atomic():
+        audit_record(actor=actor, action="privacy.keys.rotate", target_type="privacy.keys",
+                     target_repr="CIVICGRID_ENCRYPTION_KEYS",
+                     extra={"rows": done, "keys": len(settings.CIVICGRID_ENCRYPTION_KEYS)})
     return done

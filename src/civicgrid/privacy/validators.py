@@ -29,7 +29,8 @@ def validate_id_number(value: str) -> None:
     try:
         birth = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        raise ValidationError(_("The birth date in the identity number is not a real date."), code="date") from None
+        raise ValidationError(_("The birth date in the identity number is not a real date."),
+                              code="date") from None
     if birth.year < 1900 or birth > dt.date.today():
         raise ValidationError(_("The birth date in the identity number is out of range."), code="date")
     if id_check_char(v[:17]) != v[17]:
@@ -44,3 +45,14 @@ def validate_phone(value: str) -> None:
     if not (_MOBILE_RE.match(v) or _LANDLINE_RE.match(v)):
         raise ValidationError(_("Enter a mobile number (11 digits) or a landline with its area code."),
                               code="format")
+
+
+def clean_phone(value: str) -> str:
+    """The stored form of a phone number: no spaces or dashes, no +86 (13800138000, 02188886666)."""
+    v = re.sub(r"[\s-]", "", value or "")
+    return v[3:] if v.startswith("+86") else v
+
+
+def clean_id_number(value: str) -> str:
+    """The stored form of an identity number: no spaces, upper-case X."""
+    return "".join((value or "").split()).upper()

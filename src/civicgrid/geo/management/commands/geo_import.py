@@ -73,7 +73,8 @@ class Command(CivicCommand):
         for r in report.rejected:
             w(self.style.ERROR(f"rejected feature #{r.index} {r.name}: {r.reason}"))
         if report.missing:
-            verb = "retired" if report.committed and self.options["retire_missing"] else "kept (use --retire-missing to retire)"
+            retired = report.committed and self.options["retire_missing"]
+            verb = "retired" if retired else "kept (use --retire-missing to retire)"
             names = ", ".join(f"{r.name} ({r.code})" for r in report.missing[:20])
             more = f" and {len(report.missing) - 20} more" if len(report.missing) > 20 else ""
             w(f"not in the file, {verb}: {names}{more}")
