@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1:8000
 DEMO_DB ?= var/demo.sqlite3
 export CIVICGRID_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup demo serve test test-sqlite test-postgres lint bench messages clean
+.PHONY: setup browser demo serve test test-sqlite test-postgres lint bench messages clean
 
 $(BIN)/civicgrid: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CivicGrid needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -22,7 +22,18 @@ demo: setup
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid demo load
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid runserver $(HOST)
 
-test: setup lint test-sqlite test-postgres
+test: setup browser lint test-sqlite test-postgres
+
+# Page tests drive Debian's Chromium (with a CJK font for readable screenshots); install them when
+# missing and we may (root with apt-get).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Chromium for the page tests (apt-get)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null) \
+				|| echo "could not install Chromium: the page tests will say so"; \
+		else echo "note: /usr/bin/chromium is missing and cannot be installed here: page tests skip (fail under CI=true)"; fi; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check .
@@ -37,7 +48,13 @@ test-postgres: setup
 		DATABASE_URL=$$url $(BIN)/python -m pytest -q; \
 	fi
 
+# The lookup benchmark compares with PostGIS: install it into the local PostgreSQL when we may.
 bench: setup
+	@if [ ! -e /usr/share/postgresql/15/extension/postgis.control ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing PostGIS for the lookup benchmark (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null) \
+			|| echo "could not install PostGIS: the benchmark will say so"; \
+	fi
 	$(BIN)/python -m bench
 
 messages: setup

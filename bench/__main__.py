@@ -1,17 +1,20 @@
-"""Run every benchmark: ``python -m bench [NAME ...]`` from the repository root."""
+"""Run every benchmark: ``python -m bench [NAME ...]`` from the repository root.
+
+Each run is its own process (Django is configured once per process, and a fresh interpreter keeps
+peak-memory figures honest). Results are printed and written into docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
-# Single-threaded numeric libraries, before anything imports numpy.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import importlib  # noqa: E402
-import sys  # noqa: E402
-
-BENCHMARKS: tuple[str, ...] = ("geo_lookup",)
+# name → argument lists; each list is one run.
+BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "geo_lookup": ((),),
+    "geo_import": (("--database", "postgres"), ("--database", "sqlite")),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,11 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     rc = 0
     for name in names:
-        print(f"=== bench.{name} ===", flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        rc = max(rc, int(module.main([]) or 0))
+        for args in BENCHMARKS[name]:
+            print(f"=== bench.{name} {' '.join(args)} ===", flush=True)
+            rc = max(rc, subprocess.call([sys.executable, "-m", f"bench.{name}", *args], env=env))
     return rc
 
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from civicgrid.api.api import api
 
@@ -8,6 +10,7 @@ admin.site.site_title = "CivicGrid"
 admin.site.index_title = "管理"
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("civicgrid/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

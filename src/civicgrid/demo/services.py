@@ -8,13 +8,11 @@ not at all, and a second run finds the city and does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
@@ -29,24 +27,14 @@ from civicgrid.taxonomy.services import catalogue_seed
 __all__ = [
     "DEMO_PASSWORD",
     "DEPARTMENT_FUNCTIONS",
-    "STAFF_GROUP",
     "DemoLoadError",
     "DemoUser",
     "demo_city_load",
-    "demo_staff_group_ensure",
     "demo_users_plan",
 ]
 
 # One password for every demo login; it passes the strong-password rules (length, 4 classes).
 DEMO_PASSWORD = "Demo-2026-pass"
-STAFF_GROUP = "demo staff"
-# What the demo staff may look at in the admin (no user list: people's data stays behind roles).
-STAFF_VIEW_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("geo", "view_region"), ("geo", "view_boundaryversion"),
-    ("org", "view_department"), ("org", "view_membership"),
-    ("taxonomy", "view_category"), ("taxonomy", "view_requesttype"),
-    ("taxonomy", "view_deadlinerule"), ("taxonomy", "view_dispatchrule"),
-)
 # Functional departments (职能部门) every district and the city have: function → name suffix.
 DEPARTMENT_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("urban_management", "城管执法局"),
@@ -83,36 +71,6 @@ class DemoUser:
 
 
 # ---------------------------------------------------------------------------------------------
-# the staff group
-
-
-def demo_staff_group_ensure(*, actor: Any, users: Iterable[User] = ()) -> Group:
-    """Create (once) the group "demo staff" with view permissions on regions, departments and the
-    catalogue, and put ``users`` in it. Idempotent: a second call changes and audits nothing."""
-    wanted = Q(pk__in=[])
-    for app_label, codename in STAFF_VIEW_PERMISSIONS:
-        wanted |= Q(content_type__app_label=app_label, codename=codename)
-    perms = list(Permission.objects.filter(wanted).select_related("content_type"))
-    found = {(p.content_type.app_label, p.codename) for p in perms}
-    missing = sorted(f"{a}.{c}" for a, c in set(STAFF_VIEW_PERMISSIONS) - found)
-    if missing:
-        raise DemoLoadError(f"permissions {', '.join(missing)} do not exist: run `civicgrid migrate` first")
-    with transaction.atomic():
-        group, created = Group.objects.get_or_create(name=STAFF_GROUP)
-        before = sorted(group.permissions.values_list("codename", flat=True)) if not created else []
-        group.permissions.add(*perms)
-        after = sorted(group.permissions.values_list("codename", flat=True))
-        if created or before != after:
-            audit_record(actor=actor, action="demo.group.ensure", target=group,
-                         before=None if created else {"permissions": before}, after={"permissions": after})
-        for user in users:
-            if not user.groups.filter(pk=group.pk).exists():
-                user.groups.add(group)
-                audit_record(actor=actor, action="demo.group.join", target=user, after={"group": group.name})
-    return group
-
-
-# ---------------------------------------------------------------------------------------------
 # the load
 
 
@@ -133,6 +91,8 @@ def demo_users_plan(city: Region) -> list[DemoUser]:
     ]
     for i, district in enumerate(districts, start=1):
         users.append(DemoUser(f"d{i}_dispatcher", f"{district.name}调度员", Role.DISPATCHER, region=district))
+    if districts:
+        users.append(DemoUser("d1_admin", f"{districts[0].name}管理员", Role.ADMIN, region=districts[0]))
     for i, street in enumerate(first_streets, start=1):
         if street is not None:
             users.append(DemoUser(f"s{i}_dispatcher", f"{street.name}调度员", Role.DISPATCHER, region=street))
@@ -197,7 +157,6 @@ def _load(plan: DemoCityPlan, *, actor: Any, grid_target_m2: float, say: Progres
     catalogue_seed(actor=actor)
     say(_("Category catalogue seeded"))
 
-    staff = []
     created = 0
     for planned in demo_users_plan(city):
         if User.objects.filter(username=planned.username).exists():
@@ -209,11 +168,8 @@ def _load(plan: DemoCityPlan, *, actor: Any, grid_target_m2: float, say: Progres
         membership_grant(actor=actor, user=user, role=planned.role, region=planned.region,
                          department=planned.department)
         created += 1
-        if planned.is_staff and not planned.is_superuser:
-            staff.append(user)
-    demo_staff_group_ensure(actor=actor, users=staff)
-    say(_("%(n)d demo users, %(staff)d of them in the group “%(group)s”")
-        % {"n": created, "staff": len(staff), "group": STAFF_GROUP})
+    # What each login may open in the admin follows from its role (org.permissions); no groups needed.
+    say(_("%(n)d demo users") % {"n": created})
 
 
 def demo_city_load(*, seed: int = 2026, districts: int = 3, streets_per_district: int = 3,

@@ -41,6 +41,32 @@ ROLE_SCOPE_NOTE: dict[str, str] = {
 }
 
 
+# What each role may open in the admin (Django model permissions). Which records it then sees is
+# still decided by the scoping queryset; these only open the doors. City-wide reference data (the
+# category catalogue) is changed only by administrators whose membership is at the city level.
+_READ_REFERENCE = ("geo.view_region", "geo.view_boundaryversion", "org.view_department",
+                   "taxonomy.view_category", "taxonomy.view_requesttype", "taxonomy.view_dispatchrule",
+                   "taxonomy.view_deadlinerule")
+_MANAGE_JURISDICTION = ("geo.change_region", "org.view_user", "org.add_user", "org.change_user",
+                        "org.view_membership", "org.add_membership", "org.change_membership",
+                        "org.add_department", "org.change_department")
+_MANAGE_CATALOGUE = tuple(f"taxonomy.{verb}_{model}" for model in
+                          ("category", "requesttype", "dispatchrule", "deadlinerule")
+                          for verb in ("add", "change", "delete"))
+
+
+def role_model_permissions(role: str, region_level: str | None) -> frozenset[str]:
+    """The Django permissions a membership brings (``app_label.codename``)."""
+    if role == Role.RESIDENT:
+        return frozenset()
+    perms = set(_READ_REFERENCE)
+    if role == Role.ADMIN:
+        perms.update(_MANAGE_JURISDICTION)
+        if region_level == "city":
+            perms.update(_MANAGE_CATALOGUE)
+    return frozenset(perms)
+
+
 def role_allows(role: str, action: str) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")

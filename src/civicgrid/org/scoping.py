@@ -53,9 +53,10 @@ def _memberships(user: Any) -> list[Membership]:
 
 
 def forget_memberships(user: Any) -> None:
-    """Drop the per-request cache after a user's memberships change."""
-    if hasattr(user, "_civicgrid_memberships"):
-        del user._civicgrid_memberships
+    """Drop the per-request caches (reach and role permissions) after a user's memberships change."""
+    for attr in ("_civicgrid_memberships", "_civicgrid_role_perms", "_perm_cache", "_group_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def _region_q(decl: dict[str, Any], region: Region, action: str) -> models.Q:

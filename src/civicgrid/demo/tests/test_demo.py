@@ -14,14 +14,14 @@ from django.utils import translation
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.demo.city import CITY_CODE, demo_city_plan
-from civicgrid.demo.services import DEMO_PASSWORD, STAFF_GROUP, demo_city_load
+from civicgrid.demo.services import DEMO_PASSWORD, demo_city_load
 from civicgrid.geo.models import Boundary, BoundaryVersion, Region
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.services import user_create
 
 SMALL = {"districts": 2, "streets_per_district": 2, "communities_per_street": 2}
 LOGINS = ["admin", "city_dispatcher", "leader", "auditor", "d1_dispatcher", "d2_dispatcher", "d3_dispatcher",
-          "s1_dispatcher", "s2_dispatcher", "s3_dispatcher", "mediator", "grid1", "grid2", "grid3",
+          "d1_admin", "s1_dispatcher", "s2_dispatcher", "s3_dispatcher", "mediator", "grid1", "grid2", "grid3",
           "d1_chengguan", "d2_chengguan", "d3_chengguan", "resident"]
 
 
@@ -195,9 +195,11 @@ class TestTheDefaultDemoCity:
         assert admin.is_superuser and admin.is_staff
         dispatcher = User.objects.get(username="d1_dispatcher")
         assert dispatcher.is_staff and not dispatcher.is_superuser
-        assert dispatcher.groups.filter(name=STAFF_GROUP).exists()
         assert dispatcher.has_perm("geo.view_region") and dispatcher.has_perm("org.view_department")
         assert not dispatcher.has_perm("geo.change_region") and not dispatcher.has_perm("org.view_user")
+        district_admin = User.objects.get(username="d1_admin")
+        assert district_admin.has_perm("geo.change_region") and district_admin.has_perm("org.change_user")
+        assert not district_admin.has_perm("taxonomy.change_category")  # city-wide data: city admins only
         resident = User.objects.get(username="resident")
         assert not resident.is_staff and not resident.has_perm("geo.view_region")
 
@@ -210,7 +212,7 @@ class TestTheDefaultDemoCity:
 
     def test_the_load_is_written_through_audited_services(self, demo):
         actions = set(AuditEntry.objects.values_list("action", flat=True))
-        assert {"demo.city.load", "demo.group.ensure", "geo.import", "geo.region.create",
+        assert {"demo.city.load", "geo.import", "geo.region.create",
                 "org.department.create", "org.user.create", "org.membership.grant"} <= actions
         load = AuditEntry.objects.get(action="demo.city.load")
         assert load.extra["seed"] == 2026 and load.extra["grid"] == demo["grid"]
