@@ -38,7 +38,7 @@ from civicgrid.geo.models import Region
 from civicgrid.org.auth import is_locked
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import MANAGE, VIEW
-from civicgrid.org.scoping import OutOfScope, scoped
+from civicgrid.org.scoping import OutOfScope, is_superuser_active, memberships_scoped, scoped, users_scoped
 from civicgrid.org.services import (
     department_create,
     department_update,
@@ -54,40 +54,6 @@ from civicgrid.org.services import (
 from civicgrid.privacy.fields import hash_lookup
 from civicgrid.privacy.services import can_reveal, masked_value, sensitive_value_reveal
 from civicgrid.privacy.validators import clean_id_number, clean_phone, validate_id_number, validate_phone
-
-# ---------------------------------------------------------------------------------------------
-# scoping for models without a ``scope`` declaration of their own
-
-
-def _is_superuser(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
-
-
-def memberships_scoped(queryset: models.QuerySet[Membership], user: Any,
-                       action: str) -> models.QuerySet[Membership]:
-    """Memberships held in a region or department the user may ``action``."""
-    if _is_superuser(user):
-        return queryset
-    regions = scoped(Region.objects.all(), user, action).values("pk")
-    departments = scoped(Department.objects.all(), user, action).values("pk")
-    return queryset.filter(models.Q(region__in=regions) | models.Q(department__in=departments))
-
-
-def users_scoped(queryset: models.QuerySet[User], user: Any, action: str) -> models.QuerySet[User]:
-    """Users the given user may ``action``.
-
-    view: anyone holding an active membership in the user's reach, and the user themself.
-    manage: someone whose every active membership is in the user's reach (so a district admin
-    cannot take over an account that also works in another district) and who is not a superuser.
-    """
-    if _is_superuser(user):
-        return queryset
-    active = Membership.objects.filter(is_active=True)
-    inside = memberships_scoped(active, user, action).values("user_id")
-    if action == VIEW:
-        return queryset.filter(models.Q(pk__in=inside) | models.Q(pk=getattr(user, "pk", None)))
-    outside = active.exclude(pk__in=memberships_scoped(active, user, action).values("pk")).values("user_id")
-    return queryset.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
 
 
 def _adopt(target: models.Model, source: models.Model) -> None:
@@ -120,7 +86,7 @@ class ScopedAdminMixin:
         return obj
 
     def in_scope(self, request: HttpRequest, obj: models.Model, action: str) -> bool:
-        if _is_superuser(request.user):
+        if is_superuser_active(request.user):
             return True
         cache: dict[tuple[str, Any, str], bool] = request.__dict__.setdefault("_civicgrid_scope_cache", {})
         key = (obj._meta.label, obj.pk, action)
@@ -256,7 +222,7 @@ def _membership_errors(role: str | None, region: Region | None, department: Depa
         errors["department"] = gettext("Only department handlers belong to a department.")
     if role not in (Role.DEPARTMENT_HANDLER, Role.RESIDENT) and region is None:
         errors["region"] = gettext("This role needs a region.")
-    if not _is_superuser(actor) and region is None and department is None:
+    if not is_superuser_active(actor) and region is None and department is None:
         errors["region"] = gettext("Choose a region or department in your jurisdiction.")
     return errors
 
@@ -365,7 +331,7 @@ class MembershipInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if not super().has_add_permission(request, obj):
             return False
-        return obj is None or _is_superuser(request.user) or users_scoped(
+        return obj is None or is_superuser_active(request.user) or users_scoped(
             User.objects.filter(pk=obj.pk), request.user, MANAGE).exists()
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -407,7 +373,7 @@ class UserAddForm(AdminUserCreationForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         role = data.get("role")
-        if not role and not _is_superuser(self.actor):
+        if not role and not is_superuser_active(self.actor):
             self.add_error("role", gettext("Give the new account a role in your jurisdiction."))
         for field, message in _membership_errors(role, data.get("region"), data.get("department"),
                                                  self.actor).items():
@@ -490,7 +456,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         ro = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not _is_superuser(request.user):
+        if obj is not None and not is_superuser_active(request.user):
             ro += ("is_superuser", "groups", "user_permissions")  # access rights: superusers only
         return ro
 
@@ -557,7 +523,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         _adopt(obj, current)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        if change and _is_superuser(request.user):
+        if change and is_superuser_active(request.user):
             data, changed_fields = form.cleaned_data, set(form.changed_data)
             access: dict[str, Any] = {}
             if "is_superuser" in changed_fields:

@@ -23,7 +23,7 @@ from django.db import models
 from django.http import Http404
 
 from civicgrid.geo.models import LEVELS, Region
-from civicgrid.org.models import Membership, Role
+from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import VIEW, role_allows
 
 M = TypeVar("M", bound=models.Model)
@@ -145,3 +145,38 @@ def ensure_in_scope(obj: models.Model, user: Any, action: str) -> None:
     model = type(obj)
     if not scoped(model._default_manager.filter(pk=obj.pk), user, action).exists():
         raise OutOfScope(f"{model._meta.verbose_name} is outside your jurisdiction")
+
+
+# ---------------------------------------------------------------------------------------------
+# people: users and memberships are reached through the regions and departments they work in
+
+
+def is_superuser_active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
+def memberships_scoped(queryset: models.QuerySet[Membership], user: Any,
+                       action: str) -> models.QuerySet[Membership]:
+    """Memberships held in a region or department the user may ``action``."""
+    if is_superuser_active(user):
+        return queryset
+    regions = scoped(Region.objects.all(), user, action).values("pk")
+    departments = scoped(Department.objects.all(), user, action).values("pk")
+    return queryset.filter(models.Q(region__in=regions) | models.Q(department__in=departments))
+
+
+def users_scoped(queryset: models.QuerySet[User], user: Any, action: str) -> models.QuerySet[User]:
+    """Users the given user may ``action``.
+
+    view: anyone holding an active membership in the user's reach, and the user themself.
+    manage: someone whose every active membership is in the user's reach (so a district admin
+    cannot take over an account that also works in another district) and who is not a superuser.
+    """
+    if is_superuser_active(user):
+        return queryset
+    active = Membership.objects.filter(is_active=True)
+    inside = memberships_scoped(active, user, action).values("user_id")
+    if action == VIEW:
+        return queryset.filter(models.Q(pk__in=inside) | models.Q(pk=getattr(user, "pk", None)))
+    outside = active.exclude(pk__in=memberships_scoped(active, user, action).values("pk")).values("user_id")
+    return queryset.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)

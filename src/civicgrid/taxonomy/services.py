@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext as _
 
@@ -225,22 +225,27 @@ def category_deactivate(*, actor: Any, category: Category) -> int:
     return len(nodes)
 
 
+def _delete_audited(*, actor: Any, obj: models.Model, fields: tuple[str, ...], action: str) -> None:
+    """Delete one catalogue row and audit it with its last state; a row still referenced elsewhere
+    is refused with a message saying to deactivate it instead. Call inside a transaction."""
+    before = snapshot(obj, fields)
+    target_type, target_id, target_repr = obj._meta.label_lower, obj.pk, str(obj)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError:
+        raise ValidationError(_("%(name)s is in use: deactivate it instead.") % {"name": target_repr}) from None
+    audit_record(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                 target_repr=target_repr, before=before)
+
+
 def category_delete(*, actor: Any, category: Category) -> None:
     """Delete a category that has no children and is used nowhere; otherwise deactivate it."""
     with transaction.atomic():
         if Category.objects.filter(parent=category).exists():
             raise ValidationError(_("%(category)s has sub-categories: deactivate it instead.")
                                   % {"category": category})
-        before = snapshot(category, _CATEGORY_FIELDS)
-        target_id, target_repr = category.pk, str(category)
-        try:
-            with transaction.atomic():
-                category.delete()
-        except ProtectedError:
-            raise ValidationError(_("%(category)s is in use: deactivate it instead.")
-                                  % {"category": target_repr}) from None
-        audit_record(actor=actor, action="taxonomy.category.delete", target_type="taxonomy.category",
-                     target_id=target_id, target_repr=target_repr, before=before)
+        _delete_audited(actor=actor, obj=category, fields=_CATEGORY_FIELDS, action="taxonomy.category.delete")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,11 +310,7 @@ def deadline_rule_update(*, actor: Any, rule: DeadlineRule, **fields: Any) -> De
 
 def deadline_rule_delete(*, actor: Any, rule: DeadlineRule) -> None:
     with transaction.atomic():
-        before = snapshot(rule, _RULE_FIELDS)
-        target_id, target_repr = rule.pk, str(rule)
-        rule.delete()
-        audit_record(actor=actor, action="taxonomy.deadline_rule.delete", target_type="taxonomy.deadlinerule",
-                     target_id=target_id, target_repr=target_repr, before=before)
+        _delete_audited(actor=actor, obj=rule, fields=_RULE_FIELDS, action="taxonomy.deadline_rule.delete")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,16 +353,8 @@ def request_type_update(*, actor: Any, request_type: RequestType, **fields: Any)
 
 def request_type_delete(*, actor: Any, request_type: RequestType) -> None:
     with transaction.atomic():
-        before = snapshot(request_type, _REQUEST_TYPE_FIELDS)
-        target_id, target_repr = request_type.pk, str(request_type)
-        try:
-            with transaction.atomic():
-                request_type.delete()
-        except ProtectedError:
-            raise ValidationError(_("%(name)s is in use: deactivate it instead.")
-                                  % {"name": target_repr}) from None
-        audit_record(actor=actor, action="taxonomy.request_type.delete", target_type="taxonomy.requesttype",
-                     target_id=target_id, target_repr=target_repr, before=before)
+        _delete_audited(actor=actor, obj=request_type, fields=_REQUEST_TYPE_FIELDS,
+                        action="taxonomy.request_type.delete")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,11 +414,7 @@ def dispatch_rule_deactivate(*, actor: Any, rule: DispatchRule) -> DispatchRule:
 
 def dispatch_rule_delete(*, actor: Any, rule: DispatchRule) -> None:
     with transaction.atomic():
-        before = snapshot(rule, _DISPATCH_FIELDS)
-        target_id, target_repr = rule.pk, str(rule)
-        rule.delete()
-        audit_record(actor=actor, action="taxonomy.dispatch_rule.delete", target_type="taxonomy.dispatchrule",
-                     target_id=target_id, target_repr=target_repr, before=before)
+        _delete_audited(actor=actor, obj=rule, fields=_DISPATCH_FIELDS, action="taxonomy.dispatch_rule.delete")
 
 
 # ---------------------------------------------------------------------------------------------

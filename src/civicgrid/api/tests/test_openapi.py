@@ -1,0 +1,46 @@
+"""The OpenAPI document is served, valid, and lists every operation of the assembled routers."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    ("get", "/api/v1/geo/lookup"),
+    ("get", "/api/v1/regions"),
+    ("get", "/api/v1/regions/{code}"),
+    ("patch", "/api/v1/regions/{code}"),
+    ("get", "/api/v1/regions/{code}/geojson"),
+    ("get", "/api/v1/departments"),
+    ("get", "/api/v1/taxonomy/categories"),
+    ("get", "/api/v1/taxonomy/request-types"),
+}
+
+
+def test_the_openapi_document_is_valid_and_lists_every_operation(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    validate(doc)
+    operations = {(method, path) for path, item in doc["paths"].items() for method in item}
+    assert EXPECTED <= operations
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert op.get("summary") or op.get("operationId"), f"{method} {path} has no summary"
+
+
+def test_the_lookup_endpoint_answers_with_the_chain(client, cast):
+    client.force_login(cast.alice)
+    body = client.get("/api/v1/geo/lookup", {"lon": 114.02, "lat": 22.51}).json()
+    assert body["method"] == "grid" and body["grid"]["code"] == "440301001001001"
+    assert body["district"] == {"code": "440301", "name": "甲区"}
+
+
+def test_the_lookup_endpoint_names_a_bad_field(client, cast):
+    client.force_login(cast.alice)
+    r = client.get("/api/v1/geo/lookup", {"lon": "east", "lat": 22.51})
+    assert r.status_code == 422 and "lon" in r.json()["error"]["fields"]
+    r = client.get("/api/v1/geo/lookup", {"lon": 114.0, "lat": 22.5, "crs": "bd09"})
+    assert r.status_code == 422 and "crs" in r.json()["error"]["fields"]
