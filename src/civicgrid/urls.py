@@ -10,6 +10,8 @@ admin.site.site_title = "CivicGrid"
 admin.site.index_title = "管理"
 
 urlpatterns = [
+    # Until the resident and workbench pages exist, the site's front door is the admin.
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("favicon.ico", RedirectView.as_view(url=static("civicgrid/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
