@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "civicgrid.geo",
     "civicgrid.org",
     "civicgrid.taxonomy",
+    "civicgrid.cases",
     "civicgrid.demo",
     "civicgrid.api",
 ]
@@ -130,6 +131,15 @@ CIVICGRID_HASH_KEY = env_str("CIVICGRID_HASH_KEY", None if PRODUCTION else "deve
 # Geography.
 CIVICGRID_NEAREST_COMMUNITY_METERS = env_float("CIVICGRID_NEAREST_COMMUNITY_METERS", 500.0, minimum=0.0)
 CIVICGRID_SIBLING_OVERLAP_TOLERANCE = env_float("CIVICGRID_SIBLING_OVERLAP_TOLERANCE", 0.01, minimum=0.0)
+
+# Case engine: working hours of the working calendar (工作时), checked at start-up.
+CIVICGRID_WORKING_HOURS = env_str("CIVICGRID_WORKING_HOURS", "09:00-12:00,13:00-17:00")
+try:
+    from civicgrid.cases.clock import WorkingHours as _WorkingHours
+
+    _WorkingHours.parse(CIVICGRID_WORKING_HOURS or "")
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"CIVICGRID_WORKING_HOURS: {_exc}") from None
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -79,9 +79,32 @@ def _region_q(decl: dict[str, Any], region: Region, action: str) -> models.Q:
     return q
 
 
+def _membership_q(decl: dict[str, Any], membership: Membership, action: str) -> models.Q | None:
+    """What one membership reaches for ``action`` (None when its role does not allow the action)."""
+    if not role_allows(membership.role, action):
+        return None
+    dept_fields: tuple[str, ...] = tuple(decl.get("departments", ()))
+    if membership.role == Role.DEPARTMENT_HANDLER:
+        q = models.Q(pk__in=[])
+        if dept_fields:
+            for f in dept_fields:
+                q |= models.Q(**{f: membership.department_id})
+        elif action == VIEW and membership.department is not None:
+            for region in membership.department.service_regions.all():
+                q |= _region_q(decl, region, action)
+        return q
+    if membership.region is not None:
+        return _region_q(decl, membership.region, action)
+    return None
+
+
+def _active(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
 def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.Q | None:
     """The filter that keeps what ``user`` may do ``action`` on; None means no restriction."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _active(user):
         return models.Q(pk__in=[])
     if user.is_superuser:
         return None
@@ -90,21 +113,33 @@ def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.
     owner = decl.get("owner")
     if owner and action == VIEW:
         q |= models.Q(**{owner: user.pk})
-    dept_fields: tuple[str, ...] = tuple(decl.get("departments", ()))
     for membership in _memberships(user):
-        if not role_allows(membership.role, action):
-            continue
-        if membership.role == Role.DEPARTMENT_HANDLER:
-            if dept_fields:
-                for f in dept_fields:
-                    q |= models.Q(**{f: membership.department_id})
-            elif action == VIEW and membership.department is not None:
-                for region in membership.department.service_regions.all():
-                    q |= _region_q(decl, region, action)
-            continue
-        if membership.region is not None:
-            q |= _region_q(decl, membership.region, action)
+        mq = _membership_q(decl, membership, action)
+        if mq is not None:
+            q |= mq
     return q
+
+
+def roles_reaching(obj: models.Model, user: Any, action: str) -> set[str]:
+    """The roles of ``user`` whose memberships reach ``obj`` for ``action`` (plus ``"owner"`` when the
+    user owns it). The case engine asks this to decide who may perform a transition."""
+    if not _active(user):
+        return set()
+    model = type(obj)
+    decl = _declaration(model)
+    roles: set[str] = set()
+    owner = decl.get("owner")
+    if owner and "__" not in owner and getattr(obj, f"{owner}_id", None) == user.pk:
+        roles.add("owner")
+    by_role: dict[str, models.Q] = {}
+    for membership in _memberships(user):
+        mq = _membership_q(decl, membership, action)
+        if mq is not None:
+            by_role[membership.role] = by_role.get(membership.role, models.Q(pk__in=[])) | mq
+    for role, q in by_role.items():
+        if model._default_manager.filter(q, pk=obj.pk).exists():
+            roles.add(role)
+    return roles
 
 
 def scoped(queryset: models.QuerySet[M], user: Any, action: str = VIEW) -> models.QuerySet[M]:

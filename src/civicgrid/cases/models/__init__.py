@@ -1,0 +1,40 @@
+"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings,
+the working calendar and the notification outbox."""
+
+from civicgrid.cases.models.calendar import CalendarYear, WorkingDay
+from civicgrid.cases.models.case import (
+    ApprovalRequest,
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    Case,
+    Channel,
+    Priority,
+    Rating,
+    Satisfaction,
+    Supervision,
+    TimelineEntry,
+)
+from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState
+from civicgrid.cases.models.timers import Timer, TimerState
+
+__all__ = [
+    "ApprovalRequest",
+    "Assignment",
+    "AssignmentRole",
+    "AssignmentState",
+    "CalendarYear",
+    "Case",
+    "Channel",
+    "InboxMessage",
+    "Notification",
+    "NotificationState",
+    "Priority",
+    "Rating",
+    "Satisfaction",
+    "Supervision",
+    "TimelineEntry",
+    "Timer",
+    "TimerState",
+    "WorkingDay",
+]

@@ -1,0 +1,647 @@
+"""The case engine's writes (案件引擎). Every change is one call, in one transaction, that checks the
+rule, changes the state with a guarded update, appends a timeline entry, writes the audit row and
+queues the notifications (outbox rows, delivered by the worker after commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.audit.services import audit_record
+from civicgrid.cases import registry
+from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
+from civicgrid.cases.models import (
+    ApprovalRequest,
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    Case,
+    Channel,
+    Notification,
+    Priority,
+    Rating,
+    Satisfaction,
+    Supervision,
+    TimelineEntry,
+)
+from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.timers import (
+    timer_extend,
+    timer_start,
+    timers_pause,
+    timers_resume,
+    timers_stop,
+    timers_stop_for_assignment,
+)
+from civicgrid.geo.models import LEVELS, Region
+from civicgrid.geo.selectors import point_locate
+from civicgrid.org.models import Department
+from civicgrid.org.permissions import ACT, VIEW
+from civicgrid.org.scoping import OutOfScope, roles_reaching
+from civicgrid.taxonomy.selectors import deadline_rules_for
+
+PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
+PROBLEM_TRANSFERS = 3
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _actor_name(actor: Any) -> str:
+    if actor is None:
+        return "system"
+    return (getattr(actor, "display_name", "") or actor.get_username())[:150]
+
+
+def _actor_roles(actor: Any, case: Case, action: str = ACT) -> set[str]:
+    """The roles through which ``actor`` may act on ``case``; raises OutOfScope if it cannot see it."""
+    if actor is None:
+        return {SYSTEM}
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        return {"admin", "dispatcher", "leader", "grid_worker", "department_handler", "mediator", "auditor"}
+    roles = roles_reaching(case, actor, action)
+    if "owner" in roles:
+        roles.discard("owner")
+        roles.add(REPORTER)
+    if not roles and not roles_reaching(case, actor, VIEW):
+        raise OutOfScope(_("No case matches the given query."))
+    return roles
+
+
+def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> set[str]:
+    roles = _actor_roles(actor, case)
+    if not roles & set(allowed):
+        raise TransitionRefused(_("You may not %(what)s this case.") % {"what": what})
+    return roles
+
+
+def tracking_code_new() -> str:
+    """A code residents type to follow their case: 10 characters, no look-alike letters."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def timeline_add(*, case: Case, actor: Any, action: str, from_state: str = "", to_state: str = "",
+                 note: str = "", data: dict[str, Any] | None = None, attachments: Sequence[Any] = (),
+                 public: bool = False) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        case=case, actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=_actor_name(actor), action=action, from_state=from_state, to_state=to_state or from_state,
+        note=note, data=data or {}, attachments=list(attachments), public=public)
+
+
+def notify(*, case: Case | None, event: str, subject: str, body: str = "", recipient: Any = None,
+           department: Department | None = None, region: Region | None = None, address: str = "",
+           channel: str = "inapp") -> Notification:
+    """Queue a notification in the outbox (same transaction as the change); the worker delivers it."""
+    return Notification.objects.create(case=case, event=event, subject=subject[:200], body=body, channel=channel,
+                                       recipient=recipient, audience_department=department,
+                                       audience_region=region, address=address, next_attempt_at=timezone.now())
+
+
+def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> None:
+    if case.reporter_id:
+        notify(case=case, event=event, subject=subject, body=body, recipient=case.reporter)
+    elif case.reporter_phone and not case.anonymous:
+        notify(case=case, event=event, subject=subject, body=body, address=case.reporter_phone, channel="sms")
+
+
+def _clock_limit(case: Case, rule: ClockRule) -> tuple[float, str]:
+    if rule.from_category:
+        if case.category_id:
+            rules = deadline_rules_for(case.category)
+            if rules:
+                return float(rules[0].limit), rules[0].unit
+        if case.request_type_id:
+            return float(case.request_type.limit), case.request_type.unit
+    return rule.amount, rule.unit
+
+
+def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime) -> None:
+    for rule in rules:
+        amount, unit = _clock_limit(case, rule)
+        if rule.per_assignment:
+            for a in case.assignments.filter(state=AssignmentState.PENDING):
+                timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a)
+        else:
+            t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now)
+            if rule.kind == "handle":
+                Case.objects.filter(pk=case.pk).update(handling_due_at=t.due_at)
+                case.handling_due_at = t.due_at
+
+
+def _guarded_update(case: Case, *, action: str, **changes: Any) -> None:
+    """Change the case only if nobody changed it since we read it (one row or a conflict)."""
+    changes.setdefault("updated_at", timezone.now())
+    n = Case.objects.filter(pk=case.pk, version=case.version).update(version=F("version") + 1, **changes)
+    if n != 1:
+        last = TimelineEntry.objects.filter(case_id=case.pk).order_by("-at", "-id").first()
+        who = last.actor_name if last else "?"
+        what = last.action if last else "?"
+        raise CaseConflict(_("The case was changed meanwhile: already %(action)s by %(who)s. Reload it.")
+                           % {"action": what, "who": who}, action=what, actor_name=who)
+    case.version += 1
+    for k, v in changes.items():
+        setattr(case, k, v)
+
+
+# ---------------------------------------------------------------------------------------------
+# creating
+
+
+@dataclass
+class Location:
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    region: Region | None = None  # when there is no point: the grid (or another region) it belongs to
+
+
+def case_create(*, actor: Any, case_type: str, title: str, text: str = "", channel: str = Channel.OTHER,
+                location: Location | None = None, category: Any = None, request_type: Any = None,
+                priority: str = Priority.NORMAL, reporter: Any = None, reporter_name: str = "",
+                reporter_phone: str = "", anonymous: bool = False, address: str = "",
+                owner_region: Region | None = None, detail: dict[str, Any] | None = None,
+                now: dt.datetime | None = None) -> Case:
+    """Register a new case of a registered type, placed in its grid and region chain."""
+    ctype = registry.get(case_type)
+    title = (title or "").strip()
+    if not title:
+        raise TransitionNotAllowed({"title": _("A case needs a title.")})
+    if channel not in Channel.values:
+        raise TransitionNotAllowed({"channel": _("Unknown channel %(c)s.") % {"c": channel}})
+    now = now or timezone.now()
+    loc = location or Location()
+    chain: dict[str, Any] = {lv: None for lv in LEVELS}
+    boundary_version = None
+    lon = lat = None
+    if loc.lon is not None and loc.lat is not None:
+        try:
+            found = point_locate(loc.lon, loc.lat, crs=loc.crs)
+        except ValueError as exc:
+            raise TransitionNotAllowed({"location": str(exc)}) from None
+        lon, lat = found.lon, found.lat
+        chain.update({lv: getattr(found, lv) for lv in LEVELS})
+        boundary_version = found.boundary_version
+    elif loc.region is not None:
+        chain.update({lv: (Region(pk=getattr(loc.region, f"{lv}_id")) if getattr(loc.region, f"{lv}_id") else None)
+                      for lv in LEVELS})
+    owner = owner_region or next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
+    with transaction.atomic():
+        for _attempt in range(5):
+            case = Case(case_type=ctype.code, state=ctype.initial, title=title[:200], text=text, channel=channel,
+                        priority=priority, category=category, request_type=request_type, lon=lon, lat=lat,
+                        address=address[:200], boundary_version=boundary_version, owner_region=owner,
+                        reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
+                        reporter_name="" if anonymous else reporter_name,
+                        reporter_phone="" if anonymous else reporter_phone, anonymous=anonymous,
+                        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                        tracking_code=tracking_code_new(), **{lv: chain[lv] for lv in LEVELS})
+            try:
+                with transaction.atomic():
+                    case.save()
+                break
+            except IntegrityError:  # a tracking code collision (10 chars of 32 symbols: very rare)
+                continue
+        else:  # pragma: no cover
+            raise RuntimeError("could not allocate a tracking code")
+        if ctype.detail_model is not None:
+            ctype.detail_model.objects.create(case=case, **(detail or {}))
+        timeline_add(case=case, actor=actor, action="create", to_state=case.state, public=True,
+                     data={"channel": channel, "grid": chain["grid"].pk if chain["grid"] else None})
+        _start_clocks(case, ctype.start_clocks, now)
+        audit_record(actor=actor, action=f"cases.{ctype.code}.create", target=case,
+                     after={"state": case.state, "tracking_code": case.tracking_code, "channel": channel})
+        if owner is not None:
+            notify(case=case, event="created", subject=_("New case %(code)s: %(title)s")
+                   % {"code": case.tracking_code, "title": case.title}, region=owner)
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# transitions
+
+
+@dataclass
+class TransitionContext:
+    """What a transition's effect receives: the case (already in its new state), who, and the input."""
+
+    case: Case
+    case_type: CaseType
+    transition: Transition
+    actor: Any
+    roles: set[str]
+    now: dt.datetime
+    from_state: str
+    note: str = ""
+    reason: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    attachments: Sequence[Any] = ()
+    department: Department | None = None
+    co_departments: Sequence[Department] = ()
+    region: Region | None = None
+    satisfaction: str | None = None
+    timeline_data: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_requirements(t: Transition, *, note: str, reason: str, attachments: Sequence[Any],
+                        department: Any, region: Any, satisfaction: Any) -> None:
+    given = {"note": bool(note.strip()), "reason": bool(reason.strip()), "photo": bool(attachments),
+             "department": department is not None, "region": region is not None,
+             "satisfaction": satisfaction in Satisfaction.values}
+    missing = {r: _("This action needs a %(what)s.") % {"what": r} for r in t.requires if not given[r]}
+    if "department" in missing and "region" in t.requires and given["region"]:
+        missing.pop("department")
+    if "region" in missing and "department" in t.requires and given["department"]:
+        missing.pop("region")
+    if missing:
+        raise TransitionNotAllowed(missing)
+
+
+def case_transition(*, actor: Any, case: Case, action: str, note: str = "", reason: str = "",
+                    data: dict[str, Any] | None = None, attachments: Sequence[Any] = (),
+                    department: Department | None = None, co_departments: Sequence[Department] = (),
+                    region: Region | None = None, satisfaction: str | None = None,
+                    now: dt.datetime | None = None) -> Case:
+    """Perform one of the case type's transitions.
+
+    Refusals: out of the actor's jurisdiction → OutOfScope (404); a role that may not →
+    TransitionRefused (403); wrong state or missing input → TransitionNotAllowed (422); somebody
+    else acted first → CaseConflict (409, "already dispatched by X").
+    """
+    ctype = registry.of(case)
+    t = ctype.transition(action)
+    now = now or timezone.now()
+    with transaction.atomic():
+        roles = _actor_roles(actor, case)
+        if not roles & t.roles:
+            raise TransitionRefused(_("Your role may not %(action)s this case.") % {"action": t.label or t.name})
+        if "*" not in t.sources and case.state not in t.sources:
+            last = TimelineEntry.objects.filter(case_id=case.pk).order_by("-at", "-id").first()
+            if last is not None and last.action == t.name:
+                raise CaseConflict(_("Already %(action)s by %(who)s.") % {"action": t.label or t.name,
+                                                                          "who": last.actor_name},
+                                   action=t.name, actor_name=last.actor_name)
+            raise TransitionNotAllowed({"action": _("%(action)s is not possible while the case is %(state)s.")
+                                        % {"action": t.label or t.name,
+                                           "state": ctype.states.get(case.state, case.state)}})
+        _check_requirements(t, note=note, reason=reason, attachments=attachments, department=department,
+                            region=region, satisfaction=satisfaction)
+        from_state = case.state
+        target = t.target or case.state
+        changes: dict[str, Any] = {"state": target}
+        if t.closes:
+            changes["closed_at"] = now
+        _guarded_update(case, action=t.name, **changes)
+        ctx = TransitionContext(case=case, case_type=ctype, transition=t, actor=actor, roles=roles, now=now,
+                                from_state=from_state, note=note, reason=reason, data=dict(data or {}),
+                                attachments=attachments, department=department, co_departments=co_departments,
+                                region=region, satisfaction=satisfaction)
+        if t.stops:
+            timers_stop(case=case, kinds=t.stops, now=now)
+        if t.effect is not None:
+            t.effect(ctx)
+        _start_clocks(case, t.starts, now)
+        timeline_add(case=case, actor=actor, action=t.name, from_state=from_state, to_state=target,
+                     note=note or reason, data={**ctx.data, **ctx.timeline_data}, attachments=attachments,
+                     public=t.public)
+        audit_record(actor=actor, action=f"cases.{ctype.code}.{t.name}", target=case,
+                     before={"state": from_state}, after={"state": target, **ctx.timeline_data})
+        if t.public:
+            _notify_reporter(case, t.name, _("Your case %(code)s: %(what)s") % {
+                "code": case.tracking_code, "what": t.label or t.name})
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# assignments (派单、接单、退单、转派、撤回) — used by the case types' transition effects
+
+
+def assignment_open(ctx: TransitionContext, *, department: Department | None = None, region: Region | None = None,
+                    role: str = AssignmentRole.LEAD, note: str = "") -> Assignment:
+    """Give a unit its share of the case. A new lead ends the previous lead assignment (a transfer)."""
+    case = ctx.case
+    if role == AssignmentRole.LEAD:
+        previous = list(case.assignments.filter(role=AssignmentRole.LEAD, state__in=[
+            AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]))
+        for a in previous:
+            a.state, a.ended_at = AssignmentState.TRANSFERRED, ctx.now
+            a.save(update_fields=["state", "ended_at"])
+            timers_stop_for_assignment(assignment=a, now=ctx.now)
+        if previous or case.assignments.filter(role=AssignmentRole.LEAD).exists():
+            Case.objects.filter(pk=case.pk).update(transfer_count=F("transfer_count") + 1)
+            case.transfer_count += 1
+        Case.objects.filter(pk=case.pk).update(lead_department=department)
+        case.lead_department = department
+    a = Assignment.objects.create(case=case, department=department, region=region, role=role, note=note,
+                                  assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None)
+    ctx.timeline_data.setdefault("assigned", []).append(
+        {"role": role, "department": department.code if department else None,
+         "region": region.code if region else None})
+    notify(case=case, event="assigned", subject=_("Case %(code)s assigned to you: %(title)s")
+           % {"code": case.tracking_code, "title": case.title}, department=department,
+           region=region if department is None else None)
+    if case.transfer_count >= PROBLEM_TRANSFERS:
+        _problem_open(case, ctx.actor, _("transferred %(n)d times") % {"n": case.transfer_count})
+    return a
+
+
+def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:
+    """The assignment the actor works in (their department's, or any for centre staff)."""
+    qs = ctx.case.assignments.filter(state__in=states)
+    if ctx.actor is not None and "department_handler" in ctx.roles and not ctx.roles & {"dispatcher", "admin"}:
+        depts = [m.department_id for m in ctx.actor.memberships.filter(is_active=True, role="department_handler")]
+        qs = qs.filter(department_id__in=depts)
+    a = qs.order_by("role", "id").first()  # the lead ("lead" < "co") first
+    if a is None:
+        raise TransitionNotAllowed({"action": _("There is no assignment of yours in that state.")})
+    return a
+
+
+def assignment_accept(ctx: TransitionContext) -> Assignment:
+    a = _my_assignment(ctx, [AssignmentState.PENDING])
+    a.state, a.accepted_at = AssignmentState.ACCEPTED, ctx.now
+    a.save(update_fields=["state", "accepted_at"])
+    timers_stop_for_assignment(assignment=a, now=ctx.now)
+    ctx.timeline_data["assignment"] = a.pk
+    return a
+
+
+def assignment_dispute(ctx: TransitionContext) -> Assignment:
+    """A unit says the dispatch is not theirs (退单/派单异议); the centre reviews it."""
+    a = _my_assignment(ctx, [AssignmentState.PENDING, AssignmentState.ACCEPTED])
+    a.state = AssignmentState.DISPUTED
+    a.save(update_fields=["state"])
+    timers_stop_for_assignment(assignment=a, now=ctx.now)
+    ctx.timeline_data["assignment"] = a.pk
+    notify(case=ctx.case, event="disputed", subject=_("Dispatch of %(code)s disputed") % {
+        "code": ctx.case.tracking_code}, body=ctx.reason or ctx.note, region=ctx.case.owner_region)
+    return a
+
+
+def assignments_finish(ctx: TransitionContext) -> None:
+    ctx.case.assignments.filter(state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED]).update(
+        state=AssignmentState.DONE, ended_at=ctx.now)
+
+
+# ---------------------------------------------------------------------------------------------
+# generic actions every case type gets
+
+
+def _generic(actor: Any, case: Case, allowed: Iterable[str], what: str) -> tuple[CaseType, set[str]]:
+    ctype = registry.of(case)
+    roles = _require_role(actor, case, set(allowed) | {SYSTEM}, what)
+    return ctype, roles
+
+
+def _problem_open(case: Case, actor: Any, note: str) -> None:
+    if not Supervision.objects.filter(case=case, kind=Supervision.Kind.PROBLEM, closed_at__isnull=True).exists():
+        Supervision.objects.create(case=case, kind=Supervision.Kind.PROBLEM, note=note,
+                                   opened_by=actor if getattr(actor, "is_authenticated", False) else None)
+        timeline_add(case=case, actor=None, action="problem", from_state=case.state, note=note)
+        notify(case=case, event="problem", subject=_("Problem case %(code)s: %(note)s")
+               % {"code": case.tracking_code, "note": note}, region=_parent_centre(case.owner_region))
+
+
+def _parent_centre(region: Region | None) -> Region | None:
+    if region is None:
+        return None
+    return region.parent if region.parent_id else region
+
+
+def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
+    """Take back a dispatch before the unit accepted it (撤回)."""
+    ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic"), _("recall"))
+    now = now or timezone.now()
+    with transaction.atomic():
+        pending = list(case.assignments.filter(state=AssignmentState.PENDING))
+        if not pending or case.assignments.filter(state=AssignmentState.ACCEPTED).exists():
+            raise TransitionNotAllowed({"action": _("Only a dispatch nobody has accepted yet can be recalled.")})
+        back_to = ctype.extra.get("recall_to", case.state)
+        from_state = case.state
+        _guarded_update(case, action="recall", state=back_to, lead_department=None)
+        for a in pending:
+            a.state, a.ended_at = AssignmentState.RECALLED, now
+            a.save(update_fields=["state", "ended_at"])
+            timers_stop_for_assignment(assignment=a, now=now)
+        timeline_add(case=case, actor=actor, action="recall", from_state=from_state, to_state=back_to, note=note,
+                     data={"assignments": [a.pk for a in pending]})
+        audit_record(actor=actor, action=f"cases.{ctype.code}.recall", target=case, before={"state": from_state},
+                     after={"state": back_to})
+        for a in pending:
+            notify(case=case, event="recalled", subject=_("Dispatch of %(code)s recalled") % {
+                "code": case.tracking_code}, department=a.department, region=a.region if not a.department else None)
+    return case
+
+
+def ctype_roles(case: Case, attr: str) -> frozenset[str]:
+    return getattr(registry.of(case), attr)
+
+
+def case_merge(*, actor: Any, survivor: Case, duplicates: Sequence[Case], note: str = "",
+               now: dt.datetime | None = None) -> Case:
+    """Merge duplicates of the same problem into ``survivor`` (并单): they stop, follow it, and their
+    reporters are told where to follow the problem now."""
+    now = now or timezone.now()
+    if not duplicates:
+        raise TransitionNotAllowed({"duplicates": _("Name the cases to merge.")})
+    with transaction.atomic():
+        _generic(actor, survivor, ctype_roles(survivor, "roles_generic"), _("merge"))
+        if survivor.closed_at or survivor.merged_into_id:
+            raise TransitionNotAllowed({"survivor": _("A closed or merged case cannot take others in.")})
+        for dup in duplicates:
+            if dup.pk == survivor.pk:
+                raise TransitionNotAllowed({"duplicates": _("A case cannot be merged into itself.")})
+            _generic(actor, dup, ctype_roles(dup, "roles_generic"), _("merge"))
+            if dup.merged_into_id or dup.closed_at:
+                raise TransitionNotAllowed({"duplicates": _("%(code)s is already closed or merged.")
+                                            % {"code": dup.tracking_code}})
+            dtype = registry.of(dup)
+            from_state = dup.state
+            _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now)
+            timers_stop(case=dup, kinds=["*"], now=now)
+            dup.assignments.filter(state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED,
+                                              AssignmentState.DISPUTED]).update(state=AssignmentState.DONE,
+                                                                                ended_at=now)
+            timeline_add(case=dup, actor=actor, action="merge", from_state=from_state, to_state=dtype.merged_state,
+                         note=note, data={"into": survivor.tracking_code}, public=True)
+            audit_record(actor=actor, action=f"cases.{dtype.code}.merge", target=dup, before={"state": from_state},
+                         after={"state": dtype.merged_state, "merged_into": survivor.tracking_code})
+            _notify_reporter(dup, "merged", _("Your case %(code)s is now followed as %(into)s") % {
+                "code": dup.tracking_code, "into": survivor.tracking_code})
+        timeline_add(case=survivor, actor=actor, action="absorb", from_state=survivor.state, note=note,
+                     data={"merged": [d.tracking_code for d in duplicates]})
+    return survivor
+
+
+def case_supervise(*, actor: Any, case: Case, kind: str = Supervision.Kind.CHASE, note: str = "") -> Supervision:
+    """Chase (催办) or supervise (督办) a case: an item for the handling unit, in the timeline."""
+    if kind not in (Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE):
+        raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
+    with transaction.atomic():
+        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
+        item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
+        if item is None:
+            item = Supervision.objects.create(case=case, kind=kind, note=note[:500],
+                                              opened_by=actor if getattr(actor, "is_authenticated", False) else None)
+        timeline_add(case=case, actor=actor, action=kind, from_state=case.state, note=note)
+        audit_record(actor=actor, action=f"cases.{ctype.code}.{kind}", target=case, after={"note": note})
+        notify(case=case, event=kind, subject=_("%(kind)s: case %(code)s") % {
+            "kind": Supervision.Kind(kind).label, "code": case.tracking_code}, body=note,
+            department=case.lead_department, region=case.owner_region if not case.lead_department_id else None)
+    return item
+
+
+def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
+    """Move the case's ownership one level up (提级): street centre → district centre → city."""
+    with transaction.atomic():
+        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
+        owner = case.owner_region
+        up = owner.parent if owner is not None and owner.parent_id else None
+        if up is None:
+            raise TransitionNotAllowed({"action": _("The case is already owned at the top level.")})
+        _guarded_update(case, action="escalate", owner_region=up, escalation_level=case.escalation_level + 1)
+        timeline_add(case=case, actor=actor, action="escalate", from_state=case.state, note=note,
+                     data={"from": owner.code, "to": up.code})
+        audit_record(actor=actor, action=f"cases.{ctype.code}.escalate", target=case,
+                     before={"owner": owner.code}, after={"owner": up.code})
+        notify(case=case, event="escalated", subject=_("Case %(code)s escalated to you") % {
+            "code": case.tracking_code}, body=note, region=up)
+    return case
+
+
+def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
+    """Send a closed case back to work (返工): the check failed or the reporter is not satisfied."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ctype = registry.of(case)
+        _require_role(actor, case, {"dispatcher", "grid_worker", "admin", REPORTER, SYSTEM}, _("reopen"))
+        if not reason.strip():
+            raise TransitionNotAllowed({"reason": _("Say why the case is reopened.")})
+        if ctype.reopen_to is None or case.state not in ctype.closed_states:
+            raise TransitionNotAllowed({"action": _("Only a closed case can be reopened.")})
+        from_state = case.state
+        _guarded_update(case, action="reopen", state=ctype.reopen_to, closed_at=None,
+                        reopen_count=case.reopen_count + 1)
+        _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now)
+        timeline_add(case=case, actor=actor, action="reopen", from_state=from_state, to_state=ctype.reopen_to,
+                     note=reason, public=True)
+        audit_record(actor=actor, action=f"cases.{ctype.code}.reopen", target=case, before={"state": from_state},
+                     after={"state": ctype.reopen_to, "reopen_count": case.reopen_count})
+        notify(case=case, event="reopened", subject=_("Case %(code)s reopened") % {"code": case.tracking_code},
+               body=reason, department=case.lead_department,
+               region=case.owner_region if not case.lead_department_id else None)
+        if case.reopen_count >= PROBLEM_REOPENINGS:
+            _problem_open(case, actor, _("reopened %(n)d times") % {"n": case.reopen_count})
+    return case
+
+
+def case_rate(*, actor: Any, case: Case, satisfaction: str, contacted: bool = True, resolved: bool = True,
+              comment: str = "", valid: bool = True) -> Rating:
+    """Record the follow-up and the reporter's rating (回访评价). A type may reopen on "unsatisfied"."""
+    if satisfaction not in Satisfaction.values:
+        raise TransitionNotAllowed({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
+    with transaction.atomic():
+        ctype = registry.of(case)
+        _require_role(actor, case, {"dispatcher", "admin", REPORTER, SYSTEM}, _("rate"))
+        if case.closed_at is None or case.merged_into_id:
+            raise TransitionNotAllowed({"action": _("A case is rated once it is closed.")})
+        rating = Rating.objects.create(case=case, satisfaction=satisfaction, contacted=contacted, resolved=resolved,
+                                       comment=comment, valid=valid,
+                                       by=actor if getattr(actor, "is_authenticated", False) else None)
+        timeline_add(case=case, actor=actor, action="rate", from_state=case.state, note=comment, public=True,
+                     data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved})
+        audit_record(actor=actor, action=f"cases.{ctype.code}.rate", target=case,
+                     after={"satisfaction": satisfaction, "resolved": resolved})
+        if satisfaction == Satisfaction.UNSATISFIED and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to:
+            case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."))
+    return rating
+
+
+def case_request_approval(*, actor: Any, case: Case, kind: str, reason: str, amount: float | None = None,
+                          unit: str = "") -> ApprovalRequest:
+    """Ask for an extension (延期) or a deferral (缓办) of the handling clock."""
+    if kind not in ApprovalRequest.Kind.values:
+        raise TransitionNotAllowed({"kind": _("Choose extension or deferral.")})
+    if not reason.strip():
+        raise TransitionNotAllowed({"reason": _("Say why.")})
+    if kind == ApprovalRequest.Kind.EXTENSION and not (amount and amount > 0):
+        raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
+    with transaction.atomic():
+        ctype = registry.of(case)
+        _require_role(actor, case, {"department_handler", "dispatcher", "grid_worker", "mediator", "admin", SYSTEM},
+                      _("ask for more time on"))
+        if case.closed_at is not None:
+            raise TransitionNotAllowed({"action": _("The case is closed.")})
+        try:
+            with transaction.atomic():
+                req = ApprovalRequest.objects.create(case=case, kind=kind, reason=reason, amount=amount, unit=unit,
+                                                     requested_by=actor if getattr(actor, "is_authenticated",
+                                                                                   False) else None)
+        except IntegrityError:
+            raise TransitionNotAllowed({"kind": _("A request of this kind is already waiting.")}) from None
+        timeline_add(case=case, actor=actor, action=f"{kind}_request", from_state=case.state, note=reason,
+                     data={"amount": amount, "unit": unit})
+        audit_record(actor=actor, action=f"cases.{ctype.code}.{kind}_request", target=case,
+                     after={"amount": amount, "reason": reason})
+        notify(case=case, event=f"{kind}_request", subject=_("Approval asked on case %(code)s") % {
+            "code": case.tracking_code}, body=reason, region=case.owner_region)
+    return req
+
+
+def case_decide_approval(*, actor: Any, request: ApprovalRequest, approve: bool, note: str = "",
+                         now: dt.datetime | None = None) -> ApprovalRequest:
+    """Approve or reject an extension or deferral; an approved extension adds time to the handling
+    clock, an approved deferral pauses every clock until the case is resumed."""
+    now = now or timezone.now()
+    case = request.case
+    with transaction.atomic():
+        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
+        n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
+            state=ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED,
+            decided_by=actor if getattr(actor, "is_authenticated", False) else None, decided_at=now,
+            decision_note=note)
+        if n != 1:
+            raise CaseConflict(_("This request has been decided already."))
+        request.refresh_from_db()
+        if approve and request.kind == ApprovalRequest.Kind.EXTENSION:
+            timer_extend(case=case, kind="handle", amount=float(request.amount or 0), now=now)
+            due = case.timers.filter(kind="handle").order_by("-id").values_list("due_at", flat=True).first()
+            _guarded_update(case, action="extend", extended=True, handling_due_at=due)
+        elif approve:
+            timers_pause(case=case, now=now)
+            _guarded_update(case, action="defer", deferred=True)
+        timeline_add(case=case, actor=actor, action=f"{request.kind}_{'approved' if approve else 'rejected'}",
+                     from_state=case.state, note=note, data={"amount": request.amount})
+        audit_record(actor=actor, action=f"cases.{ctype.code}.{request.kind}_decide", target=case,
+                     after={"approved": approve, "amount": request.amount})
+        notify(case=case, event=f"{request.kind}_decided", subject=_("Request on case %(code)s %(verdict)s") % {
+            "code": case.tracking_code, "verdict": _("approved") if approve else _("rejected")}, body=note,
+            recipient=request.requested_by)
+    return request
+
+
+def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
+    """End a deferral: the paused clocks run again from now with the time they had left."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"},
+                                 _("resume"))
+        if not case.deferred:
+            raise TransitionNotAllowed({"action": _("The case is not deferred.")})
+        timers_resume(case=case, now=now)
+        due = case.timers.filter(kind="handle").order_by("-id").values_list("due_at", flat=True).first()
+        _guarded_update(case, action="resume", deferred=False, handling_due_at=due)
+        timeline_add(case=case, actor=actor, action="resume", from_state=case.state, note=note)
+        audit_record(actor=actor, action=f"cases.{ctype.code}.resume", target=case, after={"deferred": False})
+    return case

@@ -1,0 +1,113 @@
+"""Starting, stopping, pausing and extending a case's clocks (计时器), on the working calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from civicgrid.cases import clock
+from civicgrid.cases.calendar import working_calendar, working_hours
+from civicgrid.cases.models import Assignment, Case, Timer, TimerState
+
+log = logging.getLogger("civicgrid.cases.timers")
+
+
+def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
+    unknown = clock.unknown_days_between(start, due, working_calendar())
+    if unknown:
+        log.warning("working calendar has no data for %s: Monday–Friday assumed (enter the year's holidays "
+                    "with `civicgrid cases calendar`)", ", ".join(map(str, sorted(unknown))))
+    return bool(unknown)
+
+
+def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
+                assignment: Assignment | None = None) -> Timer:
+    """Start a clock; a running clock of the same kind (and assignment) is stopped first."""
+    Timer.objects.filter(case=case, kind=kind, assignment=assignment,
+                         state__in=[TimerState.RUNNING, TimerState.PAUSED]).update(
+        state=TimerState.STOPPED, stopped_at=now)
+    due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
+    timer = Timer.objects.create(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount,
+                                 started_at=now, due_at=due, calendar_fallback=_fallback(now, due))
+    if case.deferred:
+        timers_pause(case=case, now=now, timers=[timer])
+    return timer
+
+
+def timers_stop(*, case: Case, kinds: Iterable[str], now: dt.datetime) -> int:
+    kinds = list(kinds)
+    qs = Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
+    if "*" not in kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.update(state=TimerState.STOPPED, stopped_at=now)
+
+
+def timers_stop_for_assignment(*, assignment: Assignment, now: dt.datetime) -> int:
+    return Timer.objects.filter(assignment=assignment, state__in=[TimerState.RUNNING, TimerState.PAUSED]).update(
+        state=TimerState.STOPPED, stopped_at=now)
+
+
+def timers_pause(*, case: Case, now: dt.datetime, timers: Iterable[Timer] | None = None) -> int:
+    """Stop the clocks (缓办/挂起), keeping the budget each has left."""
+    cal, hours = working_calendar(), working_hours()
+    items = list(timers) if timers is not None else list(case.timers.filter(state=TimerState.RUNNING))
+    for t in items:
+        t.remaining = clock.remaining_after(t.due_at, now, unit=t.unit, calendar=cal, hours=hours)
+        t.paused_at, t.state = now, TimerState.PAUSED
+    Timer.objects.bulk_update(items, ["remaining", "paused_at", "state"])
+    return len(items)
+
+
+def timers_resume(*, case: Case, now: dt.datetime) -> int:
+    """Start the paused clocks again: each spends the budget it had left, from now."""
+    cal, hours = working_calendar(), working_hours()
+    items = list(case.timers.filter(state=TimerState.PAUSED))
+    for t in items:
+        t.due_at = clock.resume_due(now, t.remaining or 0.0, unit=t.unit, calendar=cal, hours=hours)
+        t.calendar_fallback = _fallback(now, t.due_at)
+        t.paused_at, t.remaining, t.state = None, None, TimerState.RUNNING
+        if t.due_at > now:
+            t.overdue_at = None
+            t.due_soon_at = None
+    Timer.objects.bulk_update(items, ["due_at", "calendar_fallback", "paused_at", "remaining", "state",
+                                      "overdue_at", "due_soon_at"])
+    return len(items)
+
+
+def timer_extend(*, case: Case, kind: str, amount: float, now: dt.datetime) -> list[Timer]:
+    """Add time to the open clocks of a kind (延期); an overdue clock that is no longer overdue is
+    warned about again."""
+    cal, hours = working_calendar(), working_hours()
+    items = list(case.timers.filter(kind=kind, state__in=[TimerState.RUNNING, TimerState.PAUSED]))
+    for t in items:
+        if t.state == TimerState.PAUSED:
+            t.remaining = (t.remaining or 0.0) + amount * (clock.UNIT_SECONDS[t.unit] or 0)
+        else:
+            t.due_at = clock.extend(t.due_at, amount, t.unit, calendar=cal, hours=hours)
+            t.calendar_fallback = _fallback(now, t.due_at)
+            if t.due_at > now:
+                t.overdue_at = None
+                t.due_soon_at = None
+        t.extended_by += amount
+    Timer.objects.bulk_update(items, ["due_at", "remaining", "calendar_fallback", "overdue_at", "due_soon_at",
+                                      "extended_by"])
+    return items
+
+
+def timers_recompute_unknown(*, years: Iterable[int]) -> int:
+    """Recompute the due time of open clocks computed without calendar data for these years (run when
+    a year's holidays are entered)."""
+    years = set(years)
+    cal, hours = working_calendar(), working_hours()
+    items = [t for t in Timer.objects.filter(calendar_fallback=True, state=TimerState.RUNNING)
+             if {t.started_at.year, t.due_at.year} & years or t.due_at.year > t.started_at.year]
+    for t in items:
+        if t.extended_by:
+            base = clock.due_at(t.started_at, t.amount, t.unit, calendar=cal, hours=hours)
+            t.due_at = clock.extend(base, t.extended_by, t.unit, calendar=cal, hours=hours)
+        else:
+            t.due_at = clock.due_at(t.started_at, t.amount, t.unit, calendar=cal, hours=hours)
+        t.calendar_fallback = bool(clock.unknown_days_between(t.started_at, t.due_at, cal))
+    Timer.objects.bulk_update(items, ["due_at", "calendar_fallback"])
+    return len(items)
