@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs page from its own static files (no CDN)
     "civicgrid.core",
     "civicgrid.audit",
     "civicgrid.privacy",

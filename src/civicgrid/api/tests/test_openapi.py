@@ -44,3 +44,10 @@ def test_the_lookup_endpoint_names_a_bad_field(client, cast):
     assert r.status_code == 422 and "lon" in r.json()["error"]["fields"]
     r = client.get("/api/v1/geo/lookup", {"lon": 114.0, "lat": 22.5, "crs": "bd09"})
     assert r.status_code == 422 and "crs" in r.json()["error"]["fields"]
+
+
+def test_the_api_docs_page_loads_its_assets_from_this_deployment_not_a_cdn(client, cast):
+    client.force_login(cast.alice)
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html
