@@ -1,8 +1,10 @@
 """The ``civicgrid`` console script.
 
 ``civicgrid <app> <verb> [args]`` runs the management command ``<app>_<verb>`` (for example
-``civicgrid geo import FILE`` → ``geo_import``); any other word is passed to Django as it is
-(``civicgrid migrate``, ``civicgrid runserver``).
+``civicgrid geo import FILE`` → ``geo_import``); ``civicgrid <app>`` lists that app's verbs;
+``civicgrid help <app> <verb>`` shows a verb's help; any other word is passed to Django as it is
+(``civicgrid migrate``, ``civicgrid runserver``). Configuration and database errors are one line,
+not a traceback.
 """
 
 from __future__ import annotations
@@ -11,20 +13,40 @@ import os
 import sys
 
 
+def _translate(args: list[str], commands: set[str]) -> list[str] | str:
+    """Map the two-word form onto Django's command names; a lone app word lists its verbs."""
+    if len(args) >= 3 and args[0] == "help" and f"{args[1]}_{args[2]}" in commands:
+        return ["help", f"{args[1]}_{args[2]}", *args[3:]]
+    if len(args) >= 2 and not args[0].startswith("-") and f"{args[0]}_{args[1]}" in commands:
+        return [f"{args[0]}_{args[1]}", *args[2:]]
+    if len(args) == 1 and args[0] not in commands:
+        verbs = sorted(c.split("_", 1)[1] for c in commands if c.startswith(f"{args[0]}_"))
+        if verbs:
+            return f"civicgrid {args[0]} <verb>: {', '.join(verbs)} (civicgrid help {args[0]} <verb> for details)"
+    return args or ["help"]
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
     args = list(sys.argv[1:] if argv is None else argv)
-    import django
-    from django.core.management import execute_from_command_line, get_commands
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.utils import OperationalError
 
-    django.setup()
-    if len(args) >= 2 and not args[0].startswith("-") and not args[1].startswith("-"):
-        joined = f"{args[0]}_{args[1]}"
-        if joined in get_commands():
-            args = [joined, *args[2:]]
-    if not args:
-        args = ["help"]
-    execute_from_command_line(["civicgrid", *args])
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import execute_from_command_line, get_commands
+
+        translated = _translate(args, set(get_commands()))
+        if isinstance(translated, str):
+            print(translated)
+            return
+        execute_from_command_line(["civicgrid", *translated])
+    except ImproperlyConfigured as exc:
+        sys.exit(f"civicgrid: configuration error: {exc}")
+    except OperationalError as exc:
+        sys.exit(f"civicgrid: database error: {exc} (check DATABASE_URL, and run `civicgrid migrate`)")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,9 @@ except ValueError as exc:
 if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_dir = Path(str(DATABASES["default"]["NAME"])).parent
+    if str(DATABASES["default"]["NAME"]) != ":memory:" and not _sqlite_dir.exists():
+        _sqlite_dir.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
                                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from civicgrid.audit.context import client_ip_var, current_request_id
@@ -32,11 +35,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _fingerprint(value: Any) -> str:
+    """``***`` plus 8 hex digits of a keyed hash: a change is visible, the value is not."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), str(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{MASK}{digest[:8]}"
+
+
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """A JSON-safe picture of a model's concrete fields, with sensitive fields masked.
 
     A field marks itself sensitive with a ``sensitive = True`` attribute (the privacy app's
-    encrypted fields do), so the audit trail never holds a plain identity or phone number.
+    encrypted fields do), so the audit trail never holds a plain identity or phone number; it holds
+    a short keyed fingerprint instead, so that a change of the value still shows.
     """
     wanted = set(fields) if fields is not None else None
     data: dict[str, Any] = {}
@@ -46,7 +56,8 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
         if getattr(field, "audit_skip", False):
             continue
         if getattr(field, "sensitive", False):
-            data[field.name] = MASK if getattr(instance, field.attname) not in (None, "") else None
+            value = getattr(instance, field.attname)
+            data[field.name] = _fingerprint(value) if value not in (None, "") else None
             continue
         data[field.name] = _jsonable(getattr(instance, field.attname))
     return data

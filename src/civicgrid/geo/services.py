@@ -82,7 +82,10 @@ def geojson_load(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise GeoImportError(f"{p}: no such file")
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise GeoImportError(f"{p}: cannot be read ({exc.strerror or exc})") from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -214,15 +217,23 @@ def regions_import_plan(
     repair: bool = False,
     keep_codes: bool = False,
     overlap_tolerance: float = 0.01,
+    allow_move: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Decide, feature by feature, what importing ``data`` at ``level`` would do. Writes nothing."""
+    """Decide, feature by feature, what importing ``data`` at ``level`` would do. Writes nothing.
+
+    A feature is the stored region with the same code; or, under the same parent, the one with the
+    same source id (without a code field: the same name). A region is moved to another parent only
+    with ``allow_move``: one file must never silently pull another file's regions elsewhere."""
     if level not in LEVELS:
         raise GeoImportError(f"level must be one of {', '.join(LEVELS)}")
+    if not 0 <= overlap_tolerance < 1:
+        raise GeoImportError("the overlap tolerance is a share of the smaller area, from 0 up to (not including) 1")
     if source_crs not in CRS_CHOICES:
         raise GeoImportError(f"crs must be one of {', '.join(CRS_CHOICES)}")
     features = data.get("features") or []
     report = ImportReport(level=level, source=source, features=len(features))
+    _check_fields(features, code_field=code_field, name_field=name_field, parent_field=parent_field, report=report)
     if "crs" in data:
         report.notes.append(f"the file declares crs {json.dumps(data['crs'], ensure_ascii=False)[:80]}; "
                             f"coordinates were read as {source_crs} as asked")
@@ -252,7 +263,7 @@ def regions_import_plan(
 
     existing = list(Region.objects.filter(level=level).select_related("parent"))
     existing_by_code = {r.code: r for r in existing}
-    existing_by_source = {r.source_id: r for r in existing if r.source_id}
+    existing_by_source = {(r.parent_id, r.source_id): r for r in existing if r.source_id}
     existing_by_parent_name = {(r.parent_id, r.name): r for r in existing}
     taken_codes = set(Region.objects.exclude(level=level).values_list("code", flat=True))
 
@@ -277,7 +288,7 @@ def regions_import_plan(
         props = feature.get("properties") if isinstance(feature, dict) else None
         props = props if isinstance(props, dict) else {}
         name = _text(_prop(props, name_field))
-        label = name or f"#{i}"
+        label = name or "(no name)"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             report.rejected.append(Rejection(i, label, "not a GeoJSON Feature"))
             continue
@@ -335,10 +346,18 @@ def regions_import_plan(
 
         # Which existing region is this feature? Code first, then the source id, then name in parent.
         match = None
+        parent_id = parent.pk if parent else None
         if raw_code:
-            match = existing_by_code.get(raw_code) or existing_by_source.get(raw_code)
+            match = existing_by_code.get(raw_code) or existing_by_source.get((parent_id, raw_code))
         if match is None and not code_field:
-            match = existing_by_parent_name.get((parent.pk if parent else None, name))
+            match = existing_by_parent_name.get((parent_id, name))
+        if match is not None and match.parent_id != parent_id and not allow_move:
+            where = f"{match.parent.name} ({match.parent.code})" if match.parent else "no parent"
+            here = parent.name if parent else "-"
+            report.rejected.append(Rejection(
+                i, label, f"code {match.code} is {match.name} under {where}, not under {here}: "
+                          "use --allow-move to move it"))
+            continue
         if raw_code:
             seen_codes[raw_code] = i
 
@@ -366,6 +385,23 @@ def regions_import_plan(
     report.missing = [r for r in existing if r.is_active and r.pk not in matched_ids
                       and (r.parent_id in touched_parents)]
     return report
+
+
+def _check_fields(features: list[Any], *, code_field: str | None, name_field: str, parent_field: str | None,
+                 report: ImportReport) -> None:
+    """A property that no feature has is a typo, not 74 rejected features: say so once."""
+    seen: set[str] = set()
+    for f in features:
+        if isinstance(f, dict) and isinstance(f.get("properties"), dict):
+            seen.update(f["properties"])
+    if not features:
+        return
+    available = ", ".join(sorted(seen)[:30]) or "none"
+    for option, name in (("--code-field", code_field), ("--name-field", name_field)):
+        if name and name.split(".")[0] not in seen:
+            raise GeoImportError(f"{option} {name}: no feature has that property (properties: {available})")
+    if parent_field and parent_field.split(".")[0] not in seen:
+        raise GeoImportError(f"--parent-field {parent_field}: no feature has that property (properties: {available})")
 
 
 def _plan_codes(report: ImportReport, level: str, non_stat_count: int, code_field: str | None,
@@ -498,7 +534,17 @@ def regions_import_apply(report: ImportReport, *, actor: Any, retire_missing: bo
     creates = [p for p in report.planned if p.action == "create"]
     reshapes = [p for p in report.planned if "reshape" in p.action.split("+")]
     updates = [p for p in report.planned if p.existing is not None and p.action != "unchanged"]
-    retire = report.missing if retire_missing else []
+    retire: list[Region] = []
+    if retire_missing and report.missing:
+        if report.rejected:
+            raise GeoImportError(f"{len(report.rejected)} features were rejected: fix them before retiring regions "
+                                 "missing from the file (a rejected feature may be one of them); nothing was written")
+        busy = set(Region.objects.filter(parent__in=report.missing, is_active=True).values_list("parent_id", flat=True))
+        retire = [r for r in report.missing if r.pk not in busy]
+        for r in report.missing:
+            if r.pk in busy:
+                report.notes.append(f"{r.name} ({r.code}) is not in the file but still has active regions below it: "
+                                    "kept (retire those first)")
     if not (creates or updates or retire):
         report.committed = True
         return report
@@ -591,6 +637,8 @@ def regions_import(data: dict[str, Any], *, level: str, actor: Any, commit: bool
                    retire_missing: bool = False, **options: Any) -> ImportReport:
     """Plan, and with ``commit`` apply, an import. A dry run writes nothing at all."""
     report = regions_import_plan(data, level=level, **options)
+    if retire_missing and report.missing and report.rejected and not commit:
+        report.notes.append("with rejected features, --retire-missing will refuse to retire anything")
     if commit:
         regions_import_apply(report, actor=actor, retire_missing=retire_missing)
     return report

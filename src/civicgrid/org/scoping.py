@@ -63,14 +63,16 @@ def _region_q(decl: dict[str, Any], region: Region, action: str) -> models.Q:
     fields: dict[str, str] = decl.get("regions", {})
     q = models.Q(pk__in=[])
     field = fields.get(region.level)
-    if field is None:
-        # The model's chain stops above this region's level: match on the deepest ancestor it has.
+    if field is None and action == VIEW:
+        # The model's chain stops above this region's level: for reading only, match on the deepest
+        # ancestor it has (a community dispatcher sees its street's departments). Acting or managing
+        # never reaches upwards: a community admin must not manage a street's department or staff.
         for level in reversed(LEVELS[: LEVELS.index(region.level)]):
             if level in fields and getattr(region, f"{level}_id"):
                 field = fields[level]
                 q = models.Q(**{field: getattr(region, f"{level}_id")})
                 break
-    else:
+    elif field is not None:
         q = models.Q(**{field: region.pk})
     up = decl.get("up")
     if up and action == VIEW:

@@ -16,8 +16,26 @@ from civicgrid.audit.services import audit_record, changed, snapshot
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import MANAGE
-from civicgrid.org.scoping import ensure_in_scope, forget_memberships
+from civicgrid.org.scoping import OutOfScope, ensure_in_scope, forget_memberships, users_scoped
 from civicgrid.privacy.validators import clean_id_number, clean_phone
+
+
+def _ensure_manages_user(actor: Any, user: User) -> None:
+    """Only someone who manages every place ``user`` works in may change the account (None = system)."""
+    if actor is not None and not users_scoped(User.objects.filter(pk=user.pk), actor, MANAGE).exists():
+        raise OutOfScope("user is outside your jurisdiction")
+
+
+def _ensure_manages_place(actor: Any, region: Region | None, department: Department | None) -> None:
+    """Only someone who manages a region (or department) may give or take a role there (None = system)."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    if region is not None:
+        ensure_in_scope(region, actor, MANAGE)
+    if department is not None:
+        ensure_in_scope(department, actor, MANAGE)
+    if region is None and department is None:
+        raise OutOfScope("only a superuser gives a role without a place")
 
 
 def login_failure_record(*, username: str) -> None:
@@ -52,6 +70,7 @@ def login_success_record(*, user: User) -> None:
 
 def user_unlock(*, actor: Any, user: User) -> None:
     """Lift a sign-in lock before it expires (解除锁定); audited as ``org.user.unlock``."""
+    _ensure_manages_user(actor, user)
     with transaction.atomic():
         user.refresh_from_db(fields=["failed_logins", "locked_until"])
         before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
@@ -88,6 +107,9 @@ def user_update(*, actor: Any, user: User, **fields: Any) -> User:
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({k: "cannot be changed here" for k in unknown})
+    own_profile = actor is not None and actor.pk == user.pk and not ({"is_active", "is_staff"} & set(fields))
+    if not own_profile:
+        _ensure_manages_user(actor, user)
     before = snapshot(user, _USER_FIELDS)
     if "phone" in fields:
         fields["phone"] = clean_phone(fields["phone"])
@@ -164,6 +186,7 @@ def membership_grant(*, actor: Any, user: User, role: str, region: Region | None
         raise ValidationError({"department": "only department handlers belong to a department"})
     if role not in (Role.DEPARTMENT_HANDLER, Role.RESIDENT) and region is None:
         raise ValidationError({"region": "this role needs a region"})
+    _ensure_manages_place(actor, region, department)
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, role=role, region=region, department=department, defaults={"is_active": True})
@@ -176,6 +199,7 @@ def membership_grant(*, actor: Any, user: User, role: str, region: Region | None
 
 
 def membership_revoke(*, actor: Any, membership: Membership) -> None:
+    _ensure_manages_place(actor, membership.region, membership.department)
     with transaction.atomic():
         before = snapshot(membership)
         membership.is_active = False
@@ -241,6 +265,8 @@ def user_access_set(*, actor: Any, user: User, is_superuser: bool | None = None,
 def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
     """Set a new password (checked by the strong-password rules) or, with None, disable password
     sign-in. Audited as ``org.user.password`` (never with the password or its hash)."""
+    if actor is None or actor.pk != user.pk:
+        _ensure_manages_user(actor, user)
     if password is None:
         user.set_unusable_password()
     else:

@@ -134,3 +134,13 @@ def test_commands_and_tasks_group_their_rows_under_one_id():
         audit_record(actor=None, action="test.batch.two")
     assert set(AuditEntry.objects.values_list("request_id", flat=True)) == {rid}
     assert current_request_id() == ""
+
+
+def test_a_changed_phone_shows_in_the_audit_trail_without_its_value(db):
+    from civicgrid.org.services import user_create, user_update
+
+    user = user_create(actor=None, username="zhang", password="Correct-Horse-42", phone="13800138000")
+    user_update(actor=None, user=user, phone="13900139000")
+    row = AuditEntry.objects.get(action="org.user.update")
+    assert set(row.after) == {"phone"}
+    assert row.after["phone"].startswith("***") and "139" not in row.after["phone"]

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from civicgrid.audit.models import AuditEntry
 from civicgrid.core.testing import shared_file
 from civicgrid.geo.models import Boundary, BoundaryVersion, Region
-from civicgrid.geo.services import city_create, regions_import
+from civicgrid.geo.services import GeoImportError, city_create, regions_import
 from conftest import collection, feature, square
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +223,54 @@ def test_subdivide_cuts_a_street_into_grids_under_communities(city):
     g = grids.first()
     assert g.community.parent_id == g.street_id and g.district.code == "440301" and g.city.code == "440300"
     assert len(g.code) == 15 and g.code.startswith(g.community.code)
+
+
+def test_a_second_file_with_the_same_plain_ids_does_not_pull_regions_into_another_parent(city):
+    regions_import(collection(feature("乙区", square(114.1, 22.5, 114.2, 22.6), code="440302")),
+                   level="district", code_field="code", actor=None, commit=True)
+    first = [feature("甲一", square(114.0, 22.5, 114.05, 22.55), id="1", d="440301"),
+             feature("甲二", square(114.05, 22.5, 114.1, 22.55), id="2", d="440301")]
+    plan(first, code_field="id", parent_field="d", commit=True)
+    second = [feature("乙一", square(114.1, 22.5, 114.15, 22.55), id="1", d="440302"),
+              feature("乙二", square(114.15, 22.5, 114.2, 22.55), id="2", d="440302")]
+    report = plan(second, code_field="id", parent_field="d", commit=True)
+    assert report.count("create") == 2 and not report.rejected
+    assert sorted(Region.objects.filter(level="street").values_list("name", "parent__code")) == [
+        ("乙一", "440302"), ("乙二", "440302"), ("甲一", "440301"), ("甲二", "440301")]
+
+
+def test_moving_a_stored_region_to_another_parent_needs_allow_move(city):
+    regions_import(collection(feature("乙区", square(114.1, 22.5, 114.2, 22.6), code="440302")),
+                   level="district", code_field="code", actor=None, commit=True)
+    plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001", d="440301")],
+         parent_field="d", commit=True)
+    moved = [feature("甲街道", square(114.1, 22.5, 114.15, 22.55), code="440301001", d="440302")]
+    report = plan(moved, parent_field="d", commit=True)
+    assert "use --allow-move" in reasons(report)[0]
+    assert Region.objects.get(code="440301001").parent.code == "440301"
+    report = plan(moved, parent_field="d", commit=True, allow_move=True)
+    assert "move" in report.planned[0].action
+    assert Region.objects.get(code="440301001").parent.code == "440302"
+
+
+def test_retire_missing_refuses_while_features_are_rejected_and_keeps_parents_of_active_regions(city):
+    plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001"),
+          feature("乙街道", square(114.05, 22.5, 114.1, 22.55), code="440301002")], commit=True)
+    with pytest.raises(GeoImportError, match="fix them before retiring"):
+        plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001"),
+              feature("", square(114.05, 22.5, 114.1, 22.55), code="440301002")], commit=True, retire_missing=True)
+    assert Region.objects.get(code="440301002").is_active
+    regions_import(collection(feature("乙社区", square(114.05, 22.5, 114.1, 22.55), code="440301002001",
+                                      parent="440301002")),
+                   level="community", code_field="code", parent_field="parent", actor=None, commit=True)
+    report = plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001")], commit=True,
+                  retire_missing=True)
+    assert Region.objects.get(code="440301002").is_active
+    assert any("still has active regions below it" in n for n in report.notes)
+
+
+def test_a_field_no_feature_has_is_named_once_with_the_properties_there_are(city):
+    with pytest.raises(GeoImportError, match=r"--code-field adcod: no feature has that property \(properties: code"):
+        plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001")], code_field="adcod")
+    with pytest.raises(GeoImportError, match="overlap tolerance"):
+        plan([feature("甲街道", square(114.0, 22.5, 114.05, 22.55), code="440301001")], overlap_tolerance=-1)

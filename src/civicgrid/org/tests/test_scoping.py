@@ -147,3 +147,35 @@ def test_role_matrix_refuses_unknown_actions():
 def test_permissions_doc_matches_the_code():
     doc = (Path(__file__).resolve().parents[4] / "docs" / "permissions.md").read_text(encoding="utf-8")
     assert matrix_markdown() in doc
+
+
+def test_a_community_admin_does_not_manage_the_street_above_him(cast, django_user_model):
+    from civicgrid.org.scoping import scoped, users_scoped
+
+    street = cast.city.get(A_STREET)
+    dept = department_create(actor=None, code="S-OFFICE", name="街道办", region=street)
+    handler = django_user_model.objects.create_user("street_handler", password=PASSWORD)
+    membership_grant(actor=None, user=handler, role=Role.DEPARTMENT_HANDLER, department=dept)
+    c_admin = django_user_model.objects.create_user("c_admin", password=PASSWORD)
+    membership_grant(actor=None, user=c_admin, role=Role.ADMIN, region=cast.city.get("440301001001"))
+    from civicgrid.org.models import Department, User
+
+    assert scoped(Department.objects.all(), c_admin, VIEW).filter(code="S-OFFICE").exists()  # may read it
+    assert not scoped(Department.objects.all(), c_admin, MANAGE).filter(code="S-OFFICE").exists()
+    assert not users_scoped(User.objects.all(), c_admin, MANAGE).filter(username="street_handler").exists()
+
+
+def test_the_user_and_membership_services_check_jurisdiction_themselves(cast):
+    from civicgrid.org.services import membership_revoke, user_unlock, user_update
+
+    with pytest.raises(OutOfScope):  # a district A admin cannot change Charlie, who works in district B
+        user_update(actor=cast.admin_a, user=cast.charlie, display_name="越权")
+    with pytest.raises(OutOfScope):
+        user_unlock(actor=cast.admin_a, user=cast.charlie)
+    with pytest.raises(OutOfScope):
+        membership_grant(actor=cast.admin_a, user=cast.bob, role=Role.DISPATCHER, region=cast.city.b)
+    with pytest.raises(OutOfScope):
+        membership_revoke(actor=cast.admin_a, membership=cast.charlie.memberships.get())
+    user_update(actor=cast.admin_a, user=cast.bob, display_name="网格员鲍勃")  # Bob works in district A
+    user_update(actor=cast.charlie, user=cast.charlie, display_name="查理")  # one's own profile
+    assert cast.charlie.memberships.get().is_active

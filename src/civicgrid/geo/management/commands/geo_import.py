@@ -32,6 +32,8 @@ class Command(CivicCommand):
                             help="use the code field as it is even when it is not a statistical code")
         parser.add_argument("--tolerance", type=float, default=settings.CIVICGRID_SIBLING_OVERLAP_TOLERANCE,
                             help="sibling overlap allowed, as a share of the smaller area (default %(default)s)")
+        parser.add_argument("--allow-move", action="store_true",
+                            help="move a stored region to the parent the file gives it (otherwise rejected)")
         parser.add_argument("--retire-missing", action="store_true",
                             help="retire regions of the same parents that the file no longer has")
         parser.add_argument("--commit", action="store_true", help="write the changes (default: dry run)")
@@ -46,7 +48,8 @@ class Command(CivicCommand):
             data, level=o["level"], actor=self.actor(), commit=o["commit"], retire_missing=o["retire_missing"],
             source=str(o["file"]), code_field=o["code_field"], name_field=o["name_field"],
             parent_field=o["parent_field"], parent_code=o["parent_code"], source_crs=o["crs"],
-            repair=o["repair"], keep_codes=o["keep_codes"], overlap_tolerance=o["tolerance"], progress=update)
+            repair=o["repair"], keep_codes=o["keep_codes"], overlap_tolerance=o["tolerance"],
+            allow_move=o["allow_move"], progress=update)
         close()
         self.print_report(report, verbose=o["verbose_plan"])
 
