@@ -8,6 +8,7 @@ from civicgrid.api.api import api
 admin.site.site_header = "CivicGrid 市域社会治理平台"
 admin.site.site_title = "CivicGrid"
 admin.site.index_title = "管理"
+admin.site.site_url = None  # no public site yet: hide the admin's 查看站点 link
 
 urlpatterns = [
     # Until the resident and workbench pages exist, the site's front door is the admin.

@@ -23,6 +23,10 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
+_STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 422: "invalid", 429: "rate_limited"}
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -80,6 +84,7 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return respond(request, exc.status_code, error_body("error", str(exc)))
+        code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "error")
+        return respond(request, exc.status_code, error_body(code, str(exc)))
 
     return api

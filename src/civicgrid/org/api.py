@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -36,8 +36,11 @@ def _region_out(r: Any) -> dict[str, Any]:
     return {"code": r.code, "name": r.name, "level": r.level, "parent": r.parent.code if r.parent else None}
 
 
+LevelName = Literal["city", "district", "street", "community", "grid"]
+
+
 @router.get("/regions", response=list[RegionOut], summary="Regions in my jurisdiction")
-def regions_list(request: HttpRequest, level: str | None = None) -> list[dict[str, Any]]:
+def regions_list(request: HttpRequest, level: LevelName | None = None) -> list[dict[str, Any]]:
     return [_region_out(r) for r in regions_visible(request.user, level=level).select_related("parent")[:5000]]
 
 

@@ -593,6 +593,9 @@ def _is_code_header(name: str) -> bool:
     return any(folded.endswith(s.casefold()) for s in CODE_HEADER_SUFFIXES)
 
 
+MAX_LEVELS = 5  # 大类/中类/小类 and two more at most: a wider table is not a category tree
+
+
 def _columns(header: list[str], levels: Sequence[str] | None) -> tuple[list[int], list[int]]:
     """Indexes of the level columns and of their code columns (empty when the file has no codes)."""
     names = [_clean_cell(h) for h in header]
@@ -606,6 +609,11 @@ def _columns(header: list[str], levels: Sequence[str] | None) -> tuple[list[int]
             level_cols.append(names.index(wanted))
     else:
         level_cols = [i for i, h in enumerate(names) if h and i not in code_cols]
+        if len(level_cols) > MAX_LEVELS:
+            raise CategoryImportError(
+                _("The header has %(n)d columns (%(header)s): a category tree has one column per level, at most "
+                  "%(max)d. Is this the right file? Name the level columns with --levels.")
+                % {"n": len(level_cols), "header": ", ".join(names[i] for i in level_cols[:8]), "max": MAX_LEVELS})
     if not level_cols:
         raise CategoryImportError(_("The header names no level column (e.g. 一级分类,二级分类,三级分类)."))
     if code_cols and len(code_cols) != len(level_cols):

@@ -179,3 +179,9 @@ def test_the_user_and_membership_services_check_jurisdiction_themselves(cast):
     user_update(actor=cast.admin_a, user=cast.bob, display_name="网格员鲍勃")  # Bob works in district A
     user_update(actor=cast.charlie, user=cast.charlie, display_name="查理")  # one's own profile
     assert cast.charlie.memberships.get().is_active
+
+
+def test_an_unknown_level_is_a_422_naming_the_field(cast, client):
+    client.login(username="alice", password=PASSWORD)
+    r = client.get("/api/v1/regions?level=bogus")
+    assert r.status_code == 422 and "level" in r.json()["error"]["fields"]

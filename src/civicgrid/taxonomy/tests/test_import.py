@@ -202,3 +202,8 @@ def test_the_import_command_turns_a_bad_file_into_a_clear_error(db, tmp_path):
         run("taxonomy_import", str(tmp_path / "missing.csv"))
     with pytest.raises(CommandError, match="Unknown encoding"):
         run("taxonomy_import", str(write(tmp_path, "一级\n城乡建设\n")), "--encoding", "klingon")
+
+
+def test_a_messages_file_is_not_taken_for_a_category_tree(db):
+    with pytest.raises(CategoryImportError, match="at most 5"):
+        categories_import_csv(path=shared_file("teddy2020/csv/附件3.csv"), actor=None)
