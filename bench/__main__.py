@@ -14,6 +14,8 @@ import sys
 BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "geo_lookup": ((),),
     "geo_import": (("--database", "postgres"), ("--database", "sqlite")),
+    "cases_metrics": ((),),
+    "cases_engine": ((),),
 }
 
 

@@ -145,6 +145,15 @@ try:
 except ValueError as _exc:
     raise ImproperlyConfigured(f"CIVICGRID_WORKING_HOURS: {_exc}") from None
 
+# Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6).
+CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")
+try:
+    _weights = [float(w) for w in (CIVICGRID_SCORE_WEIGHTS or "").split(",")]
+    if len(_weights) != 3 or min(_weights) < 0 or sum(_weights) <= 0:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured("CIVICGRID_SCORE_WEIGHTS must be three non-negative numbers, e.g. 0.1,0.5,0.4") from None
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

@@ -47,6 +47,14 @@ class _Cache:
 
 
 _cache = _Cache()
+_warned_years: set[int] = set()
+
+
+def unknown_years_not_warned(years: set[int]) -> set[int]:
+    """The years of ``years`` not yet warned about since the calendar last changed (marks them warned)."""
+    new = set(years) - _warned_years
+    _warned_years.update(new)
+    return new
 
 
 def working_calendar() -> MappingCalendar:
@@ -55,6 +63,7 @@ def working_calendar() -> MappingCalendar:
 
 def working_calendar_invalidate() -> None:
     _cache.invalidate()
+    _warned_years.clear()
 
 
 def working_hours() -> WorkingHours:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,8 +44,8 @@ from civicgrid.cases.timers import (
 )
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import point_locate
-from civicgrid.org.models import Department
-from civicgrid.org.permissions import ACT, VIEW
+from civicgrid.org.models import Department, Membership
+from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, roles_reaching
 from civicgrid.taxonomy.selectors import deadline_rules_for
 
@@ -64,23 +64,46 @@ def _actor_name(actor: Any) -> str:
     return (getattr(actor, "display_name", "") or actor.get_username())[:150]
 
 
-def _actor_roles(actor: Any, case: Case, action: str = ACT) -> set[str]:
-    """The roles through which ``actor`` may act on ``case``; raises OutOfScope if it cannot see it."""
+_OPEN_ASSIGNMENT = (AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED)
+
+
+def _department_holds(case: Case, actor: Any) -> bool:
+    """Whether one of the actor's departments leads the case or holds an open assignment of it (a
+    department the case was transferred away from, or recalled from, still sees it but may not act)."""
+    depts = Membership.objects.filter(user=actor, is_active=True, role="department_handler").values("department_id")
+    return Case.objects.filter(
+        Q(lead_department__in=depts) | Q(assignments__department__in=depts, assignments__state__in=_OPEN_ASSIGNMENT),
+        pk=case.pk,
+    ).exists()
+
+
+def _actor_roles(actor: Any, case: Case, allowed: Iterable[str] = ()) -> set[str]:
+    """The roles through which ``actor`` may act on ``case``; raises OutOfScope if it cannot see it.
+
+    Read-only roles (a leader) reach a case only to view it; they count here where the action
+    allows them (督办, 提级, decisions)."""
     if actor is None:
         return {SYSTEM}
     if getattr(actor, "is_superuser", False) and actor.is_active:
         return {"admin", "dispatcher", "leader", "grid_worker", "department_handler", "mediator", "auditor"}
-    roles = roles_reaching(case, actor, action)
+    roles = roles_reaching(case, actor, ACT)
     if "owner" in roles:
         roles.discard("owner")
         roles.add(REPORTER)
-    if not roles and not roles_reaching(case, actor, VIEW):
+    if "department_handler" in roles and not _department_holds(case, actor):
+        roles.discard("department_handler")
+    allowed = set(allowed)
+    if roles & allowed:
+        return roles
+    seen = roles_reaching(case, actor, VIEW)
+    if not roles and not seen:
         raise OutOfScope(_("No case matches the given query."))
+    roles |= {r for r in seen & allowed if r != "owner" and not role_allows(r, ACT)}
     return roles
 
 
 def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> set[str]:
-    roles = _actor_roles(actor, case)
+    roles = _actor_roles(actor, case, allowed)
     if not roles & set(allowed):
         raise TransitionRefused(_("You may not %(what)s this case.") % {"what": what})
     return roles
@@ -91,22 +114,59 @@ def tracking_code_new() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
-def timeline_add(*, case: Case, actor: Any, action: str, from_state: str = "", to_state: str = "",
-                 note: str = "", data: dict[str, Any] | None = None, attachments: Sequence[Any] = (),
-                 public: bool = False) -> TimelineEntry:
+def timeline_add(
+    *,
+    case: Case,
+    actor: Any,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    public: bool = False,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
     return TimelineEntry.objects.create(
-        case=case, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_name=_actor_name(actor), action=action, from_state=from_state, to_state=to_state or from_state,
-        note=note, data=data or {}, attachments=list(attachments), public=public)
+        at=at or timezone.now(),
+        case=case,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=_actor_name(actor),
+        action=action,
+        from_state=from_state,
+        to_state=to_state or from_state,
+        note=note,
+        data=data or {},
+        attachments=list(attachments),
+        public=public,
+    )
 
 
-def notify(*, case: Case | None, event: str, subject: str, body: str = "", recipient: Any = None,
-           department: Department | None = None, region: Region | None = None, address: str = "",
-           channel: str = "inapp") -> Notification:
+def notify(
+    *,
+    case: Case | None,
+    event: str,
+    subject: str,
+    body: str = "",
+    recipient: Any = None,
+    department: Department | None = None,
+    region: Region | None = None,
+    address: str = "",
+    channel: str = "inapp",
+) -> Notification:
     """Queue a notification in the outbox (same transaction as the change); the worker delivers it."""
-    return Notification.objects.create(case=case, event=event, subject=subject[:200], body=body, channel=channel,
-                                       recipient=recipient, audience_department=department,
-                                       audience_region=region, address=address, next_attempt_at=timezone.now())
+    return Notification.objects.create(
+        case=case,
+        event=event,
+        subject=subject[:200],
+        body=body,
+        channel=channel,
+        recipient=recipient,
+        audience_department=department,
+        audience_region=region,
+        address=address,
+        next_attempt_at=timezone.now(),
+    )
 
 
 def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> None:
@@ -148,8 +208,12 @@ def _guarded_update(case: Case, *, action: str, **changes: Any) -> None:
         last = TimelineEntry.objects.filter(case_id=case.pk).order_by("-at", "-id").first()
         who = last.actor_name if last else "?"
         what = last.action if last else "?"
-        raise CaseConflict(_("The case was changed meanwhile: already %(action)s by %(who)s. Reload it.")
-                           % {"action": what, "who": who}, action=what, actor_name=who)
+        raise CaseConflict(
+            _("The case was changed meanwhile: already %(action)s by %(who)s. Reload it.")
+            % {"action": what, "who": who},
+            action=what,
+            actor_name=who,
+        )
     case.version += 1
     for k, v in changes.items():
         setattr(case, k, v)
@@ -167,12 +231,26 @@ class Location:
     region: Region | None = None  # when there is no point: the grid (or another region) it belongs to
 
 
-def case_create(*, actor: Any, case_type: str, title: str, text: str = "", channel: str = Channel.OTHER,
-                location: Location | None = None, category: Any = None, request_type: Any = None,
-                priority: str = Priority.NORMAL, reporter: Any = None, reporter_name: str = "",
-                reporter_phone: str = "", anonymous: bool = False, address: str = "",
-                owner_region: Region | None = None, detail: dict[str, Any] | None = None,
-                now: dt.datetime | None = None) -> Case:
+def case_create(
+    *,
+    actor: Any,
+    case_type: str,
+    title: str,
+    text: str = "",
+    channel: str = Channel.OTHER,
+    location: Location | None = None,
+    category: Any = None,
+    request_type: Any = None,
+    priority: str = Priority.NORMAL,
+    reporter: Any = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    anonymous: bool = False,
+    address: str = "",
+    owner_region: Region | None = None,
+    detail: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Register a new case of a registered type, placed in its grid and region chain."""
     ctype = registry.get(case_type)
     title = (title or "").strip()
@@ -194,19 +272,41 @@ def case_create(*, actor: Any, case_type: str, title: str, text: str = "", chann
         chain.update({lv: getattr(found, lv) for lv in LEVELS})
         boundary_version = found.boundary_version
     elif loc.region is not None:
-        chain.update({lv: (Region(pk=getattr(loc.region, f"{lv}_id")) if getattr(loc.region, f"{lv}_id") else None)
-                      for lv in LEVELS})
+        ids = {lv: getattr(loc.region, f"{lv}_id") for lv in LEVELS}
+        loaded = Region.objects.in_bulk([pk for pk in ids.values() if pk])  # whole rows: the owner's parent is used
+        chain.update({lv: loaded.get(pk) if pk else None for lv, pk in ids.items()})
+    if not any(chain.values()):
+        # Outside every grid and community, or no location at all: never lost — it goes to the city
+        # centre's manual queue (the only active city; a multi-city deployment must say which).
+        cities = list(Region.objects.filter(level="city", is_active=True)[:2])
+        if len(cities) == 1:
+            chain["city"] = cities[0]
     owner = owner_region or next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
     with transaction.atomic():
         for _attempt in range(5):
-            case = Case(case_type=ctype.code, state=ctype.initial, title=title[:200], text=text, channel=channel,
-                        priority=priority, category=category, request_type=request_type, lon=lon, lat=lat,
-                        address=address[:200], boundary_version=boundary_version, owner_region=owner,
-                        reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
-                        reporter_name="" if anonymous else reporter_name,
-                        reporter_phone="" if anonymous else reporter_phone, anonymous=anonymous,
-                        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                        tracking_code=tracking_code_new(), **{lv: chain[lv] for lv in LEVELS})
+            case = Case(
+                case_type=ctype.code,
+                state=ctype.initial,
+                title=title[:200],
+                text=text,
+                channel=channel,
+                priority=priority,
+                category=category,
+                request_type=request_type,
+                lon=lon,
+                lat=lat,
+                address=address[:200],
+                boundary_version=boundary_version,
+                owner_region=owner,
+                reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
+                reporter_name="" if anonymous else reporter_name,
+                reporter_phone="" if anonymous else reporter_phone,
+                anonymous=anonymous,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                tracking_code=tracking_code_new(),
+                created_at=now,
+                **{lv: chain[lv] for lv in LEVELS},
+            )
             try:
                 with transaction.atomic():
                     case.save()
@@ -217,14 +317,29 @@ def case_create(*, actor: Any, case_type: str, title: str, text: str = "", chann
             raise RuntimeError("could not allocate a tracking code")
         if ctype.detail_model is not None:
             ctype.detail_model.objects.create(case=case, **(detail or {}))
-        timeline_add(case=case, actor=actor, action="create", to_state=case.state, public=True,
-                     data={"channel": channel, "grid": chain["grid"].pk if chain["grid"] else None})
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action="create",
+            to_state=case.state,
+            public=True,
+            data={"channel": channel, "grid": chain["grid"].pk if chain["grid"] else None},
+        )
         _start_clocks(case, ctype.start_clocks, now)
-        audit_record(actor=actor, action=f"cases.{ctype.code}.create", target=case,
-                     after={"state": case.state, "tracking_code": case.tracking_code, "channel": channel})
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.create",
+            target=case,
+            after={"state": case.state, "tracking_code": case.tracking_code, "channel": channel},
+        )
         if owner is not None:
-            notify(case=case, event="created", subject=_("New case %(code)s: %(title)s")
-                   % {"code": case.tracking_code, "title": case.title}, region=owner)
+            notify(
+                case=case,
+                event="created",
+                subject=_("New case %(code)s: %(title)s") % {"code": case.tracking_code, "title": case.title},
+                region=owner,
+            )
     return case
 
 
@@ -254,11 +369,24 @@ class TransitionContext:
     timeline_data: dict[str, Any] = field(default_factory=dict)
 
 
-def _check_requirements(t: Transition, *, note: str, reason: str, attachments: Sequence[Any],
-                        department: Any, region: Any, satisfaction: Any) -> None:
-    given = {"note": bool(note.strip()), "reason": bool(reason.strip()), "photo": bool(attachments),
-             "department": department is not None, "region": region is not None,
-             "satisfaction": satisfaction in Satisfaction.values}
+def _check_requirements(
+    t: Transition,
+    *,
+    note: str,
+    reason: str,
+    attachments: Sequence[Any],
+    department: Any,
+    region: Any,
+    satisfaction: Any,
+) -> None:
+    given = {
+        "note": bool(note.strip()),
+        "reason": bool(reason.strip()),
+        "photo": bool(attachments),
+        "department": department is not None,
+        "region": region is not None,
+        "satisfaction": satisfaction in Satisfaction.values,
+    }
     missing = {r: _("This action needs a %(what)s.") % {"what": r} for r in t.requires if not given[r]}
     if "department" in missing and "region" in t.requires and given["region"]:
         missing.pop("department")
@@ -268,11 +396,21 @@ def _check_requirements(t: Transition, *, note: str, reason: str, attachments: S
         raise TransitionNotAllowed(missing)
 
 
-def case_transition(*, actor: Any, case: Case, action: str, note: str = "", reason: str = "",
-                    data: dict[str, Any] | None = None, attachments: Sequence[Any] = (),
-                    department: Department | None = None, co_departments: Sequence[Department] = (),
-                    region: Region | None = None, satisfaction: str | None = None,
-                    now: dt.datetime | None = None) -> Case:
+def case_transition(
+    *,
+    actor: Any,
+    case: Case,
+    action: str,
+    note: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    department: Department | None = None,
+    co_departments: Sequence[Department] = (),
+    region: Region | None = None,
+    satisfaction: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Perform one of the case type's transitions.
 
     Refusals: out of the actor's jurisdiction → OutOfScope (404); a role that may not →
@@ -283,43 +421,86 @@ def case_transition(*, actor: Any, case: Case, action: str, note: str = "", reas
     t = ctype.transition(action)
     now = now or timezone.now()
     with transaction.atomic():
-        roles = _actor_roles(actor, case)
+        roles = _actor_roles(actor, case, t.roles)
         if not roles & t.roles:
             raise TransitionRefused(_("Your role may not %(action)s this case.") % {"action": t.label or t.name})
         if "*" not in t.sources and case.state not in t.sources:
             last = TimelineEntry.objects.filter(case_id=case.pk).order_by("-at", "-id").first()
             if last is not None and last.action == t.name:
-                raise CaseConflict(_("Already %(action)s by %(who)s.") % {"action": t.label or t.name,
-                                                                          "who": last.actor_name},
-                                   action=t.name, actor_name=last.actor_name)
-            raise TransitionNotAllowed({"action": _("%(action)s is not possible while the case is %(state)s.")
-                                        % {"action": t.label or t.name,
-                                           "state": ctype.states.get(case.state, case.state)}})
-        _check_requirements(t, note=note, reason=reason, attachments=attachments, department=department,
-                            region=region, satisfaction=satisfaction)
+                raise CaseConflict(
+                    _("Already %(action)s by %(who)s.") % {"action": t.label or t.name, "who": last.actor_name},
+                    action=t.name,
+                    actor_name=last.actor_name,
+                )
+            raise TransitionNotAllowed(
+                {
+                    "action": _("%(action)s is not possible while the case is %(state)s.")
+                    % {"action": t.label or t.name, "state": ctype.states.get(case.state, case.state)}
+                }
+            )
+        _check_requirements(
+            t,
+            note=note,
+            reason=reason,
+            attachments=attachments,
+            department=department,
+            region=region,
+            satisfaction=satisfaction,
+        )
         from_state = case.state
         target = t.target or case.state
         changes: dict[str, Any] = {"state": target}
         if t.closes:
             changes["closed_at"] = now
+            changes["deferred"] = False
         _guarded_update(case, action=t.name, **changes)
-        ctx = TransitionContext(case=case, case_type=ctype, transition=t, actor=actor, roles=roles, now=now,
-                                from_state=from_state, note=note, reason=reason, data=dict(data or {}),
-                                attachments=attachments, department=department, co_departments=co_departments,
-                                region=region, satisfaction=satisfaction)
+        ctx = TransitionContext(
+            case=case,
+            case_type=ctype,
+            transition=t,
+            actor=actor,
+            roles=roles,
+            now=now,
+            from_state=from_state,
+            note=note,
+            reason=reason,
+            data=dict(data or {}),
+            attachments=attachments,
+            department=department,
+            co_departments=co_departments,
+            region=region,
+            satisfaction=satisfaction,
+        )
         if t.stops:
             timers_stop(case=case, kinds=t.stops, now=now)
         if t.effect is not None:
             t.effect(ctx)
         _start_clocks(case, t.starts, now)
-        timeline_add(case=case, actor=actor, action=t.name, from_state=from_state, to_state=target,
-                     note=note or reason, data={**ctx.data, **ctx.timeline_data}, attachments=attachments,
-                     public=t.public)
-        audit_record(actor=actor, action=f"cases.{ctype.code}.{t.name}", target=case,
-                     before={"state": from_state}, after={"state": target, **ctx.timeline_data})
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action=t.name,
+            from_state=from_state,
+            to_state=target,
+            note=note or reason,
+            data={**ctx.data, **ctx.timeline_data},
+            attachments=attachments,
+            public=t.public,
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.{t.name}",
+            target=case,
+            before={"state": from_state},
+            after={"state": target, **ctx.timeline_data},
+        )
         if t.public:
-            _notify_reporter(case, t.name, _("Your case %(code)s: %(what)s") % {
-                "code": case.tracking_code, "what": t.label or t.name})
+            _notify_reporter(
+                case,
+                t.name,
+                _("Your case %(code)s: %(what)s") % {"code": case.tracking_code, "what": t.label or t.name},
+            )
     return case
 
 
@@ -327,13 +508,23 @@ def case_transition(*, actor: Any, case: Case, action: str, note: str = "", reas
 # assignments (派单、接单、退单、转派、撤回) — used by the case types' transition effects
 
 
-def assignment_open(ctx: TransitionContext, *, department: Department | None = None, region: Region | None = None,
-                    role: str = AssignmentRole.LEAD, note: str = "") -> Assignment:
+def assignment_open(
+    ctx: TransitionContext,
+    *,
+    department: Department | None = None,
+    region: Region | None = None,
+    role: str = AssignmentRole.LEAD,
+    note: str = "",
+) -> Assignment:
     """Give a unit its share of the case. A new lead ends the previous lead assignment (a transfer)."""
     case = ctx.case
     if role == AssignmentRole.LEAD:
-        previous = list(case.assignments.filter(role=AssignmentRole.LEAD, state__in=[
-            AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]))
+        previous = list(
+            case.assignments.filter(
+                role=AssignmentRole.LEAD,
+                state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED],
+            )
+        )
         for a in previous:
             a.state, a.ended_at = AssignmentState.TRANSFERRED, ctx.now
             a.save(update_fields=["state", "ended_at"])
@@ -343,14 +534,24 @@ def assignment_open(ctx: TransitionContext, *, department: Department | None = N
             case.transfer_count += 1
         Case.objects.filter(pk=case.pk).update(lead_department=department)
         case.lead_department = department
-    a = Assignment.objects.create(case=case, department=department, region=region, role=role, note=note,
-                                  assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None)
+    a = Assignment.objects.create(
+        case=case,
+        department=department,
+        region=region,
+        role=role,
+        note=note,
+        assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
+    )
     ctx.timeline_data.setdefault("assigned", []).append(
-        {"role": role, "department": department.code if department else None,
-         "region": region.code if region else None})
-    notify(case=case, event="assigned", subject=_("Case %(code)s assigned to you: %(title)s")
-           % {"code": case.tracking_code, "title": case.title}, department=department,
-           region=region if department is None else None)
+        {"role": role, "department": department.code if department else None, "region": region.code if region else None}
+    )
+    notify(
+        case=case,
+        event="assigned",
+        subject=_("Case %(code)s assigned to you: %(title)s") % {"code": case.tracking_code, "title": case.title},
+        department=department,
+        region=region if department is None else None,
+    )
     if case.transfer_count >= PROBLEM_TRANSFERS:
         _problem_open(case, ctx.actor, _("transferred %(n)d times") % {"n": case.transfer_count})
     return a
@@ -362,7 +563,7 @@ def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:
     if ctx.actor is not None and "department_handler" in ctx.roles and not ctx.roles & {"dispatcher", "admin"}:
         depts = [m.department_id for m in ctx.actor.memberships.filter(is_active=True, role="department_handler")]
         qs = qs.filter(department_id__in=depts)
-    a = qs.order_by("role", "id").first()  # the lead ("lead" < "co") first
+    a = qs.filter(role=AssignmentRole.LEAD).order_by("id").first() or qs.order_by("id").first()  # the lead first
     if a is None:
         raise TransitionNotAllowed({"action": _("There is no assignment of yours in that state.")})
     return a
@@ -384,14 +585,20 @@ def assignment_dispute(ctx: TransitionContext) -> Assignment:
     a.save(update_fields=["state"])
     timers_stop_for_assignment(assignment=a, now=ctx.now)
     ctx.timeline_data["assignment"] = a.pk
-    notify(case=ctx.case, event="disputed", subject=_("Dispatch of %(code)s disputed") % {
-        "code": ctx.case.tracking_code}, body=ctx.reason or ctx.note, region=ctx.case.owner_region)
+    notify(
+        case=ctx.case,
+        event="disputed",
+        subject=_("Dispatch of %(code)s disputed") % {"code": ctx.case.tracking_code},
+        body=ctx.reason or ctx.note,
+        region=ctx.case.owner_region,
+    )
     return a
 
 
 def assignments_finish(ctx: TransitionContext) -> None:
     ctx.case.assignments.filter(state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED]).update(
-        state=AssignmentState.DONE, ended_at=ctx.now)
+        state=AssignmentState.DONE, ended_at=ctx.now
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,11 +613,19 @@ def _generic(actor: Any, case: Case, allowed: Iterable[str], what: str) -> tuple
 
 def _problem_open(case: Case, actor: Any, note: str) -> None:
     if not Supervision.objects.filter(case=case, kind=Supervision.Kind.PROBLEM, closed_at__isnull=True).exists():
-        Supervision.objects.create(case=case, kind=Supervision.Kind.PROBLEM, note=note,
-                                   opened_by=actor if getattr(actor, "is_authenticated", False) else None)
+        Supervision.objects.create(
+            case=case,
+            kind=Supervision.Kind.PROBLEM,
+            note=note,
+            opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
         timeline_add(case=case, actor=None, action="problem", from_state=case.state, note=note)
-        notify(case=case, event="problem", subject=_("Problem case %(code)s: %(note)s")
-               % {"code": case.tracking_code, "note": note}, region=_parent_centre(case.owner_region))
+        notify(
+            case=case,
+            event="problem",
+            subject=_("Problem case %(code)s: %(note)s") % {"code": case.tracking_code, "note": note},
+            region=_parent_centre(case.owner_region),
+        )
 
 
 def _parent_centre(region: Region | None) -> Region | None:
@@ -434,13 +649,31 @@ def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
             a.state, a.ended_at = AssignmentState.RECALLED, now
             a.save(update_fields=["state", "ended_at"])
             timers_stop_for_assignment(assignment=a, now=now)
-        timeline_add(case=case, actor=actor, action="recall", from_state=from_state, to_state=back_to, note=note,
-                     data={"assignments": [a.pk for a in pending]})
-        audit_record(actor=actor, action=f"cases.{ctype.code}.recall", target=case, before={"state": from_state},
-                     after={"state": back_to})
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action="recall",
+            from_state=from_state,
+            to_state=back_to,
+            note=note,
+            data={"assignments": [a.pk for a in pending]},
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.recall",
+            target=case,
+            before={"state": from_state},
+            after={"state": back_to},
+        )
         for a in pending:
-            notify(case=case, event="recalled", subject=_("Dispatch of %(code)s recalled") % {
-                "code": case.tracking_code}, department=a.department, region=a.region if not a.department else None)
+            notify(
+                case=case,
+                event="recalled",
+                subject=_("Dispatch of %(code)s recalled") % {"code": case.tracking_code},
+                department=a.department,
+                region=a.region if not a.department else None,
+            )
     return case
 
 
@@ -448,8 +681,9 @@ def ctype_roles(case: Case, attr: str) -> frozenset[str]:
     return getattr(registry.of(case), attr)
 
 
-def case_merge(*, actor: Any, survivor: Case, duplicates: Sequence[Case], note: str = "",
-               now: dt.datetime | None = None) -> Case:
+def case_merge(
+    *, actor: Any, survivor: Case, duplicates: Sequence[Case], note: str = "", now: dt.datetime | None = None
+) -> Case:
     """Merge duplicates of the same problem into ``survivor`` (并单): they stop, follow it, and their
     reporters are told where to follow the problem now."""
     now = now or timezone.now()
@@ -464,46 +698,85 @@ def case_merge(*, actor: Any, survivor: Case, duplicates: Sequence[Case], note: 
                 raise TransitionNotAllowed({"duplicates": _("A case cannot be merged into itself.")})
             _generic(actor, dup, ctype_roles(dup, "roles_generic"), _("merge"))
             if dup.merged_into_id or dup.closed_at:
-                raise TransitionNotAllowed({"duplicates": _("%(code)s is already closed or merged.")
-                                            % {"code": dup.tracking_code}})
+                raise TransitionNotAllowed(
+                    {"duplicates": _("%(code)s is already closed or merged.") % {"code": dup.tracking_code}}
+                )
             dtype = registry.of(dup)
             from_state = dup.state
             _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now)
             timers_stop(case=dup, kinds=["*"], now=now)
-            dup.assignments.filter(state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED,
-                                              AssignmentState.DISPUTED]).update(state=AssignmentState.DONE,
-                                                                                ended_at=now)
-            timeline_add(case=dup, actor=actor, action="merge", from_state=from_state, to_state=dtype.merged_state,
-                         note=note, data={"into": survivor.tracking_code}, public=True)
-            audit_record(actor=actor, action=f"cases.{dtype.code}.merge", target=dup, before={"state": from_state},
-                         after={"state": dtype.merged_state, "merged_into": survivor.tracking_code})
-            _notify_reporter(dup, "merged", _("Your case %(code)s is now followed as %(into)s") % {
-                "code": dup.tracking_code, "into": survivor.tracking_code})
-        timeline_add(case=survivor, actor=actor, action="absorb", from_state=survivor.state, note=note,
-                     data={"merged": [d.tracking_code for d in duplicates]})
+            dup.assignments.filter(
+                state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
+            ).update(state=AssignmentState.DONE, ended_at=now)
+            timeline_add(
+                at=now,
+                case=dup,
+                actor=actor,
+                action="merge",
+                from_state=from_state,
+                to_state=dtype.merged_state,
+                note=note,
+                data={"into": survivor.tracking_code},
+                public=True,
+            )
+            audit_record(
+                actor=actor,
+                action=f"cases.{dtype.code}.merge",
+                target=dup,
+                before={"state": from_state},
+                after={"state": dtype.merged_state, "merged_into": survivor.tracking_code},
+            )
+            _notify_reporter(
+                dup,
+                "merged",
+                _("Your case %(code)s is now followed as %(into)s")
+                % {"code": dup.tracking_code, "into": survivor.tracking_code},
+            )
+        timeline_add(
+            at=now,
+            case=survivor,
+            actor=actor,
+            action="absorb",
+            from_state=survivor.state,
+            note=note,
+            data={"merged": [d.tracking_code for d in duplicates]},
+        )
     return survivor
 
 
-def case_supervise(*, actor: Any, case: Case, kind: str = Supervision.Kind.CHASE, note: str = "") -> Supervision:
+def case_supervise(
+    *, actor: Any, case: Case, kind: str = Supervision.Kind.CHASE, note: str = "", now: dt.datetime | None = None
+) -> Supervision:
     """Chase (催办) or supervise (督办) a case: an item for the handling unit, in the timeline."""
+    now = now or timezone.now()
     if kind not in (Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE):
         raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
     with transaction.atomic():
         ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
         item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
         if item is None:
-            item = Supervision.objects.create(case=case, kind=kind, note=note[:500],
-                                              opened_by=actor if getattr(actor, "is_authenticated", False) else None)
-        timeline_add(case=case, actor=actor, action=kind, from_state=case.state, note=note)
+            item = Supervision.objects.create(
+                case=case,
+                kind=kind,
+                note=note[:500],
+                opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+        timeline_add(at=now, case=case, actor=actor, action=kind, from_state=case.state, note=note)
         audit_record(actor=actor, action=f"cases.{ctype.code}.{kind}", target=case, after={"note": note})
-        notify(case=case, event=kind, subject=_("%(kind)s: case %(code)s") % {
-            "kind": Supervision.Kind(kind).label, "code": case.tracking_code}, body=note,
-            department=case.lead_department, region=case.owner_region if not case.lead_department_id else None)
+        notify(
+            case=case,
+            event=kind,
+            subject=_("%(kind)s: case %(code)s") % {"kind": Supervision.Kind(kind).label, "code": case.tracking_code},
+            body=note,
+            department=case.lead_department,
+            region=case.owner_region if not case.lead_department_id else None,
+        )
     return item
 
 
 def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
     """Move the case's ownership one level up (提级): street centre → district centre → city."""
+    now = now or timezone.now()
     with transaction.atomic():
         ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
         owner = case.owner_region
@@ -511,12 +784,29 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
         if up is None:
             raise TransitionNotAllowed({"action": _("The case is already owned at the top level.")})
         _guarded_update(case, action="escalate", owner_region=up, escalation_level=case.escalation_level + 1)
-        timeline_add(case=case, actor=actor, action="escalate", from_state=case.state, note=note,
-                     data={"from": owner.code, "to": up.code})
-        audit_record(actor=actor, action=f"cases.{ctype.code}.escalate", target=case,
-                     before={"owner": owner.code}, after={"owner": up.code})
-        notify(case=case, event="escalated", subject=_("Case %(code)s escalated to you") % {
-            "code": case.tracking_code}, body=note, region=up)
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action="escalate",
+            from_state=case.state,
+            note=note,
+            data={"from": owner.code, "to": up.code},
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.escalate",
+            target=case,
+            before={"owner": owner.code},
+            after={"owner": up.code},
+        )
+        notify(
+            case=case,
+            event="escalated",
+            subject=_("Case %(code)s escalated to you") % {"code": case.tracking_code},
+            body=note,
+            region=up,
+        )
     return case
 
 
@@ -531,24 +821,53 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
         if ctype.reopen_to is None or case.state not in ctype.closed_states:
             raise TransitionNotAllowed({"action": _("Only a closed case can be reopened.")})
         from_state = case.state
-        _guarded_update(case, action="reopen", state=ctype.reopen_to, closed_at=None,
-                        reopen_count=case.reopen_count + 1)
+        _guarded_update(
+            case, action="reopen", state=ctype.reopen_to, closed_at=None, reopen_count=case.reopen_count + 1
+        )
         _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now)
-        timeline_add(case=case, actor=actor, action="reopen", from_state=from_state, to_state=ctype.reopen_to,
-                     note=reason, public=True)
-        audit_record(actor=actor, action=f"cases.{ctype.code}.reopen", target=case, before={"state": from_state},
-                     after={"state": ctype.reopen_to, "reopen_count": case.reopen_count})
-        notify(case=case, event="reopened", subject=_("Case %(code)s reopened") % {"code": case.tracking_code},
-               body=reason, department=case.lead_department,
-               region=case.owner_region if not case.lead_department_id else None)
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action="reopen",
+            from_state=from_state,
+            to_state=ctype.reopen_to,
+            note=reason,
+            public=True,
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.reopen",
+            target=case,
+            before={"state": from_state},
+            after={"state": ctype.reopen_to, "reopen_count": case.reopen_count},
+        )
+        notify(
+            case=case,
+            event="reopened",
+            subject=_("Case %(code)s reopened") % {"code": case.tracking_code},
+            body=reason,
+            department=case.lead_department,
+            region=case.owner_region if not case.lead_department_id else None,
+        )
         if case.reopen_count >= PROBLEM_REOPENINGS:
             _problem_open(case, actor, _("reopened %(n)d times") % {"n": case.reopen_count})
     return case
 
 
-def case_rate(*, actor: Any, case: Case, satisfaction: str, contacted: bool = True, resolved: bool = True,
-              comment: str = "", valid: bool = True) -> Rating:
+def case_rate(
+    *,
+    actor: Any,
+    case: Case,
+    satisfaction: str,
+    contacted: bool = True,
+    resolved: bool = True,
+    comment: str = "",
+    valid: bool = True,
+    now: dt.datetime | None = None,
+) -> Rating:
     """Record the follow-up and the reporter's rating (回访评价). A type may reopen on "unsatisfied"."""
+    now = now or timezone.now()
     if satisfaction not in Satisfaction.values:
         raise TransitionNotAllowed({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
     with transaction.atomic():
@@ -556,21 +875,49 @@ def case_rate(*, actor: Any, case: Case, satisfaction: str, contacted: bool = Tr
         _require_role(actor, case, {"dispatcher", "admin", REPORTER, SYSTEM}, _("rate"))
         if case.closed_at is None or case.merged_into_id:
             raise TransitionNotAllowed({"action": _("A case is rated once it is closed.")})
-        rating = Rating.objects.create(case=case, satisfaction=satisfaction, contacted=contacted, resolved=resolved,
-                                       comment=comment, valid=valid,
-                                       by=actor if getattr(actor, "is_authenticated", False) else None)
-        timeline_add(case=case, actor=actor, action="rate", from_state=case.state, note=comment, public=True,
-                     data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved})
-        audit_record(actor=actor, action=f"cases.{ctype.code}.rate", target=case,
-                     after={"satisfaction": satisfaction, "resolved": resolved})
+        rating = Rating.objects.create(
+            case=case,
+            satisfaction=satisfaction,
+            contacted=contacted,
+            resolved=resolved,
+            comment=comment,
+            valid=valid,
+            by=actor if getattr(actor, "is_authenticated", False) else None,
+            at=now,
+        )
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action="rate",
+            from_state=case.state,
+            note=comment,
+            public=True,
+            data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved},
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.rate",
+            target=case,
+            after={"satisfaction": satisfaction, "resolved": resolved},
+        )
         if satisfaction == Satisfaction.UNSATISFIED and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to:
-            case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."))
+            case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."), now=now)
     return rating
 
 
-def case_request_approval(*, actor: Any, case: Case, kind: str, reason: str, amount: float | None = None,
-                          unit: str = "") -> ApprovalRequest:
+def case_request_approval(
+    *,
+    actor: Any,
+    case: Case,
+    kind: str,
+    reason: str,
+    amount: float | None = None,
+    unit: str = "",
+    now: dt.datetime | None = None,
+) -> ApprovalRequest:
     """Ask for an extension (延期) or a deferral (缓办) of the handling clock."""
+    now = now or timezone.now()
     if kind not in ApprovalRequest.Kind.values:
         raise TransitionNotAllowed({"kind": _("Choose extension or deferral.")})
     if not reason.strip():
@@ -579,38 +926,76 @@ def case_request_approval(*, actor: Any, case: Case, kind: str, reason: str, amo
         raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
     with transaction.atomic():
         ctype = registry.of(case)
-        _require_role(actor, case, {"department_handler", "dispatcher", "grid_worker", "mediator", "admin", SYSTEM},
-                      _("ask for more time on"))
+        _require_role(
+            actor,
+            case,
+            {"department_handler", "dispatcher", "grid_worker", "mediator", "admin", SYSTEM},
+            _("ask for more time on"),
+        )
         if case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed.")})
+        if kind == ApprovalRequest.Kind.EXTENSION:
+            # The amount is added in the handling clock's own unit (working days to working days).
+            clock_unit = case.timers.filter(kind="handle").order_by("-id").values_list("unit", flat=True).first()
+            if unit and clock_unit and unit != clock_unit:
+                raise TransitionNotAllowed(
+                    {"unit": _("The handling time is counted in %(unit)s: ask in that unit.") % {"unit": clock_unit}}
+                )
+            unit = unit or clock_unit or ""
         try:
             with transaction.atomic():
-                req = ApprovalRequest.objects.create(case=case, kind=kind, reason=reason, amount=amount, unit=unit,
-                                                     requested_by=actor if getattr(actor, "is_authenticated",
-                                                                                   False) else None)
+                req = ApprovalRequest.objects.create(
+                    case=case,
+                    kind=kind,
+                    reason=reason,
+                    amount=amount,
+                    unit=unit,
+                    requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
         except IntegrityError:
             raise TransitionNotAllowed({"kind": _("A request of this kind is already waiting.")}) from None
-        timeline_add(case=case, actor=actor, action=f"{kind}_request", from_state=case.state, note=reason,
-                     data={"amount": amount, "unit": unit})
-        audit_record(actor=actor, action=f"cases.{ctype.code}.{kind}_request", target=case,
-                     after={"amount": amount, "reason": reason})
-        notify(case=case, event=f"{kind}_request", subject=_("Approval asked on case %(code)s") % {
-            "code": case.tracking_code}, body=reason, region=case.owner_region)
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action=f"{kind}_request",
+            from_state=case.state,
+            note=reason,
+            data={"amount": amount, "unit": unit},
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.{kind}_request",
+            target=case,
+            after={"amount": amount, "reason": reason},
+        )
+        notify(
+            case=case,
+            event=f"{kind}_request",
+            subject=_("Approval asked on case %(code)s") % {"code": case.tracking_code},
+            body=reason,
+            region=case.owner_region,
+        )
     return req
 
 
-def case_decide_approval(*, actor: Any, request: ApprovalRequest, approve: bool, note: str = "",
-                         now: dt.datetime | None = None) -> ApprovalRequest:
+def case_decide_approval(
+    *, actor: Any, request: ApprovalRequest, approve: bool, note: str = "", now: dt.datetime | None = None
+) -> ApprovalRequest:
     """Approve or reject an extension or deferral; an approved extension adds time to the handling
     clock, an approved deferral pauses every clock until the case is resumed."""
     now = now or timezone.now()
-    case = request.case
+    case = Case.objects.get(pk=request.case_id)  # as it is now: it may have moved on since the request
     with transaction.atomic():
         ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
+        if approve and case.closed_at is not None:
+            raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
         n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
             state=ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED,
-            decided_by=actor if getattr(actor, "is_authenticated", False) else None, decided_at=now,
-            decision_note=note)
+            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+            decided_at=now,
+            decision_note=note,
+        )
         if n != 1:
             raise CaseConflict(_("This request has been decided already."))
         request.refresh_from_db()
@@ -621,13 +1006,29 @@ def case_decide_approval(*, actor: Any, request: ApprovalRequest, approve: bool,
         elif approve:
             timers_pause(case=case, now=now)
             _guarded_update(case, action="defer", deferred=True)
-        timeline_add(case=case, actor=actor, action=f"{request.kind}_{'approved' if approve else 'rejected'}",
-                     from_state=case.state, note=note, data={"amount": request.amount})
-        audit_record(actor=actor, action=f"cases.{ctype.code}.{request.kind}_decide", target=case,
-                     after={"approved": approve, "amount": request.amount})
-        notify(case=case, event=f"{request.kind}_decided", subject=_("Request on case %(code)s %(verdict)s") % {
-            "code": case.tracking_code, "verdict": _("approved") if approve else _("rejected")}, body=note,
-            recipient=request.requested_by)
+        timeline_add(
+            at=now,
+            case=case,
+            actor=actor,
+            action=f"{request.kind}_{'approved' if approve else 'rejected'}",
+            from_state=case.state,
+            note=note,
+            data={"amount": request.amount},
+        )
+        audit_record(
+            actor=actor,
+            action=f"cases.{ctype.code}.{request.kind}_decide",
+            target=case,
+            after={"approved": approve, "amount": request.amount},
+        )
+        notify(
+            case=case,
+            event=f"{request.kind}_decided",
+            subject=_("Request on case %(code)s %(verdict)s")
+            % {"code": case.tracking_code, "verdict": _("approved") if approve else _("rejected")},
+            body=note,
+            recipient=request.requested_by,
+        )
     return request
 
 
@@ -635,13 +1036,12 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     """End a deferral: the paused clocks run again from now with the time they had left."""
     now = now or timezone.now()
     with transaction.atomic():
-        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"},
-                                 _("resume"))
+        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"}, _("resume"))
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})
         timers_resume(case=case, now=now)
         due = case.timers.filter(kind="handle").order_by("-id").values_list("due_at", flat=True).first()
         _guarded_update(case, action="resume", deferred=False, handling_due_at=due)
-        timeline_add(case=case, actor=actor, action="resume", from_state=case.state, note=note)
+        timeline_add(at=now, case=case, actor=actor, action="resume", from_state=case.state, note=note)
         audit_record(actor=actor, action=f"cases.{ctype.code}.resume", target=case, after={"deferred": False})
     return case

@@ -38,7 +38,8 @@ DRILL = CaseType(
         "dispatch": Transition("dispatch", ("new", "review"), "dispatched", CENTRE, label="dispatch",
                                requires=("department",), effect=_dispatch, public=True,
                                starts=(ClockRule("sign", 1, "working_hours", per_assignment=True),)),
-        "accept": Transition("accept", ("dispatched",), "handling", HANDLER, label="accept",
+        # from "handling" too: a co-handling unit may accept before the lead unit does
+        "accept": Transition("accept", ("dispatched", "handling"), "handling", HANDLER, label="accept",
                              effect=assignment_accept),
         "dispute": Transition("dispute", ("dispatched", "handling"), "review", HANDLER, label="dispute",
                               requires=("reason",), effect=assignment_dispute),

@@ -6,8 +6,10 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
+from django.utils import timezone
+
 from civicgrid.cases import clock
-from civicgrid.cases.calendar import working_calendar, working_hours
+from civicgrid.cases.calendar import unknown_years_not_warned, working_calendar, working_hours
 from civicgrid.cases.models import Assignment, Case, Timer, TimerState
 
 log = logging.getLogger("civicgrid.cases.timers")
@@ -15,7 +17,7 @@ log = logging.getLogger("civicgrid.cases.timers")
 
 def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
     unknown = clock.unknown_days_between(start, due, working_calendar())
-    if unknown:
+    if unknown_years_not_warned(unknown):  # loudly, but once per year and calendar, not once per clock
         log.warning("working calendar has no data for %s: Monday–Friday assumed (enter the year's holidays "
                     "with `civicgrid cases calendar`)", ", ".join(map(str, sorted(unknown))))
     return bool(unknown)
@@ -95,19 +97,45 @@ def timer_extend(*, case: Case, kind: str, amount: float, now: dt.datetime) -> l
     return items
 
 
-def timers_recompute_unknown(*, years: Iterable[int]) -> int:
+def timers_recompute_unknown(*, years: Iterable[int], now: dt.datetime | None = None) -> int:
     """Recompute the due time of open clocks computed without calendar data for these years (run when
-    a year's holidays are entered)."""
+    a year's holidays are entered), and the cases' handling due times with them.
+
+    A clock that never stood still is counted again from its start (its limit plus any extension).
+    One that was paused and resumed keeps the budget it had left at ``now`` under the Monday–Friday
+    assumption and spends it from ``now`` on the real calendar: exact as long as the year is entered
+    before it begins, as it is each winter. (Counting from the start would forget the pause.)"""
     years = set(years)
+    now = now or timezone.now()
     cal, hours = working_calendar(), working_hours()
+    assumed = clock.MappingCalendar({d: w for d, w in cal.overrides.items() if d.year not in years},
+                                    cal.known_years - years)
+
+    def year(moment: dt.datetime) -> int:  # of the local (Asia/Shanghai) date, not the UTC one
+        return moment.astimezone(clock.CALENDAR_TZ).year
+
     items = [t for t in Timer.objects.filter(calendar_fallback=True, state=TimerState.RUNNING)
-             if {t.started_at.year, t.due_at.year} & years or t.due_at.year > t.started_at.year]
+             if {year(t.started_at), year(t.due_at)} & years or year(t.due_at) > year(t.started_at)]
     for t in items:
-        if t.extended_by:
+        before = t.due_at
+        per_unit = clock.UNIT_SECONDS[t.unit]
+        begin = clock.clock_start(t.started_at, t.unit, calendar=assumed, hours=hours)
+        never_paused = per_unit is None or abs(clock.working_seconds_between(
+            begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours) - (t.amount + t.extended_by) * per_unit) < 1
+        if not never_paused:  # paused and resumed meanwhile
+            left = clock.remaining_after(t.due_at, now, unit=t.unit, calendar=assumed, hours=hours)
+            t.due_at = clock.resume_due(now, left, unit=t.unit, calendar=cal, hours=hours)
+        elif t.extended_by:
             base = clock.due_at(t.started_at, t.amount, t.unit, calendar=cal, hours=hours)
             t.due_at = clock.extend(base, t.extended_by, t.unit, calendar=cal, hours=hours)
         else:
             t.due_at = clock.due_at(t.started_at, t.amount, t.unit, calendar=cal, hours=hours)
         t.calendar_fallback = bool(clock.unknown_days_between(t.started_at, t.due_at, cal))
-    Timer.objects.bulk_update(items, ["due_at", "calendar_fallback"])
+        if t.due_at != before and t.due_at > now:  # warned or overdue too early: the sweep looks again
+            t.overdue_at = None
+            t.due_soon_at = None
+    Timer.objects.bulk_update(items, ["due_at", "calendar_fallback", "overdue_at", "due_soon_at"])
+    for t in items:  # the case's own copy of its handling clock
+        if t.kind == "handle" and t.assignment_id is None:
+            Case.objects.filter(pk=t.case_id).update(handling_due_at=t.due_at)
     return len(items)

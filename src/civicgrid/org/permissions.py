@@ -45,6 +45,7 @@ ROLE_SCOPE_NOTE: dict[str, str] = {
 # still decided by the scoping queryset; these only open the doors. City-wide reference data (the
 # category catalogue) is changed only by administrators whose membership is at the city level.
 _READ_REFERENCE = ("geo.view_region", "geo.view_boundaryversion", "org.view_department",
+                   "cases.view_case", "cases.view_supervision", "cases.view_notification",
                    "taxonomy.view_category", "taxonomy.view_requesttype", "taxonomy.view_dispatchrule",
                    "taxonomy.view_deadlinerule")
 _MANAGE_JURISDICTION = ("geo.change_region", "org.view_user", "org.add_user", "org.change_user",

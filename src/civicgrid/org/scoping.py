@@ -149,11 +149,22 @@ def scoped(queryset: models.QuerySet[M], user: Any, action: str = VIEW) -> model
     if q is None:
         return queryset
     decl = _declaration(queryset.model)
-    paths = list(decl.get("regions", {}).values()) + list(decl.get("departments", ()))
-    if any("__" in p for p in paths):
-        # Multi-valued relations would repeat rows: filter by a subquery of keys instead.
+    paths = [p for p in (*decl.get("regions", {}).values(), *decl.get("departments", ())) if "__" in p]
+    if paths and _uses(q, paths):
+        # A multi-valued relation (a case's assignments) would repeat rows: filter by a subquery of
+        # keys instead — only when this user's filter really goes through one (department handlers).
         return queryset.filter(pk__in=queryset.model._default_manager.filter(q).values("pk"))
     return queryset.filter(q)
+
+
+def _uses(q: models.Q, paths: list[str]) -> bool:
+    for child in q.children:
+        if isinstance(child, models.Q):
+            if _uses(child, paths):
+                return True
+        elif any(child[0] == p or child[0].startswith(p + "__") for p in paths):
+            return True
+    return False
 
 
 class ScopedQuerySet(models.QuerySet[M]):

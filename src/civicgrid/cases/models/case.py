@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.geo.models import Region
@@ -89,7 +90,7 @@ class Case(models.Model):
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
 
@@ -184,7 +185,7 @@ class TimelineEntry(models.Model):
     Append-only. ``public`` entries are shown to the reporter (without staff names)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
-    at = models.DateTimeField(_("time"), auto_now_add=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     actor_name = models.CharField(_("actor"), max_length=150, blank=True)
@@ -211,6 +212,9 @@ class TimelineEntry(models.Model):
         if not self._state.adding:
             raise RuntimeError("the timeline is append-only")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("the timeline is append-only")
 
 
 class Supervision(models.Model):
@@ -253,7 +257,7 @@ class Rating(models.Model):
     """The follow-up (回访) and the reporter's rating: was the person contacted, is it resolved, how
     satisfied. ``valid`` follow-ups are the denominator of the three rates (三率)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings", db_index=False)
     valid = models.BooleanField(_("valid follow-up"), default=True)
     contacted = models.BooleanField(_("contacted"), default=True)
     resolved = models.BooleanField(_("resolved"), default=False)
@@ -261,11 +265,14 @@ class Rating(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                            related_name="+")
-    at = models.DateTimeField(_("rated at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("rated at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
+        # The three rates read every follow-up of a set of cases: answer them from the index alone.
+        indexes = [models.Index(fields=["case", "valid", "at", "contacted", "resolved", "satisfaction"],
+                                name="cases_rating_followup_idx")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.satisfaction}"

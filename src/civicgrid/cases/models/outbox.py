@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.privacy.fields import EncryptedTextField
+
 
 class NotificationState(models.TextChoices):
     PENDING = "pending", _("pending")
@@ -25,8 +27,9 @@ class Notification(models.Model):
                                             related_name="+")
     audience_region = models.ForeignKey("geo.Region", null=True, blank=True, on_delete=models.CASCADE,
                                         related_name="+")
-    address = models.CharField(_("address"), max_length=200, blank=True,
-                               help_text=_("Phone or e-mail for people without an account (never shown in full)."))
+    address = EncryptedTextField(_("address"), blank=True, mask="phone",
+                                 help_text=_("Phone or e-mail for people without an account (encrypted, never "
+                                             "shown in full)."))
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE,
                              related_name="notifications")
     event = models.CharField(_("event"), max_length=40)

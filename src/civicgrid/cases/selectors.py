@@ -1,0 +1,669 @@
+"""Reads of the case engine: simple case lookups, the working calendar's state, and the assessment
+metrics (考核指标, DOMAIN §6) over any period and jurisdiction.
+
+Metrics
+=======
+
+Every metric is a :class:`Rate` — numerator, denominator, and ``value`` (numerator ÷ denominator,
+a fraction between 0 and 1; ``None`` when the denominator is 0) — and every number can be opened
+to the cases behind it with :func:`metric_cases`. The definitions, for a :class:`Period`
+``[start, end)`` and a set of cases (the user's jurisdiction and/or an explicit region,
+department, case type):
+
+* **counted** cases are those not merged into another (a merged duplicate follows its survivor) and
+  not in an *unregistered* state (rejected, closed without handling; see
+  :func:`unregistered_states_of`).
+* **due in the period**: counted cases whose ``handling_due_at`` (the current handling deadline,
+  moved by an approved extension or a resumed deferral) falls in ``[start, end)``.
+* **deferred**: due cases whose clocks stand still now (``deferred``; 缓办/挂起).
+* **closed**: due, not deferred cases with ``closed_at`` set (closed at any time, even after the
+  period: the rate of a past month keeps rising until its late cases are closed).
+* 结案率 ``closure`` = closed / (due − deferred).
+* 按期结案率 ``on_time`` = closed with ``closed_at <= handling_due_at`` / (due − deferred).
+* 返工率 ``rework`` = reworked / ever closed, both among due − deferred: *ever closed* means closed
+  now or reopened at least once (a reopened case that is being handled again was closed once),
+  *reworked* means reopened at least once (``reopen_count > 0``).
+* 延期率 ``extension`` = due cases with an approved extension (``extended``) / due.
+* 立案率 ``registration`` = registered / received: *received* = cases created in the period
+  (merged and rejected included), *registered* = received and counted.
+* The three rates (三率) count **valid follow-ups** (``Rating.valid``) made in the period
+  (``Rating.at`` in ``[start, end)``) on the cases of the set; each follow-up call counts once (a
+  case rated twice, before and after a rework, counts twice): 响应率 ``response`` = contacted /
+  valid; 解决率 ``resolution`` = resolved / valid; 满意率 ``satisfaction`` = (satisfied + 0.9 ×
+  basically satisfied) / valid.
+* The composite score is ``100 × (w₁·response + w₂·resolution + w₃·satisfaction)`` with the weights
+  of the setting ``CIVICGRID_SCORE_WEIGHTS`` (default ``"0.1,0.5,0.4"``; relative: divided by their
+  sum), graded A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below.
+
+:func:`metrics_for` answers all of them in two queries. The one over cases groups them by eight
+flags (due, counted, deferred, closed, on time, reopened, extended, received; ``CASE_PARTS`` states
+each metric as a condition on them), so the database evaluates each flag once per case and returns
+a handful of rows, which are then added up; the one over follow-ups counts with conditional
+``COUNT … FILTER``. :func:`metrics_by_department` and :func:`metrics_by_region` answer a dashboard
+table the same way, in two grouped queries (and one for the names of the rows).(plus one for the names of the rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.cases import registry
+from civicgrid.cases.clock import CALENDAR_TZ
+from civicgrid.cases.models import (
+    CalendarYear,
+    Case,
+    Rating,
+    Satisfaction,
+    TimelineEntry,
+    Timer,
+    TimerState,
+    WorkingDay,
+)
+from civicgrid.cases.registry import CaseType
+from civicgrid.geo.models import LEVELS, Region
+from civicgrid.org.models import Department
+from civicgrid.org.permissions import VIEW
+from civicgrid.org.scoping import get_scoped_or_404, scope_q, scoped
+
+# ---------------------------------------------------------------------------------------------
+# simple case reads
+
+
+def cases_visible(*, user: Any, action: str = VIEW) -> QuerySet[Case]:
+    """The cases ``user`` may ``action`` (its jurisdiction, its department's cases, its own reports)."""
+    return scoped(Case.objects.all(), user, action)
+
+
+def case_get(*, user: Any, pk: int | None = None, tracking_code: str | None = None, action: str = VIEW) -> Case:
+    """One case by id or tracking code, if ``user`` may ``action`` it; anything else is a 404."""
+    if (pk is None) == (tracking_code is None):
+        raise ValueError("give either pk or tracking_code")
+    lookup: dict[str, Any] = {"pk": pk} if pk is not None else {"tracking_code": (tracking_code or "").strip().upper()}
+    return get_scoped_or_404(Case.objects.select_related("district", "street", "lead_department"), user, action,
+                             **lookup)
+
+
+def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[TimelineEntry]:
+    """The case's history, oldest first; ``public_only`` keeps what the reporter is shown."""
+    qs = TimelineEntry.objects.filter(case=case).order_by("at", "id")
+    return qs.filter(public=True) if public_only else qs
+
+
+def case_open_timers(*, case: Case) -> QuerySet[Timer]:
+    """The clocks still running or paused on the case, soonest due first."""
+    return Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED]).order_by("due_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# the working calendar
+
+
+@dataclass(frozen=True)
+class CalendarYearSummary:
+    year: int
+    source: str
+    updated_at: dt.datetime
+    holidays: int  # weekdays off (法定节假日 on Monday–Friday)
+    make_up_days: int  # weekend working days (调休上班)
+
+    @property
+    def exceptions(self) -> int:
+        return self.holidays + self.make_up_days
+
+
+def calendar_years() -> list[CalendarYearSummary]:
+    """The years the working calendar has data for, with their counts of exceptions (two queries)."""
+    counts: dict[int, dict[bool, int]] = {}
+    rows = (WorkingDay.objects.annotate(y=ExtractYear("day")).values("y", "is_working")
+            .annotate(n=Count("pk")).order_by())
+    for row in rows:
+        counts.setdefault(row["y"], {})[row["is_working"]] = row["n"]
+    return [CalendarYearSummary(year=cy.year, source=cy.source, updated_at=cy.updated_at,
+                                holidays=counts.get(cy.year, {}).get(False, 0),
+                                make_up_days=counts.get(cy.year, {}).get(True, 0))
+            for cy in CalendarYear.objects.order_by("year")]
+
+
+def calendar_year_days(*, year: int) -> QuerySet[WorkingDay]:
+    """The exceptions stored for ``year`` (holidays on weekdays, make-up working days), in order."""
+    return WorkingDay.objects.filter(day__gte=dt.date(year, 1, 1), day__lte=dt.date(year, 12, 31)).order_by("day")
+
+
+def calendar_years_missing(*, today: dt.date | None = None) -> list[int]:
+    """This year and next year, when the working calendar has no data for them: deadlines in such a
+    year fall back to Monday–Friday."""
+    today = today or timezone.localdate()
+    wanted = [today.year, today.year + 1]
+    have = set(CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True))
+    return [y for y in wanted if y not in have]
+
+
+def calendar_missing_message(year: int) -> str:
+    return gettext("the working calendar has no data for %(year)d: deadlines fall back to Monday–Friday; "
+                   "enter the holidays with `civicgrid cases calendar import`") % {"year": year}
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics: periods, results
+
+
+def _aware(value: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            raise ValueError("a period bound must be an aware datetime (or a date)")
+        return value
+    return dt.datetime(value.year, value.month, value.day, tzinfo=CALENDAR_TZ)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open span of time ``[start, end)``; ``None`` leaves a side open. Dates are local
+    midnights in Asia/Shanghai (the working calendar's zone)."""
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", _aware(self.start))
+        object.__setattr__(self, "end", _aware(self.end))
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("a period cannot end before it starts")
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        return cls(dt.date(year, month, 1), nxt)
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+
+    @classmethod
+    def days(cls, first: dt.date, last: dt.date) -> Period:
+        """From the start of ``first`` to the end of ``last`` (both included)."""
+        return cls(first, last + dt.timedelta(days=1))
+
+    def q(self, field_name: str) -> Q:
+        """The filter keeping values of ``field_name`` inside the period (and not null)."""
+        q = Q(**{f"{field_name}__isnull": False})
+        if self.start is not None:
+            q &= Q(**{f"{field_name}__gte": self.start})
+        if self.end is not None:
+            q &= Q(**{f"{field_name}__lt": self.end})
+        return q
+
+
+WHOLE_TIME = Period()
+
+METRICS: dict[str, Any] = {
+    "closure": _("closure rate"),  # 结案率
+    "on_time": _("on-time closure rate"),  # 按期结案率
+    "rework": _("rework rate"),  # 返工率
+    "extension": _("extension rate"),  # 延期率
+    "registration": _("registration rate"),  # 立案率
+    "response": _("response rate"),  # 响应率
+    "resolution": _("resolution rate"),  # 解决率
+    "satisfaction": _("satisfaction rate"),  # 满意率
+}
+CASE_METRICS = ("closure", "on_time", "rework", "extension", "registration")
+RATING_METRICS = ("response", "resolution", "satisfaction")
+BASIC_SATISFACTION_WEIGHT = 0.9  # 基本满意 counts 0.9 of 满意
+GRADES: tuple[tuple[float, str], ...] = ((90.0, "A"), (75.0, "B"), (60.0, "C"), (40.0, "D"))
+DEFAULT_SCORE_WEIGHTS = "0.1,0.5,0.4"  # 响应率, 解决率, 满意率
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One metric: ``value`` = numerator ÷ denominator (0…1), None when the denominator is 0."""
+
+    metric: str
+    numerator: float
+    denominator: int
+    value: float | None = None
+
+    @classmethod
+    def of(cls, metric: str, numerator: float | None, denominator: int | None) -> Rate:
+        num, den = numerator or 0, int(denominator or 0)
+        return cls(metric=metric, numerator=num, denominator=den, value=(num / den) if den else None)
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.value is None else round(self.value * 100, 2)
+
+    @property
+    def label(self) -> str:
+        return str(METRICS.get(self.metric, self.metric))
+
+
+@dataclass(frozen=True)
+class Score:
+    """The composite of the three rates (综合得分, 0–100 points) and its grade (A–E)."""
+
+    value: float | None
+    grade: str | None
+    weights: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class ClosureRates:
+    closure: Rate
+    on_time: Rate
+    rework: Rate
+    extension: Rate
+    registration: Rate
+
+
+@dataclass(frozen=True)
+class ThreeRates:
+    response: Rate
+    resolution: Rate
+    satisfaction: Rate
+    score: Score
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Every metric of one set of cases over one period."""
+
+    closure: Rate
+    on_time: Rate
+    rework: Rate
+    extension: Rate
+    registration: Rate
+    response: Rate
+    resolution: Rate
+    satisfaction: Rate
+    score: Score
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    """One line of a dashboard table: a department or a region (``key`` None: cases without one)."""
+
+    key: int | None
+    label: str
+    metrics: Metrics
+    code: str = ""
+
+
+def score_weights(weights: Sequence[float] | str | None = None) -> tuple[float, float, float]:
+    """The composite weights of 响应率/解决率/满意率, from the argument or the setting
+    ``CIVICGRID_SCORE_WEIGHTS`` (``"0.1,0.5,0.4"`` by default); divided by their sum."""
+    from_setting = weights is None
+    raw: Any = getattr(settings, "CIVICGRID_SCORE_WEIGHTS", DEFAULT_SCORE_WEIGHTS) if from_setting else weights
+    try:
+        parts = [p for p in raw.replace("/", ",").split(",")] if isinstance(raw, str) else list(raw)
+        values = [float(p) for p in parts]
+        if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        message = ("CIVICGRID_SCORE_WEIGHTS must be three non-negative numbers for 响应率,解决率,满意率, "
+                   f"e.g. 0.1,0.5,0.4 (got {raw!r})")
+        if from_setting:
+            raise ImproperlyConfigured(message) from None
+        raise ValueError(message) from None
+    total = sum(values)
+    return (values[0] / total, values[1] / total, values[2] / total)
+
+
+def grade_for(score: float | None) -> str | None:
+    """A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below (None for no score)."""
+    if score is None:
+        return None
+    for floor, grade in GRADES:
+        if score >= floor - 1e-9:
+            return grade
+    return "E"
+
+
+def composite_score(response: Rate, resolution: Rate, satisfaction: Rate,
+                    weights: Sequence[float] | str | None = None) -> Score:
+    w = score_weights(weights)
+    if response.value is None or resolution.value is None or satisfaction.value is None:
+        return Score(value=None, grade=None, weights=w)
+    value = 100.0 * (w[0] * response.value + w[1] * resolution.value + w[2] * satisfaction.value)
+    return Score(value=value, grade=grade_for(value), weights=w)
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics: which cases
+
+
+def unregistered_states_of(case_type: CaseType) -> frozenset[str]:
+    """The states in which a case of this type was not registered (不予立案, rejected, closed
+    without handling).
+
+    A type names them in ``extra["unregistered_states"]``; otherwise they are the closed states
+    that are only reached by closing transitions from the initial state (DRILL: ``reject`` from
+    ``new`` → ``rejected``; ``finish`` from ``handling`` → ``done`` is a registered, handled case)."""
+    explicit = case_type.extra.get("unregistered_states")
+    if explicit is not None:
+        return frozenset(explicit)
+    found = set()
+    for state in case_type.closed_states:
+        into = [t for t in case_type.transitions.values() if t.target == state]
+        if into and all(t.closes and set(t.sources) == {case_type.initial} for t in into):
+            found.add(state)
+    return frozenset(found)
+
+
+def _unregistered_q(case_type: str | None, states: Iterable[str] | None) -> Q | None:
+    if states is not None:
+        states = sorted(set(states))
+        return Q(state__in=states) if states else None
+    types = [registry.get(case_type)] if case_type else registry.all_types()
+    q: Q | None = None
+    for ctype in types:
+        found = unregistered_states_of(ctype)
+        if found:
+            part = Q(case_type=ctype.code, state__in=sorted(found))
+            q = part if q is None else q | part
+    return q
+
+
+# A case metric is a condition on eight flags of a case row, written as alternatives (OR) of
+# conjunctions (flag → required value). The same definition gives the SQL filter of the cases behind
+# a number (:func:`metric_cases`) and picks the groups to add up when counting (:func:`_case_counts`).
+Conjunction = dict[str, bool]
+_DUE = {"due": True, "counted": True}
+_BASE = {**_DUE, "deferred": False}  # due − deferred
+CASE_PARTS: dict[str, tuple[tuple[Conjunction, ...], tuple[Conjunction, ...]]] = {
+    "closure": (({**_BASE, "closed": True},), (_BASE,)),
+    "on_time": (({**_BASE, "closed": True, "on_time": True},), (_BASE,)),
+    "rework": (({**_BASE, "reopened": True},), ({**_BASE, "closed": True}, {**_BASE, "reopened": True})),
+    "extension": (({**_DUE, "extended": True},), (_DUE,)),
+    "registration": (({"received": True, "counted": True},), ({"received": True},)),
+}
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The set of cases and the conditions of each metric (see the module docstring)."""
+
+    cases: QuerySet[Case]
+    period: Period
+    counted: Q
+
+    # --- case metrics ------------------------------------------------------------------------
+
+    def flag_q(self) -> dict[str, Q]:
+        """Each flag as a condition on Case rows."""
+        return {
+            "due": self.period.q("handling_due_at"),
+            "counted": self.counted,
+            "deferred": Q(deferred=True),
+            "closed": Q(closed_at__isnull=False),
+            "on_time": Q(closed_at__isnull=False, closed_at__lte=F("handling_due_at")),
+            "reopened": Q(reopen_count__gt=0),
+            "extended": Q(extended=True),
+            "received": self.period.q("created_at"),
+        }
+
+    def part_q(self, metric: str, index: int) -> Q:
+        """The numerator (0) or denominator (1) of a case metric as a condition on Case rows."""
+        flags = self.flag_q()
+        terms = []
+        for conjunction in CASE_PARTS[metric][index]:
+            term = Q()
+            for flag, wanted in conjunction.items():
+                term &= flags[flag] if wanted else ~flags[flag]
+            terms.append(term)
+        return functools.reduce(operator.or_, terms)
+
+    def case_filter(self) -> Q:
+        """Rows any case metric may need (lets the database skip the others)."""
+        if self.period.start is None and self.period.end is None:
+            return Q()
+        return self.period.q("handling_due_at") | self.period.q("created_at")
+
+    def flag_groups(self, *keys: str) -> QuerySet[Case, dict[str, Any]]:
+        """The cases counted by ``keys`` and the eight flags: one row per combination, so the
+        database evaluates each flag once per case and returns a few rows whatever the number of
+        cases."""
+        flags = {f"m_{name}": ExpressionWrapper(q, output_field=BooleanField()) for name, q in self.flag_q().items()}
+        return (self.cases.filter(self.case_filter()).annotate(**flags)
+                .values(*keys, *flags).annotate(m_n=Count("*")).order_by())
+
+    # --- follow-ups --------------------------------------------------------------------------
+
+    def ratings(self) -> QuerySet[Rating]:
+        return Rating.objects.filter(self.period.q("at"), valid=True, case__in=self.cases.values("pk"))
+
+    @staticmethod
+    def rating_parts() -> dict[str, tuple[Q, Q]]:
+        """metric → (numerator condition, denominator condition), on valid Rating rows; the
+        satisfaction numerator is weighted (see :func:`_rating_aggregates`)."""
+        return {
+            "response": (Q(contacted=True), Q()),
+            "resolution": (Q(resolved=True), Q()),
+            "satisfaction": (Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC]), Q()),
+        }
+
+
+def _lookups(q: Q) -> Iterable[str]:
+    for child in q.children:
+        if isinstance(child, Q):
+            yield from _lookups(child)
+        else:
+            yield child[0]
+
+
+def _scoped_cases(user: Any) -> QuerySet[Case]:
+    """The user's cases for counting. ``scoped`` filters through a subquery of keys whenever the
+    model declares a multi-valued path (a case's assignments), which makes the database join the
+    case table with itself; here the subquery is used only when this user's reach really goes
+    through such a path (a department handler's), and a dispatcher's or leader's reach is a plain
+    filter on the region chain that an index answers."""
+    q = scope_q(Case, user, VIEW)
+    if q is None:
+        return Case.objects.all()
+    for lookup in _lookups(q):
+        name = lookup.split("__", 1)[0]
+        f = Case._meta.pk if name == "pk" else Case._meta.get_field(name)
+        if f.many_to_many or f.one_to_many:
+            return scoped(Case.objects.all(), user, VIEW)
+    return Case.objects.filter(q)
+
+
+def _selection(*, period: Period | None, user: Any, region: Region | None, department: Department | None,
+               case_type: str | None, unregistered_states: Iterable[str] | None) -> _Selection:
+    cases = _scoped_cases(user) if user is not None else Case.objects.all()
+    if region is not None:
+        if region.level not in LEVELS:
+            raise ValueError(f"unknown region level {region.level!r}")
+        cases = cases.filter(**{f"{region.level}_id": region.pk})
+    if department is not None:
+        cases = cases.filter(lead_department_id=department.pk)
+    if case_type is not None:
+        registry.get(case_type)  # an unknown type is a mistake, not an empty result
+        cases = cases.filter(case_type=case_type)
+    counted = Q(merged_into__isnull=True)
+    unregistered = _unregistered_q(case_type, None if unregistered_states is None else list(unregistered_states))
+    if unregistered is not None:
+        counted &= ~unregistered
+    return _Selection(cases=cases, period=period or WHOLE_TIME, counted=counted)
+
+
+def _matches(row: dict[str, Any], alternatives: tuple[Conjunction, ...]) -> bool:
+    return any(all(bool(row[f"m_{flag}"]) == wanted for flag, wanted in c.items()) for c in alternatives)
+
+
+def _case_counts(groups: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Add up the flag groups into each metric's numerator and denominator."""
+    counts = {f"{m}__{part}": 0 for m in CASE_METRICS for part in ("n", "d")}
+    for row in groups:
+        for metric, (num, den) in CASE_PARTS.items():
+            if _matches(row, num):
+                counts[f"{metric}__n"] += row["m_n"]
+            if _matches(row, den):
+                counts[f"{metric}__d"] += row["m_n"]
+    return counts
+
+
+def _rating_aggregates() -> dict[str, Count]:
+    return {
+        "valid": Count("pk"),
+        "contacted": Count("pk", filter=Q(contacted=True)),
+        "resolved": Count("pk", filter=Q(resolved=True)),
+        "satisfied": Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        "basic": Count("pk", filter=Q(satisfaction=Satisfaction.BASIC)),
+    }
+
+
+def _closure_from(row: dict[str, Any]) -> ClosureRates:
+    return ClosureRates(**{m: Rate.of(m, row.get(f"{m}__n"), row.get(f"{m}__d")) for m in CASE_METRICS})
+
+
+def _three_from(row: dict[str, Any], weights: Sequence[float] | str | None) -> ThreeRates:
+    valid = row.get("valid") or 0
+    response = Rate.of("response", row.get("contacted"), valid)
+    resolution = Rate.of("resolution", row.get("resolved"), valid)
+    satisfied = (row.get("satisfied") or 0) + BASIC_SATISFACTION_WEIGHT * (row.get("basic") or 0)
+    satisfaction = Rate.of("satisfaction", satisfied, valid)
+    return ThreeRates(response=response, resolution=resolution, satisfaction=satisfaction,
+                      score=composite_score(response, resolution, satisfaction, weights))
+
+
+def _merge(closure: ClosureRates, three: ThreeRates) -> Metrics:
+    return Metrics(**{m: getattr(closure, m) for m in CASE_METRICS},
+                   **{m: getattr(three, m) for m in RATING_METRICS}, score=three.score)
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics: the public selectors
+
+
+def closure_rates(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                  department: Department | None = None, case_type: str | None = None,
+                  unregistered_states: Iterable[str] | None = None) -> ClosureRates:
+    """结案率, 按期结案率, 返工率, 延期率 and 立案率 of a set of cases over a period, in one query.
+
+    ``user`` limits the cases to that user's jurisdiction (``scoped(..., "view")``); ``region``
+    to the cases whose region chain contains it; ``department`` to the cases it leads;
+    ``case_type`` to one type. ``unregistered_states`` overrides the states counted as not
+    registered (default: :func:`unregistered_states_of` of each type)."""
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=unregistered_states)
+    return _closure_from(_case_counts(sel.flag_groups()))
+
+
+def three_rates(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                department: Department | None = None, case_type: str | None = None,
+                weights: Sequence[float] | str | None = None) -> ThreeRates:
+    """响应率, 解决率, 满意率 over the valid follow-ups made in the period on the set's cases, and
+    the composite score with its grade, in one query."""
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=None)
+    return _three_from(sel.ratings().aggregate(**_rating_aggregates()), weights)
+
+
+def metrics_for(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                department: Department | None = None, case_type: str | None = None,
+                unregistered_states: Iterable[str] | None = None,
+                weights: Sequence[float] | str | None = None) -> Metrics:
+    """Every metric of the set over the period: two queries (see :func:`closure_rates` and
+    :func:`three_rates` for the arguments)."""
+    closure = closure_rates(period=period, user=user, region=region, department=department, case_type=case_type,
+                            unregistered_states=unregistered_states)
+    three = three_rates(period=period, user=user, region=region, department=department, case_type=case_type,
+                        weights=weights)
+    return _merge(closure, three)
+
+
+def metric_cases(metric: str, *, part: str = "numerator", period: Period | None = None, user: Any = None,
+                 region: Region | None = None, department: Department | None = None,
+                 case_type: str | None = None, unregistered_states: Iterable[str] | None = None) -> QuerySet[Case]:
+    """The cases behind a number: those counted in the metric's ``numerator`` or ``denominator``
+    (same arguments as :func:`metrics_for`).
+
+    For the three rates these are the cases with at least one follow-up counted (a case followed
+    up twice is one row here and two in the number); the satisfaction numerator gives the cases
+    rated satisfied or basically satisfied."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
+    if part not in ("numerator", "denominator"):
+        raise ValueError("part is 'numerator' or 'denominator'")
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=unregistered_states)
+    index = 0 if part == "numerator" else 1
+    if metric in CASE_METRICS:
+        return sel.cases.filter(sel.part_q(metric, index))
+    ratings = sel.ratings().filter(sel.rating_parts()[metric][index])
+    return sel.cases.filter(pk__in=ratings.values("case_id"))
+
+
+def metric_ratings(metric: str, *, part: str = "numerator", period: Period | None = None, user: Any = None,
+                   region: Region | None = None, department: Department | None = None,
+                   case_type: str | None = None) -> QuerySet[Rating]:
+    """The follow-ups behind one of the three rates (exactly the rows counted)."""
+    if metric not in RATING_METRICS:
+        raise ValueError(f"{metric!r} is not one of the three rates")
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=None)
+    index = 0 if part == "numerator" else 1
+    return sel.ratings().filter(sel.rating_parts()[metric][index])
+
+
+def _grouped(group: str, model: type[Department] | type[Region], *, period: Period | None, user: Any,
+             region: Region | None, department: Department | None, case_type: str | None,
+             unregistered_states: Iterable[str] | None,
+             weights: Sequence[float] | str | None) -> list[MetricsRow]:
+    """Metrics per value of the foreign key ``group`` (grouped by its id, so the big queries join
+    nothing; the names come in a third, small query)."""
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=unregistered_states)
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in sel.flag_groups(group):
+        groups.setdefault(row[group], []).append(row)
+    merged: dict[Any, dict[str, Any]] = {key: _case_counts(rows) for key, rows in groups.items()}
+    for row in sel.ratings().values(f"case__{group}").annotate(**_rating_aggregates()).order_by():
+        merged.setdefault(row.pop(f"case__{group}"), {}).update(row)
+    names = {pk: (code, name) for pk, code, name in
+             model.objects.filter(pk__in=[k for k in merged if k is not None]).values_list("pk", "code", "name")}
+    result = []
+    for key, row in merged.items():
+        code, name = names.get(key, ("", gettext("(none)")))
+        result.append(MetricsRow(key=key, label=name, code=code,
+                                 metrics=_merge(_closure_from(row), _three_from(row, weights))))
+    result.sort(key=lambda r: (r.key is None, r.code or r.label))
+    return result
+
+
+def metrics_by_department(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                          case_type: str | None = None, unregistered_states: Iterable[str] | None = None,
+                          weights: Sequence[float] | str | None = None) -> list[MetricsRow]:
+    """Every metric per lead department (one row per department, plus one for cases without one):
+    two grouped queries and one for the departments' names."""
+    return _grouped("lead_department", Department, period=period, user=user, region=region, department=None,
+                    case_type=case_type, unregistered_states=unregistered_states, weights=weights)
+
+
+def metrics_by_region(*, level: str = "street", period: Period | None = None, user: Any = None,
+                      region: Region | None = None, department: Department | None = None,
+                      case_type: str | None = None, unregistered_states: Iterable[str] | None = None,
+                      weights: Sequence[float] | str | None = None) -> list[MetricsRow]:
+    """Every metric per region of ``level`` (district, street, community or grid) of the cases'
+    region chain: two grouped queries and one for the regions' names."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+    return _grouped(level, Region, period=period, user=user, region=region,
+                    department=department, case_type=case_type, unregistered_states=unregistered_states,
+                    weights=weights)
