@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.audit.services import audit_record
 from civicgrid.cases import registry
@@ -369,6 +370,16 @@ class TransitionContext:
     timeline_data: dict[str, Any] = field(default_factory=dict)
 
 
+_REQUIREMENT_LABELS = {
+    "note": gettext_lazy("note"),
+    "reason": gettext_lazy("reason"),
+    "photo": gettext_lazy("photo"),
+    "department": gettext_lazy("department"),
+    "region": gettext_lazy("region"),
+    "satisfaction": gettext_lazy("satisfaction"),
+}
+
+
 def _check_requirements(
     t: Transition,
     *,
@@ -387,7 +398,8 @@ def _check_requirements(
         "region": region is not None,
         "satisfaction": satisfaction in Satisfaction.values,
     }
-    missing = {r: _("This action needs a %(what)s.") % {"what": r} for r in t.requires if not given[r]}
+    missing = {r: _("This action needs a %(what)s.") % {"what": _REQUIREMENT_LABELS[r]} for r in t.requires
+               if not given[r]}
     if "department" in missing and "region" in t.requires and given["region"]:
         missing.pop("department")
     if "region" in missing and "department" in t.requires and given["department"]:

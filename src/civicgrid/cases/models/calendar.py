@@ -33,8 +33,8 @@ class WorkingDay(models.Model):
     name = models.CharField(_("name"), max_length=40, blank=True)
 
     class Meta:
-        verbose_name = _("calendar day")
-        verbose_name_plural = _("calendar days")
+        verbose_name = _("working-calendar day")
+        verbose_name_plural = _("working-calendar days")
         ordering = ["day"]
 
     def __str__(self) -> str:
