@@ -44,6 +44,7 @@ from bench.report import machine_description, markdown_table, print_table, write
 DB_WRITE = "civicgrid_bench_cases"
 DB_RAW = "civicgrid_bench_cases_raw"
 DB_SWEEP = "civicgrid_bench_cases_sweep"
+DB_SWEEP_PAR = "civicgrid_bench_cases_sweep2"  # a copy of the swept data, for two workers at once
 X0, Y0, STEP = 114.0, 22.5, 0.1
 CASE_TABLES = ("cases_case", "cases_timelineentry", "audit_auditentry", "cases_timer", "cases_assignment",
                "cases_notification")
@@ -236,13 +237,18 @@ class RawWriter:
                                                           target_repr=f"{case['tracking_code']} {case['title']}"))
 
 
+def _database_url(name: str) -> str:
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
 def _clone_database(template: str, name: str) -> str:
+    """A physical copy (same schema, indexes, rows and layout); nobody may be connected to the template."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return _database_url(name)
 
 
 def part_write(n: int, profile_n: int) -> dict[str, Any]:
@@ -393,7 +399,7 @@ def generate_open_cases(m: int, now: dt.datetime) -> dict[str, int]:
 
 def part_sweep(m: int) -> dict[str, Any]:
     setup_django(fresh_database("postgres", DB_SWEEP))
-    from django.db import connection
+    from django.db import connection, connections
     from django.utils import timezone
 
     from civicgrid.cases.models import Case, Notification, Supervision, TimelineEntry
@@ -405,6 +411,8 @@ def part_sweep(m: int) -> dict[str, Any]:
     now = timezone.now()
     t = time.perf_counter()
     data = generate_open_cases(m, now)
+    connections.close_all()
+    _clone_database(DB_SWEEP, DB_SWEEP_PAR)
     setup_s = time.perf_counter() - t
     gc.collect()
     base_peak = peak_mb()
@@ -415,7 +423,6 @@ def part_sweep(m: int) -> dict[str, Any]:
     t = time.perf_counter()
     second = cases_sweep(now=now)
     second_s = time.perf_counter() - t
-    later = cases_sweep(now=now + dt.timedelta(seconds=10))  # the worker's next round
     checks = {
         "overdue_timeline": TimelineEntry.objects.filter(action="overdue").count(),
         "escalate_timeline": TimelineEntry.objects.filter(action="escalate").count(),
@@ -426,23 +433,72 @@ def part_sweep(m: int) -> dict[str, Any]:
     assert first.overdue == data["overdue"], (first.overdue, data)
     assert checks["overdue_timeline"] == first.overdue_cases == checks["escalate_timeline"] == first.escalated
     assert second.overdue == second.due_soon == second.problems == 0
+    later = cases_sweep(now=now + dt.timedelta(seconds=10))  # the worker's next round: a few clocks more
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        size = cur.fetchone()[0]
+        cur.execute("SELECT pg_size_pretty(pg_database_size(current_database())), current_setting('server_version'), "
+                    "current_setting('shared_buffers'), current_setting('max_wal_size')")
+        size, version, buffers, max_wal = cur.fetchone()
     return {"data": data, "setup_s": setup_s, "first": first.as_dict(), "first_s": first_s,
             "second": second.as_dict(), "second_s": second_s, "later_s": later.seconds, "checks": checks,
-            "base_peak_mb": base_peak, "first_peak_mb": first_peak, "peak_mb": peak_mb(), "db_size": size}
+            "base_peak_mb": base_peak, "first_peak_mb": first_peak, "peak_mb": peak_mb(), "db_size": size,
+            "now": now.isoformat(), "server": f"PostgreSQL {version}, shared_buffers {buffers}, max_wal_size {max_wal}"}
+
+
+def part_sweep_parallel(now_iso: str, workers: int = 2) -> dict[str, Any]:
+    """The same first sweep, on a copy of the same data, by two workers at once (two threads, two
+    connections): they split the work and write nothing twice."""
+    import threading
+
+    setup_django(_database_url(DB_SWEEP_PAR))
+    from django.db import connection
+    from django.db.models import Count
+
+    from civicgrid.cases.models import Case, TimelineEntry
+    from civicgrid.cases.sweep import cases_sweep
+    from civicgrid.cases.testing import register_drill
+
+    register_drill()
+    now = dt.datetime.fromisoformat(now_iso)
+    barrier = threading.Barrier(workers)
+    reports: list[Any] = []
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            reports.append(cases_sweep(now=now))
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t
+    assert not errors, errors
+    twice = (TimelineEntry.objects.filter(action__in=("overdue", "escalate")).values("case_id", "action")
+             .annotate(n=Count("id")).filter(n__gt=1).count())
+    assert twice == 0 and not Case.objects.filter(escalation_level__gt=1).exists()
+    total = {k: sum(r.as_dict()[k] for r in reports) for k in ("overdue", "due_soon", "escalated", "problems",
+                                                                 "notifications")}
+    return {"workers": workers, "wall_s": wall, "total": total, "per_worker": [r.summary() for r in reports],
+            "peak_mb": peak_mb()}
 
 
 # ---------------------------------------------------------------------------------------------
 # driver
 
 
-def _run_part(args: argparse.Namespace, part: str) -> dict[str, Any]:
+def _run_part(args: argparse.Namespace, part: str, *extra: str) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
     cmd = [sys.executable, "-m", "bench.cases_engine", "--part", part, "--cases", str(args.cases),
-           "--sweep-cases", str(args.sweep_cases), "--profile", str(args.profile), "--result", str(out)]
+           "--sweep-cases", str(args.sweep_cases), "--profile", str(args.profile), "--result", str(out),
+           *extra]
     rc = subprocess.call(cmd)
     if rc:
         raise SystemExit(f"bench.cases_engine --part {part} failed ({rc})")
@@ -495,6 +551,12 @@ def report_sweep(r: dict[str, Any], command: str, docs: bool = True) -> None:
              f"{f['problems']:,}", f"{f['notifications']:,}", f"{r['first_peak_mb']:.0f}"],
             ["second (same now)", f"{r['second_s']:.2f}", s["overdue"], s["due_soon"], s["escalated"], s["problems"],
              s["notifications"], f"{r['peak_mb']:.0f}"]]
+    p = r.get("parallel")
+    if p:
+        t = p["total"]
+        rows.append([f"first, {p['workers']} workers at once (a copy)", f"{p['wall_s']:.2f}", f"{t['overdue']:,}",
+                     f"{t['due_soon']:,}", f"{t['escalated']:,}", f"{t['problems']:,}", f"{t['notifications']:,}",
+                     f"{p['peak_mb']:.0f}"])
     print_table(headers, rows)
     verdict = "met" if r["first_s"] < 10 else "NOT met"
     steps = ", ".join(f"{k.replace('_', ' ')} {v:.2f} s" for k, v in f["steps"].items())
@@ -511,7 +573,10 @@ def report_sweep(r: dict[str, Any], command: str, docs: bool = True) -> None:
         "`cases_sweep()` (batches of 5,000, one transaction each): overdue marks, an `overdue` and an `escalate` "
         "timeline entry per case, a supervision item, the escalation one level up, the notifications; due-soon "
         "warnings; problem cases; one audit row. The second run, with the same time, finds nothing to do. "
-        f"Database after the run: {r['db_size']}. Peak RSS is the whole process (Django included).",
+        "The last row sweeps a physical copy of the same data with two workers at once (two connections), as "
+        "two worker processes would: they share the work through SKIP LOCKED and the run checks that no case "
+        f"got an entry twice. Database after the run: {r['db_size']} ({r['server']}: the working set does not fit "
+        "the buffer cache). Peak RSS is the whole process (Django included).",
         "",
         markdown_table(headers, rows),
         "",
@@ -526,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cases_engine")
     parser.add_argument("--cases", type=int, default=100_000, help="cases written by each path (default 100,000)")
     parser.add_argument("--sweep-cases", type=int, default=1_000_000, help="open cases swept (default 1,000,000)")
-    parser.add_argument("--part", choices=("write", "sweep", "all"), default="all")
+    parser.add_argument("--part", choices=("write", "sweep", "all", "sweep-parallel"), default="all")
+    parser.add_argument("--now", help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile N service cases with cProfile and print where the time goes")
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -536,10 +602,15 @@ def main(argv: list[str] | None = None) -> int:
         print("PostgreSQL does not answer on 127.0.0.1:5432: the case engine benchmark needs it")
         return 1
     if args.result:  # a child process: one part, results as JSON
-        result = part_write(args.cases, args.profile) if args.part == "write" else part_sweep(args.sweep_cases)
+        if args.part == "write":
+            result = part_write(args.cases, args.profile)
+        elif args.part == "sweep-parallel":
+            result = part_sweep_parallel(args.now)
+        else:
+            result = part_sweep(args.sweep_cases)
         Path(args.result).write_text(json.dumps(result, default=str))
         return 0
-    shown = ["python -m bench.cases_engine"]
+    shown = ["python", "-m", "bench.cases_engine"]
     if args.cases != 100_000:
         shown += ["--cases", str(args.cases)]
     if args.sweep_cases != 1_000_000:
@@ -550,7 +621,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("write", "all"):
         report_write(_run_part(args, "write"), command, docs=not args.no_docs)
     if args.part in ("sweep", "all"):
-        report_sweep(_run_part(args, "sweep"), command, docs=not args.no_docs)
+        r = _run_part(args, "sweep")
+        r["parallel"] = _run_part(args, "sweep-parallel", "--now", r["now"])
+        report_sweep(r, command, docs=not args.no_docs)
     return 0
 
 

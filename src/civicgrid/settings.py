@@ -145,6 +145,16 @@ try:
 except ValueError as _exc:
     raise ImproperlyConfigured(f"CIVICGRID_WORKING_HOURS: {_exc}") from None
 
+# Background worker: due-soon warnings and the notification outbox (docs/operations.md).
+CIVICGRID_DUE_SOON_RATIO = env_float("CIVICGRID_DUE_SOON_RATIO", 0.2, minimum=0.0)
+CIVICGRID_DUE_SOON_MAX_HOURS = env_float("CIVICGRID_DUE_SOON_MAX_HOURS", 72.0, minimum=0.0)
+CIVICGRID_SMS_BACKEND = env_str("CIVICGRID_SMS_BACKEND", "console")
+CIVICGRID_EMAIL_BACKEND = env_str("CIVICGRID_EMAIL_BACKEND", "console")
+CIVICGRID_OUTBOX_MAX_ATTEMPTS = env_int("CIVICGRID_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+CIVICGRID_OUTBOX_BACKOFF_SECONDS = env_int("CIVICGRID_OUTBOX_BACKOFF_SECONDS", 30, minimum=1)
+CIVICGRID_OUTBOX_BACKOFF_MAX_SECONDS = env_int("CIVICGRID_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+CIVICGRID_OUTBOX_LEASE_SECONDS = env_int("CIVICGRID_OUTBOX_LEASE_SECONDS", 300, minimum=10)
+
 # Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6).
 CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")
 try:
