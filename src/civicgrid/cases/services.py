@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid.audit.services import audit_record
-from civicgrid.cases import registry
+from civicgrid.cases import clock, registry
+from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import (
     ApprovalRequest,
@@ -44,7 +45,7 @@ from civicgrid.cases.timers import (
     timers_stop_for_assignment,
 )
 from civicgrid.geo.models import LEVELS, Region
-from civicgrid.geo.selectors import point_locate
+from civicgrid.geo.selectors import point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, roles_reaching
@@ -188,17 +189,26 @@ def _clock_limit(case: Case, rule: ClockRule) -> tuple[float, str]:
     return rule.amount, rule.unit
 
 
-def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime) -> None:
+def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime, *, new_case: bool = False) -> None:
     for rule in rules:
         amount, unit = _clock_limit(case, rule)
         if rule.per_assignment:
             for a in case.assignments.filter(state=AssignmentState.PENDING):
                 timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a)
         else:
-            t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now)
-            if rule.kind == "handle":
+            t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, replace=not new_case)
+            if rule.kind == "handle" and case.handling_due_at != t.due_at:
                 Case.objects.filter(pk=case.pk).update(handling_due_at=t.due_at)
                 case.handling_due_at = t.due_at
+
+
+def _handling_due(case: Case, rules: Iterable[ClockRule], now: dt.datetime) -> dt.datetime | None:
+    """The handling due time a new case will get, so it is written with the case's own INSERT."""
+    for rule in rules:
+        if rule.kind == "handle" and not rule.per_assignment:
+            amount, unit = _clock_limit(case, rule)
+            return clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
+    return None
 
 
 def _guarded_update(case: Case, *, action: str, **changes: Any) -> None:
@@ -261,28 +271,27 @@ def case_create(
         raise TransitionNotAllowed({"channel": _("Unknown channel %(c)s.") % {"c": channel}})
     now = now or timezone.now()
     loc = location or Location()
-    chain: dict[str, Any] = {lv: None for lv in LEVELS}
+    chain: dict[str, int | None] = dict.fromkeys(LEVELS)  # region ids
     boundary_version = None
     lon = lat = None
     if loc.lon is not None and loc.lat is not None:
         try:
-            found = point_locate(loc.lon, loc.lat, crs=loc.crs)
+            found = point_chain(loc.lon, loc.lat, crs=loc.crs)  # from the in-memory index: no query
         except ValueError as exc:
             raise TransitionNotAllowed({"location": str(exc)}) from None
         lon, lat = found.lon, found.lat
-        chain.update({lv: getattr(found, lv) for lv in LEVELS})
+        chain.update(found.ids)
         boundary_version = found.boundary_version
     elif loc.region is not None:
-        ids = {lv: getattr(loc.region, f"{lv}_id") for lv in LEVELS}
-        loaded = Region.objects.in_bulk([pk for pk in ids.values() if pk])  # whole rows: the owner's parent is used
-        chain.update({lv: loaded.get(pk) if pk else None for lv, pk in ids.items()})
+        chain.update({lv: getattr(loc.region, f"{lv}_id") for lv in LEVELS})
     if not any(chain.values()):
         # Outside every grid and community, or no location at all: never lost — it goes to the city
         # centre's manual queue (the only active city; a multi-city deployment must say which).
-        cities = list(Region.objects.filter(level="city", is_active=True)[:2])
+        cities = list(Region.objects.filter(level="city", is_active=True).values_list("pk", flat=True)[:2])
         if len(cities) == 1:
             chain["city"] = cities[0]
-    owner = owner_region or next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
+    owner_id = owner_region.pk if owner_region else next(
+        (chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
     with transaction.atomic():
         for _attempt in range(5):
             case = Case(
@@ -298,7 +307,7 @@ def case_create(
                 lat=lat,
                 address=address[:200],
                 boundary_version=boundary_version,
-                owner_region=owner,
+                owner_region_id=owner_id,
                 reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
                 reporter_name="" if anonymous else reporter_name,
                 reporter_phone="" if anonymous else reporter_phone,
@@ -306,8 +315,9 @@ def case_create(
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
                 tracking_code=tracking_code_new(),
                 created_at=now,
-                **{lv: chain[lv] for lv in LEVELS},
+                **{f"{lv}_id": chain[lv] for lv in LEVELS},
             )
+            case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
             try:
                 with transaction.atomic():
                     case.save()
@@ -325,21 +335,21 @@ def case_create(
             action="create",
             to_state=case.state,
             public=True,
-            data={"channel": channel, "grid": chain["grid"].pk if chain["grid"] else None},
+            data={"channel": channel, "grid": chain["grid"]},
         )
-        _start_clocks(case, ctype.start_clocks, now)
+        _start_clocks(case, ctype.start_clocks, now, new_case=True)
         audit_record(
             actor=actor,
             action=f"cases.{ctype.code}.create",
             target=case,
             after={"state": case.state, "tracking_code": case.tracking_code, "channel": channel},
         )
-        if owner is not None:
+        if owner_id is not None:
             notify(
                 case=case,
                 event="created",
                 subject=_("New case %(code)s: %(title)s") % {"code": case.tracking_code, "title": case.title},
-                region=owner,
+                region=Region(pk=owner_id),
             )
     return case
 

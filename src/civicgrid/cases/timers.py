@@ -24,11 +24,13 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
 
 
 def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
-                assignment: Assignment | None = None) -> Timer:
-    """Start a clock; a running clock of the same kind (and assignment) is stopped first."""
-    Timer.objects.filter(case=case, kind=kind, assignment=assignment,
-                         state__in=[TimerState.RUNNING, TimerState.PAUSED]).update(
-        state=TimerState.STOPPED, stopped_at=now)
+                assignment: Assignment | None = None, replace: bool = True) -> Timer:
+    """Start a clock; a running clock of the same kind (and assignment) is stopped first (``replace``;
+    a new case has none, so intake skips that statement)."""
+    if replace:
+        Timer.objects.filter(
+            case=case, kind=kind, assignment=assignment, state__in=[TimerState.RUNNING, TimerState.PAUSED]
+        ).update(state=TimerState.STOPPED, stopped_at=now)
     due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
     timer = Timer.objects.create(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount,
                                  started_at=now, due_at=due, calendar_fallback=_fallback(now, due))

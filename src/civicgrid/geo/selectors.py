@@ -48,10 +48,15 @@ class Location:
 class _LevelIndex:
     def __init__(self, level: str) -> None:
         rows = list(Boundary.objects.filter(valid_to__isnull=True, region__level=level, region__is_active=True)
-                    .values_list("region_id", "region__code", "valid_from__number", "geom_wkb"))
+                    .values_list("region_id", "region__code", "valid_from__number", "geom_wkb", "region__city_id",
+                                 "region__district_id", "region__street_id", "region__community_id",
+                                 "region__grid_id"))
         rows.sort(key=lambda r: r[1])
         self.region_ids = np.array([r[0] for r in rows], dtype=np.int64)
         self.versions = [r[2] for r in rows]
+        # The region chain of each shape, so a caller that needs only ids makes no query.
+        self.chains = [dict(zip(("city", "district", "street", "community", "grid"), r[4:9], strict=True))
+                       for r in rows]
         geoms = [shapely.from_wkb(bytes(r[3])) for r in rows]
         self.index = GridIndex.build([r[1] for r in rows], geoms) if rows else None
 
@@ -130,6 +135,38 @@ def point_locate(lon: float, lat: float, *, crs: str = "wgs84", max_meters: floa
                             district=community.district, city=community.city,
                             boundary_version=communities.versions[k], distance_m=distance)
     return Location(lon, lat, "unassigned")
+
+
+@dataclass(frozen=True)
+class PointChain:
+    """Where a point falls, as region ids only (no query): for writers such as case intake."""
+
+    lon: float  # WGS-84
+    lat: float
+    method: str  # "grid" | "nearest_community" | "unassigned"
+    ids: dict[str, int | None]
+    boundary_version: int | None = None
+
+
+def point_chain(lon: float, lat: float, *, crs: str = "wgs84", max_meters: float | None = None) -> PointChain:
+    """The same answer as :func:`point_locate`, as the ids of the region chain, from the index alone."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError("longitude must be within ±180 and latitude within ±90")
+    lon, lat = _to_wgs84(lon, lat, crs)
+    grids, communities = _cache.get()
+    if grids.index is not None:
+        k = grids.index.query(lon, lat)
+        if k >= 0:
+            return PointChain(lon, lat, "grid", dict(grids.chains[k]), grids.versions[k])
+    limit = settings.CIVICGRID_NEAREST_COMMUNITY_METERS if max_meters is None else max_meters
+    if communities.index is not None:
+        k = communities.index.query(lon, lat)
+        if k < 0 and limit > 0:
+            k = communities.index.nearest(lon, lat, limit)
+        if k >= 0:
+            return PointChain(lon, lat, "nearest_community", {**communities.chains[k], "grid": None},
+                              communities.versions[k])
+    return PointChain(lon, lat, "unassigned", dict.fromkeys(("city", "district", "street", "community", "grid")))
 
 
 def _distance_m(lon: float, lat: float, region: Region) -> float:
