@@ -541,20 +541,18 @@ def assignment_open(
     """Give a unit its share of the case. A new lead ends the previous lead assignment (a transfer)."""
     case = ctx.case
     if role == AssignmentRole.LEAD:
-        previous = list(
-            case.assignments.filter(
-                role=AssignmentRole.LEAD,
-                state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED],
-            )
-        )
-        for a in previous:
-            a.state, a.ended_at = AssignmentState.TRANSFERRED, ctx.now
-            a.save(update_fields=["state", "ended_at"])
-            timers_stop_for_assignment(assignment=a, now=ctx.now)
-        if previous or case.assignments.filter(role=AssignmentRole.LEAD).exists():
-            Case.objects.filter(pk=case.pk).update(transfer_count=F("transfer_count") + 1)
+        leads = list(case.assignments.filter(role=AssignmentRole.LEAD))  # one read for both questions
+        open_states = (AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED)
+        for a in leads:
+            if a.state in open_states:
+                a.state, a.ended_at = AssignmentState.TRANSFERRED, ctx.now
+                a.save(update_fields=["state", "ended_at"])
+                timers_stop_for_assignment(assignment=a, now=ctx.now)
+        changes: dict[str, Any] = {"lead_department": department}
+        if leads:  # a second lead is a transfer (转派)
+            changes["transfer_count"] = F("transfer_count") + 1
             case.transfer_count += 1
-        Case.objects.filter(pk=case.pk).update(lead_department=department)
+        Case.objects.filter(pk=case.pk).update(**changes)
         case.lead_department = department
     a = Assignment.objects.create(
         case=case,
