@@ -4,32 +4,7 @@ import civicgrid.privacy.fields
 import django.utils.timezone
 from django.db import migrations, models
 
-TRIGGER = """
-CREATE OR REPLACE FUNCTION cases_timeline_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the case timeline is append-only';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER cases_timeline_append_only
-    BEFORE UPDATE OR DELETE ON cases_timelineentry
-    FOR EACH ROW EXECUTE FUNCTION cases_timeline_append_only();
-"""
-DROP = """
-DROP TRIGGER IF EXISTS cases_timeline_append_only ON cases_timelineentry;
-DROP FUNCTION IF EXISTS cases_timeline_append_only();
-"""
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
+from civicgrid.core.migrations_util import append_only_trigger
 
 class Migration(migrations.Migration):
 
@@ -48,5 +23,5 @@ class Migration(migrations.Migration):
             name='at',
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='time'),
         ),
-        migrations.RunPython(forward, backward),
+        append_only_trigger("cases_timelineentry", "the case timeline is append-only"),
     ]

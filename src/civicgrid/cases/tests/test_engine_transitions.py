@@ -329,3 +329,16 @@ def test_a_second_case_type_with_a_registered_code_is_refused():
         registry.register(replace(DRILL, label="another drill"))
     with pytest.raises(LookupError):
         registry.get("no-such-type")
+
+
+def test_on_postgresql_the_database_itself_refuses_to_change_the_timeline(cast, units):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the timeline trigger exists on PostgreSQL only (this run uses SQLite); make test runs it")
+    case = dispatched(cast, units)
+    for sql in ("UPDATE cases_timelineentry SET note = 'x' WHERE case_id = %s",
+                "DELETE FROM cases_timelineentry WHERE case_id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, [case.pk])
+    assert TimelineEntry.objects.filter(case=case).count() >= 2
