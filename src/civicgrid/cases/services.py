@@ -144,6 +144,42 @@ def timeline_add(
     )
 
 
+def _step(
+    *,
+    case: Case,
+    actor: Any,
+    action: str,
+    at: dt.datetime,
+    audit_action: str | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    public: bool = False,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """One step of a case's history: its timeline entry and its audit row (``cases.<type>.<action>``),
+    always written together, in the caller's transaction."""
+    entry = timeline_add(
+        at=at,
+        case=case,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data,
+        attachments=attachments,
+        public=public,
+    )
+    audit_record(
+        actor=actor, action=f"cases.{case.case_type}.{audit_action or action}", target=case, before=before, after=after
+    )
+    return entry
+
+
 def notify(
     *,
     case: Case | None,
@@ -290,8 +326,11 @@ def case_create(
         cities = list(Region.objects.filter(level="city", is_active=True).values_list("pk", flat=True)[:2])
         if len(cities) == 1:
             chain["city"] = cities[0]
-    owner_id = owner_region.pk if owner_region else next(
-        (chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
+    owner_id = (
+        owner_region.pk
+        if owner_region
+        else next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
+    )
     with transaction.atomic():
         for _attempt in range(5):
             case = Case(
@@ -408,8 +447,9 @@ def _check_requirements(
         "region": region is not None,
         "satisfaction": satisfaction in Satisfaction.values,
     }
-    missing = {r: _("This action needs a %(what)s.") % {"what": _REQUIREMENT_LABELS[r]} for r in t.requires
-               if not given[r]}
+    missing = {
+        r: _("This action needs a %(what)s.") % {"what": _REQUIREMENT_LABELS[r]} for r in t.requires if not given[r]
+    }
     if "department" in missing and "region" in t.requires and given["region"]:
         missing.pop("department")
     if "region" in missing and "department" in t.requires and given["department"]:
@@ -498,22 +538,17 @@ def case_transition(
         if t.effect is not None:
             t.effect(ctx)
         _start_clocks(case, t.starts, now)
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action=t.name,
+            at=now,
             from_state=from_state,
             to_state=target,
             note=note or reason,
             data={**ctx.data, **ctx.timeline_data},
             attachments=attachments,
             public=t.public,
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.{t.name}",
-            target=case,
             before={"state": from_state},
             after={"state": target, **ctx.timeline_data},
         )
@@ -669,20 +704,15 @@ def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
             a.state, a.ended_at = AssignmentState.RECALLED, now
             a.save(update_fields=["state", "ended_at"])
             timers_stop_for_assignment(assignment=a, now=now)
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action="recall",
+            at=now,
             from_state=from_state,
             to_state=back_to,
             note=note,
             data={"assignments": [a.pk for a in pending]},
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.recall",
-            target=case,
             before={"state": from_state},
             after={"state": back_to},
         )
@@ -728,21 +758,16 @@ def case_merge(
             dup.assignments.filter(
                 state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
             ).update(state=AssignmentState.DONE, ended_at=now)
-            timeline_add(
-                at=now,
+            _step(
                 case=dup,
                 actor=actor,
                 action="merge",
+                at=now,
                 from_state=from_state,
                 to_state=dtype.merged_state,
                 note=note,
                 data={"into": survivor.tracking_code},
                 public=True,
-            )
-            audit_record(
-                actor=actor,
-                action=f"cases.{dtype.code}.merge",
-                target=dup,
                 before={"state": from_state},
                 after={"state": dtype.merged_state, "merged_into": survivor.tracking_code},
             )
@@ -772,7 +797,7 @@ def case_supervise(
     if kind not in (Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE):
         raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
     with transaction.atomic():
-        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
+        _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
         item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
         if item is None:
             item = Supervision.objects.create(
@@ -781,8 +806,15 @@ def case_supervise(
                 note=note[:500],
                 opened_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
-        timeline_add(at=now, case=case, actor=actor, action=kind, from_state=case.state, note=note)
-        audit_record(actor=actor, action=f"cases.{ctype.code}.{kind}", target=case, after={"note": note})
+        _step(
+            case=case,
+            actor=actor,
+            action=kind,
+            at=now,
+            from_state=case.state,
+            note=note,
+            after={"note": note},
+        )
         notify(
             case=case,
             event=kind,
@@ -798,25 +830,20 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
     """Move the case's ownership one level up (提级): street centre → district centre → city."""
     now = now or timezone.now()
     with transaction.atomic():
-        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
+        _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
         owner = case.owner_region
         up = owner.parent if owner is not None and owner.parent_id else None
         if up is None:
             raise TransitionNotAllowed({"action": _("The case is already owned at the top level.")})
         _guarded_update(case, action="escalate", owner_region=up, escalation_level=case.escalation_level + 1)
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action="escalate",
+            at=now,
             from_state=case.state,
             note=note,
             data={"from": owner.code, "to": up.code},
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.escalate",
-            target=case,
             before={"owner": owner.code},
             after={"owner": up.code},
         )
@@ -845,20 +872,15 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
             case, action="reopen", state=ctype.reopen_to, closed_at=None, reopen_count=case.reopen_count + 1
         )
         _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now)
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action="reopen",
+            at=now,
             from_state=from_state,
             to_state=ctype.reopen_to,
             note=reason,
             public=True,
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.reopen",
-            target=case,
             before={"state": from_state},
             after={"state": ctype.reopen_to, "reopen_count": case.reopen_count},
         )
@@ -905,20 +927,15 @@ def case_rate(
             by=actor if getattr(actor, "is_authenticated", False) else None,
             at=now,
         )
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action="rate",
+            at=now,
             from_state=case.state,
             note=comment,
-            public=True,
             data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved},
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.rate",
-            target=case,
+            public=True,
             after={"satisfaction": satisfaction, "resolved": resolved},
         )
         if satisfaction == Satisfaction.UNSATISFIED and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to:
@@ -945,7 +962,6 @@ def case_request_approval(
     if kind == ApprovalRequest.Kind.EXTENSION and not (amount and amount > 0):
         raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
     with transaction.atomic():
-        ctype = registry.of(case)
         _require_role(
             actor,
             case,
@@ -974,19 +990,14 @@ def case_request_approval(
                 )
         except IntegrityError:
             raise TransitionNotAllowed({"kind": _("A request of this kind is already waiting.")}) from None
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action=f"{kind}_request",
+            at=now,
             from_state=case.state,
             note=reason,
             data={"amount": amount, "unit": unit},
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.{kind}_request",
-            target=case,
             after={"amount": amount, "reason": reason},
         )
         notify(
@@ -1007,7 +1018,7 @@ def case_decide_approval(
     now = now or timezone.now()
     case = Case.objects.get(pk=request.case_id)  # as it is now: it may have moved on since the request
     with transaction.atomic():
-        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
+        _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
         n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
@@ -1026,19 +1037,15 @@ def case_decide_approval(
         elif approve:
             timers_pause(case=case, now=now)
             _guarded_update(case, action="defer", deferred=True)
-        timeline_add(
-            at=now,
+        _step(
             case=case,
             actor=actor,
             action=f"{request.kind}_{'approved' if approve else 'rejected'}",
+            audit_action=f"{request.kind}_decide",
+            at=now,
             from_state=case.state,
             note=note,
             data={"amount": request.amount},
-        )
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.{request.kind}_decide",
-            target=case,
             after={"approved": approve, "amount": request.amount},
         )
         notify(
@@ -1056,12 +1063,13 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     """End a deferral: the paused clocks run again from now with the time they had left."""
     now = now or timezone.now()
     with transaction.atomic():
-        ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"}, _("resume"))
+        _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"}, _("resume"))
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})
         timers_resume(case=case, now=now)
         due = case.timers.filter(kind="handle").order_by("-id").values_list("due_at", flat=True).first()
         _guarded_update(case, action="resume", deferred=False, handling_due_at=due)
-        timeline_add(at=now, case=case, actor=actor, action="resume", from_state=case.state, note=note)
-        audit_record(actor=actor, action=f"cases.{ctype.code}.resume", target=case, after={"deferred": False})
+        _step(
+            case=case, actor=actor, action="resume", at=now, from_state=case.state, note=note, after={"deferred": False}
+        )
     return case
