@@ -69,7 +69,7 @@ def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
     return {k: after.get(k) for k in set(before) | set(after) if before.get(k) != after.get(k)}
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Any,
     action: str,
@@ -81,13 +81,13 @@ def audit_record(
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit row. Call it inside the same transaction as the write it records."""
+    """The audit row for one write, not yet saved (for callers that insert rows together)."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_repr = target_repr or str(target)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor_obj,
         actor_name=(actor_obj.get_username() if actor_obj is not None else (str(actor) if actor else "system"))[:150],
         action=action,
@@ -100,6 +100,14 @@ def audit_record(
         request_id=current_request_id(),
         client_ip=client_ip_var.get() or "",
     )
+
+
+def audit_record(**kwargs: Any) -> AuditEntry:
+    """Append one audit row (see :func:`audit_entry` for the arguments). Call it inside the same
+    transaction as the write it records."""
+    entry = audit_entry(**kwargs)
+    entry.save(force_insert=True)
+    return entry
 
 
 def audit_bulk(rows: list[AuditEntry], *, batch_size: int = 2000) -> None:

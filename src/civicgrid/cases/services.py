@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.audit.services import audit_record
+from civicgrid.audit.services import audit_entry
 from civicgrid.cases import clock, registry
 from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
@@ -43,7 +43,9 @@ from civicgrid.cases.timers import (
     timers_resume,
     timers_stop,
     timers_stop_for_assignment,
+    timers_stop_for_assignments,
 )
+from civicgrid.core.batch import batched, insert_later
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import point_chain
 from civicgrid.org.models import Department, Membership
@@ -116,7 +118,7 @@ def tracking_code_new() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
-def timeline_add(
+def _timeline_entry(
     *,
     case: Case,
     actor: Any,
@@ -129,7 +131,7 @@ def timeline_add(
     public: bool = False,
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    return TimelineEntry(
         at=at or timezone.now(),
         case=case,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -142,6 +144,13 @@ def timeline_add(
         attachments=list(attachments),
         public=public,
     )
+
+
+def timeline_add(**kwargs: Any) -> TimelineEntry:
+    """Append a timeline entry now (arguments as :func:`_timeline_entry`)."""
+    entry = _timeline_entry(**kwargs)
+    entry.save(force_insert=True)
+    return entry
 
 
 def _step(
@@ -161,8 +170,8 @@ def _step(
     after: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     """One step of a case's history: its timeline entry and its audit row (``cases.<type>.<action>``),
-    always written together, in the caller's transaction."""
-    entry = timeline_add(
+    always written together, in the caller's transaction (inserted together when it ends)."""
+    entry = _timeline_entry(
         at=at,
         case=case,
         actor=actor,
@@ -174,8 +183,15 @@ def _step(
         attachments=attachments,
         public=public,
     )
-    audit_record(
-        actor=actor, action=f"cases.{case.case_type}.{audit_action or action}", target=case, before=before, after=after
+    insert_later(entry)
+    insert_later(
+        audit_entry(
+            actor=actor,
+            action=f"cases.{case.case_type}.{audit_action or action}",
+            target=case,
+            before=before,
+            after=after,
+        )
     )
     return entry
 
@@ -193,7 +209,7 @@ def notify(
     channel: str = "inapp",
 ) -> Notification:
     """Queue a notification in the outbox (same transaction as the change); the worker delivers it."""
-    return Notification.objects.create(
+    return insert_later(Notification(
         case=case,
         event=event,
         subject=subject[:200],
@@ -204,7 +220,7 @@ def notify(
         audience_region=region,
         address=address,
         next_attempt_at=timezone.now(),
-    )
+    ))
 
 
 def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> None:
@@ -225,14 +241,25 @@ def _clock_limit(case: Case, rule: ClockRule) -> tuple[float, str]:
     return rule.amount, rule.unit
 
 
-def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime, *, new_case: bool = False) -> None:
+def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime, *, new_case: bool = False,
+                  opened: Sequence[Assignment] = (), handling_due: dt.datetime | None = None) -> None:
+    """Start the rules' clocks. Per-assignment clocks go to the assignments this step ``opened``
+    (new, so nothing to replace), else to every pending one."""
     for rule in rules:
         amount, unit = _clock_limit(case, rule)
         if rule.per_assignment:
-            for a in case.assignments.filter(state=AssignmentState.PENDING):
-                timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a)
+            if opened:
+                for a in opened:
+                    if a.state == AssignmentState.PENDING:
+                        timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a,
+                                    replace=False)
+            else:
+                for a in case.assignments.filter(state=AssignmentState.PENDING):
+                    timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a)
         else:
-            t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, replace=not new_case)
+            due = handling_due if new_case and rule.kind == "handle" else None
+            t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, replace=not new_case,
+                            due=due)
             if rule.kind == "handle" and case.handling_due_at != t.due_at:
                 Case.objects.filter(pk=case.pk).update(handling_due_at=t.due_at)
                 case.handling_due_at = t.due_at
@@ -331,57 +358,62 @@ def case_create(
         if owner_region
         else next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
     )
-    with transaction.atomic():
-        for _attempt in range(5):
-            case = Case(
-                case_type=ctype.code,
-                state=ctype.initial,
-                title=title[:200],
-                text=text,
-                channel=channel,
-                priority=priority,
-                category=category,
-                request_type=request_type,
-                lon=lon,
-                lat=lat,
-                address=address[:200],
-                boundary_version=boundary_version,
-                owner_region_id=owner_id,
-                reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
-                reporter_name="" if anonymous else reporter_name,
-                reporter_phone="" if anonymous else reporter_phone,
-                anonymous=anonymous,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                tracking_code=tracking_code_new(),
-                created_at=now,
-                **{f"{lv}_id": chain[lv] for lv in LEVELS},
-            )
-            case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
-            try:
-                with transaction.atomic():
-                    case.save()
-                break
-            except IntegrityError:  # a tracking code collision (10 chars of 32 symbols: very rare)
-                continue
-        else:  # pragma: no cover
-            raise RuntimeError("could not allocate a tracking code")
+    for attempt in range(5):
+        try:
+            return _case_insert(ctype, actor=actor, now=now, chain=chain, owner_id=owner_id, detail=detail,
+                                fields={
+                                    "title": title[:200], "text": text, "channel": channel, "priority": priority,
+                                    "category": category, "request_type": request_type, "lon": lon, "lat": lat,
+                                    "address": address[:200], "boundary_version": boundary_version,
+                                    "reporter": reporter if getattr(reporter, "is_authenticated", False) else None,
+                                    "reporter_name": "" if anonymous else reporter_name,
+                                    "reporter_phone": "" if anonymous else reporter_phone,
+                                    "anonymous": anonymous,
+                                    "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+                                })
+        except IntegrityError as exc:  # a tracking code collision (10 chars of 32 symbols: very rare)
+            if "tracking_code" not in str(exc) or attempt == 4:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[str, int | None],
+                 owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any]) -> Case:
+    """The rows of a new case, in one transaction: the case, its detail, the timeline entry, the
+    handling clock, the audit row and the centre's notification (the last four inserted together)."""
+    with batched():
+        case = Case(
+            case_type=ctype.code,
+            state=ctype.initial,
+            owner_region_id=owner_id,
+            tracking_code=tracking_code_new(),
+            created_at=now,
+            **fields,
+            **{f"{lv}_id": chain[lv] for lv in LEVELS},
+        )
+        case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
+        case.save(force_insert=True)
         if ctype.detail_model is not None:
             ctype.detail_model.objects.create(case=case, **(detail or {}))
-        timeline_add(
-            at=now,
-            case=case,
-            actor=actor,
-            action="create",
-            to_state=case.state,
-            public=True,
-            data={"channel": channel, "grid": chain["grid"]},
+        insert_later(
+            _timeline_entry(
+                at=now,
+                case=case,
+                actor=actor,
+                action="create",
+                to_state=case.state,
+                public=True,
+                data={"channel": case.channel, "grid": chain["grid"]},
+            )
         )
-        _start_clocks(case, ctype.start_clocks, now, new_case=True)
-        audit_record(
-            actor=actor,
-            action=f"cases.{ctype.code}.create",
-            target=case,
-            after={"state": case.state, "tracking_code": case.tracking_code, "channel": channel},
+        _start_clocks(case, ctype.start_clocks, now, new_case=True, handling_due=case.handling_due_at)
+        insert_later(
+            audit_entry(
+                actor=actor,
+                action=f"cases.{ctype.code}.create",
+                target=case,
+                after={"state": case.state, "tracking_code": case.tracking_code, "channel": case.channel},
+            )
         )
         if owner_id is not None:
             notify(
@@ -417,6 +449,8 @@ class TransitionContext:
     region: Region | None = None
     satisfaction: str | None = None
     timeline_data: dict[str, Any] = field(default_factory=dict)
+    opened: list[Assignment] = field(default_factory=list)  # assignments this step gave out
+    first_step: bool = False  # the case's first change since intake: it has no assignments yet
 
 
 _REQUIREMENT_LABELS = {
@@ -482,7 +516,7 @@ def case_transition(
     ctype = registry.of(case)
     t = ctype.transition(action)
     now = now or timezone.now()
-    with transaction.atomic():
+    with batched():
         roles = _actor_roles(actor, case, t.roles)
         if not roles & t.roles:
             raise TransitionRefused(_("Your role may not %(action)s this case.") % {"action": t.label or t.name})
@@ -515,6 +549,11 @@ def case_transition(
         if t.closes:
             changes["closed_at"] = now
             changes["deferred"] = False
+        if t.lead and department is not None:  # the new lead unit, in the same UPDATE
+            changes["lead_department"] = department
+        # Only a transition's effect gives out assignments, and every transition (like every other
+        # change of a case) moves its version: a case still at version 0 has none.
+        first_step = case.version == 0
         _guarded_update(case, action=t.name, **changes)
         ctx = TransitionContext(
             case=case,
@@ -532,12 +571,13 @@ def case_transition(
             co_departments=co_departments,
             region=region,
             satisfaction=satisfaction,
+            first_step=first_step,
         )
         if t.stops:
             timers_stop(case=case, kinds=t.stops, now=now)
         if t.effect is not None:
             t.effect(ctx)
-        _start_clocks(case, t.starts, now)
+        _start_clocks(case, t.starts, now, opened=ctx.opened)
         _step(
             case=case,
             actor=actor,
@@ -576,18 +616,16 @@ def assignment_open(
     """Give a unit its share of the case. A new lead ends the previous lead assignment (a transfer)."""
     case = ctx.case
     if role == AssignmentRole.LEAD:
-        leads = list(case.assignments.filter(role=AssignmentRole.LEAD))  # one read for both questions
-        open_states = (AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED)
-        for a in leads:
-            if a.state in open_states:
-                a.state, a.ended_at = AssignmentState.TRANSFERRED, ctx.now
-                a.save(update_fields=["state", "ended_at"])
-                timers_stop_for_assignment(assignment=a, now=ctx.now)
-        changes: dict[str, Any] = {"lead_department": department}
-        if leads:  # a second lead is a transfer (转派)
+        # End the open lead assignment, if any (a transfer, 转派), in one statement.
+        ended = [] if ctx.first_step else _leads_end(case, ctx.now)
+        changes: dict[str, Any] = {}
+        if case.lead_department_id != (department.pk if department else None):
+            changes["lead_department"] = department
+        if ended:
             changes["transfer_count"] = F("transfer_count") + 1
             case.transfer_count += 1
-        Case.objects.filter(pk=case.pk).update(**changes)
+        if changes:
+            Case.objects.filter(pk=case.pk).update(**changes)
         case.lead_department = department
     a = Assignment.objects.create(
         case=case,
@@ -597,6 +635,7 @@ def assignment_open(
         note=note,
         assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
     )
+    ctx.opened.append(a)
     ctx.timeline_data.setdefault("assigned", []).append(
         {"role": role, "department": department.code if department else None, "region": region.code if region else None}
     )
@@ -610,6 +649,23 @@ def assignment_open(
     if case.transfer_count >= PROBLEM_TRANSFERS:
         _problem_open(case, ctx.actor, _("transferred %(n)d times") % {"n": case.transfer_count})
     return a
+
+
+def _leads_end(case: Case, now: dt.datetime) -> list[int]:
+    """Mark the case's open lead assignments transferred and stop their clocks; their ids."""
+    table = Assignment._meta.db_table
+    states = (AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET state = %s, ended_at = %s WHERE case_id = %s AND role = %s "
+            f"AND state IN ({', '.join(['%s'] * len(states))}) RETURNING id",
+            [AssignmentState.TRANSFERRED, connection.ops.adapt_datetimefield_value(now), case.pk,
+             AssignmentRole.LEAD, *states],
+        )
+        ended = [r[0] for r in cur.fetchall()]
+    if ended:
+        timers_stop_for_assignments(ids=ended, now=now)
+    return ended
 
 
 def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:

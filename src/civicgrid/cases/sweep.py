@@ -214,12 +214,15 @@ def _execute(sql: str, params: dict[str, Any]) -> tuple[int, list[tuple[Any, ...
 
 
 def _claim(q: _Sql, select: str, column: str, sets: str, params: dict[str, Any],
-           returning: str) -> list[tuple[Any, ...]]:
+           returning: str, still: str = "") -> list[tuple[Any, ...]]:
     """Claim a batch of timers selected by ``select`` (a SELECT of timer ids, already locking on
-    PostgreSQL) and mark them with ``sets`` on the condition that ``column`` is still NULL."""
+    PostgreSQL) and mark them with ``sets`` on the condition that ``column`` is still NULL (and
+    ``still`` holds: when a clock the select did not lock changed meanwhile, the UPDATE sees the new
+    row and checks again)."""
+    still = f" AND {still}" if still else ""
     if q.pg:
         sql = (f"WITH claimed AS ({select}) UPDATE {q.timer} t SET {sets} FROM claimed "
-               f"WHERE t.id = claimed.id AND t.{column} IS NULL RETURNING {returning}")
+               f"WHERE t.id = claimed.id AND t.{column} IS NULL{still} RETURNING {returning}")
         return _execute(sql, params)[1]
     # SQLite: the transaction holds the write lock from its start (BEGIN IMMEDIATE), so what we
     # read is what we update.
@@ -228,7 +231,7 @@ def _claim(q: _Sql, select: str, column: str, sets: str, params: dict[str, Any],
         return []
     params = {**params, "claimed": q.ids_param(ids)}
     rows = _execute(f"SELECT {returning} FROM {q.timer} t WHERE {q.ids('t.id', 'claimed')} "
-                    f"AND t.{column} IS NULL", params)[1]
+                    f"AND t.{column} IS NULL{still}", params)[1]
     _execute(f"UPDATE {q.timer} SET {sets} WHERE {q.ids('id', 'claimed')} AND {column} IS NULL", params)
     return rows
 
@@ -265,10 +268,13 @@ def _due_soon_batch(q: _Sql, report: SweepReport, now: dt.datetime, ratio: float
 
 def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: int) -> int:
     params: dict[str, Any] = {"now": q.dt(now), "n": batch_size}
+    # The cases are claimed (a case a service is changing is left to the next sweep, and two
+    # workers never split one case's clocks); the clocks themselves are locked by the UPDATE.
     select = (f"SELECT t.id FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id "
               "WHERE t.state = 'running' AND t.overdue_at IS NULL AND t.due_at <= %(now)s "
-              f"ORDER BY t.due_at LIMIT %(n)s {q.lock('t, c')}")
-    rows = _claim(q, select, "overdue_at", "overdue_at = %(now)s", params, "t.id, t.case_id, t.kind")
+              f"ORDER BY t.due_at LIMIT %(n)s {q.lock('c')}")
+    rows = _claim(q, select, "overdue_at", "overdue_at = %(now)s", params, "t.id, t.case_id, t.kind",
+                  still="t.state = 'running' AND t.due_at <= %(now)s")
     if not rows:
         return 0
     case_ids = sorted({r[1] for r in rows})

@@ -36,7 +36,7 @@ DRILL = CaseType(
     reopen_to="handling",
     transitions={
         "dispatch": Transition("dispatch", ("new", "review"), "dispatched", CENTRE, label="dispatch",
-                               requires=("department",), effect=_dispatch, public=True,
+                               requires=("department",), effect=_dispatch, public=True, lead=True,
                                starts=(ClockRule("sign", 1, "working_hours", per_assignment=True),)),
         # from "handling" too: a co-handling unit may accept before the lead unit does
         "accept": Transition("accept", ("dispatched", "handling"), "handling", HANDLER, label="accept",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from civicgrid.cases import clock
 from civicgrid.cases.calendar import unknown_years_not_warned, working_calendar, working_hours
 from civicgrid.cases.models import Assignment, Case, Timer, TimerState
+from civicgrid.core.batch import insert_later
 
 log = logging.getLogger("civicgrid.cases.timers")
 
@@ -24,18 +25,26 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
 
 
 def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
-                assignment: Assignment | None = None, replace: bool = True) -> Timer:
+                assignment: Assignment | None = None, replace: bool = True, due: dt.datetime | None = None) -> Timer:
     """Start a clock; a running clock of the same kind (and assignment) is stopped first (``replace``;
-    a new case has none, so intake skips that statement)."""
+    a new case or a new assignment has none, so the caller skips that statement). ``due`` is the due
+    time when the caller has computed it already.
+
+    The new clock's row is inserted with the rest of the step (see ``core.batch``); a clock that
+    starts paused (the case is deferred) is written at once."""
     if replace:
         Timer.objects.filter(
             case=case, kind=kind, assignment=assignment, state__in=[TimerState.RUNNING, TimerState.PAUSED]
         ).update(state=TimerState.STOPPED, stopped_at=now)
-    due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
-    timer = Timer.objects.create(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount,
-                                 started_at=now, due_at=due, calendar_fallback=_fallback(now, due))
+    if due is None:
+        due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
+    timer = Timer(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
+                  due_at=due, calendar_fallback=_fallback(now, due))
     if case.deferred:
+        timer.save(force_insert=True)
         timers_pause(case=case, now=now, timers=[timer])
+    else:
+        insert_later(timer)
     return timer
 
 
@@ -50,6 +59,11 @@ def timers_stop(*, case: Case, kinds: Iterable[str], now: dt.datetime) -> int:
 def timers_stop_for_assignment(*, assignment: Assignment, now: dt.datetime) -> int:
     return Timer.objects.filter(assignment=assignment, state__in=[TimerState.RUNNING, TimerState.PAUSED]).update(
         state=TimerState.STOPPED, stopped_at=now)
+
+
+def timers_stop_for_assignments(*, ids: Iterable[int], now: dt.datetime) -> int:
+    return Timer.objects.filter(assignment_id__in=list(ids), state__in=[TimerState.RUNNING, TimerState.PAUSED]
+                                ).update(state=TimerState.STOPPED, stopped_at=now)
 
 
 def timers_pause(*, case: Case, now: dt.datetime, timers: Iterable[Timer] | None = None) -> int:

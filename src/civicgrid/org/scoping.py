@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -139,9 +140,48 @@ def roles_reaching(obj: models.Model, user: Any, action: str) -> set[str]:
         if mq is not None:
             by_role[membership.role] = by_role.get(membership.role, models.Q(pk__in=[])) | mq
     for role, q in by_role.items():
-        if model._default_manager.filter(q, pk=obj.pk).exists():
+        held = _holds(obj, q)
+        if held is None:  # a path through another table (a case's assignments): ask the database
+            held = model._default_manager.filter(q, pk=obj.pk).exists()
+        if held:
             roles.add(role)
     return roles
+
+
+def _holds(obj: models.Model, q: models.Q) -> bool | None:
+    """Whether the loaded ``obj`` matches ``q`` when ``q`` only compares the object's own columns
+    (``street=5``, ``region__in=[…]``); None when it needs the database."""
+    results = []
+    for child in q.children:
+        if isinstance(child, models.Q):
+            r = _holds(obj, child)
+        else:
+            r = _lookup_holds(obj, *child)
+        if r is None:
+            return None
+        results.append(r)
+    value = all(results) if q.connector == models.Q.AND else any(results)
+    return not value if q.negated else value
+
+
+def _lookup_holds(obj: models.Model, key: str, wanted: Any) -> bool | None:
+    name, _sep, lookup = key.partition("__")
+    if lookup not in ("", "exact", "in"):
+        return None
+    try:
+        field = obj._meta.pk if name == "pk" else obj._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(field, "concrete", False) or field.many_to_many:
+        return None
+    actual = getattr(obj, field.attname)
+
+    def key_of(value: Any) -> Any:
+        return value.pk if isinstance(value, models.Model) else value
+
+    if lookup == "in":
+        return actual in {key_of(w) for w in wanted}
+    return actual == key_of(wanted)
 
 
 def scoped(queryset: models.QuerySet[M], user: Any, action: str = VIEW) -> models.QuerySet[M]:

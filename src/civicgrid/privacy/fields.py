@@ -105,6 +105,14 @@ class KeyedHashField(models.CharField):
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if not self.db_index:  # indexed unless told otherwise (a model may prefer a partial index)
+            kwargs["db_index"] = False
+        else:
+            kwargs.pop("db_index", None)
+        return name, path, args, kwargs
+
 
 def encrypted_fields(model: type[Model]) -> list[EncryptedTextField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]

@@ -43,10 +43,10 @@ class Case(models.Model):
     ``version`` guards every state change (a conditional UPDATE that must touch one row).
     """
 
-    case_type = models.CharField(_("case type"), max_length=32, db_index=True)
-    state = models.CharField(_("state"), max_length=32, db_index=True)
+    case_type = models.CharField(_("case type"), max_length=32)
+    state = models.CharField(_("state"), max_length=32)
     version = models.PositiveIntegerField(default=0)
-    tracking_code = models.CharField(_("tracking code"), max_length=20, unique=True)
+    tracking_code = models.CharField(_("tracking code"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("description"), blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.OTHER)
@@ -54,15 +54,18 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
     request_type = models.ForeignKey(RequestType, verbose_name=_("request type"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+                                     on_delete=models.PROTECT, related_name="+", db_index=False)
 
     lon = models.FloatField(_("longitude (WGS-84)"), null=True, blank=True)
     lat = models.FloatField(_("latitude (WGS-84)"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     boundary_version = models.PositiveIntegerField(_("boundary version"), null=True, blank=True)
-    city = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    city = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
+    district = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
+    street = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
     community = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The unit that owns the case now (首接负责制: the first receiver until formally transferred).
@@ -72,15 +75,15 @@ class Case(models.Model):
                                         on_delete=models.PROTECT, related_name="+")
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reporter account"), null=True,
-                                 blank=True, on_delete=models.SET_NULL, related_name="reported_cases")
+                                 blank=True, on_delete=models.SET_NULL, related_name="reported_cases", db_index=False)
     reporter_name = EncryptedTextField(_("reporter name"), blank=True, mask="name")
     reporter_phone = EncryptedTextField(_("reporter phone"), blank=True, hash_field="reporter_phone_hash",
                                         mask="phone")
-    reporter_phone_hash = KeyedHashField(_("reporter phone (keyed hash)"))
+    reporter_phone_hash = KeyedHashField(_("reporter phone (keyed hash)"), db_index=False)
     anonymous = models.BooleanField(_("anonymous"), default=False)
 
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="merged_cases")
+                                    on_delete=models.PROTECT, related_name="merged_cases", db_index=False)
     reopen_count = models.PositiveSmallIntegerField(_("reopenings"), default=0)
     transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
     escalation_level = models.PositiveSmallIntegerField(_("escalations"), default=0)
@@ -89,10 +92,10 @@ class Case(models.Model):
     handling_due_at = models.DateTimeField(_("handling due"), null=True, blank=True)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope = {
@@ -107,10 +110,25 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-created_at", "-id"]
         permissions = [("reveal_case", _("Can reveal a reporter's name and phone"))]
+        # Every index is paid for by every write (intake, each transition, the sweep's escalations),
+        # so the table keeps few: the composites serve their leading column too, lookups by phone,
+        # reporter account and merge survivor are partial (only rows that have one), and the city,
+        # request type and creator are not indexed (one city; rare admin deletions scan).
+        constraints = [models.UniqueConstraint(fields=["tracking_code"], name="cases_tracking_code_uniq")]
         indexes = [
             models.Index(fields=["district", "closed_at"], name="cases_district_closed_idx"),
             models.Index(fields=["street", "state"], name="cases_street_state_idx"),
             models.Index(fields=["case_type", "state"], name="cases_type_state_idx"),
+            models.Index(fields=["closed_at"], name="cases_closed_idx", condition=models.Q(closed_at__isnull=False)),
+            models.Index(fields=["reporter_phone_hash"], name="cases_reporter_phone_idx",
+                         condition=~models.Q(reporter_phone_hash="")),
+            models.Index(fields=["reporter"], name="cases_reporter_idx", condition=models.Q(reporter__isnull=False)),
+            models.Index(fields=["merged_into"], name="cases_merged_into_idx",
+                         condition=models.Q(merged_into__isnull=False)),
+            # problem cases (问题工单) for the sweep: open, reopened or transferred three times or more
+            models.Index(fields=["id"], name="cases_problem_idx",
+                         condition=models.Q(closed_at__isnull=True, merged_into__isnull=True)
+                         & (models.Q(reopen_count__gte=3) | models.Q(transfer_count__gte=3))),
         ]
 
     def __str__(self) -> str:
@@ -184,10 +202,14 @@ class TimelineEntry(models.Model):
     """One step in a case's history (办理记录): who did what, from which state to which, with a note.
     Append-only. ``public`` entries are shown to the reporter (without staff names)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    # The engine's logs (timeline, supervision items, the outbox) keep no database-level foreign keys:
+    # only the engine writes them, with the ids of rows it has just read, cases are never deleted,
+    # and checking each of the sweep's hundreds of thousands of rows at commit doubled its cost.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline", db_index=False,
+                             db_constraint=False)
     at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False, db_constraint=False)
     actor_name = models.CharField(_("actor"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=40)
     from_state = models.CharField(_("from"), max_length=32, blank=True)
@@ -203,7 +225,10 @@ class TimelineEntry(models.Model):
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline")
         ordering = ["case_id", "at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="cases_timeline_case_at_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="cases_timeline_case_at_idx"),
+            models.Index(fields=["actor"], name="cases_timeline_actor_idx", condition=models.Q(actor__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
@@ -227,11 +252,11 @@ class Supervision(models.Model):
         SUPERVISE = "supervise", _("supervise")
         PROBLEM = "problem", _("problem case")  # 问题工单: repeated reopening or transfer
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions", db_constraint=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+                                  related_name="+", db_index=False, db_constraint=False)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 

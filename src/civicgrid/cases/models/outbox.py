@@ -21,17 +21,17 @@ class Notification(models.Model):
 
     channel = models.CharField(_("channel"), max_length=16, default="inapp")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+                                  related_name="+", db_index=False, db_constraint=False)
     # Or an audience, expanded to people at delivery: the handlers of a department, the dispatchers of a centre.
     audience_department = models.ForeignKey("org.Department", null=True, blank=True, on_delete=models.CASCADE,
-                                            related_name="+")
+                                            related_name="+", db_index=False, db_constraint=False)
     audience_region = models.ForeignKey("geo.Region", null=True, blank=True, on_delete=models.CASCADE,
-                                        related_name="+")
+                                        related_name="+", db_index=False, db_constraint=False)
     address = EncryptedTextField(_("address"), blank=True, mask="phone",
                                  help_text=_("Phone or e-mail for people without an account (encrypted, never "
                                              "shown in full)."))
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="notifications")
+                             related_name="notifications", db_constraint=False)
     event = models.CharField(_("event"), max_length=40)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"), blank=True)
@@ -47,6 +47,13 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [
+            # who a notification is for: one of the three, so each index holds only its own rows
+            models.Index(fields=["recipient"], name="cases_outbox_recipient_idx",
+                         condition=models.Q(recipient__isnull=False)),
+            models.Index(fields=["audience_department"], name="cases_outbox_department_idx",
+                         condition=models.Q(audience_department__isnull=False)),
+            models.Index(fields=["audience_region"], name="cases_outbox_region_idx",
+                         condition=models.Q(audience_region__isnull=False)),
             models.Index(fields=["next_attempt_at"], name="cases_outbox_pending_idx",
                          condition=models.Q(state="pending")),
         ]

@@ -20,9 +20,9 @@ class Timer(models.Model):
     5 working days, reply to the reporter… ``due_at`` is indexed for the sweep; ``overdue_at`` and
     ``due_soon_at`` are set once, by a conditional update, so several workers never double-fire."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timers")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timers", db_index=False)
     assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="timers")
+                                   related_name="timers", db_index=False)
     kind = models.CharField(_("kind"), max_length=24)
     unit = models.CharField(_("unit"), max_length=20, choices=TimeUnit.choices)
     amount = models.FloatField(_("limit"))
@@ -46,6 +46,8 @@ class Timer(models.Model):
             models.Index(fields=["due_at"], name="cases_timer_due_running_idx",
                          condition=models.Q(state="running", overdue_at__isnull=True)),
             models.Index(fields=["case", "kind"], name="cases_timer_case_kind_idx"),
+            models.Index(fields=["assignment"], name="cases_timer_assignment_idx",
+                         condition=models.Q(assignment__isnull=False)),
         ]
 
     def __str__(self) -> str:
