@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -749,7 +749,7 @@ def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     """Take back a dispatch before the unit accepted it (撤回)."""
     ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic"), _("recall"))
     now = now or timezone.now()
-    with transaction.atomic():
+    with batched():
         pending = list(case.assignments.filter(state=AssignmentState.PENDING))
         if not pending or case.assignments.filter(state=AssignmentState.ACCEPTED).exists():
             raise TransitionNotAllowed({"action": _("Only a dispatch nobody has accepted yet can be recalled.")})
@@ -795,7 +795,7 @@ def case_merge(
     now = now or timezone.now()
     if not duplicates:
         raise TransitionNotAllowed({"duplicates": _("Name the cases to merge.")})
-    with transaction.atomic():
+    with batched():
         _generic(actor, survivor, ctype_roles(survivor, "roles_generic"), _("merge"))
         if survivor.closed_at or survivor.merged_into_id:
             raise TransitionNotAllowed({"survivor": _("A closed or merged case cannot take others in.")})
@@ -852,7 +852,7 @@ def case_supervise(
     now = now or timezone.now()
     if kind not in (Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE):
         raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
-    with transaction.atomic():
+    with batched():
         _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
         item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
         if item is None:
@@ -885,7 +885,7 @@ def case_supervise(
 def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
     """Move the case's ownership one level up (提级): street centre → district centre → city."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with batched():
         _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
         owner = case.owner_region
         up = owner.parent if owner is not None and owner.parent_id else None
@@ -916,7 +916,7 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
 def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
     """Send a closed case back to work (返工): the check failed or the reporter is not satisfied."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with batched():
         ctype = registry.of(case)
         _require_role(actor, case, {"dispatcher", "grid_worker", "admin", REPORTER, SYSTEM}, _("reopen"))
         if not reason.strip():
@@ -968,7 +968,7 @@ def case_rate(
     now = now or timezone.now()
     if satisfaction not in Satisfaction.values:
         raise TransitionNotAllowed({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
-    with transaction.atomic():
+    with batched():
         ctype = registry.of(case)
         _require_role(actor, case, {"dispatcher", "admin", REPORTER, SYSTEM}, _("rate"))
         if case.closed_at is None or case.merged_into_id:
@@ -1017,7 +1017,7 @@ def case_request_approval(
         raise TransitionNotAllowed({"reason": _("Say why.")})
     if kind == ApprovalRequest.Kind.EXTENSION and not (amount and amount > 0):
         raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
-    with transaction.atomic():
+    with batched():
         _require_role(
             actor,
             case,
@@ -1035,7 +1035,7 @@ def case_request_approval(
                 )
             unit = unit or clock_unit or ""
         try:
-            with transaction.atomic():
+            with batched():
                 req = ApprovalRequest.objects.create(
                     case=case,
                     kind=kind,
@@ -1073,7 +1073,7 @@ def case_decide_approval(
     clock, an approved deferral pauses every clock until the case is resumed."""
     now = now or timezone.now()
     case = Case.objects.get(pk=request.case_id)  # as it is now: it may have moved on since the request
-    with transaction.atomic():
+    with batched():
         _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
@@ -1118,7 +1118,7 @@ def case_decide_approval(
 def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
     """End a deferral: the paused clocks run again from now with the time they had left."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with batched():
         _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"}, _("resume"))
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})

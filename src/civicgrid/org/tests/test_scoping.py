@@ -185,3 +185,29 @@ def test_an_unknown_level_is_a_422_naming_the_field(cast, client):
     client.login(username="alice", password=PASSWORD)
     r = client.get("/api/v1/regions?level=bogus")
     assert r.status_code == 422 and "level" in r.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_roles_reaching_answers_like_the_database(cast):
+    """The engine decides who may act on a loaded case without a query when the rule only compares
+    the case's own columns; the answer must equal the database's for every user, action and case."""
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.services import Location, case_create
+    from civicgrid.cases.testing import register_drill
+    from civicgrid.geo.models import Region
+    from civicgrid.org.permissions import ACT
+    from civicgrid.org.scoping import roles_reaching, scope_q
+
+    register_drill()
+    regions = list(Region.objects.filter(level__in=["grid", "community", "street"]).order_by("code"))
+    cases = [case_create(actor=None, case_type="drill", title="t", location=Location(region=r)) for r in regions]
+    users = [cast.alice, cast.bob, cast.charlie, cast.admin_a]
+    reached = 0
+    for user in users:
+        for action in (VIEW, ACT):
+            q = scope_q(Case, user, action)
+            for case in cases:
+                in_db = Case.objects.filter(q, pk=case.pk).exists()
+                assert bool(roles_reaching(case, user, action)) == in_db, (user.username, action, case.street_id)
+                reached += in_db
+    assert 0 < reached < len(users) * 2 * len(cases)  # some reach, some do not
