@@ -186,3 +186,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_choice("CIVICGRID_LOG_LEVEL", "INFO",
                                                            ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# Cache: counts rate limits. "local" (default) is per process; with several app processes use
+# "database" (a table in the same database: run `civicgrid createcachetable` once) so they share it.
+_cache = env_choice("CIVICGRID_CACHE", "local", ("local", "database"))
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "civicgrid"}
+          if _cache == "local" else
+          {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "civicgrid_cache"}}
+
+# API: requests per minute per client (token, user or address) on the public endpoints (0 = no limit).
+CIVICGRID_RATE_PUBLIC_PER_MINUTE = env_int("CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120, minimum=0)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from civicgrid.core.api import build_api
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
+from civicgrid.org.tokens import api_auth
 from civicgrid.taxonomy.api import router as taxonomy_router
 
-api = build_api()
+# Systems send a token (Authorization: Bearer cg_… or X-Api-Key); people use their session.
+api = build_api(auth=api_auth())
 api.add_router("/geo/", geo_router)
 api.add_router("/", org_router)
 api.add_router("/taxonomy/", taxonomy_router)

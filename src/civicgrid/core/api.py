@@ -14,6 +14,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
+from civicgrid.core.ratelimit import RateLimited
+
 
 class ApiError(Exception):
     """Raise from a view to answer with the standard error body."""
@@ -45,12 +47,45 @@ def _django_fields(exc: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(m) for m in exc.messages]}
 
 
-def build_api() -> NinjaAPI:
+def require_scope(request: HttpRequest, scope: str) -> None:
+    """A request made with an API token must carry ``scope``; a signed-in person is not limited here
+    (their roles and jurisdiction decide, as for the token's user)."""
+    token = getattr(request, "api_token", None)
+    if token is not None and scope not in token.scopes:
+        raise ApiError(403, "forbidden", f"This token lacks the {scope!r} scope.")
+
+
+def page_params(page: int, page_size: int, *, max_size: int = 200) -> tuple[int, int]:
+    """Validated page number and size (1-based page; size 1…max_size)."""
+    fields = {}
+    if page < 1:
+        fields["page"] = ["Pages start at 1."]
+    if not 1 <= page_size <= max_size:
+        fields["page_size"] = [f"Between 1 and {max_size}."]
+    if fields:
+        raise ApiError(422, "invalid", "The request has invalid fields.", fields)
+    return page, page_size
+
+
+def paginate(queryset: Any, page: int, page_size: int, *, max_size: int = 200,
+             count: bool = True) -> dict[str, Any]:
+    """One page of ``queryset``: ``{"items", "page", "page_size", "count", "has_next"}``. With
+    ``count=False`` the total is not counted (large lists) and ``count`` is None."""
+    page, page_size = page_params(page, page_size, max_size=max_size)
+    start = (page - 1) * page_size
+    rows = list(queryset[start:start + page_size + 1])
+    return {"items": rows[:page_size], "page": page, "page_size": page_size,
+            "count": queryset.count() if count else None, "has_next": len(rows) > page_size}
+
+
+def build_api(auth: Any = None) -> NinjaAPI:
+    """The API with the house error format. ``auth`` is the list of accepted authentications (the
+    assembling app passes token and session auth); by default, a signed-in session."""
     api = NinjaAPI(
         title="CivicGrid API",
         version="1",
         description="JSON API of CivicGrid (市域社会治理). Errors: {\"error\": {code, message, fields}}.",
-        auth=SessionAuth(),
+        auth=auth if auth is not None else SessionAuth(),
         urls_namespace="api-v1",
     )
 
@@ -81,6 +116,12 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(AuthenticationError)
     def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, error_body("unauthenticated", "Sign in or send a valid token."))
+
+    @api.exception_handler(RateLimited)
+    def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+        response = respond(request, 429, error_body("rate_limited", str(exc)))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

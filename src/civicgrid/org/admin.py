@@ -16,6 +16,7 @@ Phone and identity numbers are shown masked; the full value is only reached thro
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from contextvars import ContextVar
 from typing import Any
@@ -30,13 +31,15 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.geo.admin import RegionAdminBase
 from civicgrid.geo.models import Region
 from civicgrid.org.auth import is_locked
-from civicgrid.org.models import Department, Membership, Role, User
+from civicgrid.org.models import ApiToken, Department, Membership, Role, TokenScope, User
 from civicgrid.org.permissions import MANAGE, VIEW
 from civicgrid.org.scoping import OutOfScope, is_superuser_active, memberships_scoped, scoped, users_scoped
 from civicgrid.org.services import (
@@ -45,6 +48,8 @@ from civicgrid.org.services import (
     membership_grant,
     membership_revoke,
     region_rename,
+    token_create,
+    token_revoke,
     user_access_set,
     user_create,
     user_password_set,
@@ -616,3 +621,58 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounts are deactivated, never deleted: the audit trail names them
+
+
+# ---------------------------------------------------------------------------------------------
+# API tokens: made and revoked through the services; the secret is shown once
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(label=_("scopes"), choices=TokenScope.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    days = forms.IntegerField(label=_("valid for (days)"), required=False, min_value=1,
+                              help_text=_("Leave empty for a token that does not expire."))
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "user", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        users = users_scoped(User.objects.all(), request.user, MANAGE)
+        return super().get_queryset(request).filter(user__in=users.values("pk")).select_related("user")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user":
+            kwargs["queryset"] = users_scoped(User.objects.filter(is_active=True), request.user, MANAGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)  # list and actions only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the record stays
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        days = form.cleaned_data.get("days")
+        expires = timezone.now() + dt.timedelta(days=days) if days else None
+        token, text = token_create(actor=request.user, user=form.cleaned_data["user"],
+                                   name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                                   expires_at=expires)
+        _adopt(obj, token)
+        messages.warning(request, format_html(_("Copy the token now, it is shown only once: {}"),
+                                              format_html("<code>{}</code>", text)))
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        for token in queryset:
+            token_revoke(actor=request.user, token=token)
+        self.message_user(request, _("%(n)d tokens revoked.") % {"n": queryset.count()})

@@ -118,3 +118,37 @@ class Membership(models.Model):
     def __str__(self) -> str:
         where = self.department or self.region or "-"
         return f"{self.user} · {self.get_role_display()} · {where}"
+
+
+class TokenScope(models.TextChoices):
+    """What a system may do with an API token (接口令牌权限)."""
+
+    READ = "read", _("read cases and reference data")
+    WRITE = "write", _("act on cases (transitions)")
+    INTAKE = "intake", _("report new cases (intake, Open311 POST, sensor alerts)")
+
+
+class ApiToken(models.Model):
+    """A token another system uses to call the API (接口令牌). It acts as its user — the same
+    jurisdiction and roles — limited to its scopes. Only a keyed hash of the secret is stored; the
+    secret is shown once, when the token is made. Revoked or expired tokens are refused."""
+
+    user = models.ForeignKey(User, verbose_name=_("acts as"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)  # shown, and used to find the token
+    secret_hash = models.CharField(_("secret (keyed hash)"), max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   db_index=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -50,7 +50,8 @@ _READ_REFERENCE = ("geo.view_region", "geo.view_boundaryversion", "org.view_depa
                    "taxonomy.view_deadlinerule")
 _MANAGE_JURISDICTION = ("geo.change_region", "org.view_user", "org.add_user", "org.change_user",
                         "org.view_membership", "org.add_membership", "org.change_membership",
-                        "org.add_department", "org.change_department")
+                        "org.add_department", "org.change_department",
+                        "org.view_apitoken", "org.add_apitoken", "org.change_apitoken")
 _MANAGE_CATALOGUE = tuple(f"taxonomy.{verb}_{model}" for model in
                           ("category", "requesttype", "dispatchrule", "deadlinerule")
                           for verb in ("add", "change", "delete"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +17,7 @@ from django.utils import timezone
 
 from civicgrid.audit.services import audit_record, changed, snapshot
 from civicgrid.geo.models import Region
-from civicgrid.org.models import Department, Membership, Role, User
+from civicgrid.org.models import ApiToken, Department, Membership, Role, TokenScope, User
 from civicgrid.org.permissions import MANAGE
 from civicgrid.org.scoping import OutOfScope, ensure_in_scope, forget_memberships, users_scoped
 from civicgrid.privacy.validators import clean_id_number, clean_phone
@@ -277,3 +280,81 @@ def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
         audit_record(actor=actor, action="org.user.password", target=user,
                      extra={"usable": password is not None})
     return user
+
+
+# ---------------------------------------------------------------------------------------------
+# API tokens (接口令牌)
+
+TOKEN_PREFIX = "cg_"
+
+
+def _token_hash(secret: str) -> str:
+    """HMAC-SHA256 of the secret exactly as given, under the keyed-hash key (never rotated)."""
+    key = ("api-token:" + settings.CIVICGRID_HASH_KEY).encode("utf-8")
+    return hmac.new(key, secret.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def token_create(*, actor: Any, user: User, name: str, scopes: list[str],
+                 expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """Make a token that acts as ``user`` within ``scopes``; returns it and the full token text,
+    which is shown this once and never stored."""
+    _ensure_manages_user(actor, user)
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "A token needs a name (which system uses it)."
+    unknown = sorted(set(scopes) - set(TokenScope.values))
+    if not scopes or unknown:
+        errors["scopes"] = (f"Unknown scope(s): {', '.join(unknown)}." if unknown else "Give at least one scope.") + (
+            f" Scopes: {', '.join(TokenScope.values)}.")
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    if not user.is_active:
+        errors["user"] = "The account is not active."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for _attempt in range(5):
+            prefix = secrets.token_hex(4)
+            if not ApiToken.objects.filter(prefix=prefix).exists():
+                break
+        secret = secrets.token_urlsafe(24)
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=prefix, secret_hash=_token_hash(secret), scopes=sorted(set(scopes)),
+            expires_at=expires_at, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit_record(actor=actor, action="org.token.create", target=token,
+                     after={"user": user.get_username(), "name": token.name, "scopes": token.scopes,
+                            "expires_at": expires_at})
+    return token, f"{TOKEN_PREFIX}{prefix}_{secret}"
+
+
+def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    """Refuse the token from now on (revocation cannot be undone: make a new token)."""
+    _ensure_manages_user(actor, token.user)
+    if token.revoked_at is None:
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="org.token.revoke", target=token, after={"revoked_at": token.revoked_at})
+    return token
+
+
+def token_authenticate(raw: str) -> ApiToken | None:
+    """The live token ``raw`` names, or None (unknown, wrong secret, revoked, expired, inactive user).
+    Records when it was last used (at most once a minute per token)."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    prefix, sep, secret = raw[len(TOKEN_PREFIX):].partition("_")
+    if not sep or not secret:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.secret_hash, _token_hash(secret)):
+        return None
+    now = timezone.now()
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

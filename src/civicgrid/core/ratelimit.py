@@ -1,0 +1,48 @@
+"""Rate limits for public endpoints (限流): a fixed window per client and bucket, counted in Django's
+cache. One process needs nothing more; several app processes need a shared cache (see
+docs/deployment.md, ``CIVICGRID_CACHE``), or each counts alone."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import caches
+from django.http import HttpRequest
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests: try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+def client_key(request: HttpRequest) -> str:
+    """Who is asking: the token or the signed-in user when there is one, else the address."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return f"t{token.pk}"
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"u{user.pk}"
+    return "a" + (request.META.get("REMOTE_ADDR") or "-")
+
+
+def rate_limit(request: HttpRequest, bucket: str, *, limit: int, per_seconds: int) -> None:
+    """Count this request; raise :class:`RateLimited` once ``limit`` requests came in the window.
+    ``limit <= 0`` turns the limit off."""
+    if limit <= 0:
+        return
+    now = int(time.time())
+    window = now // per_seconds
+    key = f"rl:{bucket}:{client_key(request)}:{window}"
+    cache = caches["default"]
+    if cache.add(key, 1, timeout=per_seconds + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=per_seconds + 1)
+            count = 1
+    if count > limit:
+        raise RateLimited(retry_after=(window + 1) * per_seconds - now)

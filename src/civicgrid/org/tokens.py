@@ -1,0 +1,62 @@
+"""API authentication for other systems: ``Authorization: Bearer cg_…`` (or ``X-Api-Key``).
+
+A token acts as its user (same jurisdiction and roles) and only within its scopes: by default a
+safe request (GET, HEAD) needs ``read`` and any other needs ``write``; an operation that takes new
+reports declares ``intake`` instead (:func:`api_auth`). Refused tokens answer 401, a missing
+scope 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from civicgrid.core.api import ApiError
+from civicgrid.org.models import TokenScope
+from civicgrid.org.services import token_authenticate
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _accept(request: HttpRequest, raw: str | None, scope: str | None) -> Any:
+    token = token_authenticate(raw or "")
+    if token is None:
+        return None
+    needed = str(scope or (TokenScope.READ.value if request.method in SAFE_METHODS else TokenScope.WRITE.value))
+    if needed not in token.scopes:
+        raise ApiError(403, "forbidden", f"This token lacks the {needed!r} scope.")
+    request.user = token.user  # the token acts as its user: same jurisdiction, same roles
+    request.api_token = token  # type: ignore[attr-defined]
+    return token.user
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer cg_<prefix>_<secret>``."""
+
+    def __init__(self, scope: str | None = None) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return _accept(request, token, self.scope)
+
+
+class TokenHeaderAuth(APIKeyHeader):
+    """The same token in ``X-Api-Key`` (for clients that cannot set Authorization)."""
+
+    param_name = "X-Api-Key"
+
+    def __init__(self, scope: str | None = None) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return _accept(request, key, self.scope)
+
+
+def api_auth(scope: str | None = None) -> list[Any]:
+    """The authentications an operation accepts: a token (with ``scope``, or read/write by method)
+    or a signed-in session."""
+    return [TokenAuth(scope), TokenHeaderAuth(scope), SessionAuth()]
