@@ -216,6 +216,7 @@ class Node:
     coef: np.ndarray  # classes × features (one row, for two classes, as scikit-learn gives)
     intercept: np.ndarray
     temperature: float = 1.0
+    examples: int = 0  # training examples of this node: no answer is surer than n / (n + 1)
     _coef_t: np.ndarray | None = field(default=None, repr=False)
 
     def decision(self, x: sp.csr_matrix) -> np.ndarray:
@@ -227,7 +228,16 @@ class Node:
         return d
 
     def proba(self, x: sp.csr_matrix) -> np.ndarray:
-        return _softmax(self.decision(x) / self.temperature)
+        p = _softmax(self.decision(x) / self.temperature)
+        if self.examples:
+            # A few hundred examples cannot make anyone 99.99 % sure: shrink towards uniform so the
+            # best class is at most n / (n + 1) (Laplace's rule of succession).
+            cap = self.examples / (self.examples + 1.0)
+            k = p.shape[1]
+            top = p.max(axis=1, keepdims=True)
+            w = np.where(top > cap, (cap - 1.0 / k) / np.maximum(top - 1.0 / k, 1e-12), 1.0)
+            p = w * p + (1.0 - w) / k
+        return p
 
 
 def _softmax(d: np.ndarray) -> np.ndarray:
@@ -253,8 +263,8 @@ def _fit_node(path: tuple[str, ...], x: sp.csr_matrix, labels: list[str], seed: 
 
     classes = sorted(set(labels))
     y = np.array([classes.index(label) for label in labels])
-    if len(classes) == 1:  # nothing to choose: a constant node, fully confident
-        return Node(path, classes, np.zeros((1, x.shape[1]), dtype=np.float32), np.array([0.0], dtype=np.float32))
+    if len(classes) < 2:  # the caller learns a node only where there is a choice
+        raise ValueError("a tree node needs at least two classes")
     temperature = 1.0
     smallest = min(Counter(y.tolist()).values())
     folds = min(3, smallest)
@@ -268,7 +278,8 @@ def _fit_node(path: tuple[str, ...], x: sp.csr_matrix, labels: list[str], seed: 
             oof[te] = tmp.decision(x[te])
         temperature = _fit_temperature(oof, y)
     clf = LinearSVC(C=1.0, random_state=seed).fit(x, y)
-    return Node(path, classes, clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32), temperature)
+    return Node(path, classes, clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32), temperature,
+                examples=len(labels))
 
 
 @dataclass
@@ -373,7 +384,8 @@ class TextModel:
         for i, node in enumerate(self.nodes.values()):
             arrays[f"coef_{i}"] = node.coef
             arrays[f"intercept_{i}"] = node.intercept
-            nodes.append({"path": list(node.path), "labels": node.labels, "temperature": node.temperature})
+            nodes.append({"path": list(node.path), "labels": node.labels, "temperature": node.temperature,
+                          "examples": node.examples})
         header = {"format": FORMAT, "meta": self.meta, "nodes": nodes}
         arrays["header"] = np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         buf = io.BytesIO()
@@ -396,7 +408,7 @@ class TextModel:
         for i, n in enumerate(header["nodes"]):
             path = tuple(n["path"])
             nodes[path] = Node(path, list(n["labels"]), arrays[f"coef_{i}"], arrays[f"intercept_{i}"],
-                               float(n["temperature"]))
+                               float(n["temperature"]), int(n.get("examples", 0)))
         return cls(feats, nodes, header.get("meta", {}))
 
 
