@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from civicgrid.cases.models import Case
@@ -116,7 +116,7 @@ def duplicates(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
 
 @router.post("/cases/{case_id}/correction", response={201: CorrectionOut},
              summary="Record the category a dispatcher chose instead of the suggestion")
-def correction(request: HttpRequest, case_id: int, payload: CorrectionIn) -> tuple[int, dict[str, Any]]:
+def correction(request: HttpRequest, case_id: int, payload: CorrectionIn) -> Status[dict[str, Any]]:
     case = get_scoped_or_404(Case.objects.all(), request.user, ACT, pk=case_id)
     chosen = category_by_code(payload.category)
     if chosen is None or not chosen.is_active:
@@ -126,5 +126,5 @@ def correction(request: HttpRequest, case_id: int, payload: CorrectionIn) -> tup
         raise ApiError(422, "invalid", "The request has invalid fields.", {"suggested": ["Unknown category."]})
     row = services.correction_record(actor=request.user, case=case, chosen=chosen, suggested=suggested,
                                      model_version=payload.model_version)
-    return 201, {"id": row.pk, "case": case.tracking_code, "chosen": chosen.code,
-                 "suggested": suggested.code if suggested else None}
+    return Status(201, {"id": row.pk, "case": case.tracking_code, "chosen": chosen.code,
+                        "suggested": suggested.code if suggested else None})

@@ -25,10 +25,8 @@ SHINGLE = 3
 PERMUTATIONS = 64
 BANDS = 32
 ROWS = PERMUTATIONS // BANDS
-_PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20200101)  # fixed: signatures must be comparable across processes
-_A = _rng.integers(1, 1 << 31, size=PERMUTATIONS, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 31, size=PERMUTATIONS, dtype=np.uint64)
+_SEEDS = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
 _MASK32 = np.uint64(0xFFFFFFFF)
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -44,11 +42,17 @@ def shingles(text: str) -> np.ndarray:
     else:
         grams = (cps[:-2] << np.uint64(42)) ^ (cps[1:-1] << np.uint64(21)) ^ cps[2:]
     # A cheap integer mix (splitmix64's finaliser) spreads the code-point patterns over 32 bits.
-    x = grams * np.uint64(0x9E3779B97F4A7C15)
-    x ^= x >> np.uint64(31)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(29)
-    return np.unique((x & _MASK32).astype(np.uint32))
+    return np.unique((_mix(grams) & _MASK32).astype(np.uint32))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of 64-bit integers that scatters nearby inputs
+    (wrapping multiplication is intended)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -63,8 +67,9 @@ def minhash(sh: np.ndarray) -> np.ndarray:
     """The MinHash signature (``PERMUTATIONS`` uint32) of a shingle set."""
     if len(sh) == 0:
         return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
-    h = (_A[:, None] * sh.astype(np.uint64)[None, :] + _B[:, None]) % _PRIME
-    return (h.min(axis=1) & _MASK32).astype(np.uint32)
+    # One independent hash per "permutation": the shingle mixed with that permutation's seed.
+    h = _mix(sh.astype(np.uint64)[None, :] ^ _SEEDS[:, None])
+    return (h.min(axis=1) >> np.uint64(32)).astype(np.uint32)
 
 
 def band_keys(signature: np.ndarray) -> list[bytes]:

@@ -42,7 +42,7 @@ def test_a_constant_model_would_fail_the_majority_check():
     """The check above is honest: a model answering the majority class stays at its share."""
     from civicgrid.dispatch.textmodel import score
 
-    titles, bodies, labels = messages(20)
+    _titles, _bodies, labels = messages(20)
     truth = [lab[0] for lab in labels[:52]]
     majority = Counter(truth).most_common(1)[0][0]
     s = score(truth, [majority] * len(truth))
