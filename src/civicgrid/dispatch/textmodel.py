@@ -53,41 +53,67 @@ _BIGRAM_FLAG = np.int64(1) << np.int64(42)
 
 
 def normalise(text: str) -> str:
-    """Whitespace removed, anonymised codes and numbers folded (A3区 → A区, 2019年 → 0年), lower case."""
-    text = _WS.sub("", text or "")
+    """Whitespace removed, anonymised codes and numbers folded (A3区 → A区, 2019年 → 0年)."""
+    text = "".join((text or "").split())
     text = _CODES.sub("A", text)
     return _DIGITS.sub("0", text)
 
 
-def _keys_of(text: str) -> np.ndarray:
-    """The int64 keys of a normalised text's character unigrams and bigrams (with repeats)."""
-    if not text:
-        return np.empty(0, dtype=np.int64)
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    if len(cps) == 1:
-        return cps
-    bigrams = _BIGRAM_FLAG | (cps[:-1] << np.int64(21)) | cps[1:]
-    return np.concatenate([cps, bigrams])
-
-
 def _batch_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of many texts at once and the row each key belongs to."""
-    parts = [_keys_of(t) for t in texts]
-    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-    keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-    rows = np.repeat(np.arange(len(parts), dtype=np.int64), lengths)
-    return keys, rows
+    """The int64 keys of the character unigrams and bigrams of many (normalised) texts, with repeats,
+    and the row each key belongs to. Unigram keys are code points; bigram keys set bit 42 and hold
+    both code points. All texts are encoded at once; bigrams that would span two texts are dropped."""
+    n = len(texts)
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    same = rows[:-1] == rows[1:]
+    bigrams = (_BIGRAM_FLAG | (cps[:-1] << np.int64(21)) | cps[1:])[same]
+    return np.concatenate([cps, bigrams]), np.concatenate([rows, rows[:-1][same]])
 
 
 def _counts_of(keys: np.ndarray, rows: np.ndarray, n: int, vocab: np.ndarray) -> sp.csr_matrix:
     """Term counts (``n`` documents × vocabulary) of keys found in a sorted key vocabulary."""
     if len(vocab) == 0 or len(keys) == 0:
         return sp.csr_matrix((n, len(vocab)), dtype=np.float32)
-    pos = np.searchsorted(vocab, keys)
-    pos[pos >= len(vocab)] = 0
-    hit = vocab[pos] == keys
+    pos = _lookup(vocab, keys)
+    hit = pos >= 0
     m = sp.coo_matrix((np.ones(int(hit.sum()), dtype=np.float32), (rows[hit], pos[hit])), shape=(n, len(vocab)))
     return m.tocsr()  # duplicates are summed
+
+
+_UNIGRAM_TABLES: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+
+
+def _lookup(vocab: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Position of each key in the sorted vocabulary, -1 when absent. Unigrams (keys below 2^21, first
+    in the vocabulary) are read from a code-point table; bigrams are found by binary search."""
+    table_entry = _UNIGRAM_TABLES.get(id(vocab))
+    if table_entry is None or table_entry[0] is not vocab:
+        n_uni = int(np.searchsorted(vocab, 1 << 21))
+        table = np.full(int(vocab[n_uni - 1]) + 1 if n_uni else 1, -1, dtype=np.int64)
+        table[vocab[:n_uni]] = np.arange(n_uni)
+        table_entry = (vocab, table, n_uni)
+        if len(_UNIGRAM_TABLES) > 8:
+            _UNIGRAM_TABLES.clear()
+        _UNIGRAM_TABLES[id(vocab)] = table_entry
+    _, table, n_uni = table_entry
+    pos = np.full(len(keys), -1, dtype=np.int64)
+    uni = keys < (1 << 21)
+    uk = keys[uni]
+    inside = uk < len(table)
+    found = np.full(len(uk), -1, dtype=np.int64)
+    found[inside] = table[uk[inside]]
+    pos[uni] = found
+    bigram_vocab = vocab[n_uni:]
+    if len(bigram_vocab):
+        bk = keys[~uni]
+        at = np.searchsorted(bigram_vocab, bk)
+        at[at >= len(bigram_vocab)] = 0
+        pos[~uni] = np.where(bigram_vocab[at] == bk, at + n_uni, -1)
+    return pos
 
 
 def _counts(texts: Sequence[str], vocab: np.ndarray) -> sp.csr_matrix:
