@@ -127,3 +127,16 @@ def test_the_scheduled_retrain_runs_only_when_enough_changed(tree):
     row = services.retrain_if_due(min_new=5)
     assert row is not None and row.version == 1
     assert services.retrain_if_due(min_new=5) is None  # nothing new since v1
+
+
+def test_an_administrator_rolls_back_from_the_admin(client, tree, django_user_model):
+    _train_fixture(tree)
+    _train_fixture(tree)
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "Correct-Horse-42")
+    client.force_login(admin_user)
+    assert client.get("/admin/dispatch/dispatchmodel/").status_code == 200
+    v1 = DispatchModel.objects.get(version=1)
+    r = client.post("/admin/dispatch/dispatchmodel/", {"action": "activate", "_selected_action": [v1.pk]})
+    assert r.status_code == 302
+    assert DispatchModel.objects.get(is_active=True).version == 1
+    assert AuditEntry.objects.filter(action="dispatch.model_activate", actor=admin_user).exists()
