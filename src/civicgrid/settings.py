@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "civicgrid.org",
     "civicgrid.taxonomy",
     "civicgrid.cases",
+    "civicgrid.dispatch",
     "civicgrid.demo",
     "civicgrid.api",
 ]
@@ -167,6 +168,21 @@ try:
         raise ValueError
 except ValueError:
     raise ImproperlyConfigured("CIVICGRID_SCORE_WEIGHTS must be three non-negative numbers, e.g. 0.1,0.5,0.4") from None
+
+# Smart dispatch (docs/deployment.md): below this confidence a suggestion goes to a person; duplicate
+# candidates lie within the radius and the time window and share this much text (shingle Jaccard).
+CIVICGRID_DISPATCH_MIN_CONFIDENCE = env_float("CIVICGRID_DISPATCH_MIN_CONFIDENCE", 0.6, minimum=0.0)
+if CIVICGRID_DISPATCH_MIN_CONFIDENCE > 1.0:
+    raise ImproperlyConfigured("CIVICGRID_DISPATCH_MIN_CONFIDENCE must be between 0 and 1")
+CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M = env_float("CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M", 300.0, minimum=1.0)
+CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS = env_float("CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS", 72.0,
+                                                      minimum=0.1)
+CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY = env_float("CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY", 0.3,
+                                                        minimum=0.0)
+if CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY > 1.0:
+    raise ImproperlyConfigured("CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY must be between 0 and 1")
+CIVICGRID_DISPATCH_LSH_FROM = env_int("CIVICGRID_DISPATCH_LSH_FROM", 2000, minimum=1)
+CIVICGRID_DISPATCH_RETRAIN_MIN_NEW = env_int("CIVICGRID_DISPATCH_RETRAIN_MIN_NEW", 200, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -16,6 +16,9 @@ EXPECTED = {
     ("get", "/api/v1/departments"),
     ("get", "/api/v1/taxonomy/categories"),
     ("get", "/api/v1/taxonomy/request-types"),
+    ("post", "/api/v1/dispatch/suggest"),
+    ("get", "/api/v1/dispatch/cases/{case_id}/duplicates"),
+    ("post", "/api/v1/dispatch/cases/{case_id}/correction"),
 }
 
 

@@ -1,0 +1,116 @@
+"""Writes of smart dispatch (智能派单): training and storing model versions, activating one (roll
+back), recording dispatchers' corrections, and the scheduled retrain. Each write is one transaction
+with its audit row."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from civicgrid.audit.services import audit_record
+from civicgrid.cases.models import Case
+from civicgrid.dispatch import selectors
+from civicgrid.dispatch.models import Correction, DispatchModel
+from civicgrid.dispatch.textmodel import TextModel
+from civicgrid.org.permissions import ACT
+from civicgrid.org.scoping import ensure_in_scope
+from civicgrid.taxonomy.models import Category
+
+MAX_MODEL_BYTES = 200 * 1024 * 1024
+
+
+def model_store(*, actor: Any, model: TextModel, source: str, metrics: dict[str, Any] | None = None,
+                activate: bool = True) -> DispatchModel:
+    """Store a trained model as the next version (and make it the active one unless told not to)."""
+    data = model.to_bytes()
+    if len(data) > MAX_MODEL_BYTES:
+        raise ValueError(_("The model is too large to store (%(mb).0f MB).") % {"mb": len(data) / 2**20})
+    with transaction.atomic():
+        # Versions are numbered under a lock of the active row's table: two trainings at once each
+        # get their own number (the unique constraint is the last guard).
+        last = DispatchModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+        row = DispatchModel.objects.create(
+            version=last + 1, trained_by=actor if getattr(actor, "is_authenticated", False) else None,
+            source=source[:300], documents=int(model.meta.get("documents", 0)),
+            metrics={**model.meta, **(metrics or {})}, sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data), blob=data)
+        audit_record(actor=actor, action="dispatch.model_train", target=row,
+                     after={"version": row.version, "source": row.source, "documents": row.documents,
+                            "sha256": row.sha256, "size": row.size})
+        if activate:
+            _activate(actor, row)
+    return row
+
+
+def _activate(actor: Any, row: DispatchModel) -> None:
+    previous = DispatchModel.objects.filter(is_active=True).exclude(pk=row.pk).values_list("version", flat=True)
+    before = list(previous)
+    DispatchModel.objects.filter(is_active=True).exclude(pk=row.pk).update(is_active=False)
+    DispatchModel.objects.filter(pk=row.pk).update(is_active=True)
+    row.is_active = True
+    audit_record(actor=actor, action="dispatch.model_activate", target=row,
+                 before={"active": before[0] if before else None}, after={"active": row.version})
+
+
+def model_activate(*, actor: Any, version: int) -> DispatchModel:
+    """Make ``version`` the active model (roll back or forward). Its checksum is verified first."""
+    with transaction.atomic():
+        row = DispatchModel.objects.select_for_update().filter(version=version).first()
+        if row is None:
+            raise ValueError(_("There is no dispatch model version %(v)s.") % {"v": version})
+        selectors.model_load(row)  # refuse a damaged model before it serves anyone
+        if not row.is_active:
+            _activate(actor, row)
+    selectors.active_model_invalidate()
+    return row
+
+
+def model_train(*, actor: Any, titles: Sequence[str], bodies: Sequence[str], labels: Sequence[Sequence[str]],
+                source: str, background: Sequence[str] = (), metrics: dict[str, Any] | None = None,
+                activate: bool = True) -> DispatchModel:
+    """Train a model on labelled messages (label paths, top level first) and store it."""
+    model = TextModel.fit(titles, bodies, labels, background=background)
+    return model_store(actor=actor, model=model, source=source, metrics=metrics, activate=activate)
+
+
+def model_train_from_cases(*, actor: Any, activate: bool = True) -> DispatchModel:
+    """Train on the platform's own history: closed cases with their final category plus corrections."""
+    data = selectors.training_data()
+    if len({label[0] for label in data.labels}) < 2:
+        raise ValueError(_("Training needs closed cases of at least two categories; there are %(n)d usable "
+                           "cases.") % {"n": len(data.labels)})
+    return model_train(actor=actor, titles=data.titles, bodies=data.bodies, labels=data.labels,
+                       background=data.background, activate=activate,
+                       source=_("cases: %(n)d closed or corrected, %(c)d corrections")
+                       % {"n": len(data.labels), "c": data.corrections},
+                       metrics={"corrections": data.corrections})
+
+
+def retrain_if_due(*, actor: Any = None, min_new: int | None = None) -> DispatchModel | None:
+    """The scheduled retrain (for the worker or cron): train from the cases when enough has changed
+    since the active model (``CIVICGRID_DISPATCH_RETRAIN_MIN_NEW``); None when not due."""
+    if not selectors.retrain_due(min_new=min_new):
+        return None
+    return model_train_from_cases(actor=actor)
+
+
+def correction_record(*, actor: Any, case: Case, chosen: Category, suggested: Category | None = None,
+                      model_version: int | None = None) -> Correction:
+    """Record that a dispatcher chose ``chosen`` where ``suggested`` was proposed (派单纠错). The case
+    must be in the actor's jurisdiction (re-checked inside the transaction)."""
+    if not chosen.is_active:
+        raise ValueError(_("The category %(c)s is not active.") % {"c": chosen})
+    with transaction.atomic():
+        ensure_in_scope(case, actor, ACT)
+        row = Correction.objects.create(case=case, chosen=chosen, suggested=suggested,
+                                        model_version=model_version,
+                                        by=actor if getattr(actor, "is_authenticated", False) else None)
+        audit_record(actor=actor, action="dispatch.correction", target=case,
+                     before={"suggested": suggested.code if suggested else None},
+                     after={"chosen": chosen.code, "model_version": model_version})
+    return row

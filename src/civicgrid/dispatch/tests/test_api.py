@@ -1,0 +1,73 @@
+"""The dispatch API: suggestions for signed-in users, duplicates and corrections of cases in scope."""
+
+from __future__ import annotations
+
+import json
+
+from civicgrid.dispatch import services
+from civicgrid.dispatch.models import Correction
+from civicgrid.dispatch.tests.conftest import POINT_A, case_new, messages
+
+
+def _train():
+    titles, bodies, labels = messages(24)
+    codes = {"道路": "E01", "噪音": "E02", "教育": "E03"}
+    services.model_train(actor=None, titles=titles, bodies=bodies, labels=[(codes[x[0]],) for x in labels],
+                         source="fixture")
+
+
+def _post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_suggest_needs_a_signed_in_user(client, db):
+    assert _post(client, "/api/v1/dispatch/suggest", {"text": "路面破损"}).status_code == 401
+
+
+def test_suggest_answers_category_department_and_confidence(client, tree, cast):
+    _train()
+    client.force_login(cast.alice)
+    r = _post(client, "/api/v1/dispatch/suggest", {"title": "幸福路路面破损", "text": "路面坑洼", "region": "440301"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["category"] == {"code": "E01", "name": "道路"} and body["department"]["code"] == "A-ROADS"
+    assert body["auto"] is True and 0.6 <= body["confidence"] < 1 and body["model_version"] == 1
+    assert body["levels"][0]["label"] == "E01" and body["alternatives"][0][0] == "E01"
+
+
+def test_suggest_refuses_an_empty_text_or_an_unknown_region(client, tree, cast):
+    _train()
+    client.force_login(cast.alice)
+    r = _post(client, "/api/v1/dispatch/suggest", {"text": "  "})
+    assert r.status_code == 422 and "text" in r.json()["error"]["fields"]
+    r = _post(client, "/api/v1/dispatch/suggest", {"text": "路面破损", "region": "999"})
+    assert r.status_code == 422 and "region" in r.json()["error"]["fields"]
+
+
+def test_duplicates_of_a_case_in_scope_and_404_outside(client, cast):
+    first = case_new("幸福路井盖缺失", "幸福路交叉口东侧的井盖不见了，晚上很危险，请尽快处理。")
+    second = case_new("幸福路井盖丢失", "幸福路交叉口东侧井盖不见了，晚上很危险，请尽快处理！",
+                      point=(POINT_A[0] + 0.0002, POINT_A[1]))
+    client.force_login(cast.alice)
+    r = client.get(f"/api/v1/dispatch/cases/{first.pk}/duplicates")
+    assert r.status_code == 200
+    [dup] = r.json()
+    assert dup["id"] == second.pk and dup["tracking_code"] == second.tracking_code
+    assert dup["distance_m"] < 30 and dup["similarity"] > 0.4 and "m away" in dup["reason"]
+    client.force_login(cast.charlie)
+    assert client.get(f"/api/v1/dispatch/cases/{first.pk}/duplicates").status_code == 404
+
+
+def test_a_dispatcher_records_a_correction(client, tree, cast):
+    case = case_new("菜市场占道经营", "垃圾很多")
+    client.force_login(cast.alice)
+    r = _post(client, f"/api/v1/dispatch/cases/{case.pk}/correction", {"category": "E02", "suggested": "E01"})
+    assert r.status_code == 201, r.content
+    assert r.json()["chosen"] == "E02"
+    assert Correction.objects.get().chosen == tree.noise
+    r = _post(client, f"/api/v1/dispatch/cases/{case.pk}/correction", {"category": "NOPE"})
+    assert r.status_code == 422
+    client.force_login(cast.charlie)
+    r = _post(client, f"/api/v1/dispatch/cases/{case.pk}/correction", {"category": "E02"})
+    assert r.status_code == 404
+    assert Correction.objects.count() == 1
