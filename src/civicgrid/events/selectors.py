@@ -125,7 +125,7 @@ def whistle_rates(*, period: Period | None = None, user: Any = None,
         cases = events_visible(user=user).filter(street__isnull=False).filter(period.q("created_at"))
     if district is not None:
         cases = cases.filter(district=district)
-    rows = cases.values("street").annotate(n=Count("id"),
+    rows = cases.values("street").annotate(n=Count("id", distinct=True),
                                            w=Count("id", filter=Q(whistles__isnull=False), distinct=True)).order_by()
     counts = {r["street"]: (r["n"], r["w"]) for r in rows}
     streets = Region.objects.in_bulk(list(counts))
