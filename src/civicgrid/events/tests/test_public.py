@@ -45,7 +45,8 @@ def test_an_unknown_tracking_code_finds_nothing(world, units):
 
 def test_the_reporter_rates_with_the_tracking_code_once(world, units):
     case = replied_event(world, units)
-    ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="satisfied", comment="很快", now=at(2024, 9, 24))
+    ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="satisfied", comment="很快",
+                         now=at(2024, 9, 24))
     assert fresh(case).ratings.get().satisfaction == "satisfied"
     assert not event_public(tracking_code=case.tracking_code).can_rate
     with pytest.raises(ev.TransitionNotAllowed):
