@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from civicgrid.core.api import build_api
+from civicgrid.events.api import router as events_router
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
 from civicgrid.taxonomy.api import router as taxonomy_router
@@ -11,3 +12,4 @@ api = build_api()
 api.add_router("/geo/", geo_router)
 api.add_router("/", org_router)
 api.add_router("/taxonomy/", taxonomy_router)
+api.add_router("/events", events_router)
