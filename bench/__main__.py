@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "geo_import": (("--database", "postgres"), ("--database", "sqlite")),
     "cases_metrics": ((),),
     "cases_engine": ((),),
+    "events_import": ((),),
 }
 
 

@@ -47,6 +47,7 @@ from civicgrid.events.workflow import EVENT, event_type
 from civicgrid.geo.models import LEVELS, Boundary, Region
 from civicgrid.geo.selectors import point_chain, points_locate_grid_codes
 from civicgrid.privacy import crypto
+from civicgrid.taxonomy.models import DispatchRule
 from civicgrid.taxonomy.selectors import deadline_rules_for
 
 _ALPHABET = np.frombuffer(b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ", dtype=np.uint8)  # the engine's 32 symbols
@@ -125,8 +126,10 @@ class BulkWriter:
         self.ctype = event_type()
         self.places = _Places()
         self.routes: dict[tuple[Any, ...], Any] = {}
+        self.plans: dict[int, tuple[Any, ...]] = {}
         self.limits: dict[tuple[Any, Any], tuple[float, str]] = {}
-        self.dues: dict[tuple[dt.datetime, float, str], tuple[dt.datetime, bool]] = {}
+        self.dues: dict[tuple[dt.datetime, float, str], tuple[dt.datetime, dt.datetime, bool]] = {}
+        self.fallbacks: dict[tuple[dt.date, dt.date], bool] = {}
         self.cal, self.hours = working_calendar(), working_hours()
         self.postgres = connection.vendor == "postgresql"
         self.per_owner: Counter[int] = Counter()
@@ -135,12 +138,36 @@ class BulkWriter:
     # --- rules, memoised -------------------------------------------------------------------------
 
     def _route(self, category: Any, chain: dict[str, int | None], text: str) -> Any:
-        key = (category.pk if category else None, text if category is None else "",
-               tuple(chain.get(lv) for lv in LEVELS))
+        key = self._route_key(category, chain, text)
         found = self.routes.get(key)
         if found is None:
             found = self.routes[key] = event_route(category=category, chain=chain, category_text=text)
         return found
+
+    def _route_key(self, category: Any, chain: dict[str, int | None], text: str) -> tuple[Any, ...]:
+        """What the routing answer depends on, so that it is asked once per distinct answer: without
+        area lines in the category's lineage, the catalogue's deciding line is the nearest general
+        one, and its answer depends only on the region at that line's level."""
+        if category is None:
+            return ("no category", text)
+        if not chain.get("community") and not chain.get("grid"):
+            return ("no location",)
+        plan = self.plans.get(category.pk)
+        if plan is None:
+            lines = list(DispatchRule.objects.filter(is_active=True, category_id__in=category.lineage_ids)
+                         .values_list("category_id", "region_id", "region_level"))
+            if any(region for _c, region, _l in lines):
+                plan = ("chain",)
+            else:
+                levels = {c: level for c, _r, level in lines}
+                nearest = next((levels[c] for c in category.lineage_ids if c in levels), None)
+                plan = ("level", nearest) if nearest else ("none",)
+            self.plans[category.pk] = plan
+        if plan[0] == "level":
+            return (category.pk, plan[1], chain.get(plan[1]))
+        if plan[0] == "none":
+            return (category.pk,)
+        return (category.pk, *(chain.get(lv) for lv in LEVELS))
 
     def _limit(self, rule: Any, category: Any, request_type: Any) -> tuple[float, str]:
         if not rule.from_category:
@@ -159,12 +186,40 @@ class BulkWriter:
         return found
 
     def _due(self, start: dt.datetime, amount: float, unit: str) -> tuple[dt.datetime, bool]:
-        key = (start, amount, unit)
-        found = self.dues.get(key)
-        if found is None:
-            due = clock.due_at(start, amount, unit, calendar=self.cal, hours=self.hours)
-            found = self.dues[key] = (due, bool(clock.unknown_days_between(start, due, self.cal)))
-        return found
+        """The clock's due time, as ``clock.due_at`` computes it, asked once per minute of start time.
+
+        Working hours and calendar exceptions change at whole minutes, so when the limit is a whole
+        number of minutes the due time is, for the start times strictly inside one minute, either
+        constant (a start outside working time waits for the next working minute) or moving with the
+        start second for second; the two are told apart by asking at 15 and 30 seconds past the
+        minute. The whole minute itself is asked on its own (it may sit on an edge)."""
+        per_unit = clock.UNIT_SECONDS.get(unit)
+        seconds = amount * per_unit if per_unit else None
+        if seconds is None or seconds % 60 or start.microsecond:
+            due = self._due_exact(start, amount, unit)
+        else:
+            minute = start.replace(second=0)
+            key = (minute, amount, unit)
+            found = self.dues.get(key)
+            if found is None:
+                inside = minute + dt.timedelta(seconds=15)
+                at_inside = self._due_exact(inside, amount, unit)
+                slope = self._due_exact(inside + dt.timedelta(seconds=15), amount, unit) - at_inside
+                found = self.dues[key] = (self._due_exact(minute, amount, unit), at_inside,
+                                          slope == dt.timedelta(seconds=15))
+            at_minute, at_inside, moves = found
+            if start == minute:  # the whole minute itself can sit on an edge (landing exactly at 17:00)
+                due = at_minute
+            else:
+                due = at_inside + (start - minute - dt.timedelta(seconds=15)) if moves else at_inside
+        days = (start.date(), due.date())
+        fallback = self.fallbacks.get(days)
+        if fallback is None:
+            fallback = self.fallbacks[days] = bool(clock.unknown_days_between(start, due, self.cal))
+        return due, fallback
+
+    def _due_exact(self, start: dt.datetime, amount: float, unit: str) -> dt.datetime:
+        return clock.due_at(start, amount, unit, calendar=self.cal, hours=self.hours)
 
     # --- one chunk -------------------------------------------------------------------------------
 

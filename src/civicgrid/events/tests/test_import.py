@@ -169,3 +169,26 @@ def test_events_imported_in_bulk_go_round_the_loop_like_any_other(world, csv_fil
     ev.event_register(actor=world.alice, case=case, now=NOW)
     ev.event_dispatch(actor=world.alice, case=Case.objects.get(pk=case.pk), now=NOW)
     assert Case.objects.get(pk=case.pk).lead_department == units.water
+
+
+def test_the_bulk_paths_due_times_equal_the_clocks_for_every_second_of_start(world):
+    """The per-minute shortcut of the bulk path gives exactly clock.due_at, start second by second
+    across working-time edges (lunch, evening, a weekend, a holiday) and for each kind of limit."""
+    import datetime as dt
+    import random
+
+    from civicgrid.cases import clock
+    from civicgrid.cases.calendar import working_calendar, working_hours
+    from civicgrid.events.bulk import BulkWriter
+
+    writer = BulkWriter(actor=None, now=NOW)
+    rng = random.Random(7)
+    edges = [at(2024, 9, 23, 11, 59), at(2024, 9, 23, 12, 59), at(2024, 9, 23, 16, 59), at(2024, 9, 27, 16, 58),
+             at(2024, 9, 30, 16, 59), at(2024, 9, 23, 8, 59), at(2024, 10, 8, 8, 59)]
+    starts = [e + dt.timedelta(seconds=s) for e in edges for s in range(0, 180, 7)]
+    starts += [at(2024, 9, 20) + dt.timedelta(seconds=rng.randint(0, 20 * 86400)) for _ in range(300)]
+    for amount, unit in ((4, "working_hours"), (2, "working_hours"), (5, "working_days"), (1, "working_days"),
+                         (2, "urgent_hours"), (0.25, "urgent_hours"), (3, "calendar_days")):
+        for start in starts:
+            expected = clock.due_at(start, amount, unit, calendar=working_calendar(), hours=working_hours())
+            assert writer._due(start, amount, unit)[0] == expected, (start, amount, unit)
