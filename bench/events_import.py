@@ -40,9 +40,11 @@ PG = os.environ.get("CIVICGRID_BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:
 DB = "bench_events"
 HEADER = ["编号", "标题", "描述", "诉求类型", "分类", "经度", "纬度", "地址", "姓名", "电话", "上报时间"]
 PROBLEMS = [
-    ("井盖缺失", "路口井盖缺失，夜间行人容易踩空，请尽快处理"), ("路灯不亮", "小区北门路灯连续三晚不亮"),
+    ("井盖缺失", "路口井盖缺失，夜间行人容易踩空，请尽快处理"),
+    ("路灯不亮", "小区北门路灯连续三晚不亮"),
     ("暴露垃圾", "菜市场旁边垃圾堆放两天无人清运，气味很大"), ("占道经营", "早市摊贩占用人行道，行人只能走机动车道"),
-    ("违章搭建", "楼顶正在搭建彩钢板房"), ("噪音扰民", "工地夜间十一点后仍在施工"), ("树木倒伏", "台风后行道树倒伏压住护栏"),
+    ("违章搭建", "楼顶正在搭建彩钢板房"), ("噪音扰民", "工地夜间十一点后仍在施工"),
+    ("树木倒伏", "台风后行道树倒伏压住护栏"),
     ("道路破损", "公交站前路面坑洼积水"), ("乱贴广告", "单元门口贴满小广告"), ("绿地损毁", "绿化带被车辆碾压"),
 ]
 REQUEST_TYPES = ["求助", "投诉", "举报", "建议", "咨询"]
@@ -82,7 +84,7 @@ def generate_csv(path: Path, rows: int, *, seed: int = 4) -> None:
     from civicgrid.taxonomy.models import Category
 
     city = Boundary.objects.get(region__level="city", valid_to__isnull=True)
-    codes = list(Category.objects.filter(depth=2).values_list("code", flat=True)) + ["未知分类"]
+    codes = [*Category.objects.filter(depth=2).values_list("code", flat=True), "未知分类"]
     rng = random.Random(seed)
     start = dt.datetime(2024, 9, 1, 8, 0, 0)
     with path.open("w", encoding="utf-8", newline="") as f:

@@ -158,7 +158,8 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
         n = max(1, len(events) * per_hundred // 100)
         if target == "answered":
             for case in enquiries[:n]:
-                ev.event_answer(actor=dispatcher, case=case, answer="已按知识库答复来电人。", now=case.created_at + step)
+                ev.event_answer(actor=dispatcher, case=case, answer="已按知识库答复来电人。",
+                                now=case.created_at + step)
             done[target] = min(n, len(enquiries))
             continue
         made = 0
@@ -186,7 +187,8 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
             if target == "whistled":
                 depts = list(Department.objects.filter(region_id=case.district_id, is_active=True)
                              .exclude(pk=case.event.suggested_department_id).order_by("code")[:2])
-                ev.whistle_blow(actor=dispatcher, case=fresh(case), kind=rng.choice(("routine", "hard", "emergency")),
+                kind = rng.choice(("routine", "hard", "emergency"))
+                ev.whistle_blow(actor=dispatcher, case=fresh(case), kind=kind,
                                 reason="问题复杂，需要多部门联合处置", departments=depts, now=t + step)
                 made += 1
                 continue
@@ -224,7 +226,8 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
                 satisfaction = "unsatisfied" if target == "unsatisfied" else rng.choice(
                     ("satisfied", "satisfied", "satisfied", "basic"))
                 ev.event_rate(actor=None, case=fresh(case), satisfaction=satisfaction,
-                              comment="处理及时" if satisfaction != "unsatisfied" else "问题没有解决", now=t + 12 * step)
+                              comment="处理及时" if satisfaction != "unsatisfied" else "问题没有解决",
+                              now=t + 12 * step)
             made += 1
         done[target] = made
     say(_("events taken through the loop: %(steps)s") % {"steps": ", ".join(f"{k} {v}" for k, v in done.items())})
