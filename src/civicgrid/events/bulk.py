@@ -130,6 +130,7 @@ class BulkWriter:
         self.limits: dict[tuple[Any, Any], tuple[float, str]] = {}
         self.dues: dict[tuple[dt.datetime, float, str], tuple[dt.datetime, dt.datetime, bool]] = {}
         self.fallbacks: dict[tuple[dt.date, dt.date], bool] = {}
+        self.first_seen: set[tuple[dt.datetime, float, str]] = set()
         self.cal, self.hours = working_calendar(), working_hours()
         self.postgres = connection.vendor == "postgresql"
         self.per_owner: Counter[int] = Counter()
@@ -186,7 +187,8 @@ class BulkWriter:
         return found
 
     def _due(self, start: dt.datetime, amount: float, unit: str) -> tuple[dt.datetime, bool]:
-        """The clock's due time, as ``clock.due_at`` computes it, asked once per minute of start time.
+        """The clock's due time, as ``clock.due_at`` computes it, asked at most three times per minute
+        of start time (once for a minute seen once).
 
         Working hours and calendar exceptions change at whole minutes, so when the limit is a whole
         number of minutes the due time is, for the start times strictly inside one minute, either
@@ -201,22 +203,30 @@ class BulkWriter:
             minute = start.replace(second=0)
             key = (minute, amount, unit)
             found = self.dues.get(key)
-            if found is None:
+            if found is None and key not in self.first_seen:  # a minute seen once: just ask
+                self.first_seen.add(key)
+                due = self._due_exact(start, amount, unit)
+            elif found is None:
                 inside = minute + dt.timedelta(seconds=15)
                 at_inside = self._due_exact(inside, amount, unit)
                 slope = self._due_exact(inside + dt.timedelta(seconds=15), amount, unit) - at_inside
                 found = self.dues[key] = (self._due_exact(minute, amount, unit), at_inside,
                                           slope == dt.timedelta(seconds=15))
-            at_minute, at_inside, moves = found
-            if start == minute:  # the whole minute itself can sit on an edge (landing exactly at 17:00)
-                due = at_minute
-            else:
-                due = at_inside + (start - minute - dt.timedelta(seconds=15)) if moves else at_inside
+            if found is not None:
+                due = self._from_minute(found, start, minute)
         days = (start.date(), due.date())
         fallback = self.fallbacks.get(days)
         if fallback is None:
             fallback = self.fallbacks[days] = bool(clock.unknown_days_between(start, due, self.cal))
         return due, fallback
+
+    @staticmethod
+    def _from_minute(found: tuple[dt.datetime, dt.datetime, bool], start: dt.datetime,
+                     minute: dt.datetime) -> dt.datetime:
+        at_minute, at_inside, moves = found
+        if start == minute:  # the whole minute itself can sit on an edge (landing exactly at 17:00)
+            return at_minute
+        return at_inside + (start - minute - dt.timedelta(seconds=15)) if moves else at_inside
 
     def _due_exact(self, start: dt.datetime, amount: float, unit: str) -> dt.datetime:
         return clock.due_at(start, amount, unit, calendar=self.cal, hours=self.hours)
@@ -323,37 +333,42 @@ class BulkWriter:
             _insert(table, columns, rows, marks)
 
 
-def _pg_text(value: Any, mark: Any) -> str:
-    if value is None:
-        return "\\N"
-    if mark is _JSON:
-        value = json.dumps(value, ensure_ascii=False)
-    elif mark is dt:
-        return value.isoformat()
-    elif value is True:
-        return "t"
-    elif value is False:
-        return "f"
-    text = str(value)
+def _pg_escape(text: str) -> str:
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
 
 
+def _pg_plain(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return _pg_escape(value)
+    return str(value)
+
+
+def _pg_datetime(value: Any) -> str:
+    return "\\N" if value is None else value.isoformat()
+
+
+def _pg_json(value: Any) -> str:
+    return "\\N" if value is None else _pg_escape(json.dumps(value, ensure_ascii=False))
+
+
 def _copy(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], marks: list[Any]) -> None:
+    """COPY in PostgreSQL's text format, one converter per column chosen once."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    pairs = list(enumerate(marks))
+    convert = [_pg_json if m is _JSON else _pg_datetime if m is dt else _pg_plain for m in marks]
     with connection.cursor() as cur:
         raw = cur.cursor if hasattr(cur, "cursor") else cur
         with raw.copy(sql) as cp:
-            buf: list[str] = []
-            for row in rows:
-                buf.append("\t".join([_pg_text(row[i], m) for i, m in pairs]))
-                if len(buf) >= 5000:
-                    cp.write(("\n".join(buf) + "\n").encode("utf-8"))
-                    buf = []
-            if buf:
-                cp.write(("\n".join(buf) + "\n").encode("utf-8"))
+            for i in range(0, len(rows), 5000):
+                lines = ["\t".join([f(v) for f, v in zip(convert, row, strict=True)]) for row in rows[i:i + 5000]]
+                cp.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], marks: list[Any]) -> None:

@@ -227,6 +227,15 @@ def _when(value: str, now: dt.datetime) -> dt.datetime:
     value = value.strip()
     if not value:
         return now
+    if len(value) == 19 and value[4] == "-" and value[10] == " ":  # the common form, parsed fast
+        try:
+            moment = dt.datetime.fromisoformat(value).replace(tzinfo=CALENDAR_TZ)
+        except ValueError:
+            pass
+        else:
+            if moment > now + dt.timedelta(minutes=5):
+                raise EventInvalid({"reported_at": _("The time %(v)s is in the future.") % {"v": value}})
+            return moment
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d"):
         try:
             moment = dt.datetime.strptime(value, fmt).replace(tzinfo=CALENDAR_TZ)

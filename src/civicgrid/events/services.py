@@ -56,6 +56,8 @@ from civicgrid.taxonomy.models import Category, RequestType
 from civicgrid.taxonomy.selectors import dispatch_department_for
 
 MAX_TEXT = 4000
+_CHANNELS = frozenset(Channel.values)
+_PRIORITIES = frozenset(Priority.values)
 MAX_KEY = 100
 
 # Which roles may report through which channel (anyone may report as a resident or an Open311 client).
@@ -186,9 +188,9 @@ def event_validate(data: EventInput, *, lookups: Lookups | None = None) -> Prepa
         errors["text"] = _("The description is longer than %(n)d characters.") % {"n": MAX_TEXT}
     if not title:
         title = " ".join(text.split())[:40]
-    if data.channel not in Channel.values:
+    if data.channel not in _CHANNELS:
         errors["channel"] = _("Unknown channel %(c)s.") % {"c": data.channel}
-    if data.priority not in Priority.values:
+    if data.priority not in _PRIORITIES:
         errors["priority"] = _("Priority is normal or urgent.")
     request_type = None
     if isinstance(data.request_type, RequestType):

@@ -192,3 +192,12 @@ def test_the_bulk_paths_due_times_equal_the_clocks_for_every_second_of_start(wor
         for start in starts:
             expected = clock.due_at(start, amount, unit, calendar=working_calendar(), hours=working_hours())
             assert writer._due(start, amount, unit)[0] == expected, (start, amount, unit)
+
+
+def test_text_with_tabs_newlines_and_backslashes_survives_both_writers(world, tmp_path):
+    path = tmp_path / "odd.csv"
+    text = 'line one\tafter a tab\nline two \\ back\\slash "quoted"\r\n末行'
+    path.write_text('编号,描述,经度,纬度\nX1,"' + text.replace('"', '""') + '",114.02,22.51\n', encoding="utf-8")
+    events_import(path=path, commit=True, now=NOW, bulk=True)
+    stored = Case.objects.get()
+    assert stored.text == text.strip() and stored.title.startswith("line one after a tab")
