@@ -142,7 +142,7 @@ def part_import(url: str, path: Path, result: Path) -> None:
             counts[table] = cur.fetchone()[0]
     result.write_text(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "base_mb": base, "good": report.good,
                                   "rejected": len(report.rejected), "routed": report.routed,
-                                  "manual": report.manual, "counts": counts}))
+                                  "manual": report.manual, "counts": counts, "steps": report.steps}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
              f"{ratio * 100:.1f} %", f"{r['peak_mb']:.0f}"]]
     print_table(headers, rows)
     print(f"written: {r['counts']}; routed {r['routed']:,}, manual queue {r['manual']:,}, rejected {r['rejected']}")
+    steps = {k: round(v, 1) for k, v in r["steps"].items()}
+    steps["read and check rows"] = round(r["seconds"] - sum(r["steps"].values()), 1)
+    print("seconds per step of the bulk import:", steps)
     verdict = "met" if ratio >= 0.25 else "NOT met"
     print(f"target ≥ 25 % of the COPY rate: {verdict}")
     counts = ", ".join(f"{t} {n:,}" for t, n in r["counts"].items())
@@ -211,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Rows written: {counts}. Routed by the catalogue {r['routed']:,}, left in a manual queue "
         f"{r['manual']:,} (unknown category, outside every grid, no department serving the place).",
+        "",
+        "Seconds per step of the bulk import: " + ", ".join(f"{k} {v}" for k, v in steps.items()) + ".",
         "",
         f"Target ≥ 25 % of the COPY rate: **{verdict}** ({ratio * 100:.1f} %).",
     ])

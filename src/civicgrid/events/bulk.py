@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import time
 from collections import Counter
 from typing import Any
 
@@ -135,6 +136,7 @@ class BulkWriter:
         self.postgres = connection.vendor == "postgresql"
         self.per_owner: Counter[int] = Counter()
         self.rules = {r.kind: r for r in self.ctype.start_clocks}
+        self.seconds: Counter[str] = Counter()  # where the time goes: place, rows, and each table's write
 
     # --- rules, memoised -------------------------------------------------------------------------
 
@@ -235,7 +237,9 @@ class BulkWriter:
 
     def write(self, batch: list[Any]) -> int:
         """Write a chunk; returns how many of its events the catalogue routed."""
+        t0 = time.perf_counter()
         places = self.places.locate([r.prepared.lon for r in batch], [r.prepared.lat for r in batch])
+        self.seconds["place"] += time.perf_counter() - t0
         for attempt in range(3):
             try:
                 with transaction.atomic():
@@ -253,6 +257,7 @@ class BulkWriter:
             codes = _codes(n)
         now_wall = timezone.now()
         rid, ip = current_request_id(), client_ip_var.get() or ""
+        t0 = time.perf_counter()
         cases, details, timeline, timers, audit = [], [], [], [], []
         routed = 0
         handle_rule = self.rules.get("handle")
@@ -295,6 +300,7 @@ class BulkWriter:
                           {"state": self.ctype.initial, "tracking_code": code, "channel": p.channel}, None, rid, ip))
             if owner is not None:
                 self.per_owner[owner] += 1
+        self.seconds["route, clocks, rows"] += time.perf_counter() - t0
         self._put(Case._meta.db_table, CASE_COLUMNS, cases, "case")
         self._put(EventDetail._meta.db_table, DETAIL_COLUMNS, details, "detail")
         self._put(TimelineEntry._meta.db_table, TIMELINE_COLUMNS, timeline, "timeline")
@@ -327,10 +333,12 @@ class BulkWriter:
     def _put(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], kind: str) -> None:
         types = _TYPES[kind]
         marks = [types.get(c) for c in columns]
+        t0 = time.perf_counter()
         if self.postgres:
             _copy(table, columns, rows, marks)
         else:
             _insert(table, columns, rows, marks)
+        self.seconds[f"write {kind}"] += time.perf_counter() - t0
 
 
 def _pg_escape(text: str) -> str:

@@ -98,6 +98,7 @@ class ImportReport:
     committed: bool = False
     bulk: bool = False
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # bulk path: seconds per step
 
     @property
     def ok(self) -> bool:
@@ -391,6 +392,7 @@ def events_import(*, path: str | Path, actor: Any = None, commit: bool = False, 
                 progress(report.rows)
         if writer is not None:
             writer.finish()
+            report.steps = dict(writer.seconds)
         report.committed = commit
     report.seconds = time.monotonic() - started
     return report
