@@ -106,6 +106,9 @@ def report(request: HttpRequest, payload: EventIn) -> Status[dict[str, Any]]:
     """Send the header ``Idempotency-Key`` to make a retry safe: the same key and report return the
     first event (200), the same key with another report is refused (422)."""
     actor = _actor(request)
+    if actor is None and payload.channel not in ("resident", "open311", "other"):
+        raise ApiError(422, "invalid", "The request has invalid fields.",
+                       {"channel": ["Sign in to report through this channel."]})
     data = ev.EventInput(**payload.dict(exclude={"photos"}))
     return _report(actor, data, _photos(payload.photos), request.headers.get("Idempotency-Key", ""))
 

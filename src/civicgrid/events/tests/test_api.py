@@ -30,6 +30,12 @@ def test_anyone_reports_and_a_retry_with_the_same_key_returns_the_same_tracking_
     assert other.status_code == 422 and "idempotency_key" in other.json()["error"]["fields"]
 
 
+def test_an_anonymous_client_cannot_claim_a_staff_channel(client, world):
+    response = post(client, "/api/v1/events", {**BODY, "channel": "patrol"})
+    assert response.status_code == 422 and "channel" in response.json()["error"]["fields"]
+    assert not Case.objects.exists()
+
+
 def test_bad_fields_are_answered_in_the_house_format(client, world):
     response = post(client, "/api/v1/events", {"text": "", "lon": 114.0})
     body = response.json()
