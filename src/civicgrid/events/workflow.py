@@ -179,7 +179,7 @@ def build_event_type() -> CaseType:
     }
     return CaseType(
         code=EVENT,
-        label=str(gettext_lazy("event")),
+        label=gettext_lazy("event"),
         states=STATES,
         initial="reported",
         transitions=transitions,
