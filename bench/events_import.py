@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written: {r['counts']}; routed {r['routed']:,}, manual queue {r['manual']:,}, rejected {r['rejected']}")
     steps = {k: round(v, 1) for k, v in r["steps"].items()}
     steps["read and check rows"] = round(r["seconds"] - sum(r["steps"].values()), 1)
+    writes = sum(v for k, v in r["steps"].items() if k.startswith("write"))
     print("seconds per step of the bulk import:", steps)
     verdict = "met" if ratio >= 0.25 else "NOT met"
     print(f"target ≥ 25 % of the COPY rate: {verdict}")
@@ -215,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Rows written: {counts}. Routed by the catalogue {r['routed']:,}, left in a manual queue "
         f"{r['manual']:,} (unknown category, outside every grid, no department serving the place).",
         "",
-        "Seconds per step of the bulk import: " + ", ".join(f"{k} {v}" for k, v in steps.items()) + ".",
+        "Seconds per step of the bulk import: " + ", ".join(f"{k} {v}" for k, v in steps.items()) + ". "
+        f"Writing the five indexed tables alone took {writes:.1f} s, {writes / copy_s:.0f}× the plain COPY of the "
+        "file; checking the rows (validation, keyed fingerprint, encryption of name and phone) and computing "
+        "the clocks on the working calendar are Python work per row.",
         "",
         f"Target ≥ 25 % of the COPY rate: **{verdict}** ({ratio * 100:.1f} %).",
     ])
