@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "cases_metrics": ((),),
     "cases_engine": ((),),
     "dispatch": ((),),
+    "events_import": ((),),
 }
 
 

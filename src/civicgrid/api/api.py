@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from civicgrid.core.api import build_api
 from civicgrid.dispatch.api import router as dispatch_router
+from civicgrid.events.api import router as events_router
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
 from civicgrid.org.tokens import api_auth
@@ -15,3 +16,4 @@ api.add_router("/geo/", geo_router)
 api.add_router("/", org_router)
 api.add_router("/taxonomy/", taxonomy_router)
 api.add_router("/dispatch/", dispatch_router)
+api.add_router("/events", events_router)

@@ -110,17 +110,25 @@ def test_an_account_that_existed_before_the_demo_keeps_its_password(db):
 def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does_nothing(db):
     out = StringIO()
     call_command("demo_load", "--districts", "2", "--streets", "2", "--communities", "2", "--no-progress",
-                 stdout=out, stderr=StringIO())
+                 "--events", "300", stdout=out, stderr=StringIO())
     text = out.getvalue()
     assert "云川市" in text and "d2_dispatcher" in text and "d1_chengguan" in text and DEMO_PASSWORD in text
     assert text.count("· ") >= 7  # one progress line per step
     grids = Region.objects.filter(level="grid").count()
     assert f" {grids}" in text
 
+    from civicgrid.cases.models import Case
+
+    states = set(Case.objects.filter(case_type="event").values_list("state", flat=True))
+    assert Case.objects.filter(case_type="event").count() == 300 and "300 events reported" in text
+    assert {"reported", "registered", "dispatched", "review", "handling", "verifying", "closed", "replied",
+            "answered", "rejected", "merged"} <= states
+
     again = StringIO()
     call_command("demo_load", "--no-progress", stdout=again, stderr=StringIO())
     assert "nothing to do" in again.getvalue() and "d2_dispatcher" in again.getvalue()
     assert Region.objects.filter(level="grid").count() == grids
+    assert Case.objects.filter(case_type="event").count() == 300  # events are not made twice either
 
 
 # --- the default demo, loaded once for the class (rolled back after it) ------------------------

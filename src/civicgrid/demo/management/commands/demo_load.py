@@ -44,6 +44,8 @@ class Command(CivicCommand):
                             help=_("communities per street (default 3)"))
         parser.add_argument("--grid-m2", type=float, default=250_000,
                             help=_("target area of a grid in m² (default 250000)"))
+        parser.add_argument("--events", type=int, default=3000,
+                            help=_("number of generated events, in every state of the loop (default 3000; 0: none)"))
         super().add_arguments(parser)
 
     def run(self, *args: Any, **o: Any) -> None:
@@ -55,6 +57,10 @@ class Command(CivicCommand):
                                 progress=say, actor=self.actor())
         city = demo_city_get()
         assert city is not None
+        if o["events"] > 0:
+            from civicgrid.demo.events import demo_events_load
+
+            demo_events_load(city=city, count=o["events"], seed=o["seed"], say=say)
         self.stdout.write("")
         rows = [(row.username, row.role, row.where) for row in demo_logins(city)]
         for line in _table((_("username"), _("role"), _("where")), rows):

@@ -1,0 +1,330 @@
+"""Events endpoints (mounted at /api/v1/events): intake from any client, the public tracking view
+and rating, the sensor/video webhook, and a lean staff list, detail and action set (the full staff
+API comes with the interfaces work).
+
+Errors are the house format; the engine's refusals map to 404 (outside the jurisdiction), 403 (role),
+422 (state or input, with fields) and 409 (somebody acted first).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hmac
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.utils import check_csrf
+
+from civicgrid.cases.errors import CaseConflict
+from civicgrid.cases.selectors import case_get, case_timeline
+from civicgrid.core.api import ApiError
+from civicgrid.events import services as ev
+from civicgrid.events.photos import PhotoUpload
+from civicgrid.events.selectors import event_public, events_manual_queue, events_visible
+from civicgrid.events.workflow import STATES
+from civicgrid.org.models import Department
+
+router = Router(tags=["events"])
+T = TypeVar("T")
+
+
+def _engine(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except CaseConflict as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+
+class PhotoIn(Schema):
+    name: str = ""
+    content_base64: str = Field(..., description="the image file, base64-encoded (JPEG, PNG or WebP)")
+
+
+class EventIn(Schema):
+    text: str = Field("", description="what the problem is (描述)")
+    title: str = ""
+    channel: Literal["resident", "open311", "patrol", "hotline", "other"] = "resident"
+    request_type: str | None = Field(None, description="咨询/求助/投诉/举报/建议 (or enquiry, help, …)")
+    category: str | None = Field(None, description="category code or name; unknown → the centre's manual queue")
+    lon: float | None = None
+    lat: float | None = None
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    anonymous: bool = False
+    photos: list[PhotoIn] = []
+
+
+class ReportOut(Schema):
+    tracking_code: str
+    state: str
+    created: bool
+    routing: str
+    photo_gps: list[float] | None = None
+
+
+def _photos(items: list[PhotoIn]) -> list[PhotoUpload]:
+    out = []
+    for i, p in enumerate(items):
+        try:
+            out.append(PhotoUpload(p.name, base64.b64decode(p.content_base64, validate=True)))
+        except (binascii.Error, ValueError):
+            raise ApiError(422, "invalid", "The request has invalid fields.",
+                           {f"photos.{i}": ["Not valid base64."]}) from None
+    return out
+
+
+def _actor(request: HttpRequest) -> Any:
+    """The signed-in user (CSRF-checked, as for any session write), or None for an anonymous client."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if check_csrf(request) is not None:
+        raise ApiError(403, "forbidden", "CSRF check failed.")
+    return user
+
+
+def _report(actor: Any, data: ev.EventInput, photos: list[PhotoUpload], key: str) -> Status[dict[str, Any]]:
+    result = _engine(lambda: ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key))
+    body = {"tracking_code": result.case.tracking_code, "state": result.case.state, "created": result.created,
+            "routing": result.detail.routing, "photo_gps": list(result.photo_gps) if result.photo_gps else None}
+    return Status(201 if result.created else 200, body)
+
+
+@router.post("", auth=None, response={200: ReportOut, 201: ReportOut},
+             summary="Report a problem (any channel); answers its tracking code")
+def report(request: HttpRequest, payload: EventIn) -> Status[dict[str, Any]]:
+    """Send the header ``Idempotency-Key`` to make a retry safe: the same key and report return the
+    first event (200), the same key with another report is refused (422)."""
+    actor = _actor(request)
+    if actor is None and payload.channel not in ("resident", "open311", "other"):
+        raise ApiError(422, "invalid", "The request has invalid fields.",
+                       {"channel": ["Sign in to report through this channel."]})
+    data = ev.EventInput(**payload.dict(exclude={"photos"}))
+    return _report(actor, data, _photos(payload.photos), request.headers.get("Idempotency-Key", ""))
+
+
+class SensorIn(Schema):
+    source_system: str = Field(..., min_length=1, max_length=64, description="e.g. video-ai, water-level")
+    external_id: str = Field(..., min_length=1, max_length=100, description="the alert's id in that system")
+    text: str
+    title: str = ""
+    category: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    address: str = ""
+    priority: Literal["normal", "urgent"] = "normal"
+
+
+@router.post("/webhook", auth=None, response={200: ReportOut, 201: ReportOut},
+             summary="Sensor or video alert (token in the X-CivicGrid-Token header)")
+def webhook(request: HttpRequest, payload: SensorIn) -> Status[dict[str, Any]]:
+    """An alert from a system; its ``external_id`` is the idempotency key within ``source_system``."""
+    token = getattr(settings, "CIVICGRID_EVENT_WEBHOOK_TOKEN", "")
+    given = request.headers.get("X-CivicGrid-Token", "")
+    if not token or not hmac.compare_digest(token.encode(), given.encode()):
+        raise ApiError(401, "unauthenticated", "Send the webhook token in X-CivicGrid-Token.")
+    data = ev.EventInput(channel="sensor", **payload.dict())
+    return _report(None, data, [], payload.external_id)
+
+
+# --- the reporter's side -------------------------------------------------------------------------
+
+
+class PublicStepOut(Schema):
+    at: dt.datetime
+    action: str
+    label: str
+    state: str
+    note: str
+
+
+class PublicOut(Schema):
+    tracking_code: str
+    title: str
+    state: str
+    state_label: str
+    category: str | None
+    request_type: str | None
+    reported_at: dt.datetime
+    closed_at: dt.datetime | None
+    merged_into: str | None
+    can_rate: bool
+    steps: list[PublicStepOut]
+
+
+@router.get("/track/{code}", auth=None, response=PublicOut, summary="Follow a report by its tracking code")
+def track(request: HttpRequest, code: str) -> Any:
+    view = event_public(tracking_code=code)
+    if view is None:
+        raise ApiError(404, "not_found", "Not found.")
+    return view
+
+
+class RatingIn(Schema):
+    satisfaction: Literal["satisfied", "basic", "unsatisfied"]
+    comment: str = ""
+
+
+@router.post("/track/{code}/rating", auth=None, response={201: dict}, summary="Rate the result (回访评价)")
+def rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[dict[str, Any]]:
+    rating = _engine(lambda: ev.event_rate_public(tracking_code=code, satisfaction=payload.satisfaction,
+                                                  comment=payload.comment))
+    return Status(201, {"satisfaction": rating.satisfaction})
+
+
+# --- staff: list, detail, actions ---------------------------------------------------------------
+
+
+class EventOut(Schema):
+    tracking_code: str
+    title: str
+    state: str
+    state_label: str
+    channel: str
+    category: str | None
+    request_type: str | None
+    street: str | None
+    grid: str | None
+    lead_department: str | None
+    routing: str | None
+    routing_reason: str | None
+    handling_due_at: dt.datetime | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+def _out(case: Any) -> dict[str, Any]:
+    detail = getattr(case, "event", None)
+    return {"tracking_code": case.tracking_code, "title": case.title, "state": case.state,
+            "state_label": str(STATES.get(case.state, case.state)), "channel": case.channel,
+            "category": case.category.code if case.category_id else None,
+            "request_type": case.request_type.code if case.request_type_id else None,
+            "street": case.street.code if case.street_id else None, "grid": case.grid.code if case.grid_id else None,
+            "lead_department": case.lead_department.code if case.lead_department_id else None,
+            "routing": detail.routing if detail else None, "routing_reason": detail.routing_reason if detail else None,
+            "handling_due_at": case.handling_due_at, "created_at": case.created_at, "closed_at": case.closed_at}
+
+
+class ListParams(Schema):
+    state: str | None = None
+    manual: bool = Field(False, description="only the manual queue (人工派单)")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("", response=list[EventOut], summary="Events in my jurisdiction, newest first")
+def events_list(request: HttpRequest, params: Query[ListParams]) -> list[dict[str, Any]]:
+    qs = events_manual_queue(user=request.user) if params.manual else events_visible(user=request.user)
+    if params.state:
+        qs = qs.filter(state=params.state)
+    qs = qs.select_related("category", "request_type", "street", "grid", "lead_department", "event")
+    return [_out(c) for c in qs[params.offset:params.offset + params.limit]]
+
+
+class StepOut(Schema):
+    at: dt.datetime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+
+
+class EventDetailOut(EventOut):
+    text: str
+    address: str
+    reporter_name: str
+    reporter_phone: str
+    photos: list[dict[str, Any]]
+    actions: list[str]
+    timeline: list[StepOut]
+
+
+@router.get("/{code}", response=EventDetailOut, summary="One event with its timeline (404 outside my jurisdiction)")
+def event_get(request: HttpRequest, code: str) -> dict[str, Any]:
+    case = case_get(user=request.user, tracking_code=code)
+    if case.case_type != "event":
+        raise ApiError(404, "not_found", "Not found.")
+    from civicgrid.events.workflow import event_type
+
+    fields = case._meta
+    masked = {f: fields.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}
+    steps = [{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
+              "to_state": t.to_state, "note": t.note} for t in case_timeline(case=case)]
+    return {**_out(case), "text": case.text, "address": case.address, **masked,
+            "photos": getattr(getattr(case, "event", None), "photos", []) or [],
+            "actions": [t.name for t in event_type().allowed_from(case.state)], "timeline": steps}
+
+
+class ActionIn(Schema):
+    note: str = ""
+    reason: str = ""
+    department: str | None = Field(None, description="lead department code (dispatch)")
+    co_departments: list[str] = []
+    photos: list[PhotoIn] = []
+
+
+def _department(code: str, name: str) -> Department:
+    dept = Department.objects.filter(code=code, is_active=True).first()
+    if dept is None:
+        raise ApiError(422, "invalid", "The request has invalid fields.", {name: [f"No active department {code}."]})
+    return dept
+
+
+ACTIONS = Literal["register", "reject", "answer", "dispatch", "accept", "dispute", "report_back", "verify",
+                  "verify_fail", "reply"]
+
+
+@router.post("/{code}/actions/{action}", response=EventOut, summary="Perform a step of the loop")
+def event_act(request: HttpRequest, code: str, action: ACTIONS, payload: ActionIn) -> dict[str, Any]:
+    case = case_get(user=request.user, tracking_code=code)  # seen: the engine answers 403 where it may not act
+    if case.case_type != "event":
+        raise ApiError(404, "not_found", "Not found.")
+    user = request.user
+    photos = _photos(payload.photos)
+    dept = _department(payload.department, "department") if payload.department else None
+    co = [_department(c, "co_departments") for c in payload.co_departments]
+    calls: dict[str, Callable[[], Any]] = {
+        "register": lambda: ev.event_register(actor=user, case=case, note=payload.note),
+        "reject": lambda: ev.event_reject(actor=user, case=case, reason=payload.reason),
+        "answer": lambda: ev.event_answer(actor=user, case=case, answer=payload.note),
+        "dispatch": lambda: ev.event_dispatch(actor=user, case=case, department=dept, co_departments=co,
+                                              note=payload.note),
+        "accept": lambda: ev.event_accept(actor=user, case=case),
+        "dispute": lambda: ev.event_dispute(actor=user, case=case, reason=payload.reason),
+        "report_back": lambda: ev.event_report_back(actor=user, case=case, note=payload.note, photos=photos),
+        "verify": lambda: ev.event_verify(actor=user, case=case, passed=True, note=payload.note, photos=photos),
+        "verify_fail": lambda: ev.event_verify(actor=user, case=case, passed=False,
+                                               note=payload.reason or payload.note, photos=photos),
+        "reply": lambda: ev.event_reply(actor=user, case=case, reply=payload.note),
+    }
+    _engine(calls[action])
+    return _out(case_get(user=request.user, tracking_code=code))
+
+
+class WhistleIn(Schema):
+    kind: Literal["routine", "hard", "emergency"]
+    reason: str
+    departments: list[str] = Field(..., min_length=1)
+
+
+@router.post("/{code}/whistles", response={201: dict}, summary="Summon departments to the event (吹哨)")
+def whistle(request: HttpRequest, code: str, payload: WhistleIn) -> Status[dict[str, Any]]:
+    case = case_get(user=request.user, tracking_code=code)
+    depts = [_department(c, "departments") for c in payload.departments]
+    w = _engine(lambda: ev.whistle_blow(actor=request.user, case=case, kind=payload.kind, reason=payload.reason,
+                                        departments=depts))
+    return Status(201, {"whistle": w.pk, "kind": w.kind,
+                 "summons": [{"department": s.department.code, "ack_due_at": s.ack_due_at.isoformat(),
+                              "arrive_due_at": s.arrive_due_at.isoformat()} for s in w.summons.all()]})

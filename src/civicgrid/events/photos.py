@@ -1,0 +1,151 @@
+"""Photos of events (随手拍): checked, stripped of their EXIF metadata, stored on disk.
+
+Storage is deliberately simple: the cleaned image is written to
+``<CIVICGRID_MEDIA_ROOT>/events/<yyyy>/<mm>/<sha256>.<ext>`` (default media root: ``<data dir>/media``)
+and the event keeps its metadata (path relative to the media root, type, size, pixel size, SHA-256,
+GPS point if the original carried one). Files are content-addressed, so the same photo sent twice is
+stored once. A photo is written before the database transaction commits: if that transaction
+fails, the file stays behind unreferenced (harmless; a clean-up can list files no event names).
+
+Checks: at most ``CIVICGRID_EVENT_PHOTO_MAX_COUNT`` photos (default 9) of at most
+``CIVICGRID_EVENT_PHOTO_MAX_BYTES`` (default 10 MB) each, JPEG, PNG or WebP by content (not by
+name), at most 40 megapixels. The image is re-encoded from its pixels (after applying the EXIF
+orientation), so no EXIF, GPS, maker notes or text chunks survive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+MAX_PIXELS = 40_000_000
+_GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    """A photo as received: its file name (for the record only) and its bytes."""
+
+    name: str
+    content: bytes
+
+
+class PhotoInvalid(ValueError):
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def max_count() -> int:
+    return int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9))
+
+
+def media_root() -> Path:
+    root = getattr(settings, "CIVICGRID_MEDIA_ROOT", None)
+    return Path(root) if root else Path(settings.DATA_DIR) / "media"
+
+
+def _rational(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ZeroDivisionError):
+        num, den = value
+        return float(num) / float(den)
+
+
+def _dms(values: Any, ref: str) -> float | None:
+    try:
+        d, m, s = (_rational(v) for v in values)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    deg = d + m / 60 + s / 3600
+    return -deg if ref in ("S", "W") else deg
+
+
+def exif_gps(image: Image.Image) -> tuple[float, float] | None:
+    """The (lon, lat) an image's EXIF GPS tags give (WGS-84, as phones record it), if any."""
+    try:
+        gps = image.getexif().get_ifd(_GPS_IFD)
+    except Exception:  # a broken EXIF block is no reason to refuse the photo
+        return None
+    if not gps or 2 not in gps or 4 not in gps:
+        return None
+    lat = _dms(gps[2], str(gps.get(1, "N")).strip("\x00"))
+    lon = _dms(gps[4], str(gps.get(3, "E")).strip("\x00"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return round(lon, 7), round(lat, 7)
+
+
+def photo_clean(upload: PhotoUpload, index: int = 0) -> tuple[bytes, dict[str, Any]]:
+    """Check one photo and re-encode it without metadata: (clean bytes, metadata without path)."""
+    size = len(upload.content)
+    if size == 0:
+        raise PhotoInvalid(_("Photo %(n)d is empty.") % {"n": index + 1}, index)
+    if size > max_bytes():
+        raise PhotoInvalid(_("Photo %(n)d is larger than %(mb).0f MB.") % {"n": index + 1, "mb": max_bytes() / 2**20},
+                           index)
+    try:
+        image = Image.open(io.BytesIO(upload.content))
+        fmt = image.format
+        if fmt not in FORMATS:
+            raise PhotoInvalid(_("Photo %(n)d is not a JPEG, PNG or WebP image.") % {"n": index + 1}, index)
+        if image.width * image.height > MAX_PIXELS:
+            raise PhotoInvalid(_("Photo %(n)d has too many pixels.") % {"n": index + 1}, index)
+        gps = exif_gps(image)
+        image.load()
+        clean = ImageOps.exif_transpose(image)
+    except PhotoInvalid:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise PhotoInvalid(_("Photo %(n)d is not a readable image.") % {"n": index + 1}, index) from None
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if clean.mode not in ("RGB", "L"):
+            clean = clean.convert("RGB")
+        clean.save(out, format="JPEG", quality=90)
+    else:
+        clean.save(out, format=fmt)  # no exif=, no pnginfo=: nothing but pixels is written
+    data = out.getvalue()
+    ext, mime = FORMATS[fmt]
+    meta = {"name": Path(upload.name or f"photo.{ext}").name[:100], "type": mime, "size": len(data),
+            "width": clean.width, "height": clean.height, "sha256": hashlib.sha256(data).hexdigest(),
+            "gps": list(gps) if gps else None, "ext": ext}
+    return data, meta
+
+
+def photos_check(uploads: list[PhotoUpload] | tuple[PhotoUpload, ...]) -> list[tuple[bytes, dict[str, Any]]]:
+    if len(uploads) > max_count():
+        raise PhotoInvalid(_("At most %(n)d photos.") % {"n": max_count()}, max_count())
+    return [photo_clean(u, i) for i, u in enumerate(uploads)]
+
+
+def photos_store(cleaned: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Write cleaned photos under the media root; return their metadata with ``path``."""
+    now = timezone.localtime()
+    stored = []
+    for data, meta in cleaned:
+        meta = dict(meta)
+        ext = meta.pop("ext")
+        rel = Path("events") / f"{now:%Y}" / f"{now:%m}" / f"{meta['sha256']}.{ext}"
+        path = media_root() / rel
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        stored.append({"path": rel.as_posix(), **meta})
+    return stored

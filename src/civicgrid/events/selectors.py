@@ -1,0 +1,174 @@
+"""Reads of the events app: the reporter's public view by tracking code, the centre's manual
+queue, and whistle-summons figures (whistle rate per street, department scores)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from civicgrid.cases.models import Case, TimelineEntry
+from civicgrid.cases.selectors import Period, cases_visible
+from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
+from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES, event_type
+from civicgrid.geo.models import Region
+from civicgrid.org.models import Department
+
+# Timeline notes the reporter may read: what the centre wrote *to them*. Other notes (instructions
+# to a department, a handler's report) stay inside.
+PUBLIC_NOTES = frozenset({"reject", "answer", "reply", "reopen"})
+
+
+def events_visible(*, user: Any) -> QuerySet[Case]:
+    """The events ``user`` may see (jurisdiction, department assignments, own reports)."""
+    return cases_visible(user=user).filter(case_type=EVENT)
+
+
+def event_detail(*, case: Case) -> EventDetail | None:
+    return EventDetail.objects.select_related("suggested_department").filter(case=case).first()
+
+
+def events_manual_queue(*, user: Any) -> QuerySet[Case]:
+    """Events the centre must route by hand (人工派单): unknown place or category, or no department
+    found, and not dispatched yet."""
+    return (events_visible(user=user).filter(event__routing=Routing.MANUAL, state__in=("reported", "registered"))
+            .order_by("created_at", "id"))
+
+
+def events_open(*, user: Any) -> QuerySet[Case]:
+    return events_visible(user=user).filter(state__in=OPEN_STATES)
+
+
+def _action_label(action: str) -> str:
+    t = event_type().transitions.get(action)
+    if t is not None:
+        return str(t.label)
+    return str({"create": _("reported"), "merge": _("merged into another report"), "reopen": _("reopened"),
+                "rate": _("rated"), "recall": _("dispatch recalled")}.get(action, action))
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    at: dt.datetime
+    action: str
+    label: str
+    state: str
+    note: str
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """What the reporter sees (公众查询): no staff names, no personal data, no internal notes."""
+
+    tracking_code: str
+    title: str
+    state: str
+    state_label: str
+    category: str | None
+    request_type: str | None
+    reported_at: dt.datetime
+    closed_at: dt.datetime | None
+    merged_into: str | None
+    steps: list[PublicStep]
+    can_rate: bool
+
+
+def event_public(*, tracking_code: str) -> PublicEvent | None:
+    """The public view of one event by its tracking code (None when there is no such event)."""
+    case = (Case.objects.select_related("category", "request_type", "merged_into")
+            .filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper()).first())
+    if case is None:
+        return None
+    steps = []
+    for entry in TimelineEntry.objects.filter(case=case, public=True).order_by("at", "id"):
+        note = entry.note if entry.action in PUBLIC_NOTES else ""
+        steps.append(PublicStep(at=entry.at, action=entry.action, label=_action_label(entry.action),
+                                state=str(STATES.get(entry.to_state, entry.to_state)), note=note))
+    rated = case.closed_at is not None and case.ratings.filter(at__gte=case.closed_at).exists()
+    return PublicEvent(
+        tracking_code=case.tracking_code, title=case.title, state=case.state,
+        state_label=str(STATES.get(case.state, case.state)),
+        category=case.category.name if case.category else None,
+        request_type=case.request_type.name if case.request_type else None,
+        reported_at=case.created_at, closed_at=case.closed_at,
+        merged_into=case.merged_into.tracking_code if case.merged_into else None,
+        steps=steps, can_rate=case.state in ("answered", "replied") and not rated)
+
+
+# ---------------------------------------------------------------------------------------------
+# whistle-summons figures
+
+
+@dataclass(frozen=True)
+class WhistleRate:
+    """How often a street blows the whistle: whistled events / events of the street in the period
+    (too low: the mechanism is unused; too high: routine handling is failing)."""
+
+    street: Region
+    events: int
+    whistled: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.whistled / self.events if self.events else None
+
+
+def whistle_rates(*, period: Period | None = None, user: Any = None,
+                  district: Region | None = None) -> list[WhistleRate]:
+    """Per street: events created in the period, and how many of them were whistled (two queries)."""
+    period = period or Period()
+    cases = Case.objects.filter(case_type=EVENT, street__isnull=False).filter(period.q("created_at"))
+    if user is not None:
+        cases = events_visible(user=user).filter(street__isnull=False).filter(period.q("created_at"))
+    if district is not None:
+        cases = cases.filter(district=district)
+    rows = cases.values("street").annotate(n=Count("id", distinct=True),
+                                           w=Count("id", filter=Q(whistles__isnull=False), distinct=True)).order_by()
+    counts = {r["street"]: (r["n"], r["w"]) for r in rows}
+    streets = Region.objects.in_bulk(list(counts))
+    return sorted((WhistleRate(streets[s], n, w) for s, (n, w) in counts.items()), key=lambda r: r.street.code)
+
+
+@dataclass(frozen=True)
+class DepartmentWhistleScore:
+    """A department's answers to whistles: how many, on time, and the streets' mean score."""
+
+    department: Department
+    summoned: int
+    acknowledged_on_time: int
+    arrived_on_time: int
+    responded: int
+    scored: int
+    mean_score: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.arrived_on_time / self.summoned if self.summoned else None
+
+
+def department_whistle_scores(*, period: Period | None = None,
+                              street: Region | None = None) -> list[DepartmentWhistleScore]:
+    """Per summoned department, over whistles blown in the period (optionally by one street)."""
+    period = period or Period()
+    qs = WhistleSummons.objects.filter(period.q("whistle__blown_at"))
+    if street is not None:
+        qs = qs.filter(whistle__street=street)
+    rows = qs.values("department").annotate(
+        n=Count("id"),
+        ack=Count("id", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))),
+        arr=Count("id", filter=Q(arrived_at__isnull=False, arrived_at__lte=F("arrive_due_at"))),
+        resp=Count("id", filter=Q(responded_at__isnull=False)),
+        scored=Count("score"),
+        mean=Avg("score"),
+    ).order_by()
+    depts = Department.objects.in_bulk([r["department"] for r in rows])
+    out = [DepartmentWhistleScore(depts[r["department"]], r["n"], r["ack"], r["arr"], r["resp"], r["scored"],
+                                  round(r["mean"], 1) if r["mean"] is not None else None) for r in rows]
+    return sorted(out, key=lambda s: s.department.code)
+
+
+def whistles_of(*, case: Case) -> QuerySet[Whistle]:
+    return Whistle.objects.filter(case=case).prefetch_related("summons__department").order_by("blown_at", "id")

@@ -1,0 +1,104 @@
+"""The events API: anonymous intake with an Idempotency-Key, the public tracking view and rating,
+the sensor webhook with its token, and the staff list, detail and actions — errors in the house format."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from civicgrid.cases.models import Case
+from civicgrid.events.tests.conftest import POINT_A, jpeg
+
+pytestmark = pytest.mark.django_db
+
+BODY = {"text": "小区门口上水井盖缺失", "category": "C0101", "lon": POINT_A[0], "lat": POINT_A[1],
+        "reporter_phone": "13800138000", "reporter_name": "王女士"}
+
+
+def post(client, url, body, **headers):
+    return client.post(url, body, content_type="application/json", headers=headers)
+
+
+def test_anyone_reports_and_a_retry_with_the_same_key_returns_the_same_tracking_code(client, world):
+    first = post(client, "/api/v1/events", BODY, **{"Idempotency-Key": "k1"})
+    assert first.status_code == 201, first.content
+    again = post(client, "/api/v1/events", BODY, **{"Idempotency-Key": "k1"})
+    assert again.status_code == 200 and again.json()["tracking_code"] == first.json()["tracking_code"]
+    assert again.json()["created"] is False and Case.objects.count() == 1
+    other = post(client, "/api/v1/events", {**BODY, "text": "另一件事"}, **{"Idempotency-Key": "k1"})
+    assert other.status_code == 422 and "idempotency_key" in other.json()["error"]["fields"]
+
+
+def test_an_anonymous_client_cannot_claim_a_staff_channel(client, world):
+    response = post(client, "/api/v1/events", {**BODY, "channel": "patrol"})
+    assert response.status_code == 422 and "channel" in response.json()["error"]["fields"]
+    assert not Case.objects.exists()
+
+
+def test_bad_fields_are_answered_in_the_house_format(client, world):
+    response = post(client, "/api/v1/events", {"text": "", "lon": 114.0})
+    body = response.json()
+    assert response.status_code == 422 and body["error"]["code"] == "invalid"
+    assert set(body["error"]["fields"]) >= {"text", "location"}
+
+
+def test_a_photo_is_sent_base64_and_its_gps_offered(client, world):
+    photo = base64.b64encode(jpeg(gps=POINT_A)).decode()
+    body = {"text": "路面坑洼", "photos": [{"name": "p.jpg", "content_base64": photo}]}
+    response = post(client, "/api/v1/events", body)
+    assert response.status_code == 201 and response.json()["photo_gps"] == pytest.approx(list(POINT_A), abs=1e-5)
+    bad = post(client, "/api/v1/events", {"text": "x", "photos": [{"content_base64": "***"}]})
+    assert bad.status_code == 422 and "photos.0" in bad.json()["error"]["fields"]
+
+
+def test_the_tracking_view_is_public_and_hides_personal_data(client, world):
+    code = post(client, "/api/v1/events", BODY).json()["tracking_code"]
+    response = client.get(f"/api/v1/events/track/{code}")
+    assert response.status_code == 200 and response.json()["state"] == "reported"
+    assert "13800138000" not in response.content.decode() and "王女士" not in response.content.decode()
+    assert client.get("/api/v1/events/track/ZZZZZZZZZZ").json()["error"]["code"] == "not_found"
+    rate = post(client, f"/api/v1/events/track/{code}/rating", {"satisfaction": "satisfied"})
+    assert rate.status_code == 422  # not replied yet
+
+
+def test_the_sensor_webhook_needs_its_token_and_is_idempotent_by_external_id(client, world, settings):
+    settings.CIVICGRID_EVENT_WEBHOOK_TOKEN = "s3cret"
+    alert = {"source_system": "video-ai", "external_id": "cam7-0001", "text": "占道经营", "lon": POINT_A[0],
+             "lat": POINT_A[1]}
+    assert post(client, "/api/v1/events/webhook", alert).status_code == 401
+    assert post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "wrong"}).status_code == 401
+    first = post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "s3cret"})
+    again = post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "s3cret"})
+    assert first.status_code == 201 and again.status_code == 200
+    case = Case.objects.get()
+    assert case.channel == "sensor" and case.event.source_system == "video-ai"
+
+
+def test_staff_list_see_and_act_within_their_jurisdiction(client, world, units):
+    code = post(client, "/api/v1/events", BODY).json()["tracking_code"]
+    client.force_login(world.alice)
+    listed = client.get("/api/v1/events").json()
+    assert [e["tracking_code"] for e in listed] == [code]
+    detail = client.get(f"/api/v1/events/{code}").json()
+    assert detail["reporter_phone"] != "13800138000" and "138" in detail["reporter_phone"]
+    assert "register" in detail["actions"]
+    assert post(client, f"/api/v1/events/{code}/actions/register", {}).json()["state"] == "registered"
+    done = post(client, f"/api/v1/events/{code}/actions/dispatch", {"co_departments": ["440301-cg"]})
+    assert done.status_code == 200 and done.json()["lead_department"] == "440301-sw"
+    again = post(client, f"/api/v1/events/{code}/actions/register", {})
+    assert again.status_code == 422 and again.json()["error"]["code"] == "invalid"
+    whistle = post(client, f"/api/v1/events/{code}/whistles",
+                   {"kind": "hard", "reason": "多部门联动", "departments": ["440301-cg"]})
+    assert whistle.status_code == 201 and whistle.json()["summons"][0]["department"] == "440301-cg"
+
+    client.force_login(world.charlie)
+    assert client.get(f"/api/v1/events/{code}").status_code == 404
+    assert post(client, f"/api/v1/events/{code}/actions/accept", {}).status_code == 404
+    client.force_login(world.bob)
+    refused = post(client, f"/api/v1/events/{code}/actions/accept", {})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+
+
+def test_the_staff_endpoints_need_a_session(client, world):
+    assert client.get("/api/v1/events").status_code == 401

@@ -1,0 +1,219 @@
+"""The event case type (事件, 一网统管) as the case engine runs it.
+
+States and steps (DOMAIN §2)::
+
+    reported ──register──▶ registered ──dispatch──▶ dispatched ──accept──▶ handling
+       │  │                     ▲                      │  ▲                  │
+       │  └─answer (咨询)─▶ answered                  dispute            report_back (photos)
+       └─reject──▶ rejected     └────dispatch─── review ◀┘                  ▼
+                                                                       verifying
+                              handling ◀── verify_fail (返工) ────────────┤
+                                                                          verify
+                                                                           ▼
+                                      rated by the reporter ◀── replied ◀─reply── closed
+
+* ``reported`` (已上报) → ``registered`` (立案) or ``rejected`` (不予立案, with a reason), or an
+  enquiry (咨询, a request type that may be answered at once) is ``answered`` and closed.
+* ``dispatch`` (派遣) opens the lead unit's assignment and co-handling units' (主办/协办), each with a
+  sign-off clock; a unit ``accept``\\ s (签收) or ``dispute``\\ s (退单, within the return window of
+  2 working days); the centre reviews (``review``) and dispatches again.
+* ``report_back`` (处置反馈) needs a note and a photo; the grid worker checks on site: ``verify``
+  closes (核查结案), ``verify_fail`` sends it back to handling (返工).
+* ``reply`` (答复) tells the reporter; the follow-up rating (回访评价, ``case_rate``) reopens it
+  when "unsatisfied" (engine ``case_reopen`` → ``handling``).
+* ``whistle`` (吹哨) keeps the state: the street summons departments (see services.whistle_blow).
+* The engine's generic actions apply: merge, recall (back to ``registered``), extension, deferral,
+  supervision, escalation, reopen.
+
+Clocks (defaults; the setting ``CIVICGRID_EVENT_CLOCKS`` overrides any, e.g.
+``{"sign": (2, "working_hours")}``): ``handle`` from the category's deadline rule, else the
+request type's limit, else 5 working days, from intake; ``register`` 2 working hours from intake;
+``sign`` 1 working hour per dispatched unit; ``verify`` 1 working day after the report-back;
+``reply`` 1 working day after closing; ``follow_up`` 2 working days after the reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicgrid.cases import clock, registry
+from civicgrid.cases.calendar import working_calendar, working_hours
+from civicgrid.cases.errors import TransitionNotAllowed
+from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.services import (
+    TransitionContext,
+    assignment_accept,
+    assignment_dispute,
+    assignment_open,
+    assignments_finish,
+)
+from civicgrid.taxonomy.models import TimeUnit
+
+EVENT = "event"
+RETURN_WINDOW = (2, "working_days")  # a unit may dispute a dispatch within 2 working days (退单时限)
+
+CENTRE = frozenset({"dispatcher", "admin", SYSTEM})
+HANDLER = frozenset({"department_handler", "admin", SYSTEM})
+VERIFIER = frozenset({"grid_worker", "dispatcher", "admin", SYSTEM})
+
+STATES: dict[str, Any] = {
+    "reported": gettext_lazy("reported"),  # 已上报
+    "registered": gettext_lazy("registered"),  # 已立案
+    "rejected": gettext_lazy("not registered"),  # 不予立案
+    "answered": gettext_lazy("answered directly"),  # 直接答复
+    "dispatched": gettext_lazy("dispatched"),  # 已派遣
+    "review": gettext_lazy("dispatch disputed, under review"),  # 退单审核
+    "handling": gettext_lazy("being handled"),  # 处置中
+    "verifying": gettext_lazy("waiting for on-site check"),  # 待核查
+    "closed": gettext_lazy("closed"),  # 已结案
+    "replied": gettext_lazy("replied to the reporter"),  # 已答复
+    "merged": gettext_lazy("merged"),  # 已并单
+}
+OPEN_STATES = ("reported", "registered", "dispatched", "review", "handling", "verifying")
+CLOSED_STATES = frozenset({"rejected", "answered", "closed", "replied"})
+
+DEFAULT_CLOCKS: dict[str, tuple[float, str]] = {
+    "handle": (5, "working_days"),
+    "register": (2, "working_hours"),
+    "sign": (1, "working_hours"),
+    "verify": (1, "working_days"),
+    "reply": (1, "working_days"),
+    "follow_up": (2, "working_days"),
+}
+
+
+def clock_limits() -> dict[str, tuple[float, str]]:
+    """The default limits of the event clocks, with the setting ``CIVICGRID_EVENT_CLOCKS`` applied."""
+    limits = dict(DEFAULT_CLOCKS)
+    override = getattr(settings, "CIVICGRID_EVENT_CLOCKS", None) or {}
+    for kind, value in override.items():
+        if kind not in limits:
+            raise ValueError(f"CIVICGRID_EVENT_CLOCKS: unknown clock {kind!r} (known: {', '.join(limits)})")
+        amount, unit = value
+        if unit not in TimeUnit.values or not float(amount) > 0:
+            raise ValueError(f"CIVICGRID_EVENT_CLOCKS[{kind!r}]: give a positive amount and one of "
+                             f"{', '.join(TimeUnit.values)}")
+        limits[kind] = (float(amount), str(unit))
+    return limits
+
+
+# --- effects ----------------------------------------------------------------------------------
+
+
+def _dispatch(ctx: TransitionContext) -> None:
+    if ctx.department is None and ctx.region is None:
+        raise TransitionNotAllowed({"department": _("Name the lead department.")})
+    if ctx.department is not None and ctx.department in ctx.co_departments:
+        raise TransitionNotAllowed({"co_departments": _("The lead department cannot also co-handle.")})
+    assignment_open(ctx, department=ctx.department, region=ctx.region if ctx.department is None else None,
+                    note=ctx.note[:500])
+    for co in ctx.co_departments:
+        assignment_open(ctx, department=co, role="co", note=ctx.note[:500])
+
+
+def _dispute(ctx: TransitionContext) -> None:
+    a = assignment_dispute(ctx)
+    amount, unit = RETURN_WINDOW
+    # when the unit got it: its first clock (the sign-off clock starts at the dispatch's own time)
+    started = a.timers.order_by("started_at").values_list("started_at", flat=True).first() or a.created_at
+    last = clock.due_at(started, amount, unit, calendar=working_calendar(), hours=working_hours())
+    if ctx.now > last:
+        raise TransitionNotAllowed({"reason": _("A dispatch can only be disputed within %(n)d working days; "
+                                                "ask the centre to transfer it instead.") % {"n": amount}})
+
+
+def _answer(ctx: TransitionContext) -> None:
+    rt = ctx.case.request_type
+    if rt is None or not rt.answer_directly:
+        raise TransitionNotAllowed({"action": _("Only an enquiry can be answered directly; register it instead.")})
+
+
+def _whistle(ctx: TransitionContext) -> None:
+    from civicgrid.events.services import whistle_effect  # the whistle rows live with the services
+
+    whistle_effect(ctx)
+
+
+# --- the type ---------------------------------------------------------------------------------
+
+
+def build_event_type() -> CaseType:
+    lim = clock_limits()
+
+    def rule(kind: str, **kw: Any) -> ClockRule:
+        return ClockRule(kind, lim[kind][0], lim[kind][1], **kw)
+
+    t = Transition
+    transitions = {
+        "register": t("register", ("reported",), "registered", CENTRE, label=gettext_lazy("register"),
+                      stops=("register",), public=True),
+        "reject": t("reject", ("reported",), "rejected", CENTRE, label=gettext_lazy("not register"),
+                    requires=("reason",), closes=True, stops=("*",), public=True),
+        "answer": t("answer", ("reported",), "answered", CENTRE, label=gettext_lazy("answer directly"),
+                    requires=("note",), closes=True, stops=("*",), public=True, effect=_answer),
+        "dispatch": t("dispatch", ("registered", "review"), "dispatched", CENTRE, label=gettext_lazy("dispatch"),
+                      requires=("department", "region"), effect=_dispatch, public=True,
+                      starts=(rule("sign", per_assignment=True),)),
+        # from "handling" too: a co-handling unit may accept after the lead unit did
+        "accept": t("accept", ("dispatched", "handling"), "handling", HANDLER, label=gettext_lazy("accept"),
+                    effect=assignment_accept),
+        "dispute": t("dispute", ("dispatched", "handling"), "review", HANDLER,
+                     label=gettext_lazy("dispute the dispatch"), requires=("reason",), effect=_dispute),
+        "report_back": t("report_back", ("handling",), "verifying", HANDLER, label=gettext_lazy("report back"),
+                         requires=("note", "photo"), starts=(rule("verify"),), public=True),
+        "verify": t("verify", ("verifying",), "closed", VERIFIER, label=gettext_lazy("verify and close"),
+                    requires=("note",), closes=True, stops=("*",), effect=assignments_finish, public=True,
+                    starts=(rule("reply"),)),
+        "verify_fail": t("verify_fail", ("verifying",), "handling", VERIFIER,
+                         label=gettext_lazy("send back for rework"), requires=("reason",), stops=("verify",),
+                         public=True),
+        "reply": t("reply", ("closed",), "replied", CENTRE, label=gettext_lazy("reply to the reporter"),
+                   requires=("note",), stops=("reply",), starts=(rule("follow_up"),), public=True),
+        "whistle": t("whistle", ("registered", "dispatched", "review", "handling"), None,
+                     frozenset({"dispatcher", "admin"}), label=gettext_lazy("blow the whistle"),
+                     requires=("reason",), effect=_whistle),
+    }
+    return CaseType(
+        code=EVENT,
+        label=gettext_lazy("event"),
+        states=STATES,
+        initial="reported",
+        transitions=transitions,
+        closed_states=CLOSED_STATES,
+        reopen_to="handling",
+        start_clocks=(rule("handle", from_category=True), rule("register")),
+        detail_model=_detail_model(),
+        extra={
+            "recall_to": "registered",
+            "reopen_on_unsatisfied": True,
+            "reopen_clocks": (rule("handle", from_category=True),),
+            "unregistered_states": ("rejected", "answered"),
+            "reporter_roles": frozenset({REPORTER}),
+        },
+    )
+
+
+def _detail_model() -> Any:
+    from civicgrid.events.models import EventDetail
+
+    return EventDetail
+
+
+_registered: CaseType | None = None
+
+
+def register_event_type() -> CaseType:
+    """Register the event type once per process (AppConfig.ready)."""
+    global _registered
+    if _registered is None:
+        existing = {t.code: t for t in registry.all_types()}
+        _registered = existing.get(EVENT) or registry.register(build_event_type())
+    return _registered
+
+
+def event_type() -> CaseType:
+    return registry.get(EVENT)
