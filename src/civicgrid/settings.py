@@ -166,8 +166,10 @@ CIVICGRID_MEDIA_ROOT = Path(env_str("CIVICGRID_MEDIA_ROOT", str(DATA_DIR / "medi
 CIVICGRID_EVENT_PHOTO_MAX_BYTES = env_int("CIVICGRID_EVENT_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 CIVICGRID_EVENT_PHOTO_MAX_COUNT = env_int("CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9, minimum=0)
 CIVICGRID_EVENT_WEBHOOK_TOKEN = env_str("CIVICGRID_EVENT_WEBHOOK_TOKEN", "") or ""
-# Hook for smart dispatch: dotted path of f(title=, text=) → Category | code | None (empty: none).
-CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER", "") or ""
+# Smart dispatch at intake: dotted path of f(title=, text=) → Category | code | None, asked when a report
+# names no category (empty: none). The default files it only when the trained model is sure enough.
+CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",
+                                             "civicgrid.dispatch.selectors.category_for_intake") or ""
 
 # Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6).
 CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")

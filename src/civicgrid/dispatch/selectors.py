@@ -373,3 +373,14 @@ def duplicate_candidates_for_case(case: Case, **options: Any) -> list[DuplicateC
     """Duplicate candidates of an existing case (itself excluded, and cases already merged into it)."""
     return duplicate_candidates(text=case.text, title=case.title, lon=case.lon, lat=case.lat,
                                 at=case.created_at, exclude=[case.pk], **options)
+
+
+def category_for_intake(*, title: str = "", text: str = "") -> Category | None:
+    """The category intake may file a report under when the reporter named none: the suggestion's,
+    only when the model is sure enough (``CIVICGRID_DISPATCH_MIN_CONFIDENCE``); otherwise None and
+    the report waits in the centre's queue for a person. The events app calls this through its
+    ``CIVICGRID_EVENT_CATEGORY_SUGGESTER`` setting (the default)."""
+    found = suggest(text, title=title)
+    if found.category is None or found.confidence < settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE:
+        return None
+    return found.category

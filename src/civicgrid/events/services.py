@@ -163,9 +163,10 @@ def _number(value: Any) -> float | None:
 
 
 def _suggest_category(title: str, text: str) -> Category | None:
-    """Hook for smart dispatch (``civicgrid.dispatch``, built separately; never imported here): the
-    setting ``CIVICGRID_EVENT_CATEGORY_SUGGESTER`` may name a callable ``f(title=, text=)`` returning a
-    Category, a category code or None. Used only when the report names no category."""
+    """Smart dispatch at intake: the setting ``CIVICGRID_EVENT_CATEGORY_SUGGESTER`` names a callable
+    ``f(title=, text=)`` returning a Category, a category code or None (by default
+    ``civicgrid.dispatch.selectors.category_for_intake``: a category only when the trained model is
+    sure enough). Used only when the report names no category."""
     path = getattr(settings, "CIVICGRID_EVENT_CATEGORY_SUGGESTER", "")
     if not path:
         return None

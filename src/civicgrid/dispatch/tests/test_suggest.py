@@ -140,3 +140,13 @@ def test_an_administrator_rolls_back_from_the_admin(client, tree, django_user_mo
     assert r.status_code == 302
     assert DispatchModel.objects.get(is_active=True).version == 1
     assert AuditEntry.objects.filter(action="dispatch.model_activate", actor=admin_user).exists()
+
+
+def test_intake_files_a_report_only_under_a_confident_category(tree, settings):
+    """What the events app asks at intake for a report without a category (its default hook)."""
+    assert selectors.category_for_intake(title="幸福路路面破损", text="路面破损坑洼很多") is None  # no model yet
+    _train_fixture(tree)
+    assert selectors.category_for_intake(title="幸福路路面破损", text="路面破损坑洼很多，车辆颠簸") == tree.road
+    settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE = 1.0
+    assert selectors.category_for_intake(title="幸福路路面破损", text="路面破损坑洼很多，车辆颠簸") is None
+    assert settings.CIVICGRID_EVENT_CATEGORY_SUGGESTER == "civicgrid.dispatch.selectors.category_for_intake"
