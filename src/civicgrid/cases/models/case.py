@@ -69,8 +69,11 @@ class Case(models.Model):
     community = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The unit that owns the case now (首接负责制: the first receiver until formally transferred).
+    # Not indexed: the sweep moves it (提级) on thousands of cases at once, and without an index on it
+    # (and room left on each page, see migration 0007) PostgreSQL rewrites those rows in place (HOT).
+    # A centre's queue is read through the region chain indexes (street, district) it lies in.
     owner_region = models.ForeignKey(Region, verbose_name=_("owning centre"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+                                     on_delete=models.PROTECT, related_name="+", db_index=False)
     lead_department = models.ForeignKey(Department, verbose_name=_("lead department"), null=True, blank=True,
                                         on_delete=models.PROTECT, related_name="+")
 
