@@ -104,3 +104,14 @@ def cast(small_city: SmallCity) -> Cast:
 
 
 PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache() -> Any:
+    """Each test's database is rolled back without signals: start every test with empty
+    reference-data caches (core.refcache) so no answer outlives the rows it came from."""
+    from civicgrid.core.refcache import reference_changed
+
+    reference_changed()
+    yield
+    reference_changed()

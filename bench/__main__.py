@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "cases_engine": ((),),
     "dispatch": ((),),
     "events_import": ((),),
+    "http_intake": ((),),
 }
 
 

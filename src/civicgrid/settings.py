@@ -223,3 +223,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # API: requests per minute per client (token, user or address) on the public endpoints (0 = no limit).
 CIVICGRID_RATE_PUBLIC_PER_MINUTE = env_int("CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120, minimum=0)
+
+# Reference data (categories, request types, deadline rules, the dispatch catalogue) is cached in each
+# process; changes made by another process are seen after this many seconds (0 = no caching).
+CIVICGRID_REFERENCE_CACHE_SECONDS = env_int("CIVICGRID_REFERENCE_CACHE_SECONDS", 30, minimum=0)

@@ -36,6 +36,7 @@ from civicgrid.cases.services import (
     timeline_add,
 )
 from civicgrid.cases.timers import timer_start, timers_stop
+from civicgrid.core.refcache import reference_cached
 from civicgrid.events.models import (
     EventDetail,
     LocationSource,
@@ -154,6 +155,12 @@ class Lookups:
         return self._types.get(value.casefold()) or self._types.get(value)
 
 
+@reference_cached(key=lambda: "lookups")
+def shared_lookups() -> Lookups:
+    """One :class:`Lookups` per process for single reports, renewed when reference data changes."""
+    return Lookups()
+
+
 def _number(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -179,7 +186,7 @@ def _suggest_category(title: str, text: str) -> Category | None:
 
 def event_validate(data: EventInput, *, lookups: Lookups | None = None) -> PreparedEvent:
     """Check a report; every bad field is named in one :class:`EventInvalid`."""
-    lookups = lookups or Lookups()
+    lookups = lookups or shared_lookups()
     errors: dict[str, str] = {}
     text = (data.text or "").strip()
     title = " ".join((data.title or "").split())

@@ -12,8 +12,10 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from civicgrid.core.refcache import reference_cached
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
 from civicgrid.taxonomy.models import Category, DeadlineRule, DispatchRule, RequestType
@@ -84,6 +86,7 @@ def _category(category: Category | int) -> Category:
     return category if isinstance(category, Category) else Category.objects.get(pk=category)
 
 
+@reference_cached(key=lambda category: category if isinstance(category, int) else category.pk)
 def deadline_rules_for(category: Category | int) -> list[DeadlineRule]:
     """The deadline rules that apply to ``category``: its own, else those of the nearest ancestor
     that has some; the default rule first. Empty when no class up the tree has rules. One query.
@@ -134,6 +137,13 @@ def _region_label(region_id: int, objects: dict[int, Region]) -> str:
     return str(region) if region else f"#{region_id}"
 
 
+def _dispatch_key(*, category: Category | int, chain: dict[str, Region | int | None]) -> tuple[Any, ...]:
+    ids, _objects = _chain_ids(chain)  # the reason is a sentence: one answer per language
+    return (category if isinstance(category, int) else category.pk, tuple(sorted(ids.items())),
+            translation.get_language())
+
+
+@reference_cached(key=_dispatch_key)
 def dispatch_department_for(*, category: Category | int,
                             chain: dict[str, Region | int | None]) -> DispatchAnswer:
     """Resolve the dispatch catalogue (派单目录) for a case of ``category`` located in ``chain``.
