@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "civicgrid.events",
     "civicgrid.demo",
     "civicgrid.api",
+    "civicgrid.open311",
 ]
 
 MIDDLEWARE = [
