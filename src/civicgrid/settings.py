@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "civicgrid.events",
     "civicgrid.demo",
     "civicgrid.api",
+    "civicgrid.open311",
 ]
 
 MIDDLEWARE = [
@@ -161,11 +162,10 @@ CIVICGRID_OUTBOX_BACKOFF_SECONDS = env_int("CIVICGRID_OUTBOX_BACKOFF_SECONDS", 3
 CIVICGRID_OUTBOX_BACKOFF_MAX_SECONDS = env_int("CIVICGRID_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 CIVICGRID_OUTBOX_LEASE_SECONDS = env_int("CIVICGRID_OUTBOX_LEASE_SECONDS", 300, minimum=10)
 
-# Events: photos (stored under the media root) and the sensor/video webhook's shared token.
+# Events: photos (stored under the media root). The sensor webhook uses API tokens (intake scope).
 CIVICGRID_MEDIA_ROOT = Path(env_str("CIVICGRID_MEDIA_ROOT", str(DATA_DIR / "media")) or "")
 CIVICGRID_EVENT_PHOTO_MAX_BYTES = env_int("CIVICGRID_EVENT_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 CIVICGRID_EVENT_PHOTO_MAX_COUNT = env_int("CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9, minimum=0)
-CIVICGRID_EVENT_WEBHOOK_TOKEN = env_str("CIVICGRID_EVENT_WEBHOOK_TOKEN", "") or ""
 # Smart dispatch at intake: dotted path of f(title=, text=) → Category | code | None, asked when a report
 # names no category (empty: none). The default files it only when the trained model is sure enough.
 CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",

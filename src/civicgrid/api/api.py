@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from civicgrid.cases.api import metrics_router
+from civicgrid.cases.api import router as cases_router
 from civicgrid.core.api import build_api
 from civicgrid.dispatch.api import router as dispatch_router
 from civicgrid.events.api import router as events_router
@@ -17,3 +19,5 @@ api.add_router("/", org_router)
 api.add_router("/taxonomy/", taxonomy_router)
 api.add_router("/dispatch/", dispatch_router)
 api.add_router("/events", events_router)
+api.add_router("/cases", cases_router)
+api.add_router("/metrics", metrics_router)

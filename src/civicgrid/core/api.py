@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
@@ -78,10 +78,71 @@ def paginate(queryset: Any, page: int, page_size: int, *, max_size: int = 200,
             "count": queryset.count() if count else None, "has_next": len(rows) > page_size}
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "fields"],
+        "properties": {
+            "code": {"type": "string", "enum": sorted(set(_STATUS_CODES.values()))},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                       "description": "each bad field with its reasons (422)"},
+        },
+    }},
+}
+_ERROR_TEXT = {400: "Bad request", 401: "Not signed in, or the token is unknown, revoked or expired",
+               403: "Not allowed (role, or the token lacks the scope)",
+               404: "Not found, or outside your jurisdiction", 409: "Somebody changed it first",
+               422: "Invalid fields (`fields` names each with its reasons)",
+               429: "Too many requests (see the Retry-After header)"}
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    """The house error body, for operations that declare an error response themselves (409 …)."""
+
+    error: ErrorBody
+
+
+class CivicNinjaAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document lists the house error responses of every operation: 422
+    (any input), 401 and 403 when it needs authentication, 404 when its path names something, 429
+    when it is rate-limited (an operation says so with ``openapi_extra={"x-rate-limited": True}``).
+    Responses an operation declares itself are kept."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for path, item in schema.get("paths", {}).items():
+            for op in item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                codes = [422]
+                if op.get("security"):
+                    codes += [401, 403]
+                if "{" in path:
+                    codes.append(404)
+                if op.get("x-rate-limited"):
+                    codes.append(429)
+                for status in codes:
+                    op["responses"].setdefault(status, {"description": _ERROR_TEXT[status], **ref})
+        return schema
+
+
 def build_api(auth: Any = None) -> NinjaAPI:
     """The API with the house error format. ``auth`` is the list of accepted authentications (the
     assembling app passes token and session auth); by default, a signed-in session."""
-    api = NinjaAPI(
+    api = CivicNinjaAPI(
         title="CivicGrid API",
         version="1",
         description="JSON API of CivicGrid (市域社会治理). Errors: {\"error\": {code, message, fields}}.",

@@ -46,3 +46,12 @@ def rate_limit(request: HttpRequest, bucket: str, *, limit: int, per_seconds: in
             count = 1
     if count > limit:
         raise RateLimited(retry_after=(window + 1) * per_seconds - now)
+
+
+def rate_limit_public(request: HttpRequest, bucket: str) -> None:
+    """The limit of public endpoints: ``CIVICGRID_RATE_PUBLIC_PER_MINUTE`` requests a minute per
+    client (0 turns it off)."""
+    from django.conf import settings
+
+    rate_limit(request, bucket, limit=int(getattr(settings, "CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120)),
+               per_seconds=60)

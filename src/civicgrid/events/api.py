@@ -11,23 +11,22 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hmac
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.utils import check_csrf
 
 from civicgrid.cases.errors import CaseConflict
 from civicgrid.cases.selectors import case_get, case_timeline
-from civicgrid.core.api import ApiError
+from civicgrid.core.api import ApiError, ErrorOut
+from civicgrid.core.ratelimit import rate_limit_public
 from civicgrid.events import services as ev
 from civicgrid.events.photos import PhotoUpload
 from civicgrid.events.selectors import event_public, events_manual_queue, events_visible
 from civicgrid.events.workflow import STATES
-from civicgrid.org.models import Department
+from civicgrid.org.models import Department, TokenScope
+from civicgrid.org.tokens import api_auth_public, api_auth_token
 
 router = Router(tags=["events"])
 T = TypeVar("T")
@@ -84,12 +83,12 @@ def _photos(items: list[PhotoIn]) -> list[PhotoUpload]:
 
 
 def _actor(request: HttpRequest) -> Any:
-    """The signed-in user (CSRF-checked, as for any session write), or None for an anonymous client."""
+    """The token's user or the signed-in person (the session is CSRF-checked by the auth), or None
+    for an anonymous client — who is rate-limited (``CIVICGRID_RATE_PUBLIC_PER_MINUTE``)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
+        rate_limit_public(request, "events-intake")
         return None
-    if check_csrf(request) is not None:
-        raise ApiError(403, "forbidden", "CSRF check failed.")
     return user
 
 
@@ -100,11 +99,16 @@ def _report(actor: Any, data: ev.EventInput, photos: list[PhotoUpload], key: str
     return Status(201 if result.created else 200, body)
 
 
-@router.post("", auth=None, response={200: ReportOut, 201: ReportOut},
-             summary="Report a problem (any channel); answers its tracking code")
+PUBLIC = {"x-rate-limited": True}
+
+
+@router.post("", auth=api_auth_public(TokenScope.INTAKE), response={200: ReportOut, 201: ReportOut},
+             openapi_extra=PUBLIC, summary="Report a problem (any channel); answers its tracking code")
 def report(request: HttpRequest, payload: EventIn) -> Status[dict[str, Any]]:
-    """Send the header ``Idempotency-Key`` to make a retry safe: the same key and report return the
-    first event (200), the same key with another report is refused (422)."""
+    """No sign-in needed (anonymous callers are rate-limited); a system sends a token with the
+    ``intake`` scope, a signed-in person reports as themself. Send the header ``Idempotency-Key`` to
+    make a retry safe: the same key and report return the first event (200), the same key with
+    another report is refused (422)."""
     actor = _actor(request)
     if actor is None and payload.channel not in ("resident", "open311", "other"):
         raise ApiError(422, "invalid", "The request has invalid fields.",
@@ -126,16 +130,14 @@ class SensorIn(Schema):
     priority: Literal["normal", "urgent"] = "normal"
 
 
-@router.post("/webhook", auth=None, response={200: ReportOut, 201: ReportOut},
-             summary="Sensor or video alert (token in the X-CivicGrid-Token header)")
+@router.post("/webhook", auth=api_auth_token(TokenScope.INTAKE), response={200: ReportOut, 201: ReportOut},
+             summary="Sensor or video alert (an API token with the intake scope)")
 def webhook(request: HttpRequest, payload: SensorIn) -> Status[dict[str, Any]]:
-    """An alert from a system; its ``external_id`` is the idempotency key within ``source_system``."""
-    token = getattr(settings, "CIVICGRID_EVENT_WEBHOOK_TOKEN", "")
-    given = request.headers.get("X-CivicGrid-Token", "")
-    if not token or not hmac.compare_digest(token.encode(), given.encode()):
-        raise ApiError(401, "unauthenticated", "Send the webhook token in X-CivicGrid-Token.")
+    """An alert from a system, sent with an API token that has the ``intake`` scope (its user must
+    be allowed the sensor channel: an administrator); its ``external_id`` is the idempotency key
+    within ``source_system``."""
     data = ev.EventInput(channel="sensor", **payload.dict())
-    return _report(None, data, [], payload.external_id)
+    return _report(request.user, data, [], payload.external_id)
 
 
 # --- the reporter's side -------------------------------------------------------------------------
@@ -163,8 +165,10 @@ class PublicOut(Schema):
     steps: list[PublicStepOut]
 
 
-@router.get("/track/{code}", auth=None, response=PublicOut, summary="Follow a report by its tracking code")
+@router.get("/track/{code}", auth=None, response=PublicOut, openapi_extra=PUBLIC,
+            summary="Follow a report by its tracking code")
 def track(request: HttpRequest, code: str) -> Any:
+    rate_limit_public(request, "events-track")
     view = event_public(tracking_code=code)
     if view is None:
         raise ApiError(404, "not_found", "Not found.")
@@ -176,8 +180,10 @@ class RatingIn(Schema):
     comment: str = ""
 
 
-@router.post("/track/{code}/rating", auth=None, response={201: dict}, summary="Rate the result (回访评价)")
+@router.post("/track/{code}/rating", auth=None, response={201: dict, 409: ErrorOut}, openapi_extra=PUBLIC,
+             summary="Rate the result (回访评价)")
 def rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[dict[str, Any]]:
+    rate_limit_public(request, "events-track")
     rating = _engine(lambda: ev.event_rate_public(tracking_code=code, satisfaction=payload.satisfaction,
                                                   comment=payload.comment))
     return Status(201, {"satisfaction": rating.satisfaction})

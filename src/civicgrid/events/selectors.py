@@ -76,17 +76,28 @@ class PublicEvent:
     can_rate: bool
 
 
+def _public_step(entry: TimelineEntry) -> PublicStep:
+    note = entry.note if entry.action in PUBLIC_NOTES else ""
+    return PublicStep(at=entry.at, action=entry.action, label=_action_label(entry.action),
+                      state=str(STATES.get(entry.to_state, entry.to_state)), note=note)
+
+
+def events_public_steps(*, case_ids: list[int]) -> dict[int, list[PublicStep]]:
+    """The public timeline of several events at once (one query), oldest step first: what
+    :func:`event_public` shows the reporter, for lists (Open311's notes)."""
+    steps: dict[int, list[PublicStep]] = {pk: [] for pk in case_ids}
+    for entry in TimelineEntry.objects.filter(case_id__in=case_ids, public=True).order_by("case_id", "at", "id"):
+        steps[entry.case_id].append(_public_step(entry))
+    return steps
+
+
 def event_public(*, tracking_code: str) -> PublicEvent | None:
     """The public view of one event by its tracking code (None when there is no such event)."""
     case = (Case.objects.select_related("category", "request_type", "merged_into")
             .filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper()).first())
     if case is None:
         return None
-    steps = []
-    for entry in TimelineEntry.objects.filter(case=case, public=True).order_by("at", "id"):
-        note = entry.note if entry.action in PUBLIC_NOTES else ""
-        steps.append(PublicStep(at=entry.at, action=entry.action, label=_action_label(entry.action),
-                                state=str(STATES.get(entry.to_state, entry.to_state)), note=note))
+    steps = [_public_step(e) for e in TimelineEntry.objects.filter(case=case, public=True).order_by("at", "id")]
     rated = case.closed_at is not None and case.ratings.filter(at__gte=case.closed_at).exists()
     return PublicEvent(
         tracking_code=case.tracking_code, title=case.title, state=case.state,

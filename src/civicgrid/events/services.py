@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -60,6 +61,7 @@ MAX_TEXT = 4000
 _CHANNELS = frozenset(Channel.values)
 _PRIORITIES = frozenset(Priority.values)
 MAX_KEY = 100
+MAX_MEDIA_URL = 500
 
 # Which roles may report through which channel (anyone may report as a resident or an Open311 client).
 CHANNEL_ROLES: dict[str, frozenset[str]] = {
@@ -103,6 +105,7 @@ class EventInput:
     priority: str = Priority.NORMAL
     source_system: str = ""
     external_id: str = ""
+    media_url: str = ""  # a link to a photo or video kept elsewhere (Open311 media_url); never fetched
 
 
 @dataclass
@@ -125,6 +128,7 @@ class PreparedEvent:
     source_system: str
     external_id: str
     location_source: str = LocationSource.NONE
+    media_url: str = ""
 
 
 class Lookups:
@@ -228,6 +232,14 @@ def event_validate(data: EventInput, *, lookups: Lookups | None = None) -> Prepa
             errors["crs"] = _("The coordinate system is wgs84 or gcj02.")
         elif data.crs == "gcj02":
             lon, lat = crsmod.gcj02_to_wgs84(lon, lat)
+    media_url = (data.media_url or "").strip()
+    if media_url:
+        try:
+            if len(media_url) > MAX_MEDIA_URL:
+                raise ValidationError("too long")
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            errors["media_url"] = _("Give an http(s) address of at most %(n)d characters.") % {"n": MAX_MEDIA_URL}
     phone = (data.reporter_phone or "").strip()
     if phone and not data.anonymous:
         try:
@@ -244,7 +256,7 @@ def event_validate(data: EventInput, *, lookups: Lookups | None = None) -> Prepa
         reporter_name="" if data.anonymous else (data.reporter_name or "").strip()[:50],
         reporter_phone="" if data.anonymous else phone, anonymous=bool(data.anonymous), priority=data.priority,
         source_system=(data.source_system or "").strip()[:64], external_id=(data.external_id or "").strip()[:100],
-        location_source=LocationSource.GIVEN if lon is not None else LocationSource.NONE,
+        location_source=LocationSource.GIVEN if lon is not None else LocationSource.NONE, media_url=media_url,
     )
 
 
@@ -325,7 +337,8 @@ def fingerprint(prepared: PreparedEvent, photo_hashes: Sequence[str] = ()) -> st
                        prepared.request_type.code if prepared.request_type else None,
                        prepared.category.code if prepared.category else prepared.category_text,
                        prepared.lon, prepared.lat, prepared.address, prepared.reporter_name,
-                       prepared.reporter_phone, prepared.anonymous, prepared.priority, list(photo_hashes)],
+                       prepared.reporter_phone, prepared.anonymous, prepared.priority, list(photo_hashes)]
+                      + ([prepared.media_url] if prepared.media_url else []),  # absent: as before links existed
                       ensure_ascii=False, separators=(",", ":"))
     return hmac.new(settings.SECRET_KEY.encode(), body.encode(), hashlib.sha256).hexdigest()
 
@@ -376,6 +389,8 @@ def event_report(
         prepared.location_source = LocationSource.PHOTO
     route = event_route(category=prepared.category, chain=_chain_of(prepared), category_text=prepared.category_text)
     stored = photos_store(cleaned)
+    if prepared.media_url:  # kept with the photos as a link: {"url": …}
+        stored.append({"url": prepared.media_url})
     detail = {"idempotency_key": key, "fingerprint": fp, "source_system": prepared.source_system,
               "external_id": prepared.external_id, "photos": stored, "location_source": prepared.location_source,
               "category_text": prepared.category_text, "routing": route.routing,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from civicgrid.core.api import ApiError
+from civicgrid.geo.models import LEVELS
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.org.permissions import MANAGE
 from civicgrid.org.selectors import department_get, departments_visible, region_get, regions_visible
@@ -49,9 +51,16 @@ def region_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return _region_out(region_get(request.user, code))
 
 
-@router.get("/regions/{code}/geojson", summary="A region and its children as GeoJSON")
-def region_geojson(request: HttpRequest, code: str) -> dict[str, Any]:
+@router.get("/regions/{code}/geojson", summary="A region and its children (or all its regions of a level) as GeoJSON")
+def region_geojson(request: HttpRequest, code: str, level: LevelName | None = None) -> dict[str, Any]:
+    """Without ``level``: the region and its children. With ``level`` (below the region's): every
+    region of that level inside it — e.g. all the grids of a street — without the region itself."""
     region = region_get(request.user, code)
+    if level is not None:
+        if LEVELS.index(level) <= LEVELS.index(region.level):
+            raise ApiError(422, "invalid", "The request has invalid fields.",
+                           {"level": [f"A level below {region.level}."]})
+        return regions_geojson(regions_visible(request.user, level=level).filter(**{region.level: region}))
     children = regions_visible(request.user).filter(parent=region)
     return regions_geojson(regions_visible(request.user).filter(pk=region.pk) | children)
 

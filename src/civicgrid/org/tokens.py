@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from civicgrid.core.api import ApiError
 from civicgrid.org.models import TokenScope
@@ -60,3 +62,38 @@ def api_auth(scope: str | None = None) -> list[Any]:
     """The authentications an operation accepts: a token (with ``scope``, or read/write by method)
     or a signed-in session."""
     return [TokenAuth(scope), TokenHeaderAuth(scope), SessionAuth()]
+
+
+class Anonymous:
+    """A caller who sends no credentials at all (a resident, a public client). It is what a
+    ``public`` operation falls back to; anyone who sent a token that was refused is 401, never
+    treated as anonymous."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class SessionOrAnonymous(SessionAuth):
+    """A signed-in person (CSRF-checked on unsafe methods) or, with no credentials, an anonymous
+    caller: an anonymous POST needs no CSRF token (it carries no session to ride on)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+                raise ApiError(403, "forbidden", "CSRF check failed.")
+            return user
+        if request.headers.get("Authorization") or request.headers.get(TokenHeaderAuth.param_name):
+            raise AuthenticationError()
+        return Anonymous()
+
+
+def api_auth_public(scope: str | None = None) -> list[Any]:
+    """For public operations (intake, tracking): a token (with ``scope``), a signed-in session, or
+    nobody. ``request.user`` is the token's user, the signed-in person, or anonymous."""
+    return [TokenAuth(scope), TokenHeaderAuth(scope), SessionOrAnonymous()]
+
+
+def api_auth_token(scope: str | None = None) -> list[Any]:
+    """Systems only: a token (with ``scope``), no session (the sensor webhook)."""
+    return [TokenAuth(scope), TokenHeaderAuth(scope)]

@@ -19,6 +19,23 @@ EXPECTED = {
     ("post", "/api/v1/dispatch/suggest"),
     ("get", "/api/v1/dispatch/cases/{case_id}/duplicates"),
     ("post", "/api/v1/dispatch/cases/{case_id}/correction"),
+    ("post", "/api/v1/events"),
+    ("post", "/api/v1/events/webhook"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/cases/{case_id}"),
+    ("post", "/api/v1/cases/{case_id}/actions/{action}"),
+    ("post", "/api/v1/cases/{case_id}/merge"),
+    ("post", "/api/v1/cases/{case_id}/recall"),
+    ("post", "/api/v1/cases/{case_id}/supervise"),
+    ("post", "/api/v1/cases/{case_id}/escalate"),
+    ("post", "/api/v1/cases/{case_id}/reopen"),
+    ("post", "/api/v1/cases/{case_id}/rate"),
+    ("post", "/api/v1/cases/{case_id}/requests"),
+    ("post", "/api/v1/cases/{case_id}/requests/{request_id}/decision"),
+    ("post", "/api/v1/cases/{case_id}/resume"),
+    ("get", "/api/v1/metrics"),
+    ("get", "/api/v1/metrics/table"),
+    ("get", "/api/v1/metrics/{metric}/cases"),
 }
 
 
@@ -31,7 +48,26 @@ def test_the_openapi_document_is_valid_and_lists_every_operation(client):
     assert EXPECTED <= operations
     for path, item in doc["paths"].items():
         for method, op in item.items():
-            assert op.get("summary") or op.get("operationId"), f"{method} {path} has no summary"
+            where = f"{method.upper()} {path}"
+            assert op.get("summary"), f"{where} has no summary"
+            assert op.get("tags"), f"{where} has no tags"
+            documented = set(op["responses"])
+            assert "422" in documented, f"{where} does not document invalid input"
+            if op.get("security"):
+                assert {"401", "403"} <= documented, f"{where} does not document 401/403"
+            if "{" in path:
+                assert "404" in documented, f"{where} does not document 404"
+            for status in documented - {"200", "201", "204"}:
+                schema = op["responses"][status]["content"]["application/json"]["schema"]
+                assert schema, f"{where} {status} has no body schema"
+
+
+def test_the_public_endpoints_document_their_rate_limit(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert "429" in doc["paths"]["/api/v1/events"]["post"]["responses"]
+    assert "429" in doc["paths"]["/api/v1/events/track/{code}"]["get"]["responses"]
+    error = doc["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["required"] == ["code", "message", "fields"]
 
 
 def test_the_lookup_endpoint_answers_with_the_chain(client, cast):

@@ -62,17 +62,29 @@ def test_the_tracking_view_is_public_and_hides_personal_data(client, world):
     assert rate.status_code == 422  # not replied yet
 
 
-def test_the_sensor_webhook_needs_its_token_and_is_idempotent_by_external_id(client, world, settings):
-    settings.CIVICGRID_EVENT_WEBHOOK_TOKEN = "s3cret"
+def test_the_sensor_webhook_needs_an_intake_token_and_is_idempotent_by_external_id(client, world):
+    from civicgrid.org.services import token_create
+
     alert = {"source_system": "video-ai", "external_id": "cam7-0001", "text": "占道经营", "lon": POINT_A[0],
              "lat": POINT_A[1]}
+    _t, intake = token_create(actor=None, user=world.admin_a, name="video-ai", scopes=["intake"])
+    _t, writer = token_create(actor=None, user=world.admin_a, name="writer", scopes=["read", "write"])
+    _t, alices = token_create(actor=None, user=world.alice, name="alice's", scopes=["intake"])
     assert post(client, "/api/v1/events/webhook", alert).status_code == 401
-    assert post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "wrong"}).status_code == 401
-    first = post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "s3cret"})
-    again = post(client, "/api/v1/events/webhook", alert, **{"X-CivicGrid-Token": "s3cret"})
+    assert post(client, "/api/v1/events/webhook", alert, Authorization="Bearer cg_nope_nope").status_code == 401
+    refused = post(client, "/api/v1/events/webhook", alert, Authorization=f"Bearer {writer}")
+    assert refused.status_code == 403 and "intake" in refused.json()["error"]["message"]
+    not_admin = post(client, "/api/v1/events/webhook", alert, **{"X-Api-Key": alices})
+    assert not_admin.status_code == 422 and "channel" in not_admin.json()["error"]["fields"]
+    client.force_login(world.admin_a)  # a session is not enough: the webhook is for systems
+    assert post(client, "/api/v1/events/webhook", alert).status_code == 401
+    client.logout()
+    first = post(client, "/api/v1/events/webhook", alert, Authorization=f"Bearer {intake}")
+    again = post(client, "/api/v1/events/webhook", alert, **{"X-Api-Key": intake})
     assert first.status_code == 201 and again.status_code == 200
     case = Case.objects.get()
     assert case.channel == "sensor" and case.event.source_system == "video-ai"
+    assert case.created_by == world.admin_a and case.reporter is None
 
 
 def test_staff_list_see_and_act_within_their_jurisdiction(client, world, units):

@@ -1,0 +1,609 @@
+"""Case endpoints (mounted at /api/v1/cases and /api/v1/metrics): the staff list with filters and
+pages, the detail with its timeline, every transition of the case's type as an action, the generic
+actions (merge, recall, supervise, escalate, reopen, rate, extension/deferral request and decision,
+resume), and the assessment metrics with the cases behind each number.
+
+Everything is scoped as the pages are (``org.scoping`` through ``cases.selectors``): a case outside
+the user's jurisdiction is 404. The engine's refusals map to HTTP: OutOfScope 404,
+TransitionRefused 403, TransitionNotAllowed 422 (with fields), CaseConflict 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+
+from civicgrid.cases import registry
+from civicgrid.cases import services as engine
+from civicgrid.cases.errors import CaseConflict
+from civicgrid.cases.models import ApprovalRequest, Case, Channel
+from civicgrid.cases.selectors import (
+    CASE_METRICS,
+    METRICS,
+    Metrics,
+    Period,
+    case_get,
+    case_open_timers,
+    case_timeline,
+    cases_visible,
+    metric_cases,
+    metrics_by_department,
+    metrics_by_region,
+    metrics_for,
+)
+from civicgrid.core.api import ApiError, ErrorOut, paginate
+from civicgrid.geo.models import LEVELS, Region
+from civicgrid.geo.selectors import region_by_code
+from civicgrid.org.models import Department
+from civicgrid.org.selectors import department_get, region_get
+from civicgrid.taxonomy.selectors import category_by_code
+
+router = Router(tags=["cases"])
+metrics_router = Router(tags=["metrics"])
+T = TypeVar("T")
+ENGINE_ERRORS: dict[int | str, Any] = {409: ErrorOut}  # documented: somebody acted first
+
+
+def _engine(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except CaseConflict as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+
+
+def _invalid(field: str, reason: str) -> ApiError:
+    return ApiError(422, "invalid", "The request has invalid fields.", {field: [reason]})
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class CaseOut(Schema):
+    id: int
+    tracking_code: str
+    case_type: str
+    title: str
+    state: str
+    state_label: str
+    channel: str
+    priority: str
+    category: str | None = Field(None, description="category code")
+    category_name: str | None
+    request_type: str | None
+    district: str | None
+    street: str | None
+    community: str | None
+    grid: str | None
+    owner_region: str | None = Field(None, description="the centre that owns the case now (首接负责)")
+    lead_department: str | None
+    handling_due_at: dt.datetime | None
+    overdue: bool
+    extended: bool
+    deferred: bool
+    reopen_count: int
+    merged_into: str | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+LIST_RELATED = ("category", "request_type", "district", "street", "community", "grid", "owner_region",
+                "lead_department", "merged_into")
+
+
+def _code(obj: Any) -> str | None:
+    return obj.code if obj is not None else None
+
+
+def _state_label(case: Case) -> str:
+    try:
+        return str(registry.of(case).states.get(case.state, case.state))
+    except LookupError:
+        return case.state
+
+
+def case_out(case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    return {
+        "id": case.pk, "tracking_code": case.tracking_code, "case_type": case.case_type, "title": case.title,
+        "state": case.state, "state_label": _state_label(case), "channel": case.channel,
+        "priority": case.priority, "category": _code(case.category),
+        "category_name": case.category.name if case.category_id else None,
+        "request_type": _code(case.request_type), "district": _code(case.district), "street": _code(case.street),
+        "community": _code(case.community), "grid": _code(case.grid), "owner_region": _code(case.owner_region),
+        "lead_department": _code(case.lead_department), "handling_due_at": case.handling_due_at,
+        "overdue": bool(case.closed_at is None and case.handling_due_at and case.handling_due_at < now
+                        and not case.deferred),
+        "extended": case.extended, "deferred": case.deferred, "reopen_count": case.reopen_count,
+        "merged_into": case.merged_into.tracking_code if case.merged_into_id else None,
+        "created_at": case.created_at, "closed_at": case.closed_at,
+    }
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    page: int
+    page_size: int
+    count: int | None = Field(None, description="the total, only when asked for with count=true")
+    has_next: bool
+
+
+def _page(qs: QuerySet[Case], page: int, page_size: int, count: bool) -> dict[str, Any]:
+    result = paginate(qs.select_related(*LIST_RELATED), page, page_size, count=count)
+    now = timezone.now()
+    result["items"] = [case_out(c, now) for c in result["items"]]
+    return result
+
+
+# --- list ------------------------------------------------------------------------------------------
+
+
+class CaseFilters(Schema):
+    state: str | None = Field(None, description="one state or several, comma-separated")
+    type: str | None = Field(None, description="case type (event, …)")
+    category: str | None = Field(None, description="category code: that category and everything below it")
+    region: str | None = Field(None, description="region code (district, street, community or grid)")
+    department: str | None = Field(None, description="lead department code")
+    overdue: bool | None = Field(None, description="open cases past their handling deadline (true) or not (false)")
+    channel: Literal[tuple(Channel.values)] | None = None  # type: ignore[valid-type]
+    created_from: dt.date | None = Field(None, description="created on or after this day (Asia/Shanghai)")
+    created_to: dt.date | None = Field(None, description="created on or before this day")
+    closed_from: dt.date | None = None
+    closed_to: dt.date | None = None
+    q: str | None = Field(None, max_length=100, description="words in the title")
+    page: int = 1
+    page_size: int = 50
+    count: bool = Field(False, description="also count the whole list (costs a COUNT on large lists)")
+
+
+def _day_period(first: dt.date | None, last: dt.date | None, field: str) -> Period:
+    try:
+        return Period(first, last + dt.timedelta(days=1) if last else None)
+    except ValueError:
+        raise _invalid(field, "The period ends before it starts.") from None
+
+
+def _region(code: str, field: str = "region") -> Region:
+    region = region_by_code(code)
+    if region is None:
+        raise _invalid(field, f"No region {code}.")
+    return region
+
+
+def cases_filtered(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
+    if f.state:
+        qs = qs.filter(state__in=[s.strip() for s in f.state.split(",") if s.strip()])
+    if f.type:
+        qs = qs.filter(case_type=f.type)
+    if f.category:
+        cat = category_by_code(f.category)
+        if cat is None:
+            raise _invalid("category", f"No category {f.category}.")
+        qs = qs.filter(Q(category=cat) | Q(category__path__startswith=cat.children_path))
+    if f.region:
+        region = _region(f.region)
+        qs = qs.filter(**{region.level: region}) if region.level in LEVELS else qs.none()
+    if f.department:
+        dept = Department.objects.filter(code=f.department).first()
+        if dept is None:
+            raise _invalid("department", f"No department {f.department}.")
+        qs = qs.filter(lead_department=dept)
+    if f.overdue is not None:
+        late = Q(closed_at__isnull=True, deferred=False, handling_due_at__lt=timezone.now())
+        qs = qs.filter(late) if f.overdue else qs.exclude(late)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.created_from or f.created_to:
+        p = _day_period(f.created_from, f.created_to, "created_to")
+        qs = qs.filter(p.q("created_at"))
+    if f.closed_from or f.closed_to:
+        p = _day_period(f.closed_from, f.closed_to, "closed_to")
+        qs = qs.filter(p.q("closed_at"))
+    if f.q:
+        qs = qs.filter(title__icontains=f.q.strip())
+    return qs
+
+
+@router.get("", response=CasePage, summary="Cases in my jurisdiction, newest first, with filters and pages")
+def cases_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    """Without ``count=true`` the total is not counted (a COUNT over millions of cases costs more
+    than the page): follow ``has_next``."""
+    qs = cases_filtered(cases_visible(user=request.user), filters).order_by("-created_at", "-id")
+    return _page(qs, filters.page, filters.page_size, filters.count)
+
+
+# --- detail ------------------------------------------------------------------------------------------
+
+
+class StepOut(Schema):
+    at: dt.datetime
+    actor: str = Field(..., description="who acted (staff view)")
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+    public: bool = Field(..., description="shown to the reporter")
+
+
+class AssignmentOut(Schema):
+    id: int
+    department: str | None
+    region: str | None
+    role: str
+    state: str
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+class TimerOut(Schema):
+    kind: str
+    state: str
+    due_at: dt.datetime | None
+
+
+class SupervisionOut(Schema):
+    kind: str
+    note: str
+    opened_at: dt.datetime
+
+
+class ApprovalOut(Schema):
+    id: int
+    kind: str
+    state: str
+    amount: float | None
+    unit: str
+    reason: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+
+
+class CaseDetailOut(CaseOut):
+    text: str
+    address: str
+    lon: float | None
+    lat: float | None
+    reporter_name: str = Field(..., description="masked")
+    reporter_phone: str = Field(..., description="masked")
+    anonymous: bool
+    actions: list[str] = Field(..., description="the transitions of the case's type possible in its state")
+    assignments: list[AssignmentOut]
+    timers: list[TimerOut]
+    supervisions: list[SupervisionOut]
+    approval_requests: list[ApprovalOut]
+    timeline: list[StepOut]
+
+
+def _approval_out(r: ApprovalRequest) -> dict[str, Any]:
+    return {"id": r.pk, "kind": r.kind, "state": r.state, "amount": r.amount, "unit": r.unit, "reason": r.reason,
+            "requested_at": r.requested_at, "decided_at": r.decided_at, "decision_note": r.decision_note}
+
+
+def _case(request: HttpRequest, case_id: int) -> Case:
+    return case_get(user=request.user, pk=case_id)
+
+
+def case_detail_out(case: Case) -> dict[str, Any]:
+    case = Case.objects.select_related(*LIST_RELATED).get(pk=case.pk)
+    meta = case._meta
+    masked = {f: meta.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}  # type: ignore[union-attr]
+    try:
+        actions = [t.name for t in registry.of(case).allowed_from(case.state)]
+    except LookupError:
+        actions = []
+    return {
+        **case_out(case), "text": case.text, "address": case.address, "lon": case.lon, "lat": case.lat,
+        **masked, "anonymous": case.anonymous, "actions": actions,
+        "assignments": [{"id": a.pk, "department": _code(a.department), "region": _code(a.region), "role": a.role,
+                         "state": a.state, "created_at": a.created_at, "accepted_at": a.accepted_at,
+                         "ended_at": a.ended_at}
+                        for a in case.assignments.select_related("department", "region").order_by("id")],
+        "timers": [{"kind": t.kind, "state": t.state, "due_at": t.due_at} for t in case_open_timers(case=case)],
+        "supervisions": [{"kind": s.kind, "note": s.note, "opened_at": s.opened_at}
+                         for s in case.supervisions.filter(closed_at__isnull=True).order_by("opened_at")],
+        "approval_requests": [_approval_out(r) for r in case.approval_requests.order_by("requested_at", "id")],
+        "timeline": [{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
+                      "to_state": t.to_state, "note": t.note, "public": t.public} for t in case_timeline(case=case)],
+    }
+
+
+@router.get("/{int:case_id}", response=CaseDetailOut,
+            summary="One case with its assignments, clocks and timeline (404 outside my jurisdiction)")
+def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return case_detail_out(_case(request, case_id))
+
+
+# --- transitions ----------------------------------------------------------------------------------------
+
+
+class ActionIn(Schema):
+    note: str = ""
+    reason: str = ""
+    department: str | None = Field(None, description="lead department code (dispatch, transfer)")
+    co_departments: list[str] = Field([], description="co-handling department codes (协办)")
+    region: str | None = Field(None, description="a centre's region code, when a centre handles it itself")
+    satisfaction: Literal["satisfied", "basic", "unsatisfied"] | None = None
+
+
+def _department(code: str, field: str) -> Department:
+    dept = Department.objects.filter(code=code, is_active=True).first()
+    if dept is None:
+        raise _invalid(field, f"No active department {code}.")
+    return dept
+
+
+@router.post("/{int:case_id}/actions/{action}", response={200: CaseOut, 409: ErrorOut},
+             summary="Perform a transition of the case's type (register, dispatch, accept, …)")
+def case_act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> dict[str, Any]:
+    """``action`` is one of the transitions of the case's type (``actions`` in the detail lists
+    those possible now). A transition that needs photos is done through its type's own endpoint
+    (events: ``/events/{code}/actions/report_back``). 404 for an unknown action."""
+    case = _case(request, case_id)
+    try:
+        registry.of(case).transition(action)
+    except (registry.UnknownTransition, LookupError):
+        raise ApiError(404, "not_found", f"This case has no action {action!r}.") from None
+    dept = _department(payload.department, "department") if payload.department else None
+    co = [_department(c, "co_departments") for c in payload.co_departments]
+    region = _region(payload.region) if payload.region else None
+    _engine(lambda: engine.case_transition(
+        actor=request.user, case=case, action=action, note=payload.note, reason=payload.reason, department=dept,
+        co_departments=co, region=region, satisfaction=payload.satisfaction))
+    return case_out(Case.objects.select_related(*LIST_RELATED).get(pk=case.pk))
+
+
+# --- generic actions ---------------------------------------------------------------------------------------
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class MergeIn(Schema):
+    duplicates: list[int] = Field(..., min_length=1, description="ids of the duplicates merged into this case")
+    note: str = ""
+
+
+class SuperviseIn(Schema):
+    kind: Literal["chase", "supervise"] = Field("chase", description="催办 (chase) or 督办 (supervise)")
+    note: str = ""
+
+
+class ReopenIn(Schema):
+    reason: str
+
+
+class RateIn(Schema):
+    satisfaction: Literal["satisfied", "basic", "unsatisfied"]
+    contacted: bool = True
+    resolved: bool = True
+    comment: str = ""
+    valid: bool = Field(True, description="a valid follow-up (counted in the three rates)")
+
+
+class ApprovalIn(Schema):
+    kind: Literal["extension", "deferral"]
+    reason: str
+    amount: float | None = Field(None, description="extra time, in the handling clock's unit (extension)")
+    unit: str = ""
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+def _refreshed(case: Case) -> dict[str, Any]:
+    return case_out(Case.objects.select_related(*LIST_RELATED).get(pk=case.pk))
+
+
+@router.post("/{int:case_id}/merge", response={200: CaseOut, 409: ErrorOut},
+             summary="Merge duplicates into this case (并单)")
+def case_merge(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
+    survivor = _case(request, case_id)
+    dups = [case_get(user=request.user, pk=pk) for pk in payload.duplicates]
+    _engine(lambda: engine.case_merge(actor=request.user, survivor=survivor, duplicates=dups, note=payload.note))
+    return _refreshed(survivor)
+
+
+@router.post("/{int:case_id}/recall", response={200: CaseOut, 409: ErrorOut},
+             summary="Take back a dispatch nobody has accepted yet (撤回)")
+def case_recall(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    _engine(lambda: engine.case_recall(actor=request.user, case=case, note=payload.note))
+    return _refreshed(case)
+
+
+@router.post("/{int:case_id}/supervise", response={201: SupervisionOut, 409: ErrorOut},
+             summary="Chase or supervise the handling unit (催办/督办)")
+def case_supervise(request: HttpRequest, case_id: int, payload: SuperviseIn) -> Status[dict[str, Any]]:
+    case = _case(request, case_id)
+    item = _engine(lambda: engine.case_supervise(actor=request.user, case=case, kind=payload.kind,
+                                                 note=payload.note))
+    return Status(201, {"kind": item.kind, "note": item.note, "opened_at": item.opened_at})
+
+
+@router.post("/{int:case_id}/escalate", response={200: CaseOut, 409: ErrorOut},
+             summary="Move the case's ownership one level up (提级)")
+def case_escalate(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    _engine(lambda: engine.case_escalate(actor=request.user, case=case, note=payload.note))
+    return _refreshed(case)
+
+
+@router.post("/{int:case_id}/reopen", response={200: CaseOut, 409: ErrorOut},
+             summary="Send a closed case back to work (返工)")
+def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    _engine(lambda: engine.case_reopen(actor=request.user, case=case, reason=payload.reason))
+    return _refreshed(case)
+
+
+class RatingOut(Schema):
+    satisfaction: str
+    contacted: bool
+    resolved: bool
+    valid: bool
+    at: dt.datetime
+
+
+@router.post("/{int:case_id}/rate", response={201: RatingOut, 409: ErrorOut},
+             summary="Record the follow-up call and the rating (回访评价)")
+def case_rate(request: HttpRequest, case_id: int, payload: RateIn) -> Status[dict[str, Any]]:
+    case = _case(request, case_id)
+    r = _engine(lambda: engine.case_rate(actor=request.user, case=case, satisfaction=payload.satisfaction,
+                                         contacted=payload.contacted, resolved=payload.resolved,
+                                         comment=payload.comment, valid=payload.valid))
+    return Status(201, {"satisfaction": r.satisfaction, "contacted": r.contacted, "resolved": r.resolved,
+                        "valid": r.valid, "at": r.at})
+
+
+@router.post("/{int:case_id}/requests", response={201: ApprovalOut, 409: ErrorOut},
+             summary="Ask for an extension (延期) or a deferral (缓办)")
+def case_request(request: HttpRequest, case_id: int, payload: ApprovalIn) -> Status[dict[str, Any]]:
+    case = _case(request, case_id)
+    req = _engine(lambda: engine.case_request_approval(actor=request.user, case=case, kind=payload.kind,
+                                                       reason=payload.reason, amount=payload.amount,
+                                                       unit=payload.unit))
+    return Status(201, _approval_out(req))
+
+
+@router.post("/{int:case_id}/requests/{int:request_id}/decision", response={200: ApprovalOut, 409: ErrorOut},
+             summary="Approve or reject an extension or deferral")
+def case_decide(request: HttpRequest, case_id: int, request_id: int, payload: DecisionIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    req = ApprovalRequest.objects.filter(pk=request_id, case=case).first()
+    if req is None:
+        raise ApiError(404, "not_found", "Not found.")
+    req = _engine(lambda: engine.case_decide_approval(actor=request.user, request=req, approve=payload.approve,
+                                                      note=payload.note))
+    return _approval_out(req)
+
+
+@router.post("/{int:case_id}/resume", response={200: CaseOut, 409: ErrorOut},
+             summary="End a deferral: the clocks run again")
+def case_resume(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    _engine(lambda: engine.case_resume(actor=request.user, case=case, note=payload.note))
+    return _refreshed(case)
+
+
+# --- metrics ------------------------------------------------------------------------------------------
+
+
+class MetricFilters(Schema):
+    start: dt.date | None = Field(None, description="first day of the period (Asia/Shanghai); open when absent")
+    end: dt.date | None = Field(None, description="last day of the period (included)")
+    region: str | None = Field(None, description="a region code in my jurisdiction")
+    department: str | None = Field(None, description="a lead department code I can see")
+    case_type: str | None = None
+
+
+class RateOut(Schema):
+    metric: str
+    label: str
+    numerator: float
+    denominator: int
+    value: float | None = Field(None, description="numerator ÷ denominator, 0…1; null when nothing to count")
+    percent: float | None
+    cases: str = Field(..., description="the API address listing the cases behind the numerator")
+    denominator_cases: str
+
+
+class ScoreOut(Schema):
+    value: float | None
+    grade: str | None
+    weights: list[float]
+
+
+class MetricsOut(Schema):
+    start: dt.date | None
+    end: dt.date | None
+    region: str | None
+    department: str | None
+    rates: list[RateOut]
+    score: ScoreOut
+
+
+class MetricsRowOut(Schema):
+    code: str
+    label: str
+    rates: list[RateOut]
+    score: ScoreOut
+
+
+def _selection(request: HttpRequest, f: MetricFilters) -> dict[str, Any]:
+    period = _day_period(f.start, f.end, "end")
+    region = region_get(request.user, f.region) if f.region else None  # 404 outside my jurisdiction
+    dept = department_get(request.user, f.department) if f.department else None
+    return {"period": period, "user": request.user, "region": region, "department": dept,
+            "case_type": f.case_type or None}
+
+
+def _rates(m: Metrics, f: MetricFilters, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    base = {k: v for k, v in {"start": f.start, "end": f.end, "region": f.region, "department": f.department,
+                               "case_type": f.case_type, **(extra or {})}.items() if v}
+    rates = []
+    for name in METRICS:
+        r = getattr(m, name)
+        link = f"/api/v1/metrics/{name}/cases?" + urlencode({**base, "part": "numerator"})
+        rates.append({"metric": name, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
+                      "value": r.value, "percent": r.percent, "cases": link,
+                      "denominator_cases": link.replace("part=numerator", "part=denominator")})
+    return {"rates": rates, "score": {"value": m.score.value, "grade": m.score.grade,
+                                      "weights": list(m.score.weights)}}
+
+
+@metrics_router.get("", response=MetricsOut,
+                    summary="The assessment metrics (结案率 … 满意率, score and grade) for a period and jurisdiction")
+def metrics(request: HttpRequest, filters: Query[MetricFilters]) -> dict[str, Any]:
+    """Each rate links to the cases behind its numerator and denominator (``cases``)."""
+    m = metrics_for(**_selection(request, filters))
+    return {"start": filters.start, "end": filters.end, "region": filters.region,
+            "department": filters.department, **_rates(m, filters)}
+
+
+class GroupFilters(MetricFilters):
+    by: Literal["department", "district", "street", "community", "grid"] = "street"
+
+
+@metrics_router.get("/table", response=list[MetricsRowOut],
+                    summary="The metrics per lead department or per region of a level (a dashboard table)")
+def metrics_table(request: HttpRequest, filters: Query[GroupFilters]) -> list[dict[str, Any]]:
+    sel = _selection(request, filters)
+    if filters.by == "department":
+        sel.pop("department")
+        rows = metrics_by_department(**sel)
+        key = "department"
+    else:
+        rows = metrics_by_region(level=filters.by, **sel)
+        key = "region"
+    return [{"code": r.code, "label": r.label, **_rates(r.metrics, filters, {key: r.code} if r.code else None)}
+            for r in rows]
+
+
+class MetricCasesFilters(MetricFilters):
+    part: Literal["numerator", "denominator"] = "numerator"
+    page: int = 1
+    page_size: int = 50
+    count: bool = False
+
+
+@metrics_router.get("/{metric}/cases", response=CasePage, summary="The cases behind one number of the metrics")
+def metric_cases_list(request: HttpRequest, metric: str, filters: Query[MetricCasesFilters]) -> dict[str, Any]:
+    """For the three rates (response, resolution, satisfaction) a case followed up twice is one row
+    here and two in the number."""
+    if metric not in METRICS:
+        raise ApiError(404, "not_found", f"No metric {metric!r} (one of {', '.join(METRICS)}).")
+    qs = metric_cases(metric, part=filters.part, **_selection(request, filters))
+    ordering = ("-created_at", "-id") if metric in CASE_METRICS else ("-id",)
+    return _page(qs.order_by(*ordering), filters.page, filters.page_size, filters.count)
+
