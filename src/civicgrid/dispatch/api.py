@@ -2,7 +2,8 @@
 
 ``POST /suggest``: any signed-in user (the 12345 agent, a dispatcher) asks for the category and
 department of a text. ``GET /cases/{id}/duplicates`` and ``POST /cases/{id}/correction`` act on a case
-in the user's jurisdiction (404 outside it). Merging a duplicate is the case engine's merge.
+in the user's jurisdiction (404 outside it); the duplicate candidates listed are only cases the user
+may view too. Merging a duplicate is the case engine's merge.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def duplicates(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
     case = get_scoped_or_404(Case.objects.all(), request.user, VIEW, pk=case_id)
     return [{"id": c.case_id, "tracking_code": c.tracking_code, "title": c.title, "distance_m": c.distance_m,
              "hours_apart": c.hours_apart, "similarity": c.similarity, "reason": c.reason}
-            for c in selectors.duplicate_candidates_for_case(case)]
+            for c in selectors.duplicate_candidates_for_case(case, user=request.user)]
 
 
 @router.post("/cases/{case_id}/correction", response={201: CorrectionOut},

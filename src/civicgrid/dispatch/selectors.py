@@ -29,6 +29,8 @@ from civicgrid.dispatch.similarity import DuplicateIndex, distance_m, jaccard, s
 from civicgrid.dispatch.textmodel import TextModel
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
+from civicgrid.org.permissions import VIEW
+from civicgrid.org.scoping import scoped
 from civicgrid.taxonomy.models import Category
 from civicgrid.taxonomy.selectors import dispatch_department_for
 
@@ -320,7 +322,8 @@ def _duplicate_index() -> DuplicateIndex:
 def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None, lat: float | None = None,
                          at: dt.datetime | None = None, exclude: Iterable[int] = (), case_type: str | None = None,
                          radius_m: float | None = None, window_hours: float | None = None,
-                         min_similarity: float | None = None, limit: int = 10) -> list[DuplicateCandidate]:
+                         min_similarity: float | None = None, limit: int = 10,
+                         user: Any = None) -> list[DuplicateCandidate]:
     """Open cases that probably report the same problem as a new report: created within
     ``window_hours`` of ``at``, within ``radius_m`` of (``lon``, ``lat``) when both have a place, and
     with character-shingle Jaccard similarity of at least ``min_similarity`` (at least
@@ -328,6 +331,9 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
 
     The open cases in the window (and near the place) are compared exactly; when there are more than
     ``CIVICGRID_DISPATCH_LSH_FROM`` of them, a MinHash/LSH index proposes the candidates first.
+
+    With ``user``, only cases that user may view (their jurisdiction, :mod:`civicgrid.org.scoping`)
+    are candidates; without it, all open cases (intake and commands, which act for the platform).
     """
     radius_m = settings.CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M if radius_m is None else radius_m
     window_hours = settings.CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS if window_hours is None else window_hours
@@ -336,6 +342,8 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
     full = f"{title}。{text}" if title else text
     window = dt.timedelta(hours=window_hours)
     qs = _open_cases().filter(created_at__gte=at - window, created_at__lte=at + window).exclude(pk__in=list(exclude))
+    if user is not None:
+        qs = scoped(qs, user, VIEW)
     if case_type:
         qs = qs.filter(case_type=case_type)
     has_point = lon is not None and lat is not None
@@ -370,7 +378,8 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
 
 
 def duplicate_candidates_for_case(case: Case, **options: Any) -> list[DuplicateCandidate]:
-    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it)."""
+    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it);
+    pass ``user=`` to keep only the cases that user may view."""
     return duplicate_candidates(text=case.text, title=case.title, lon=case.lon, lat=case.lat,
                                 at=case.created_at, exclude=[case.pk], **options)
 
