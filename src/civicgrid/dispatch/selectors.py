@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import Case
 from civicgrid.dispatch.models import Correction, DispatchModel
 from civicgrid.dispatch.similarity import DuplicateIndex, distance_m, jaccard, shingles
-from civicgrid.dispatch.textmodel import TextModel
+from civicgrid.dispatch.textmodel import MIN_KNOWN_NGRAMS, TextModel
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
 from civicgrid.org.permissions import VIEW
@@ -168,6 +168,12 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
     loaded = active_model()
     if loaded is None:
         return Suggestion(None, 0.0, [], None, 0.0, "", False, _("No dispatch model is trained yet."), None)
+    known = int(loaded.model.featuriser.known_ngrams([title or ""], [text or ""])[0])
+    if known < MIN_KNOWN_NGRAMS:
+        # Too little the model has seen (你好, 123, 今天天气很好): its confidence would only measure the
+        # length normalisation of a near-empty text, so none is claimed.
+        return Suggestion(None, 0.0, [], None, 0.0, "", False,
+                          _("Too little text the model knows: a person decides."), loaded.version)
     pred = loaded.model.predict([title or ""], [text or ""])[0]
     confidences = pred.confidences
     levels = [LevelSuggestion(label, _resolve(loaded, tuple(pred.path[:i + 1])), confidences[i])

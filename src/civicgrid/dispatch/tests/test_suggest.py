@@ -150,3 +150,21 @@ def test_intake_files_a_report_only_under_a_confident_category(tree, settings):
     settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE = 1.0
     assert selectors.category_for_intake(title="幸福路路面破损", text="路面破损坑洼很多，车辆颠簸") is None
     assert settings.CIVICGRID_EVENT_CATEGORY_SUGGESTER == "civicgrid.dispatch.selectors.category_for_intake"
+
+
+@pytest.mark.parametrize("text", ["今天天气很好", "你好", "123", "路面", "  "])
+def test_texts_with_too_little_known_signal_never_auto_dispatch(tree, settings, text):
+    _train_fixture(tree)
+    settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE = 0.0  # even a centre that trusts every suggestion
+    s = selectors.suggest(text, region="440301")
+    assert s.auto is False and s.confidence == 0.0 and s.category is None and s.department is None
+    assert "Too little text the model knows" in s.reason and s.model_version == 1
+    assert selectors.category_for_intake(text=text) is None
+
+
+def test_the_signal_guard_counts_only_ngrams_the_model_knows(tree):
+    _train_fixture(tree)
+    feats = selectors.active_model().model.featuriser
+    unseen, seen = feats.known_ngrams(["", "幸福路路面坑洼"], ["平平仄仄平平仄", ""])
+    assert unseen == 0  # characters the fixture never saw
+    assert seen == 6 + 6  # 幸福路路面坑洼: 6 distinct characters (路 twice) + 6 bigrams
