@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
 from civicgrid.cases.models import Case
 from civicgrid.core.api import ApiError
@@ -92,10 +92,11 @@ def suggest(request: HttpRequest, payload: SuggestIn) -> dict[str, Any]:
         raise ApiError(422, "invalid", "The request has invalid fields.", {"text": ["Give the text to classify."]})
     try:
         s = selectors.suggest(payload.text, title=payload.title, region=payload.region or None)
+    except selectors.ModelIntegrityError as exc:  # before ValueError: it is one, but not the caller's fault
+        raise ApiError(503, "unavailable", _("The active dispatch model cannot be used: %(why)s")
+                       % {"why": exc}) from None
     except ValueError as exc:
         raise ApiError(422, "invalid", "The request has invalid fields.", {"region": [str(exc)]}) from None
-    except selectors.ModelIntegrityError as exc:
-        raise HttpError(503, str(exc)) from None
     return {
         "auto": s.auto, "reason": s.reason, "category": _cat(s.category), "confidence": s.confidence,
         "levels": [{"label": lv.label, "category": _cat(lv.category), "confidence": lv.confidence}

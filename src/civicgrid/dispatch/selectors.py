@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from civicgrid.taxonomy.selectors import dispatch_department_for
 
 # Without a place on both sides, only the text speaks: ask for more of it.
 TEXT_ONLY_MIN_SIMILARITY = 0.5
+logger = logging.getLogger(__name__)
 BACKGROUND_LIMIT = 20_000  # unlabelled case texts used to fit the IDF and LSA space
 
 
@@ -395,7 +397,11 @@ def category_for_intake(*, title: str = "", text: str = "") -> Category | None:
     only when the model is sure enough (``CIVICGRID_DISPATCH_MIN_CONFIDENCE``); otherwise None and
     the report waits in the centre's queue for a person. The events app calls this through its
     ``CIVICGRID_EVENT_CATEGORY_SUGGESTER`` setting (the default)."""
-    found = suggest(text, title=title)
+    try:
+        found = suggest(text, title=title)
+    except ModelIntegrityError:  # a damaged model must not stop intake: the report waits for a person
+        logger.exception("dispatch: the active model cannot be used; intake files without a category")
+        return None
     if found.category is None or found.confidence < settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE:
         return None
     return found.category

@@ -89,3 +89,21 @@ def test_duplicates_list_only_cases_the_caller_may_view(client, cast):
     client.force_login(cast.charlie)
     r = client.get(f"/api/v1/dispatch/cases/{theirs.pk}/duplicates")
     assert r.status_code == 200 and r.json() == []
+
+
+def test_a_damaged_active_model_answers_503_not_a_bad_region(client, tree, cast):
+    from civicgrid.dispatch.models import DispatchModel
+
+    _train()
+    row = DispatchModel.objects.get(is_active=True)
+    data = bytearray(bytes(row.blob))
+    data[100] ^= 0xFF
+    DispatchModel.objects.filter(pk=row.pk).update(blob=bytes(data))
+    client.force_login(cast.alice)
+    body = {"title": "幸福路路面破损", "text": "路面坑洼很多", "region": "440301"}
+    r = _post(client, "/api/v1/dispatch/suggest", body)
+    assert r.status_code == 503, r.content
+    error = r.json()["error"]
+    assert error["code"] == "unavailable" and "v1" in error["message"] and error["fields"] == {}
+    # Intake is not stopped by it: the report simply waits for a person.
+    assert selectors.category_for_intake(title="幸福路路面破损", text="路面坑洼很多，车辆颠簸") is None
