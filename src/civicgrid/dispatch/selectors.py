@@ -263,16 +263,24 @@ def training_data() -> TrainingData:
 
 
 def retrain_due(*, min_new: int | None = None) -> bool:
-    """Whether enough has happened since the active model was trained: ``min_new`` cases closed with
-    a category or corrections since then (no model yet: any usable history)."""
+    """Whether enough has happened since the newest stored model was trained (active or not: a
+    rolled-back version does not make old cases new again): at least ``min_new`` (never fewer than
+    one) cases closed with a category or corrections since then; no model yet: any usable history."""
     min_new = settings.CIVICGRID_DISPATCH_RETRAIN_MIN_NEW if min_new is None else min_new
-    active = DispatchModel.objects.filter(is_active=True).values_list("created_at", flat=True).first()
+    newest = DispatchModel.objects.order_by("-version").values_list("created_at", flat=True).first()
     closed = Case.objects.filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
     corrections = Correction.objects.all()
-    if active is not None:
-        closed = closed.filter(closed_at__gt=active)
-        corrections = corrections.filter(at__gt=active)
-    return closed.count() + corrections.count() >= min_new
+    if newest is not None:
+        closed = closed.filter(closed_at__gt=newest)
+        corrections = corrections.filter(at__gt=newest)
+    return closed.count() + corrections.count() >= max(1, min_new)
+
+
+def rolled_back() -> bool:
+    """Whether a model is active and it is not the newest version (someone rolled back)."""
+    active = DispatchModel.objects.filter(is_active=True).values_list("version", flat=True).first()
+    newest = DispatchModel.objects.order_by("-version").values_list("version", flat=True).first()
+    return active is not None and active != newest
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ with its audit row."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,12 +17,13 @@ from civicgrid.audit.services import audit_record
 from civicgrid.cases.models import Case
 from civicgrid.dispatch import selectors
 from civicgrid.dispatch.models import Correction, DispatchModel
-from civicgrid.dispatch.textmodel import TextModel
+from civicgrid.dispatch.textmodel import TextModel, score
 from civicgrid.org.permissions import ACT
 from civicgrid.org.scoping import ensure_in_scope
 from civicgrid.taxonomy.models import Category
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def model_store(*, actor: Any, model: TextModel, source: str, metrics: dict[str, Any] | None = None,
@@ -78,25 +80,61 @@ def model_train(*, actor: Any, titles: Sequence[str], bodies: Sequence[str], lab
     return model_store(actor=actor, model=model, source=source, metrics=metrics, activate=activate)
 
 
+HOLDOUT_SHARE = 0.2
+HOLDOUT_MIN_DOCUMENTS = 30
+HOLDOUT_MIN_PER_CLASS = 5
+
+
+def _holdout_evaluation(data: selectors.TrainingData) -> dict[str, Any] | None:
+    """Top-level figures of a model trained on 80 % of the history and scored on the other 20 %
+    (stratified, fixed seed); None when the history is too small to hold a fifth out."""
+    from collections import Counter
+
+    from sklearn.model_selection import train_test_split
+
+    top = [label[0] for label in data.labels]
+    if len(top) < HOLDOUT_MIN_DOCUMENTS or min(Counter(top).values()) < HOLDOUT_MIN_PER_CLASS:
+        return None
+    tr, te = train_test_split(list(range(len(top))), test_size=HOLDOUT_SHARE, stratify=top, random_state=0)
+    model = TextModel.fit([data.titles[i] for i in tr], [data.bodies[i] for i in tr],
+                          [data.labels[i] for i in tr], background=data.background)
+    predicted = model.predict_top([data.titles[i] for i in te], [data.bodies[i] for i in te])
+    figures = score([top[i] for i in te], predicted)
+    return {**figures, "method": "hold-out", "documents": len(te), "folds": 0}
+
+
 def model_train_from_cases(*, actor: Any, activate: bool = True) -> DispatchModel:
-    """Train on the platform's own history: closed cases with their final category plus corrections."""
+    """Train on the platform's own history: closed cases with their final category plus corrections.
+    A stratified fifth of it is held out first to record the model's macro-F1 and accuracy (when the
+    history has at least 30 documents and 5 of each top-level category)."""
     data = selectors.training_data()
     if len({label[0] for label in data.labels}) < 2:
         raise ValueError(_("Training needs closed cases of at least two categories; there are %(n)d usable "
                            "cases.") % {"n": len(data.labels)})
+    metrics: dict[str, Any] = {"corrections": data.corrections}
+    evaluation = _holdout_evaluation(data)
+    if evaluation is not None:
+        metrics["evaluation"] = evaluation
     return model_train(actor=actor, titles=data.titles, bodies=data.bodies, labels=data.labels,
                        background=data.background, activate=activate,
                        source=_("cases: %(n)d closed or corrected, %(c)d corrections")
                        % {"n": len(data.labels), "c": data.corrections},
-                       metrics={"corrections": data.corrections})
+                       metrics=metrics)
 
 
 def retrain_if_due(*, actor: Any = None, min_new: int | None = None) -> DispatchModel | None:
     """The scheduled retrain (for the worker or cron): train from the cases when enough has changed
-    since the active model (``CIVICGRID_DISPATCH_RETRAIN_MIN_NEW``); None when not due."""
+    since the newest model (``CIVICGRID_DISPATCH_RETRAIN_MIN_NEW``); None when not due. When someone
+    rolled back (the active version is not the newest), the new model is stored but not activated:
+    a person chose the older one, and a schedule must not overrule them."""
     if not selectors.retrain_due(min_new=min_new):
         return None
-    return model_train_from_cases(actor=actor)
+    keep_rollback = selectors.rolled_back()
+    row = model_train_from_cases(actor=actor, activate=not keep_rollback)
+    if keep_rollback:
+        logger.warning("dispatch: model v%s stored but not activated: an older version is active (rolled "
+                       "back); activate it with `civicgrid dispatch activate %s`", row.version, row.version)
+    return row
 
 
 def correction_record(*, actor: Any, case: Case, chosen: Category, suggested: Category | None = None,

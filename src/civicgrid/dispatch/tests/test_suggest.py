@@ -168,3 +168,57 @@ def test_the_signal_guard_counts_only_ngrams_the_model_knows(tree):
     unseen, seen = feats.known_ngrams(["", "幸福路路面坑洼"], ["平平仄仄平平仄", ""])
     assert unseen == 0  # characters the fixture never saw
     assert seen == 6 + 6  # 幸福路路面坑洼: 6 distinct characters (路 twice) + 6 bigrams
+
+
+def test_the_scheduled_retrain_does_not_undo_a_rollback(tree):
+    _history(tree)
+    services.model_train_from_cases(actor=None)  # v1
+    _history(tree)
+    services.model_train_from_cases(actor=None)  # v2, trained on the cases closed since v1
+    services.model_activate(actor=None, version=1)  # someone rolls back
+    assert services.retrain_if_due(min_new=5) is None  # nothing new since the newest model, v2
+    assert services.retrain_if_due(min_new=0) is None  # nothing new means nothing to train
+    _history(tree, n=3)
+    row = services.retrain_if_due(min_new=5)
+    assert row is not None and row.version == 3 and row.is_active is False
+    assert DispatchModel.objects.get(is_active=True).version == 1
+    assert selectors.suggest("路面破损坑洼很多，车辆颠簸", title="幸福路路面破损").model_version == 1
+
+
+def test_without_a_rollback_the_scheduled_retrain_activates_the_new_model(tree):
+    _history(tree)
+    services.model_train_from_cases(actor=None)
+    _history(tree, n=3)
+    row = services.retrain_if_due(min_new=5)
+    assert row.version == 2 and row.is_active
+
+
+def test_a_model_trained_from_the_cases_records_its_hold_out_figures(tree):
+    _history(tree)
+    row = services.model_train_from_cases(actor=None)
+    ev = row.metrics["evaluation"]
+    assert ev["method"] == "hold-out" and ev["documents"] == 8  # a stratified fifth of 36 (rounded up)
+    assert 0.0 <= ev["macro_f1"] <= 1.0 and ev["accuracy"] >= 0.75  # the fixture is separable
+
+
+def test_the_retrain_command_says_when_it_stores_a_model_not_active(tree):
+    import io
+
+    from django.core.management import call_command
+
+    def run(*args):
+        out = io.StringIO()
+        call_command(*args, stdout=out, no_progress=True)
+        return out.getvalue()
+
+    _history(tree)
+    assert "model v1 trained on 36 documents" in run("dispatch_retrain", "--min-new", "5")
+    _history(tree, n=3)
+    services.model_train_from_cases(actor=None)
+    services.model_activate(actor=None, version=1)
+    _history(tree, n=3)
+    out = run("dispatch_retrain", "--min-new", "5")
+    assert "model v3" in out and "NOT active" in out and "civicgrid dispatch activate 3" in out
+    listing = run("dispatch_models")
+    assert "*        1" in listing and "         3" in listing
+    assert "   -  " not in listing.splitlines()[-1]  # v1's hold-out macro-F1 is shown, not "-"
