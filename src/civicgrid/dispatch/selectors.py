@@ -186,6 +186,12 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
         if c >= threshold:
             depth = i
     chosen = levels[depth]
+    # A label the tree no longer has (a category renamed or retired since training): fall back to the
+    # deepest level above it that still names a category, as a suggestion for a person.
+    missing = chosen.label if chosen.category is None else ""
+    while chosen.category is None and depth > 0:
+        depth -= 1
+        chosen = levels[depth]
     category, confidence = chosen.category, chosen.confidence
     department, dept_conf, dept_reason = None, 0.0, ""
     if category is not None:
@@ -203,6 +209,9 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
             dept_conf = min(1.0, dept_conf)
     if category is None:
         reason = _("The suggested class %(label)s is not in the category tree.") % {"label": chosen.label}
+    elif missing:
+        reason = _("The suggested class %(label)s is not in the category tree; %(parent)s is suggested above "
+                   "it: a person decides.") % {"label": missing, "parent": category.code}
     elif confidence < threshold:
         reason = _("Confidence %(c).2f is below %(t).2f: a person decides.") % {"c": confidence, "t": threshold}
     elif department is None:

@@ -222,3 +222,25 @@ def test_the_retrain_command_says_when_it_stores_a_model_not_active(tree):
     listing = run("dispatch_models")
     assert "*        1" in listing and "         3" in listing
     assert "   -  " not in listing.splitlines()[-1]  # v1's hold-out macro-F1 is shown, not "-"
+
+
+def test_an_unknown_deep_label_falls_back_to_the_level_above_for_a_person(tree, settings):
+    from civicgrid.dispatch.textmodel import TextModel
+
+    titles, bodies, labels = messages(36)
+    codes = {"道路": "E01", "噪音": "E02", "教育": "E03"}
+    paths = []
+    for i, lab in enumerate(labels):
+        if lab[0] == "道路":  # the 路面 reports learnt under E0199, a code the tree does not have
+            paths.append(("E01", "E0199" if "路面" in titles[i] else "E0102"))
+        else:
+            paths.append((codes[lab[0]],))
+    model = TextModel.fit(titles, bodies, paths, min_per_class=5)
+    services.model_store(actor=None, model=model, source="fixture with a retired code")
+    settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE = 0.0
+    s = selectors.suggest("路面坑洼破损严重，车辆经过颠簸", title="幸福路路面坑洼破损", region="440301")
+    assert [lv.label for lv in s.levels] == ["E01", "E0199"] and s.levels[1].category is None
+    assert s.category == tree.road and s.department == tree.roads_dept and s.confidence > 0
+    assert s.auto is False and "E0199" in s.reason and "E01 is suggested" in s.reason
+    known = selectors.suggest("人行道地砖松动破损，行人容易摔倒", title="建设大道人行道地砖松动", region="440301")
+    assert known.category == tree.road_cover and known.auto is True
