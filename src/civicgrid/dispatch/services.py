@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from civicgrid.org.scoping import ensure_in_scope
 from civicgrid.taxonomy.models import Category
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
+VERSION_ATTEMPTS = 5
 logger = logging.getLogger(__name__)
 
 
@@ -32,21 +33,28 @@ def model_store(*, actor: Any, model: TextModel, source: str, metrics: dict[str,
     data = model.to_bytes()
     if len(data) > MAX_MODEL_BYTES:
         raise ValueError(_("The model is too large to store (%(mb).0f MB).") % {"mb": len(data) / 2**20})
-    with transaction.atomic():
-        # Versions are numbered under a lock of the active row's table: two trainings at once each
-        # get their own number (the unique constraint is the last guard).
-        last = DispatchModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
-        row = DispatchModel.objects.create(
-            version=last + 1, trained_by=actor if getattr(actor, "is_authenticated", False) else None,
-            source=source[:300], documents=int(model.meta.get("documents", 0)),
-            metrics={**model.meta, **(metrics or {})}, sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data), blob=data)
-        audit_record(actor=actor, action="dispatch.model_train", target=row,
-                     after={"version": row.version, "source": row.source, "documents": row.documents,
-                            "sha256": row.sha256, "size": row.size})
-        if activate:
-            _activate(actor, row)
-    return row
+    sha = hashlib.sha256(data).hexdigest()
+    by = actor if getattr(actor, "is_authenticated", False) else None
+    # Versions are the highest one plus one. Two trainings finishing at once may pick the same number
+    # (or both activate): the unique constraints refuse the second, which then retries with the next
+    # number — an aggregate cannot be locked, so the constraint is the lock.
+    for attempt in range(VERSION_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                last = DispatchModel.objects.aggregate(v=Max("version"))["v"] or 0
+                row = DispatchModel.objects.create(
+                    version=last + 1, trained_by=by, source=source[:300],
+                    documents=int(model.meta.get("documents", 0)), metrics={**model.meta, **(metrics or {})},
+                    sha256=sha, size=len(data), blob=data)
+                audit_record(actor=actor, action="dispatch.model_train", target=row,
+                             after={"version": row.version, "source": row.source, "documents": row.documents,
+                                    "sha256": row.sha256, "size": row.size})
+                if activate:
+                    _activate(actor, row)
+            return row
+        except IntegrityError:
+            logger.info("dispatch: version %s was taken by another training (attempt %d)", last + 1, attempt + 1)
+    raise ValueError(_("Other trainings kept storing models at the same moment; try again."))
 
 
 def _activate(actor: Any, row: DispatchModel) -> None:
@@ -61,13 +69,20 @@ def _activate(actor: Any, row: DispatchModel) -> None:
 
 def model_activate(*, actor: Any, version: int) -> DispatchModel:
     """Make ``version`` the active model (roll back or forward). Its checksum is verified first."""
-    with transaction.atomic():
-        row = DispatchModel.objects.select_for_update().filter(version=version).first()
-        if row is None:
-            raise ValueError(_("There is no dispatch model version %(v)s.") % {"v": version})
-        selectors.model_load(row)  # refuse a damaged model before it serves anyone
-        if not row.is_active:
-            _activate(actor, row)
+    for _attempt in range(VERSION_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                row = DispatchModel.objects.select_for_update().filter(version=version).first()
+                if row is None:
+                    raise ValueError(_("There is no dispatch model version %(v)s.") % {"v": version})
+                selectors.model_load(row)  # refuse a damaged model before it serves anyone
+                if not row.is_active:
+                    _activate(actor, row)
+            break
+        except IntegrityError:  # another activation at the same moment holds "the one active": again
+            continue
+    else:
+        raise ValueError(_("Other activations kept happening at the same moment; try again."))
     selectors.active_model_invalidate()
     return row
 
