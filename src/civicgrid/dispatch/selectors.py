@@ -15,12 +15,13 @@ import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +56,8 @@ class _Loaded:
     sha256: str
     model: TextModel
     categories: dict[tuple[str, ...], Category | None] = field(default_factory=dict)
+    categories_stamp: tuple[Any, ...] = ()
+    categories_at: float = 0.0
 
 
 _lock = threading.Lock()
@@ -91,6 +94,29 @@ def active_model() -> _Loaded | None:
 def active_model_invalidate() -> None:
     global _loaded
     _loaded = None
+
+
+# The label → category look-ups are cached with the loaded model, keyed by a cheap stamp of the
+# category table (how many, how many active, the newest id: creations, deletions and deactivations
+# by any process) and this process's count of saved categories (renames here); a rename in another
+# process is seen within CATEGORY_CACHE_SECONDS.
+CATEGORY_CACHE_SECONDS = 60.0
+_categories_saved = 0
+
+
+def categories_changed(**_kwargs: Any) -> None:
+    """Signal receiver (connected in apps.py): a category was saved or deleted in this process."""
+    global _categories_saved
+    _categories_saved += 1
+
+
+def _categories_fresh(loaded: _Loaded) -> None:
+    stamp = (_categories_saved, *Category.objects.aggregate(
+        n=Count("pk"), active=Count("pk", filter=Q(is_active=True)), last=Max("pk")).values())
+    now = time.monotonic()
+    if stamp != loaded.categories_stamp or now - loaded.categories_at > CATEGORY_CACHE_SECONDS:
+        loaded.categories = {}
+        loaded.categories_stamp, loaded.categories_at = stamp, now
 
 
 def models_list() -> QuerySet[DispatchModel]:
@@ -177,6 +203,7 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
         return Suggestion(None, 0.0, [], None, 0.0, "", False,
                           _("Too little text the model knows: a person decides."), loaded.version)
     pred = loaded.model.predict([title or ""], [text or ""])[0]
+    _categories_fresh(loaded)
     confidences = pred.confidences
     levels = [LevelSuggestion(label, _resolve(loaded, tuple(pred.path[:i + 1])), confidences[i])
               for i, label in enumerate(pred.path)]

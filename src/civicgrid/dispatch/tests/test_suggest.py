@@ -244,3 +244,16 @@ def test_an_unknown_deep_label_falls_back_to_the_level_above_for_a_person(tree, 
     assert s.auto is False and "E0199" in s.reason and "E01 is suggested" in s.reason
     known = selectors.suggest("人行道地砖松动破损，行人容易摔倒", title="建设大道人行道地砖松动", region="440301")
     assert known.category == tree.road_cover and known.auto is True
+
+
+def test_the_category_look_ups_follow_changes_to_the_tree(tree):
+    from civicgrid.taxonomy.services import category_deactivate, category_update
+
+    _train_fixture(tree)
+    text, title = "路面破损坑洼很多，车辆颠簸", "幸福路路面破损"
+    assert selectors.suggest(text, title=title).category == tree.road
+    category_update(actor=None, category=tree.road, name="道路设施")
+    assert selectors.suggest(text, title=title).category.name == "道路设施"
+    category_deactivate(actor=None, category=tree.road)  # a bulk update: no signal, the stamp sees it
+    s = selectors.suggest(text, title=title)
+    assert s.category is None and s.auto is False and "E01 is not in the category tree" in s.reason
