@@ -257,3 +257,20 @@ def test_the_category_look_ups_follow_changes_to_the_tree(tree):
     category_deactivate(actor=None, category=tree.road)  # a bulk update: no signal, the stamp sees it
     s = selectors.suggest(text, title=title)
     assert s.category is None and s.auto is False and "E01 is not in the category tree" in s.reason
+
+
+def test_a_city_administrator_rolls_back_and_a_district_administrator_cannot(client, tree, cast):
+    from civicgrid.org.models import Role, User
+    from civicgrid.org.services import membership_grant, user_create
+
+    _train_fixture(tree)
+    _train_fixture(tree)
+    carol = user_create(actor=None, username="carol", password="Correct-Horse-42", display_name="Carol")
+    membership_grant(actor=None, user=carol, role=Role.ADMIN, region=cast.city.city)
+    client.force_login(User.objects.get(pk=carol.pk))
+    assert client.get("/admin/dispatch/dispatchmodel/").status_code == 200
+    v1 = DispatchModel.objects.get(version=1)
+    r = client.post("/admin/dispatch/dispatchmodel/", {"action": "activate", "_selected_action": [v1.pk]})
+    assert r.status_code == 302 and DispatchModel.objects.get(is_active=True).version == 1
+    client.force_login(cast.admin_a)
+    assert client.get("/admin/dispatch/dispatchmodel/").status_code == 403
