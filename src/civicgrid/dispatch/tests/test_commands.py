@@ -117,3 +117,10 @@ def test_a_missing_column_option_is_named(db, tmp_path):
     with pytest.raises(CommandError, match="give it with --csv FILE"):
         _run("dispatch_train", "--text-cols", "主题", "--label-col", "分类")
     assert not DispatchModel.objects.exists()
+
+
+def test_similar_refuses_a_top_below_one(db, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("主题\n井盖缺失\n井盖丢失\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="--top must be 1 or more"):
+        _run("dispatch_similar", "--csv", str(path), "--text-cols", "主题", "--top", "-3")
