@@ -32,7 +32,11 @@ class DispatchModelAdmin(_ReadOnly):
     def get_queryset(self, request: HttpRequest) -> QuerySet[DispatchModel]:
         return super().get_queryset(request).defer("blob")
 
-    @admin.action(description=_("Activate the selected version (roll back)"))
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        """Activating is the one change of a version (city administrators, superusers)."""
+        return request.user.has_perm("dispatch.change_dispatchmodel")
+
+    @admin.action(description=_("Activate the selected version (roll back)"), permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[DispatchModel]) -> None:
         rows = list(queryset[:2])
         if len(rows) != 1:

@@ -2,7 +2,8 @@
 
 ``POST /suggest``: any signed-in user (the 12345 agent, a dispatcher) asks for the category and
 department of a text. ``GET /cases/{id}/duplicates`` and ``POST /cases/{id}/correction`` act on a case
-in the user's jurisdiction (404 outside it). Merging a duplicate is the case engine's merge.
+in the user's jurisdiction (404 outside it); the duplicate candidates listed are only cases the user
+may view too. Merging a duplicate is the case engine's merge.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
 from civicgrid.cases.models import Case
 from civicgrid.core.api import ApiError
@@ -91,10 +92,11 @@ def suggest(request: HttpRequest, payload: SuggestIn) -> dict[str, Any]:
         raise ApiError(422, "invalid", "The request has invalid fields.", {"text": ["Give the text to classify."]})
     try:
         s = selectors.suggest(payload.text, title=payload.title, region=payload.region or None)
+    except selectors.ModelIntegrityError as exc:  # before ValueError: it is one, but not the caller's fault
+        raise ApiError(503, "unavailable", _("The active dispatch model cannot be used: %(why)s")
+                       % {"why": exc}) from None
     except ValueError as exc:
         raise ApiError(422, "invalid", "The request has invalid fields.", {"region": [str(exc)]}) from None
-    except selectors.ModelIntegrityError as exc:
-        raise HttpError(503, str(exc)) from None
     return {
         "auto": s.auto, "reason": s.reason, "category": _cat(s.category), "confidence": s.confidence,
         "levels": [{"label": lv.label, "category": _cat(lv.category), "confidence": lv.confidence}
@@ -111,7 +113,7 @@ def duplicates(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
     case = get_scoped_or_404(Case.objects.all(), request.user, VIEW, pk=case_id)
     return [{"id": c.case_id, "tracking_code": c.tracking_code, "title": c.title, "distance_m": c.distance_m,
              "hours_apart": c.hours_apart, "similarity": c.similarity, "reason": c.reason}
-            for c in selectors.duplicate_candidates_for_case(case)]
+            for c in selectors.duplicate_candidates_for_case(case, user=request.user)]
 
 
 @router.post("/cases/{case_id}/correction", response={201: CorrectionOut},

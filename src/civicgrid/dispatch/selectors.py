@@ -12,28 +12,33 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
 from civicgrid.dispatch.models import Correction, DispatchModel
 from civicgrid.dispatch.similarity import DuplicateIndex, distance_m, jaccard, shingles
-from civicgrid.dispatch.textmodel import TextModel
+from civicgrid.dispatch.textmodel import MIN_KNOWN_NGRAMS, TextModel
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
+from civicgrid.org.permissions import VIEW
+from civicgrid.org.scoping import scoped
 from civicgrid.taxonomy.models import Category
 from civicgrid.taxonomy.selectors import dispatch_department_for
 
 # Without a place on both sides, only the text speaks: ask for more of it.
 TEXT_ONLY_MIN_SIMILARITY = 0.5
+logger = logging.getLogger(__name__)
 BACKGROUND_LIMIT = 20_000  # unlabelled case texts used to fit the IDF and LSA space
 
 
@@ -51,6 +56,8 @@ class _Loaded:
     sha256: str
     model: TextModel
     categories: dict[tuple[str, ...], Category | None] = field(default_factory=dict)
+    categories_stamp: tuple[Any, ...] = ()
+    categories_at: float = 0.0
 
 
 _lock = threading.Lock()
@@ -87,6 +94,29 @@ def active_model() -> _Loaded | None:
 def active_model_invalidate() -> None:
     global _loaded
     _loaded = None
+
+
+# The label → category look-ups are cached with the loaded model, keyed by a cheap stamp of the
+# category table (how many, how many active, the newest id: creations, deletions and deactivations
+# by any process) and this process's count of saved categories (renames here); a rename in another
+# process is seen within CATEGORY_CACHE_SECONDS.
+CATEGORY_CACHE_SECONDS = 60.0
+_categories_saved = 0
+
+
+def categories_changed(**_kwargs: Any) -> None:
+    """Signal receiver (connected in apps.py): a category was saved or deleted in this process."""
+    global _categories_saved
+    _categories_saved += 1
+
+
+def _categories_fresh(loaded: _Loaded) -> None:
+    stamp = (_categories_saved, *Category.objects.aggregate(
+        n=Count("pk"), active=Count("pk", filter=Q(is_active=True)), last=Max("pk")).values())
+    now = time.monotonic()
+    if stamp != loaded.categories_stamp or now - loaded.categories_at > CATEGORY_CACHE_SECONDS:
+        loaded.categories = {}
+        loaded.categories_stamp, loaded.categories_at = stamp, now
 
 
 def models_list() -> QuerySet[DispatchModel]:
@@ -166,7 +196,14 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
     loaded = active_model()
     if loaded is None:
         return Suggestion(None, 0.0, [], None, 0.0, "", False, _("No dispatch model is trained yet."), None)
+    known = int(loaded.model.featuriser.known_ngrams([title or ""], [text or ""])[0])
+    if known < MIN_KNOWN_NGRAMS:
+        # Too little the model has seen (你好, 123, 今天天气很好): its confidence would only measure the
+        # length normalisation of a near-empty text, so none is claimed.
+        return Suggestion(None, 0.0, [], None, 0.0, "", False,
+                          _("Too little text the model knows: a person decides."), loaded.version)
     pred = loaded.model.predict([title or ""], [text or ""])[0]
+    _categories_fresh(loaded)
     confidences = pred.confidences
     levels = [LevelSuggestion(label, _resolve(loaded, tuple(pred.path[:i + 1])), confidences[i])
               for i, label in enumerate(pred.path)]
@@ -176,6 +213,12 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
         if c >= threshold:
             depth = i
     chosen = levels[depth]
+    # A label the tree no longer has (a category renamed or retired since training): fall back to the
+    # deepest level above it that still names a category, as a suggestion for a person.
+    missing = chosen.label if chosen.category is None else ""
+    while chosen.category is None and depth > 0:
+        depth -= 1
+        chosen = levels[depth]
     category, confidence = chosen.category, chosen.confidence
     department, dept_conf, dept_reason = None, 0.0, ""
     if category is not None:
@@ -193,6 +236,9 @@ def suggest(text: str, *, title: str = "", region: Region | str | None = None,
             dept_conf = min(1.0, dept_conf)
     if category is None:
         reason = _("The suggested class %(label)s is not in the category tree.") % {"label": chosen.label}
+    elif missing:
+        reason = _("The suggested class %(label)s is not in the category tree; %(parent)s is suggested above "
+                   "it: a person decides.") % {"label": missing, "parent": category.code}
     elif confidence < threshold:
         reason = _("Confidence %(c).2f is below %(t).2f: a person decides.") % {"c": confidence, "t": threshold}
     elif department is None:
@@ -253,16 +299,24 @@ def training_data() -> TrainingData:
 
 
 def retrain_due(*, min_new: int | None = None) -> bool:
-    """Whether enough has happened since the active model was trained: ``min_new`` cases closed with
-    a category or corrections since then (no model yet: any usable history)."""
+    """Whether enough has happened since the newest stored model was trained (active or not: a
+    rolled-back version does not make old cases new again): at least ``min_new`` (never fewer than
+    one) cases closed with a category or corrections since then; no model yet: any usable history."""
     min_new = settings.CIVICGRID_DISPATCH_RETRAIN_MIN_NEW if min_new is None else min_new
-    active = DispatchModel.objects.filter(is_active=True).values_list("created_at", flat=True).first()
+    newest = DispatchModel.objects.order_by("-version").values_list("created_at", flat=True).first()
     closed = Case.objects.filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
     corrections = Correction.objects.all()
-    if active is not None:
-        closed = closed.filter(closed_at__gt=active)
-        corrections = corrections.filter(at__gt=active)
-    return closed.count() + corrections.count() >= min_new
+    if newest is not None:
+        closed = closed.filter(closed_at__gt=newest)
+        corrections = corrections.filter(at__gt=newest)
+    return closed.count() + corrections.count() >= max(1, min_new)
+
+
+def rolled_back() -> bool:
+    """Whether a model is active and it is not the newest version (someone rolled back)."""
+    active = DispatchModel.objects.filter(is_active=True).values_list("version", flat=True).first()
+    newest = DispatchModel.objects.order_by("-version").values_list("version", flat=True).first()
+    return active is not None and active != newest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,7 +374,8 @@ def _duplicate_index() -> DuplicateIndex:
 def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None, lat: float | None = None,
                          at: dt.datetime | None = None, exclude: Iterable[int] = (), case_type: str | None = None,
                          radius_m: float | None = None, window_hours: float | None = None,
-                         min_similarity: float | None = None, limit: int = 10) -> list[DuplicateCandidate]:
+                         min_similarity: float | None = None, limit: int = 10,
+                         user: Any = None) -> list[DuplicateCandidate]:
     """Open cases that probably report the same problem as a new report: created within
     ``window_hours`` of ``at``, within ``radius_m`` of (``lon``, ``lat``) when both have a place, and
     with character-shingle Jaccard similarity of at least ``min_similarity`` (at least
@@ -328,6 +383,9 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
 
     The open cases in the window (and near the place) are compared exactly; when there are more than
     ``CIVICGRID_DISPATCH_LSH_FROM`` of them, a MinHash/LSH index proposes the candidates first.
+
+    With ``user``, only cases that user may view (their jurisdiction, :mod:`civicgrid.org.scoping`)
+    are candidates; without it, all open cases (intake and commands, which act for the platform).
     """
     radius_m = settings.CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M if radius_m is None else radius_m
     window_hours = settings.CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS if window_hours is None else window_hours
@@ -336,6 +394,8 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
     full = f"{title}。{text}" if title else text
     window = dt.timedelta(hours=window_hours)
     qs = _open_cases().filter(created_at__gte=at - window, created_at__lte=at + window).exclude(pk__in=list(exclude))
+    if user is not None:
+        qs = scoped(qs, user, VIEW)
     if case_type:
         qs = qs.filter(case_type=case_type)
     has_point = lon is not None and lat is not None
@@ -370,7 +430,8 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
 
 
 def duplicate_candidates_for_case(case: Case, **options: Any) -> list[DuplicateCandidate]:
-    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it)."""
+    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it);
+    pass ``user=`` to keep only the cases that user may view."""
     return duplicate_candidates(text=case.text, title=case.title, lon=case.lon, lat=case.lat,
                                 at=case.created_at, exclude=[case.pk], **options)
 
@@ -380,7 +441,11 @@ def category_for_intake(*, title: str = "", text: str = "") -> Category | None:
     only when the model is sure enough (``CIVICGRID_DISPATCH_MIN_CONFIDENCE``); otherwise None and
     the report waits in the centre's queue for a person. The events app calls this through its
     ``CIVICGRID_EVENT_CATEGORY_SUGGESTER`` setting (the default)."""
-    found = suggest(text, title=title)
+    try:
+        found = suggest(text, title=title)
+    except ModelIntegrityError:  # a damaged model must not stop intake: the report waits for a person
+        logger.exception("dispatch: the active model cannot be used; intake files without a category")
+        return None
     if found.category is None or found.confidence < settings.CIVICGRID_DISPATCH_MIN_CONFIDENCE:
         return None
     return found.category

@@ -52,9 +52,12 @@ _MANAGE_JURISDICTION = ("geo.change_region", "org.view_user", "org.add_user", "o
                         "org.view_membership", "org.add_membership", "org.change_membership",
                         "org.add_department", "org.change_department",
                         "org.view_apitoken", "org.add_apitoken", "org.change_apitoken")
-_MANAGE_CATALOGUE = tuple(f"taxonomy.{verb}_{model}" for model in
-                          ("category", "requesttype", "dispatchrule", "deadlinerule")
-                          for verb in ("add", "change", "delete"))
+_MANAGE_CATALOGUE = (
+    *(f"taxonomy.{verb}_{model}" for model in ("category", "requesttype", "dispatchrule", "deadlinerule")
+      for verb in ("add", "change", "delete")),
+    # the dispatch model versions (read only in the admin; "change" = activate a version, i.e. roll back)
+    "dispatch.view_dispatchmodel", "dispatch.change_dispatchmodel",
+)
 
 
 def role_model_permissions(role: str, region_level: str | None) -> frozenset[str]:

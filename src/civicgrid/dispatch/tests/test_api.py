@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from civicgrid.dispatch import services
+from civicgrid.dispatch import selectors, services
 from civicgrid.dispatch.models import Correction
 from civicgrid.dispatch.tests.conftest import POINT_A, case_new, messages
 
@@ -72,3 +72,38 @@ def test_a_dispatcher_records_a_correction(client, tree, cast):
     r = _post(client, f"/api/v1/dispatch/cases/{case.pk}/correction", {"category": "E02"})
     assert r.status_code == 404
     assert Correction.objects.count() == 1
+
+
+def test_duplicates_list_only_cases_the_caller_may_view(client, cast):
+    """Two near-identical reports 20 m apart on either side of the district border: each dispatcher
+    sees their own case, never the other district's as a candidate."""
+    text = ("边界路井盖缺失", "边界路与建设大道交叉口的井盖不见了，晚上很危险，请尽快处理。")
+    mine = case_new(*text, point=(114.0999, 22.51))  # district A, Alice's street
+    theirs = case_new(*text, point=(114.1001, 22.51))  # district B, Charlie's street
+    assert (mine.district.code, theirs.district.code) == ("440301", "440302")
+    # The platform itself (intake, no user) sees both: the pair really is a duplicate.
+    assert [c.case_id for c in selectors.duplicate_candidates_for_case(mine)] == [theirs.pk]
+    client.force_login(cast.alice)
+    r = client.get(f"/api/v1/dispatch/cases/{mine.pk}/duplicates")
+    assert r.status_code == 200 and r.json() == []
+    client.force_login(cast.charlie)
+    r = client.get(f"/api/v1/dispatch/cases/{theirs.pk}/duplicates")
+    assert r.status_code == 200 and r.json() == []
+
+
+def test_a_damaged_active_model_answers_503_not_a_bad_region(client, tree, cast):
+    from civicgrid.dispatch.models import DispatchModel
+
+    _train()
+    row = DispatchModel.objects.get(is_active=True)
+    data = bytearray(bytes(row.blob))
+    data[100] ^= 0xFF
+    DispatchModel.objects.filter(pk=row.pk).update(blob=bytes(data))
+    client.force_login(cast.alice)
+    body = {"title": "幸福路路面破损", "text": "路面坑洼很多", "region": "440301"}
+    r = _post(client, "/api/v1/dispatch/suggest", body)
+    assert r.status_code == 503, r.content
+    error = r.json()["error"]
+    assert error["code"] == "unavailable" and "v1" in error["message"] and error["fields"] == {}
+    # Intake is not stopped by it: the report simply waits for a person.
+    assert selectors.category_for_intake(title="幸福路路面破损", text="路面坑洼很多，车辆颠簸") is None

@@ -105,3 +105,22 @@ def test_similar_prints_the_largest_clusters_with_their_votes(db, tmp_path):
     path.write_text(buf.getvalue(), encoding="utf-8")
     with pytest.raises(CommandError, match="row 3: not a number in 赞, 踩"):
         _run("dispatch_similar", "--csv", str(path), "--text-cols", "主题", "--votes-cols", "赞,踩")
+
+
+def test_a_missing_column_option_is_named(db, tmp_path):
+    path = _write_csv(tmp_path / "m.csv", _rows())
+    for command in ("dispatch_train", "dispatch_evaluate"):
+        with pytest.raises(CommandError, match="--label-col is missing"):
+            _run(command, "--csv", str(path), "--text-cols", "主题")
+        with pytest.raises(CommandError, match="--text-cols is missing"):
+            _run(command, "--csv", str(path), "--label-col", "分类")
+    with pytest.raises(CommandError, match="give it with --csv FILE"):
+        _run("dispatch_train", "--text-cols", "主题", "--label-col", "分类")
+    assert not DispatchModel.objects.exists()
+
+
+def test_similar_refuses_a_top_below_one(db, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("主题\n井盖缺失\n井盖丢失\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="--top must be 1 or more"):
+        _run("dispatch_similar", "--csv", str(path), "--text-cols", "主题", "--top", "-3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from civicgrid.dispatch.tables import Messages, read_messages, split_columns
 
@@ -22,7 +23,16 @@ def add_file_options(parser: CommandParser, *, csv_required: bool, labels: bool 
                         help="files of unlabelled messages (same text columns) used to fit the text space")
 
 
+def check_labelled_options(options: dict[str, Any]) -> None:
+    """Name the missing option instead of a generic "name a column"."""
+    if not (options.get("text_cols") or "").strip():
+        raise ValueError(_("--text-cols is missing: name the text column(s) of the file, the subject first."))
+    if not (options.get("label_col") or "").strip():
+        raise ValueError(_("--label-col is missing: name the column(s) holding the category, top level first."))
+
+
 def read_labelled(options: dict[str, Any]) -> Messages:
+    check_labelled_options(options)
     return read_messages(options["csv"], text_cols=split_columns(options["text_cols"]),
                          label_cols=split_columns(options["label_col"]), encoding=options["encoding"])
 

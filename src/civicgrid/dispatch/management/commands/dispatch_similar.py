@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from civicgrid.core.commands import CivicCommand
 from civicgrid.dispatch.report import ljust
@@ -29,6 +30,8 @@ class Command(CivicCommand):
     def run(self, *args: Any, **options: Any) -> None:
         if not 0 < options["threshold"] <= 1:
             raise ValueError("--threshold must be between 0 and 1")
+        if options["top"] < 1:
+            raise ValueError(_("--top must be 1 or more (the number of clusters shown)."))
         votes = [c for c in options["votes_cols"].split(",") if c.strip()]
         m = read_messages(options["csv"], text_cols=split_columns(options["text_cols"]), number_cols=votes,
                           encoding=options["encoding"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from civicgrid.core.commands import CivicCommand
 from civicgrid.dispatch import services
@@ -31,10 +32,11 @@ class Command(CivicCommand):
         actor = self.actor()
         activate = not options["no_activate"]
         if not options["csv"]:
+            if options["text_cols"] or options["label_col"]:
+                raise ValueError(_("--text-cols and --label-col read a file: give it with --csv FILE (without "
+                                   "--csv the model learns from the closed cases)."))
             row = services.model_train_from_cases(actor=actor, activate=activate)
         else:
-            if not options["text_cols"] or not options["label_col"]:
-                raise ValueError("--csv needs --text-cols and --label-col")
             messages = read_labelled(options)
             background = read_background(options)
             metrics: dict[str, Any] = {}
