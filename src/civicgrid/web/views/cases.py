@@ -44,6 +44,9 @@ from civicgrid.web.helpers import (
 from civicgrid.web.selectors import user_departments
 
 GENERIC = frozenset({"dispatcher", "admin"})
+# The next step of the loop in each state: its form is the one shown open on the case page.
+MAIN_ACTION = {"reported": "register", "registered": "dispatch", "review": "dispatch", "dispatched": "accept",
+               "handling": "report_back", "verifying": "verify", "closed": "reply"}
 
 
 def acting_roles(user: Any, case: Case) -> set[str]:
@@ -67,6 +70,11 @@ def allowed_actions(user: Any, case: Case) -> list[str]:
         return []
     roles = acting_roles(user, case)
     names = [t.name for t in event_type().allowed_from(case.state) if t.roles & roles]
+    if case.state == "handling" and "accept" in names and not user.is_superuser:
+        # a co-handling unit may still accept while the lead unit handles; the lead has accepted already
+        mine = user_departments(user=user).values("pk")
+        if not case.assignments.filter(department_id__in=mine, state="pending").exists():
+            names.remove("accept")
     open_case = case.closed_at is None and case.merged_into_id is None
     if open_case and roles & GENERIC:
         names += ["merge", "escalate"]
@@ -189,7 +197,9 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "assignments": case.assignments.select_related("department", "region").order_by("id"),
         "whistles": whistles_of(case=case) if case.case_type == "event" else [],
         "approvals": case.approval_requests.filter(state=ApprovalRequest.State.PENDING),
-        "actions": actions, "labels": _labels(), "errors": errors or {}, "failed": failed,
+        "actions": actions, "labels": _labels(),
+        "main_action": MAIN_ACTION.get(case.state) if MAIN_ACTION.get(case.state) in actions else
+        (actions[0] if actions else ""), "errors": errors or {}, "failed": failed,
         "reporter_name": fields.get_field("reporter_name").masked(case),
         "reporter_phone": fields.get_field("reporter_phone").masked(case),
         "whistle_kinds": WhistleKind.choices, "supervision_kinds": [Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE],

@@ -19,10 +19,12 @@
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
     }
-    var bounds = null;
+    // Layers are built first and added once the view is set: Leaflet cannot draw on a map without one.
+    var group = L.featureGroup(), bounds = null;
     var shapes = data(el.dataset.geojson);
     if (shapes && shapes.features && shapes.features.length) {
       var layer = L.geoJSON(shapes, {
+        interactive: !el.dataset.pick,  // on the report map a tap places the pin, it opens nothing
         style: function (f) {
           var counted = f.properties.open !== undefined;
           var c = counted ? colour(f.properties) : "#0b5cad";
@@ -36,16 +38,17 @@
           }
           l.bindPopup(text);
         }
-      }).addTo(map);
+      }).addTo(group);
       bounds = layer.getBounds();
     }
     var points = data(el.dataset.points) || [];
     points.forEach(function (p) {
-      var m = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#b86e00", fillOpacity: 0.8 }).addTo(map);
+      var m = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#b86e00", fillOpacity: 0.8 }).addTo(group);
       m.bindPopup('<a href="' + p.url + '">' + p.code + "</a> " + String(p.title).replace(/[<>&]/g, ""));
       bounds = bounds ? bounds.extend([p.lat, p.lon]) : L.latLngBounds([[p.lat, p.lon], [p.lat, p.lon]]);
     });
     if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [10, 10] }); } else { map.setView([30, 114], 4); }
+    group.addTo(map);
 
     if (el.dataset.pick) {  // a pin for the report: fills the lon/lat inputs
       var lon = document.getElementById("id_lon"), lat = document.getElementById("id_lat"), pin = null;
