@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
@@ -157,25 +158,19 @@ def _perform(request: HttpRequest, case: Case, action: str) -> str:
     if action not in calls:
         raise Http404
     run(calls[action])
-    return _("Done: %(action)s.") % {"action": ACTION_LABELS.get(action, action)}
+    return _("Done: %(action)s.") % {"action": _labels().get(action, action)}
 
 
-ACTION_LABELS: dict[str, Any] = {}
+GENERIC_LABELS: dict[str, Any] = {
+    "merge": gettext_lazy("merge duplicates"), "escalate": gettext_lazy("escalate"),
+    "supervise": gettext_lazy("supervise"), "extension": gettext_lazy("ask for an extension"),
+    "decide": gettext_lazy("decide"), "summons": gettext_lazy("answer the summons"),
+}
 
 
 def _labels() -> dict[str, Any]:
-    if not ACTION_LABELS:
-        ACTION_LABELS.update({name: t.label for name, t in event_type().transitions.items()})
-        ACTION_LABELS.update({"merge": _lazy("merge duplicates"), "escalate": _lazy("escalate"),
-                              "supervise": _lazy("supervise"), "extension": _lazy("ask for an extension"),
-                              "decide": _lazy("decide"), "summons": _lazy("answer the summons")})
-    return ACTION_LABELS
-
-
-def _lazy(s: str) -> Any:
-    from django.utils.translation import gettext_lazy
-
-    return gettext_lazy(s)
+    """The label of every action a case page may show: the event type's steps, then the generic ones."""
+    return {**{name: t.label for name, t in event_type().transitions.items()}, **GENERIC_LABELS}
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
