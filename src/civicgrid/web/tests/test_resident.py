@@ -116,3 +116,15 @@ def test_an_unsatisfied_rating_reopens_the_event(world, units):
     case = walk(reported(), world, units, "replied")
     client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好"})
     assert Case.objects.get(pk=case.pk).state == "handling"
+
+
+def test_the_public_pages_are_rate_limited(world, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 2
+    c = client_for()
+    assert [c.get("/track/NOSUCH/").status_code for _ in range(2)] == [404, 404]
+    limited = c.get("/track/NOSUCH/")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    cache.clear()

@@ -85,7 +85,10 @@ def report(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """htmx: the category and department smart dispatch suggests for the text typed so far, and
     open reports that look like the same problem."""
-    text = (request.GET.get("text") or "").strip()
+    limited = _limited(request, "web-suggest")
+    if limited:
+        return limited
+    text = (request.GET.get("text") or "").strip()[:4000]
     ctx: dict[str, Any] = {"suggestion": None, "duplicates": []}
     if len(text) >= 4:
         from civicgrid.dispatch.selectors import duplicate_candidates
