@@ -20,7 +20,7 @@ demo: setup
 	@mkdir -p var
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid migrate --noinput
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid demo load
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid runserver $(HOST)
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) CIVICGRID_DEMO=true $(BIN)/civicgrid runserver $(HOST)
 
 test: setup browser lint test-sqlite test-postgres
 

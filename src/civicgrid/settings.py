@@ -16,6 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from civicgrid.core.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _leaflet_static() -> Path:
+    import leaflet  # the package's __init__ imports nothing of GeoDjango
+
+    return Path(leaflet.__file__).resolve().parent / "static"
+
 DATA_DIR = Path(env_str("CIVICGRID_DATA_DIR", str(Path.cwd() / "var")) or "var")
 
 ENVIRONMENT = env_choice("CIVICGRID_ENV", "development", ("development", "test", "production"))
@@ -41,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs page from its own static files (no CDN)
+    "django_htmx",  # htmx 2 for the pages' partial updates, served from its own static files
     "civicgrid.core",
     "civicgrid.audit",
     "civicgrid.privacy",
@@ -53,6 +61,7 @@ INSTALLED_APPS = [
     "civicgrid.demo",
     "civicgrid.api",
     "civicgrid.open311",
+    "civicgrid.web",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "civicgrid.audit.middleware.RequestActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -81,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "civicgrid.web.context.site",
             ],
         },
     },
@@ -110,7 +121,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.LockoutModelBackend"]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/signin/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -195,6 +206,14 @@ if CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY > 1.0:
 CIVICGRID_DISPATCH_LSH_FROM = env_int("CIVICGRID_DISPATCH_LSH_FROM", 2000, minimum=1)
 CIVICGRID_DISPATCH_RETRAIN_MIN_NEW = env_int("CIVICGRID_DISPATCH_RETRAIN_MIN_NEW", 200, minimum=1)
 
+# Web pages: the map's tile URL ({z}/{x}/{y}; empty = no tiles, regions drawn on a plain background so
+# no page reaches outside the deployment), its attribution, and the demo flag (`make demo` sets it:
+# the sign-in page then lists the demo logins).
+CIVICGRID_MAP_TILE_URL = env_str("CIVICGRID_MAP_TILE_URL", "") or ""
+CIVICGRID_MAP_TILE_ATTRIBUTION = env_str("CIVICGRID_MAP_TILE_ATTRIBUTION", "") or ""
+CIVICGRID_DEMO = env_bool("CIVICGRID_DEMO", False)
+CIVICGRID_WEB_PAGE_SIZE = env_int("CIVICGRID_WEB_PAGE_SIZE", 50, minimum=5)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
@@ -203,6 +222,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Leaflet (maps) comes from the django-leaflet package, used only for its static files: listing the
+# package as an app would make the admin import its GeoDjango widgets, which need GDAL.
+STATICFILES_DIRS = [_leaflet_static()]
 STATIC_ROOT = Path(env_str("CIVICGRID_STATIC_ROOT", str(DATA_DIR / "static")) or "")
 
 LOGGING = {

@@ -8,14 +8,13 @@ from civicgrid.api.api import api
 admin.site.site_header = "CivicGrid 市域社会治理平台"
 admin.site.site_title = "CivicGrid"
 admin.site.index_title = "管理"
-admin.site.site_url = None  # no public site yet: hide the admin's 查看站点 link
+admin.site.site_url = "/"  # the admin's 查看站点 link leads to the pages
 
 urlpatterns = [
-    # Until the resident and workbench pages exist, the site's front door is the admin.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("favicon.ico", RedirectView.as_view(url=static("civicgrid/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("civicgrid.open311.urls")),
+    path("", include("civicgrid.web.urls")),  # the pages people work in; "/" sends each to their own
 ]

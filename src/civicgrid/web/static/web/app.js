@@ -1,0 +1,74 @@
+/* CivicGrid pages: uploads that survive a dropped connection, and small helpers. No dependencies. */
+(function () {
+  "use strict";
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  function show(html, url) {
+    if (url && url !== window.location.href) { history.replaceState(null, "", url); }
+    document.open(); document.write(html); document.close();
+  }
+
+  // A form marked data-retry is sent with fetch and an idempotency key made once per form. When the
+  // connection drops (no answer at all), the same POST with the same key is sent again: the server
+  // answers a repeated key with the first result, so nothing is reported twice.
+  function retrying(form) {
+    var key = form.querySelector("input[name=idempotency_key]");
+    if (!key) {
+      key = document.createElement("input"); key.type = "hidden"; key.name = "idempotency_key";
+      form.appendChild(key);
+    }
+    if (!key.value) { key.value = newKey(); }
+    var status = form.querySelector(".status");
+    form.addEventListener("submit", async function (ev) {
+      if (!window.fetch || !window.FormData) { return; }
+      ev.preventDefault();
+      var button = form.querySelector("button[type=submit]:not([name]), button.primary");
+      var body = new FormData(form);
+      if (ev.submitter && ev.submitter.name) { body.append(ev.submitter.name, ev.submitter.value); }
+      if (button) { button.disabled = true; }
+      var waits = [1000, 2000, 4000, 8000, 15000, 30000];
+      for (var attempt = 0; ; attempt++) {
+        try {
+          var response = await fetch(form.action || window.location.href,
+                                     { method: "POST", body: body, credentials: "same-origin" });
+          var html = await response.text();
+          if (response.redirected) { window.location.assign(response.url); } else { show(html, response.url); }
+          return;
+        } catch (err) {
+          if (attempt >= waits.length) {
+            if (status) { status.textContent = form.dataset.failed || "Failed"; }
+            if (button) { button.disabled = false; }
+            return;
+          }
+          if (status) { status.textContent = form.dataset.retrying || "Retrying…"; }
+          await sleep(waits[attempt]);
+        }
+      }
+    });
+  }
+
+  function init(root) {
+    root.querySelectorAll("form[data-retry]").forEach(function (f) {
+      if (!f.dataset.retryReady) { f.dataset.retryReady = "1"; retrying(f); }
+    });
+    // "use this" buttons of the category suggestion fill the category select
+    root.querySelectorAll("[data-set-category]").forEach(function (b) {
+      if (b.dataset.ready) { return; } b.dataset.ready = "1";
+      b.addEventListener("click", function () {
+        var select = document.getElementById("id_category");
+        if (select) { select.value = b.dataset.setCategory; }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
+  window.CivicGrid = { init: init, newKey: newKey };
+})();

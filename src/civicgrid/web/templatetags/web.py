@@ -1,0 +1,65 @@
+"""Template helpers of the pages: state labels, and the SVG bars of the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.events.workflow import STATES
+
+register = template.Library()
+
+
+@register.filter
+def state_label(state: str) -> str:
+    """The translated label of an event state (``registered`` → 已立案)."""
+    return str(STATES.get(state, state))
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+@register.filter
+def num(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+@register.inclusion_tag("web/partials/bars.html")
+def bars(rows: list[tuple[str, float | None]], width: int = 560, row_height: int = 22) -> dict[str, Any]:
+    """A horizontal bar chart drawn as SVG on the server: one bar per (label, percent) row."""
+    label_w = 150
+    plot_w = width - label_w - 60
+    items = []
+    for i, (label, value) in enumerate(rows):
+        w = 0 if value is None else max(0.0, min(100.0, value)) / 100 * plot_w
+        items.append({"label": label, "value": value, "y": i * row_height, "w": round(w, 1),
+                      "ty": i * row_height + row_height * 0.7, "vx": label_w + w + 4})
+    return {"items": items, "width": width, "height": max(row_height, len(rows) * row_height), "label_w": label_w,
+            "bar_h": row_height - 6, "plot_w": plot_w}
+
+
+GENERIC_ACTIONS = {
+    "create": _("reported"), "merge": _("merged into another case"), "absorb": _("took in duplicates"),
+    "reopen": _("reopened"), "rate": _("rated"), "recall": _("dispatch recalled"), "escalate": _("escalated"),
+    "chase": _("chased"), "supervise": _("supervised"), "extension_request": _("asked for an extension"),
+    "extension_approved": _("extension approved"), "extension_rejected": _("extension refused"),
+    "whistle_ack": _("summons signed"), "whistle_arrive": _("on site"), "whistle_respond": _("summons answered"),
+    "whistle_score": _("summons scored"),
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """The translated name of a timeline step."""
+    from civicgrid.events.workflow import event_type
+
+    t = event_type().transitions.get(action)
+    if t is not None:
+        return str(t.label)
+    return str(GENERIC_ACTIONS.get(action, action))

@@ -1,0 +1,130 @@
+"""The resident's pages: report with a pin, a photo, anonymously; follow by tracking code; rate."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from civicgrid.cases.models import Case, Rating
+from civicgrid.web.tests.conftest import BIN, POINT_A, client_for, jpeg, reported, walk
+
+pytestmark = pytest.mark.django_db
+
+
+def form(**over):
+    data = {"text": "小区门口垃圾箱破损，垃圾散落一地", "category": BIN, "lon": str(POINT_A[0]),
+            "lat": str(POINT_A[1]), "address": "幸福路1号", "reporter_name": "张三", "reporter_phone": "13800138000"}
+    data.update(over)
+    return data
+
+
+def photo(name="p.jpg", **kw):
+    f = io.BytesIO(jpeg(**kw))
+    f.name = name
+    return f
+
+
+def test_a_visitor_reports_with_a_pin_and_a_photo_and_gets_the_tracking_page(world):
+    response = client_for().post("/report/", {**form(), "photos": photo()})
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert response["Location"] == f"/track/{case.tracking_code}/?new=1"
+    assert case.channel == "resident" and case.grid.code == "440301001001001" and case.category.code == BIN
+    assert len(case.event.photos) == 1 and case.reporter_phone == "13800138000"
+    page = client_for().get(response["Location"]).content.decode()
+    assert case.tracking_code in page and 'id="new-report"' in page
+
+
+def test_an_anonymous_report_keeps_no_name_or_phone(world):
+    client_for().post("/report/", form(anonymous="on"))
+    case = Case.objects.get()
+    assert case.anonymous and case.reporter_name == "" and case.reporter_phone == ""
+
+
+def test_a_report_without_a_description_is_refused_next_to_the_field(world):
+    response = client_for().post("/report/", form(text=""))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert ('id="id_text"' in html and "Describe the problem." in html) or "描述" in html
+    assert Case.objects.count() == 0
+
+
+def test_a_bad_phone_and_a_half_pin_are_named_and_nothing_is_written(world):
+    response = client_for(lang="en").post("/report/", form(reporter_phone="12", lat=""))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Give both longitude and latitude, or neither." in html
+    assert Case.objects.count() == 0
+
+
+def test_a_file_that_is_not_a_photo_is_refused(world):
+    bad = io.BytesIO(b"not an image")
+    bad.name = "x.jpg"
+    response = client_for(lang="en").post("/report/", {**form(), "photos": bad})
+    assert response.status_code == 422 and "not a readable image" in response.content.decode()
+
+
+def test_a_retried_report_with_the_same_key_makes_one_event(world):
+    c = client_for()
+    first = c.post("/report/", form(idempotency_key="k-123"))
+    again = c.post("/report/", form(idempotency_key="k-123"))
+    assert first["Location"] == again["Location"]
+    assert Case.objects.count() == 1
+    other_browser = client_for().post("/report/", form(idempotency_key="k-123"))  # the service's own key check
+    assert other_browser.status_code == 302 and Case.objects.count() == 1
+
+
+def test_the_suggestion_fragment_answers_without_a_model(world):
+    response = client_for().get("/report/suggest/", {"text": "垃圾箱破损了"})
+    assert response.status_code == 200 and b"suggestion-box" in response.content
+
+
+def test_tracking_shows_the_public_timeline_without_staff_names(world, units):
+    case = walk(reported(), world, units, "replied")
+    html = client_for().get(f"/track/{case.tracking_code}/").content.decode()
+    assert "垃圾箱已更换，感谢您的反映" in html  # the reply to the reporter
+    assert "Alice" not in html and "Dana" not in html and "已更换" not in html.replace("垃圾箱已更换", "")
+    assert 'id="rate"' in html
+
+
+def test_an_unknown_tracking_code_is_not_found(world):
+    assert client_for().get("/track/NOSUCHCODE/").status_code == 404
+    assert client_for().get("/track/", {"code": "abc"})["Location"] == "/track/ABC/"
+
+
+def test_the_reporter_rates_once_after_the_reply(world, units):
+    case = walk(reported(), world, units, "replied")
+    url = f"/track/{case.tracking_code}/rate/"
+    assert client_for().post(url, {"satisfaction": "satisfied", "comment": "很快"}).status_code == 302
+    assert Rating.objects.get(case=case).satisfaction == "satisfied"
+    again = client_for(lang="en").post(url, {"satisfaction": "satisfied"})
+    assert again.status_code == 422 and "rated already" in again.content.decode()
+
+
+def test_a_rating_before_the_reply_or_with_a_bad_value_is_refused(world, units):
+    case = walk(reported(), world, units, "closed")
+    early = client_for(lang="en").post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "satisfied"})
+    assert early.status_code == 422 and "once you have received the reply" in early.content.decode()
+    case = walk(case, world, units, "replied")
+    bad = client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "ecstatic"})
+    assert bad.status_code == 422 and Rating.objects.count() == 0
+    assert client_for().post("/track/NOSUCH/rate/", {"satisfaction": "basic"}).status_code == 404
+
+
+def test_an_unsatisfied_rating_reopens_the_event(world, units):
+    case = walk(reported(), world, units, "replied")
+    client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好"})
+    assert Case.objects.get(pk=case.pk).state == "handling"
+
+
+def test_the_public_pages_are_rate_limited(world, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 2
+    c = client_for()
+    assert [c.get("/track/NOSUCH/").status_code for _ in range(2)] == [404, 404]
+    limited = c.get("/track/NOSUCH/")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    cache.clear()

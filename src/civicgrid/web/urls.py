@@ -1,0 +1,36 @@
+from django.urls import path
+
+from civicgrid.web.views import auth, cases, dashboard, resident, work
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("signin/", auth.SignInView.as_view(), name="signin"),
+    path("signout/", auth.SignOutView.as_view(), name="signout"),
+    # residents
+    path("report/", resident.report, name="report"),
+    path("report/suggest/", resident.suggest, name="suggest"),
+    path("track/", resident.track, name="track"),
+    path("track/<str:code>/", resident.track_code, name="track_code"),
+    path("track/<str:code>/rate/", resident.track_rate, name="track_rate"),
+    # centre
+    path("centre/", work.centre, name="centre"),
+    path("centre/queue/<str:name>/", work.centre_queue, name="centre_queue"),
+    path("centre/map/", work.centre_map, name="centre_map"),
+    path("agent/", work.agent, name="agent"),
+    # grid worker
+    path("grid/", work.grid_home, name="grid"),
+    path("grid/tasks/", work.grid_tasks_view, name="grid_tasks"),
+    path("grid/patrol/", work.grid_patrol, name="grid_patrol"),
+    # department
+    path("department/", work.department, name="department"),
+    # cases
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/<str:code>/", cases.case_detail, name="case"),
+    path("cases/<str:code>/act/<str:action>/", cases.case_act, name="case_act"),
+    path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
+    # dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
+]

@@ -1,0 +1,143 @@
+"""The resident's pages (随手拍): report a problem with a map pin or an address, a photo, anonymously
+if they wish; follow it by its tracking code (the public timeline); rate the result. Phone-sized."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicgrid.cases.models import Satisfaction
+from civicgrid.core.ratelimit import RateLimited, rate_limit
+from civicgrid.events import services as ev
+from civicgrid.events.selectors import event_public
+from civicgrid.geo.models import Region
+from civicgrid.geo.selectors import regions_geojson
+from civicgrid.taxonomy.selectors import category_tree, request_types
+from civicgrid.web.helpers import ActionFailed, idempotency_key, remember, replayed, run, uploaded_photos
+
+
+def report_choices() -> dict[str, Any]:
+    return {"category_tree": category_tree(), "request_types": request_types()}
+
+
+def outline_geojson() -> dict[str, Any]:
+    """The streets, drawn as the map's background (public reference data)."""
+    return regions_geojson(Region.objects.filter(level="street", is_active=True).order_by("code"))
+
+
+def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
+    p = request.POST
+    return ev.EventInput(
+        text=p.get("text", ""), title=p.get("title", ""), channel=channel,
+        request_type=p.get("request_type") or None, category=p.get("category") or None,
+        lon=p.get("lon") or None, lat=p.get("lat") or None, address=p.get("address", ""),
+        reporter_name=p.get("reporter_name", ""), reporter_phone=p.get("reporter_phone", ""),
+        anonymous=p.get("anonymous") in ("on", "1", "true"), priority=p.get("priority") or "normal")
+
+
+def submit_report(request: HttpRequest, channel: str) -> ev.ReportResult:
+    """Intake through the events service; a retry with the same key returns the first event."""
+    actor = request.user if request.user.is_authenticated else None
+    data = event_input(request, channel)
+    photos = uploaded_photos(request)
+    return run(lambda: ev.event_report(actor=actor, data=data, photos=photos,
+                                       idempotency_key=idempotency_key(request)))
+
+
+def _limited(request: HttpRequest, bucket: str) -> HttpResponse | None:
+    try:
+        rate_limit(request, bucket, limit=getattr(settings, "CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120), per_seconds=60)
+    except RateLimited as exc:
+        response = HttpResponse(_("Too many requests: try again in a minute."), status=429,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def report(request: HttpRequest) -> HttpResponse:
+    """The report form; on success, the tracking page of the new event."""
+    ctx: dict[str, Any] = {"errors": {}, "values": {}, **report_choices(), "outline": outline_geojson()}
+    if request.method == "POST":
+        limited = _limited(request, "web-report")
+        if limited:
+            return limited
+        done = replayed(request)
+        if done:
+            return redirect(done)
+        try:
+            result = submit_report(request, "resident")
+        except ActionFailed as exc:
+            ctx.update(errors=exc.errors, values=request.POST)
+            return render(request, "web/report.html", ctx, status=exc.status)
+        url = reverse("web:track_code", args=[result.case.tracking_code]) + "?new=1"
+        remember(request, url)
+        return redirect(url)
+    return render(request, "web/report.html", ctx)
+
+
+def suggest(request: HttpRequest) -> HttpResponse:
+    """htmx: the category and department smart dispatch suggests for the text typed so far, and
+    open reports that look like the same problem."""
+    limited = _limited(request, "web-suggest")
+    if limited:
+        return limited
+    text = (request.GET.get("text") or "").strip()[:4000]
+    ctx: dict[str, Any] = {"suggestion": None, "duplicates": []}
+    if len(text) >= 4:
+        from civicgrid.dispatch.selectors import duplicate_candidates
+        from civicgrid.dispatch.selectors import suggest as dispatch_suggest
+
+        ctx["suggestion"] = dispatch_suggest(text)
+        if request.user.is_authenticated:  # titles of others' reports are not for the public
+            lon, lat = request.GET.get("lon"), request.GET.get("lat")
+            try:
+                point = (float(lon), float(lat)) if lon and lat else (None, None)
+            except ValueError:
+                point = (None, None)
+            ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5)
+    return render(request, "web/partials/suggest.html", ctx)
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Find a report by its tracking code."""
+    code = (request.GET.get("code") or "").strip().upper()
+    if code:
+        return redirect("web:track_code", code=code)
+    return render(request, "web/track_find.html", {})
+
+
+def track_code(request: HttpRequest, code: str) -> HttpResponse:
+    limited = _limited(request, "web-track")
+    if limited:
+        return limited
+    view = event_public(tracking_code=code)
+    if view is None:
+        return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
+    return render(request, "web/track.html", {"event": view, "new": request.GET.get("new") == "1",
+                                              "satisfactions": Satisfaction.choices, "errors": {}})
+
+
+@require_POST
+def track_rate(request: HttpRequest, code: str) -> HttpResponse:
+    """The reporter rates the result with the tracking code (no account needed)."""
+    limited = _limited(request, "web-track")
+    if limited:
+        return limited
+    satisfaction = request.POST.get("satisfaction", "")
+    try:
+        run(lambda: ev.event_rate_public(tracking_code=code, satisfaction=satisfaction,
+                                         comment=request.POST.get("comment", "")))
+    except ActionFailed as exc:
+        view = event_public(tracking_code=code)
+        if view is None:
+            raise Http404 from None
+        return render(request, "web/track.html", {"event": view, "satisfactions": Satisfaction.choices,
+                                                  "errors": exc.errors}, status=exc.status)
+    return redirect("web:track_code", code=code)
