@@ -403,9 +403,11 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
         assert lon is not None and lat is not None
         dlat = radius_m / 111_320.0
         dlon = radius_m / (111_320.0 * max(0.01, math.cos(math.radians(lat))))
-        qs = qs.filter(Q(lat__range=(lat - dlat, lat + dlat), lon__range=(lon - dlon, lon + dlon))
-                       | Q(lat__isnull=True) | Q(lon__isnull=True))
-    if qs.count() > settings.CIVICGRID_DISPATCH_LSH_FROM:
+        # Cases near the place (the open-place index answers this); cases without a place are found
+        # by text alone, when the new report has no place either.
+        qs = qs.filter(lat__range=(lat - dlat, lat + dlat), lon__range=(lon - dlon, lon + dlon))
+    many = settings.CIVICGRID_DISPATCH_LSH_FROM
+    if len(qs.values_list("pk", flat=True)[:many + 1]) > many:
         hits = _duplicate_index().search(full, at=at.timestamp(), lon=lon, lat=lat, radius_m=radius_m,
                                          window_hours=window_hours, min_similarity=min_sim * 0.6,
                                          limit=limit * 5)

@@ -128,6 +128,9 @@ class Case(models.Model):
             models.Index(fields=["reporter"], name="cases_reporter_idx", condition=models.Q(reporter__isnull=False)),
             models.Index(fields=["merged_into"], name="cases_merged_into_idx",
                          condition=models.Q(merged_into__isnull=False)),
+            # open cases by place: duplicate candidates near a new report (重复诉求)
+            models.Index(fields=["lat", "lon"], name="cases_open_place_idx",
+                         condition=models.Q(closed_at__isnull=True, merged_into__isnull=True, lat__isnull=False)),
             # problem cases (问题工单) for the sweep: open, reopened or transferred three times or more
             models.Index(fields=["id"], name="cases_problem_idx",
                          condition=models.Q(closed_at__isnull=True, merged_into__isnull=True)
