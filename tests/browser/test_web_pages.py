@@ -33,6 +33,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("form button.primary")
+    page.wait_for_url(lambda url: "/signin/" not in url)  # signed in: the browser has left the sign-in page
     page.wait_for_load_state()
 
 
