@@ -253,6 +253,10 @@ def _proposed_index_sql(cursor: Any) -> list[str]:
     cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cases_rating' "
                    "AND indexdef LIKE '%%(case_id)'")
     fk_indexes = [row[0] for row in cursor.fetchall()]
+    cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [RATING_INDEX])
+    if cursor.fetchone():  # the follow-up index is in the models already: only the case index is proposed
+        return [f"CREATE INDEX {CASE_INDEX} ON cases_case (district_id, id, handling_due_at, closed_at, created_at, "
+                "merged_into_id, deferred, extended, reopen_count, case_type, state)"]
     return [
         f"CREATE INDEX {CASE_INDEX} ON cases_case (district_id, id, handling_due_at, closed_at, created_at, "
         "merged_into_id, deferred, extended, reopen_count, case_type, state)",
