@@ -98,9 +98,9 @@ def _add_open_cases(m: int) -> int:
         cur.execute("UPDATE cases_case SET case_type = 'event', state = 'dispatched' WHERE case_type = 'drill'")
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'events_eventdetail'")
         columns = {r[0] for r in cur.fetchall()}
-        defaults = {"idempotency_key": "'bench:' || c.id", "routing": "'catalogue'", "routing_reason": "''",
+        defaults = {"idempotency_key": "'bench:' || c.id", "routing": "'routed'", "routing_reason": "''",
                     "source_system": "''", "external_id": "''", "photos": "'[]'::jsonb", "location_source": "'given'",
-                    "category_text": "''", "request_type_text": "''"}
+                    "category_text": "''", "fingerprint": "''"}
         cols = ["case_id"] + [c for c in defaults if c in columns]
         values = ["c.id"] + [defaults[c] for c in cols[1:]]
         cur.execute(f"INSERT INTO events_eventdetail ({', '.join(cols)}) SELECT {', '.join(values)} "
