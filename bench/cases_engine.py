@@ -581,7 +581,7 @@ def report_sweep(r: dict[str, Any], command: str, docs: bool = True) -> None:
         markdown_table(headers, rows),
         "",
         f"First sweep {r['first_s']:.2f} s (target < 10 s: {verdict}); by step: {steps} (each includes its "
-        "commits, where PostgreSQL checks the deferred foreign keys).",
+        "commits).",
     ])
     if docs:
         write_section("cases_sweep", section)
