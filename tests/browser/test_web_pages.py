@@ -28,6 +28,9 @@ def shot(page, name: str) -> None:
 
 
 def sign_in(page, base: str, username: str) -> None:
+    # Leave the previous person's page first: a request it still has in flight (htmx) would answer
+    # with that person's session cookie after the new sign-in and put it back.
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(f"{base}/signin/")
     page.fill("#id_username", username)
