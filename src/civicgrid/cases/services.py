@@ -62,6 +62,11 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 # helpers
 
 
+def _account(user: Any) -> Any:
+    """The signed-in account to record (created by, opened by, …); None for the system or a visitor."""
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def _actor_name(actor: Any) -> str:
     if actor is None:
         return "system"
@@ -134,7 +139,7 @@ def _timeline_entry(
     return TimelineEntry(
         at=at or timezone.now(),
         case=case,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=_account(actor),
         actor_name=_actor_name(actor),
         action=action,
         from_state=from_state,
@@ -365,11 +370,11 @@ def case_create(
                                     "title": title[:200], "text": text, "channel": channel, "priority": priority,
                                     "category": category, "request_type": request_type, "lon": lon, "lat": lat,
                                     "address": address[:200], "boundary_version": boundary_version,
-                                    "reporter": reporter if getattr(reporter, "is_authenticated", False) else None,
+                                    "reporter": _account(reporter),
                                     "reporter_name": "" if anonymous else reporter_name,
                                     "reporter_phone": "" if anonymous else reporter_phone,
                                     "anonymous": anonymous,
-                                    "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+                                    "created_by": _account(actor),
                                 })
         except IntegrityError as exc:  # a tracking code collision (10 chars of 32 symbols: very rare)
             if "tracking_code" not in str(exc) or attempt == 4:
@@ -728,7 +733,7 @@ def _problem_open(case: Case, actor: Any, note: str) -> None:
             case=case,
             kind=Supervision.Kind.PROBLEM,
             note=note,
-            opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+            opened_by=_account(actor),
         )
         timeline_add(case=case, actor=None, action="problem", from_state=case.state, note=note)
         notify(
@@ -860,7 +865,7 @@ def case_supervise(
                 case=case,
                 kind=kind,
                 note=note[:500],
-                opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+                opened_by=_account(actor),
             )
         _step(
             case=case,
@@ -980,7 +985,7 @@ def case_rate(
             resolved=resolved,
             comment=comment,
             valid=valid,
-            by=actor if getattr(actor, "is_authenticated", False) else None,
+            by=_account(actor),
             at=now,
         )
         _step(
@@ -1042,7 +1047,7 @@ def case_request_approval(
                     reason=reason,
                     amount=amount,
                     unit=unit,
-                    requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    requested_by=_account(actor),
                 )
         except IntegrityError:
             raise TransitionNotAllowed({"kind": _("A request of this kind is already waiting.")}) from None
@@ -1079,7 +1084,7 @@ def case_decide_approval(
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
         n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
             state=ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED,
-            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+            decided_by=_account(actor),
             decided_at=now,
             decision_note=note,
         )
