@@ -27,6 +27,7 @@ import datetime as dt
 import gc
 import io
 import json
+import os
 import pstats
 import random
 import resource
@@ -416,6 +417,7 @@ def part_sweep(m: int) -> dict[str, Any]:
     setup_s = time.perf_counter() - t
     gc.collect()
     base_peak = peak_mb()
+    load = os.getloadavg()[0]
     t = time.perf_counter()
     first = cases_sweep(now=now)
     first_s = time.perf_counter() - t
@@ -441,7 +443,8 @@ def part_sweep(m: int) -> dict[str, Any]:
     return {"data": data, "setup_s": setup_s, "first": first.as_dict(), "first_s": first_s,
             "second": second.as_dict(), "second_s": second_s, "later_s": later.seconds, "checks": checks,
             "base_peak_mb": base_peak, "first_peak_mb": first_peak, "peak_mb": peak_mb(), "db_size": size,
-            "now": now.isoformat(), "server": f"PostgreSQL {version}, shared_buffers {buffers}, max_wal_size {max_wal}"}
+            "now": now.isoformat(), "load": load,
+            "server": f"PostgreSQL {version}, shared_buffers {buffers}, max_wal_size {max_wal}"}
 
 
 def part_sweep_parallel(now_iso: str, workers: int = 2) -> dict[str, Any]:
@@ -576,7 +579,10 @@ def report_sweep(r: dict[str, Any], command: str, docs: bool = True) -> None:
         "The last row sweeps a physical copy of the same data with two workers at once (two connections), as "
         "two worker processes would: they share the work through SKIP LOCKED and the run checks that no case "
         f"got an entry twice. Database after the run: {r['db_size']} ({r['server']}: the working set does not fit "
-        "the buffer cache). Peak RSS is the whole process (Django included).",
+        "the buffer cache). Peak RSS is the whole process (Django included). The 1-minute load average just "
+        f"before the first sweep was {r.get('load', float('nan')):.2f}: the sweep shares two cores with "
+        "PostgreSQL, so other work on the machine shows in these seconds (beside two processes running test "
+        "suites it took 12 s).",
         "",
         markdown_table(headers, rows),
         "",
