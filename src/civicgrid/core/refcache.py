@@ -28,6 +28,11 @@ def reference_changed(*_args: Any, **_kwargs: Any) -> None:
         cache.clear()
 
 
+def reference_generation() -> int:
+    """A number that moves whenever :func:`reference_changed` runs (for caches kept elsewhere)."""
+    return _state["generation"]
+
+
 def reference_cached(key: Callable[..., Hashable]) -> Callable[[F], F]:
     """Cache a function's answers under ``key(*args, **kwargs)`` until reference data changes."""
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
+from civicgrid.core.refcache import reference_generation
 from civicgrid.dispatch.models import Correction, DispatchModel
 from civicgrid.dispatch.similarity import DuplicateIndex, distance_m, jaccard, shingles
 from civicgrid.dispatch.textmodel import MIN_KNOWN_NGRAMS, TextModel
@@ -58,6 +59,8 @@ class _Loaded:
     categories: dict[tuple[str, ...], Category | None] = field(default_factory=dict)
     categories_stamp: tuple[Any, ...] = ()
     categories_at: float = 0.0
+    categories_local: tuple[int, int] = (-1, -1)  # this process's saves and reference generation
+    categories_checked: float = 0.0
 
 
 _lock = threading.Lock()
@@ -99,8 +102,11 @@ def active_model_invalidate() -> None:
 # The label → category look-ups are cached with the loaded model, keyed by a cheap stamp of the
 # category table (how many, how many active, the newest id: creations, deletions and deactivations
 # by any process) and this process's count of saved categories (renames here); a rename in another
-# process is seen within CATEGORY_CACHE_SECONDS.
+# process is seen within CATEGORY_CACHE_SECONDS. The stamp itself is read at most every
+# CATEGORY_CHECK_SECONDS (a query per suggestion costs more than the prediction); changes made in
+# this process are seen at once.
 CATEGORY_CACHE_SECONDS = 60.0
+CATEGORY_CHECK_SECONDS = 1.0
 _categories_saved = 0
 
 
@@ -111,9 +117,13 @@ def categories_changed(**_kwargs: Any) -> None:
 
 
 def _categories_fresh(loaded: _Loaded) -> None:
+    now = time.monotonic()
+    local = (_categories_saved, reference_generation())
+    if local == loaded.categories_local and now - loaded.categories_checked < CATEGORY_CHECK_SECONDS:
+        return
+    loaded.categories_local, loaded.categories_checked = local, now
     stamp = (_categories_saved, *Category.objects.aggregate(
         n=Count("pk"), active=Count("pk", filter=Q(is_active=True)), last=Max("pk")).values())
-    now = time.monotonic()
     if stamp != loaded.categories_stamp or now - loaded.categories_at > CATEGORY_CACHE_SECONDS:
         loaded.categories = {}
         loaded.categories_stamp, loaded.categories_at = stamp, now

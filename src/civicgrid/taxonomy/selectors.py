@@ -156,15 +156,17 @@ def dispatch_department_for(*, category: Category | int,
     function serving the chain's region at the line's level (``service_regions`` contains it,
     else the department belongs to it; several → the first by code). The nearest line decides:
     when it cannot be resolved the answer is no department, with the reason, so the caller puts
-    the case in the centre's manual queue. Two queries on success.
+    the case in the centre's manual queue. The catalogue lines of a category and the departments of
+    a function serving a region are cached apart (a city has thousands of grids: most places are
+    new to the answer's cache but not to these).
     """
-    category = _category(category)
     ids, objects = _chain_ids(chain)
     depth_of = {rid: LEVELS.index(level) for level, rid in ids.items()}
-    lineage = category.lineage_ids
-    lines = list(DispatchRule.objects.filter(is_active=True, category_id__in=lineage)
-                 .filter(Q(region__isnull=True) | Q(region_id__in=list(depth_of)))
-                 .select_related("category", "department"))
+    if isinstance(category, int):
+        category, lineage, every_line = _dispatch_lines(category)
+    else:
+        category, lineage, every_line = _dispatch_lines(category.pk, category)
+    lines = [r for r in every_line if r.region_id is None or r.region_id in depth_of]
     for cid in lineage:
         here = [r for r in lines if r.category_id == cid]
         if not here:
@@ -174,6 +176,28 @@ def dispatch_department_for(*, category: Category | int,
         return _resolve_line(rule, ids, objects, category)
     return DispatchAnswer(None, None, _("No dispatch rule for %(category)s or the classes above it.")
                           % {"category": category})
+
+
+@reference_cached(key=lambda category_id, given=None: category_id)
+def _dispatch_lines(category_id: int, given: Category | None = None
+                    ) -> tuple[Category, list[int], list[DispatchRule]]:
+    """A category (``given``, or read), its lineage (nearest first) and the active catalogue lines
+    of that lineage."""
+    category = given if given is not None else Category.objects.get(pk=category_id)
+    lineage = category.lineage_ids
+    lines = list(DispatchRule.objects.filter(is_active=True, category_id__in=lineage)
+                 .select_related("category", "department"))
+    return category, lineage, lines
+
+
+@reference_cached(key=lambda function, region_id: (function, region_id))
+def _departments_serving(function: str, region_id: int) -> list[Department]:
+    """The first two active departments of ``function`` serving ``region_id`` (named in
+    ``service_regions`` first, else belonging to it), by code; each with ``serves`` set."""
+    through = Department.service_regions.through
+    serves = Exists(through.objects.filter(department_id=OuterRef("pk"), region_id=region_id))
+    return list(Department.objects.filter(is_active=True, function=function).annotate(serves=serves)
+                .filter(Q(serves=True) | Q(region_id=region_id)).order_by("-serves", "code")[:2])
 
 
 def _resolve_line(rule: DispatchRule, ids: dict[str, int], objects: dict[int, Region],
@@ -195,10 +219,7 @@ def _resolve_line(rule: DispatchRule, ids: dict[str, int], objects: dict[int, Re
         return DispatchAnswer(None, None, _("The rule for %(category)s is handled at %(level)s level, and "
                                             "the case has no %(level)s region.")
                               % {"category": rule.category, "level": rule.region_level})
-    through = Department.service_regions.through
-    serves = Exists(through.objects.filter(department_id=OuterRef("pk"), region_id=region_id))
-    found = list(Department.objects.filter(is_active=True, function=function).annotate(serves=serves)
-                 .filter(Q(serves=True) | Q(region_id=region_id)).order_by("-serves", "code")[:2])
+    found = _departments_serving(function, region_id)
     if not found:
         return DispatchAnswer(None, None, _("No department of function %(function)s serves %(region)s "
                                             "(rule for %(category)s%(via)s).")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_bulk, audit_record, changed, snapshot
+from civicgrid.core.refcache import reference_changed
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
 from civicgrid.taxonomy.models import (
@@ -222,6 +223,7 @@ def category_deactivate(*, actor: Any, category: Category) -> int:
                      before={"is_active": True}, after={"is_active": False},
                      extra={"categories": [n.code for n in nodes]})
     category.is_active = False
+    reference_changed()  # a bulk update sends no signal: the cached look-ups forget the subtree
     return len(nodes)
 
 
