@@ -45,7 +45,7 @@ from civicgrid.cases.timers import (
     timers_stop_for_assignment,
     timers_stop_for_assignments,
 )
-from civicgrid.core.batch import batched, insert_later
+from civicgrid.core.batch import batched, insert_later, insert_one
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import point_chain
 from civicgrid.org.models import Department, Membership
@@ -397,7 +397,7 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
             **{f"{lv}_id": chain[lv] for lv in LEVELS},
         )
         case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
-        case.save(force_insert=True)
+        insert_one(case)
         if ctype.detail_model is not None:
             ctype.detail_model.objects.create(case=case, **(detail or {}))
         insert_later(
@@ -632,14 +632,14 @@ def assignment_open(
         if changes:
             Case.objects.filter(pk=case.pk).update(**changes)
         case.lead_department = department
-    a = Assignment.objects.create(
+    a = insert_one(Assignment(
         case=case,
         department=department,
         region=region,
         role=role,
         note=note,
         assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
-    )
+    ))
     ctx.opened.append(a)
     ctx.timeline_data.setdefault("assigned", []).append(
         {"role": role, "department": department.code if department else None, "region": region.code if region else None}
