@@ -252,6 +252,9 @@ def _clone_database(template: str, name: str) -> str:
     return _database_url(name)
 
 
+CHUNK = 1000  # cases per turn of each write path
+
+
 def part_write(n: int, profile_n: int) -> dict[str, Any]:
     url = fresh_database("postgres", DB_WRITE)
     setup_django(url)
@@ -276,14 +279,34 @@ def part_write(n: int, profile_n: int) -> dict[str, Any]:
     with connection.cursor() as cur:
         before = _row_counts(cur)
 
+    writer = RawWriter(url, raw_url, sample_ids)
+    writer.write(warm, seed=5)  # warm-up
+    with writer.conn.cursor() as cur:
+        raw_before = _row_counts(cur)
+
+    # The two paths take turns, CHUNK cases each, so that both meet the same machine: a VM's speed
+    # drifts (here by up to 2x over minutes), and a path measured after the other would carry it.
     gc.collect()
-    t = time.perf_counter()
-    _service_cases(n, setup, seed=2, t0=t0, offset=warm + 50)
-    service_s = time.perf_counter() - t
+    service_s = raw_s = 0.0
+    done = 0
+    while done < n:
+        k = min(CHUNK, n - done)
+        t = time.perf_counter()
+        _service_cases(k, setup, seed=1000 + done, t0=t0, offset=warm + 50 + done)
+        service_s += time.perf_counter() - t
+        t = time.perf_counter()
+        writer.write(k, seed=2000 + done)
+        raw_s += time.perf_counter() - t
+        done += k
     service_peak = peak_mb()
     with connection.cursor() as cur:
         after = _row_counts(cur)
     rows_per_case = {k: (after[k] - before[k]) / n for k in CASE_TABLES}
+    with writer.conn.cursor() as cur:
+        raw_after = _row_counts(cur)
+    writer.conn.close()
+    raw_rows = {k: (raw_after[k] - raw_before[k]) / n for k in CASE_TABLES}
+    assert raw_rows == rows_per_case, (raw_rows, rows_per_case)
 
     profile_text = ""
     if profile_n:
@@ -297,18 +320,6 @@ def part_write(n: int, profile_n: int) -> dict[str, Any]:
         stats.sort_stats("cumulative").print_stats(45)
         profile_text = buf.getvalue()
 
-    writer = RawWriter(url, raw_url, sample_ids)
-    writer.write(warm, seed=5)  # warm-up
-    with writer.conn.cursor() as cur:
-        raw_before = _row_counts(cur)
-    t = time.perf_counter()
-    writer.write(n, seed=6)
-    raw_s = time.perf_counter() - t
-    with writer.conn.cursor() as cur:
-        raw_after = _row_counts(cur)
-    writer.conn.close()
-    raw_rows = {k: (raw_after[k] - raw_before[k]) / n for k in CASE_TABLES}
-    assert raw_rows == rows_per_case, (raw_rows, rows_per_case)
     return {"n": n, "service_s": service_s, "raw_s": raw_s, "rows_per_case": rows_per_case,
             "queries_per_case": queries / 50, "service_peak_mb": service_peak, "peak_mb": peak_mb(),
             "profile": profile_text, "profile_n": profile_n}
@@ -535,8 +546,10 @@ def report_write(r: dict[str, Any], command: str, docs: bool = True) -> None:
         "(`case_transition`: scope check, guarded update, assignment, sign-off clock, timeline, audit, outbox) in "
         "one transaction per case. The limit beside it writes the same rows per case "
         f"({rows_desc}), copied from rows the services wrote, as raw psycopg INSERTs into a second database with "
-        "the same schema and indexes, one transaction per case. Both after a warm-up of 200 cases. Peak RSS is "
-        "the benchmark process's after each path (Django included; the raw path runs second).",
+        "the same schema and indexes, one transaction per case. Both after a warm-up of 200 cases; then the two "
+        f"paths take turns, {CHUNK:,} cases each, so that both meet the same machine (this VM's speed drifts by up "
+        "to 2x over minutes: a path measured after the other would carry the drift into the ratio). Peak RSS is "
+        "the benchmark process's (Django included).",
         "",
         markdown_table(headers, rows),
         "",

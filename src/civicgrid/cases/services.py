@@ -45,7 +45,7 @@ from civicgrid.cases.timers import (
     timers_stop_for_assignment,
     timers_stop_for_assignments,
 )
-from civicgrid.core.batch import batched, insert_later, insert_one
+from civicgrid.core.batch import batched, insert_later, insert_one, returning_supported
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import point_chain
 from civicgrid.org.models import Department, Membership
@@ -365,7 +365,7 @@ def case_create(
     )
     for attempt in range(5):
         try:
-            return _case_insert(ctype, actor=actor, now=now, chain=chain, owner_id=owner_id, detail=detail,
+            case = _case_insert(ctype, actor=actor, now=now, chain=chain, owner_id=owner_id, detail=detail,
                                 fields={
                                     "title": title[:200], "text": text, "channel": channel, "priority": priority,
                                     "category": category, "request_type": request_type, "lon": lon, "lat": lat,
@@ -379,14 +379,21 @@ def case_create(
         except IntegrityError as exc:  # a tracking code collision (10 chars of 32 symbols: very rare)
             if "tracking_code" not in str(exc) or attempt == 4:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+        else:
+            if case is not None:
+                return case
+    raise IntegrityError("five tracking codes in a row were taken")  # pragma: no cover
 
 
 def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[str, int | None],
-                 owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any]) -> Case:
+                 owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any]) -> Case | None:
     """The rows of a new case, in one transaction: the case, its detail, the timeline entry, the
-    handling clock, the audit row and the centre's notification (the last four inserted together)."""
-    with batched():
+    handling clock, the audit row and the centre's notification (the last four inserted together).
+    None when the tracking code drawn is taken (nothing written: draw another).
+
+    Inside a caller's transaction no savepoint is taken where the database can skip a taken code
+    (``ON CONFLICT DO NOTHING``): the first write cannot fail on it (see core.batch.batched)."""
+    with batched(savepoint=not returning_supported()) as block:
         case = Case(
             case_type=ctype.code,
             state=ctype.initial,
@@ -397,9 +404,11 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
             **{f"{lv}_id": chain[lv] for lv in LEVELS},
         )
         case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
-        insert_one(case)
+        if not insert_one(case, unique="tracking_code"):
+            return None
+        block.write_begins()
         if ctype.detail_model is not None:
-            ctype.detail_model.objects.create(case=case, **(detail or {}))
+            insert_one(ctype.detail_model(case=case, **(detail or {})))
         insert_later(
             _timeline_entry(
                 at=now,
@@ -632,14 +641,15 @@ def assignment_open(
         if changes:
             Case.objects.filter(pk=case.pk).update(**changes)
         case.lead_department = department
-    a = insert_one(Assignment(
+    a = Assignment(
         case=case,
         department=department,
         region=region,
         role=role,
         note=note,
         assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
-    ))
+    )
+    insert_one(a)
     ctx.opened.append(a)
     ctx.timeline_data.setdefault("assigned", []).append(
         {"role": role, "department": department.code if department else None, "region": region.code if region else None}

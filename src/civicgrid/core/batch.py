@@ -17,34 +17,66 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models.sql import InsertQuery
 
 _current: ContextVar[list[models.Model] | None] = ContextVar("civicgrid_batch", default=None)
 
 
+class Batch:
+    """The handle of a :func:`batched` block: the service says when it makes its first write."""
+
+    __slots__ = ("writing",)
+
+    def __init__(self) -> None:
+        self.writing = False
+
+    def write_begins(self) -> None:
+        self.writing = True
+
+
 @contextmanager
-def batched(using: str = "default") -> Iterator[None]:
-    """One transaction (or savepoint) whose deferred rows are inserted when it ends."""
+def batched(using: str = "default", *, savepoint: bool = True) -> Iterator[Batch]:
+    """One transaction (or savepoint) whose deferred rows are inserted when it ends.
+
+    Inside a caller's transaction the block is a savepoint, two more round trips. A hot service may
+    pass ``savepoint=False`` if it makes its checks first and calls ``write_begins()`` on the handle
+    before its first write: a refusal raised before that (a check, a guarded update that matched no
+    row) leaves the caller's transaction usable, as a savepoint would; a failure after it, or any
+    database error, spoils the caller's transaction (Django then refuses further queries in it).
+    """
+    block = Batch()
     rows = _current.get()
     if rows is not None:  # nested: the outermost block writes; ours only rolls its rows back
         mark = len(rows)
         try:
-            with transaction.atomic(using=using):
-                yield
-        except BaseException:
+            with transaction.atomic(using=using, savepoint=savepoint):
+                yield block
+        except BaseException as exc:
             del rows[mark:]
+            _refused_before_writing(block, exc, using, savepoint)
             raise
         return
     rows = []
     token = _current.set(rows)
     try:
-        with transaction.atomic(using=using):
-            yield
+        with transaction.atomic(using=using, savepoint=savepoint):
+            yield block
             if rows:
                 insert_rows(rows, using=using)
+    except BaseException as exc:
+        _refused_before_writing(block, exc, using, savepoint)
+        raise
     finally:
         _current.reset(token)
+
+
+def _refused_before_writing(block: Batch, exc: BaseException, using: str, savepoint: bool) -> None:
+    """Without a savepoint Django marks the enclosing transaction for rollback whatever failed; a
+    refusal before the block wrote anything leaves that transaction as it was."""
+    if (not savepoint and not block.writing and isinstance(exc, Exception) and not isinstance(exc, DatabaseError)
+            and connections[using].in_atomic_block):
+        transaction.set_rollback(False, using=using)
 
 
 def insert_later(obj: models.Model) -> models.Model:
@@ -80,23 +112,38 @@ def insert_rows(objs: list[models.Model], using: str = "default") -> None:
         obj._state.db = using
 
 
-def insert_one(obj: models.Model, using: str = "default") -> models.Model:
+def returning_supported(using: str = "default") -> bool:
+    return connections[using].features.can_return_columns_from_insert
+
+
+def insert_one(obj: models.Model, using: str = "default", *, unique: str = "") -> bool:
     """Insert one new row now and set its primary key: ``obj.save(force_insert=True)`` for the hot
     rows of a case step (no signals are sent; none of these models has receivers), through the
-    same compiled statement as :func:`insert_rows` plus ``RETURNING`` where the database has it."""
+    same compiled statement as :func:`insert_rows` plus ``RETURNING`` where the database has it.
+
+    With ``unique`` (a column with a unique constraint, where the database can return the id) a row
+    that already holds the value is not an error: nothing is inserted and the answer is False."""
     connection = connections[using]
     model = type(obj)
-    pk = model._meta.pk
-    if not connection.features.can_return_columns_from_insert or pk.has_default():
+    auto = model._meta.auto_field
+    if auto is not None and not returning_supported(using):
         obj.save(force_insert=True, using=using)
-        return obj
+        return True
     sql, params = _insert_sql(model, [obj], using)
+    qn = connection.ops.quote_name
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
-        setattr(obj, pk.attname, cursor.fetchone()[0])
+        if auto is None:  # the key is given (a detail row keyed by its case)
+            cursor.execute(sql, params)
+        else:
+            conflict = f" ON CONFLICT ({qn(model._meta.get_field(unique).column)}) DO NOTHING" if unique else ""
+            cursor.execute(f"{sql}{conflict} RETURNING {qn(auto.column)}", params)
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            setattr(obj, auto.attname, row[0])
     obj._state.adding = False
     obj._state.db = using
-    return obj
+    return True
 
 
 # Per model: the columns an INSERT writes and the statement's head. Django's InsertQuery compiles
@@ -109,7 +156,7 @@ def _plan(model: type[models.Model], using: str) -> tuple[list[models.Field], st
     key = (model, using)
     if key not in _plans:
         connection = connections[using]
-        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key or f.has_default()]
+        fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]
         if any(hasattr(f, "get_placeholder") for f in fields):  # a field with its own SQL: Django's way
             _plans[key] = None
         else:
@@ -129,7 +176,7 @@ def _insert_sql(model: type[models.Model], objs: list[models.Model], using: str)
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
         if not any(hasattr(v, "resolve_expression") for v in params):
             return head + ", ".join([row] * len(objs)), params
-    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key or f.has_default()]
+    fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]
     query = InsertQuery(model)
     query.insert_values(fields, objs)
     [(sql, params)] = query.get_compiler(using=using).as_sql()

@@ -107,6 +107,9 @@ def test_a_tracking_code_collision_draws_a_new_code(cast, monkeypatch):
     second = drill_create(cast.alice)
     assert second.tracking_code == "ABCDEFGH23"
     assert Case.objects.count() == 2
+    # the draw that collided wrote nothing, and the caller's transaction (the test's) goes on
+    assert TimelineEntry.objects.filter(action="create").count() == 2
+    assert AuditEntry.objects.filter(action="cases.drill.create").count() == 2
 
 
 def test_an_anonymous_report_keeps_no_reporter_name_or_phone(cast):
