@@ -344,12 +344,15 @@ def fingerprint(prepared: PreparedEvent, photo_hashes: Sequence[str] = ()) -> st
 
 
 def _existing(key: str, fp: str) -> Case | None:
-    detail = EventDetail.objects.select_related("case").filter(idempotency_key=key).first()
-    if detail is None:
+    # Asked on every keyed report and almost always answered "none": a plain look-up of the key's
+    # index; the case is read only for a retry.
+    found = EventDetail.objects.filter(idempotency_key=key).values_list("case_id", "fingerprint")[:1]
+    if not found:
         return None
-    if detail.fingerprint and fp and detail.fingerprint != fp:
+    [(case_id, fingerprint)] = found
+    if fingerprint and fp and fingerprint != fp:
         raise EventInvalid({"idempotency_key": _("This key was used for a different report.")})
-    return detail.case
+    return Case.objects.select_related("event").get(pk=case_id)
 
 
 def event_report(
