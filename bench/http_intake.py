@@ -146,7 +146,7 @@ def _open311_bodies(setup: dict[str, Any], path: Path, n: int = 2000) -> None:
 
 def _server(url: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DATABASE_URL=url, CIVICGRID_ENV="production", CIVICGRID_DEBUG="false",
-               CIVICGRID_SECRET_KEY=secrets.token_urlsafe(48), CIVICGRID_ALLOWED_HOSTS="127.0.0.1",
+               CIVICGRID_SECRET_KEY=os.environ["CIVICGRID_SECRET_KEY"], CIVICGRID_ALLOWED_HOSTS="127.0.0.1",
                CIVICGRID_ENCRYPTION_KEYS=os.environ.get("CIVICGRID_ENCRYPTION_KEYS",
                                                         "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="),
                CIVICGRID_HASH_KEY=os.environ.get("CIVICGRID_HASH_KEY", "development-hash-key"),
@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if not postgres_available():
         print("PostgreSQL does not answer on 127.0.0.1:5432: the HTTP benchmark needs it")
         return 1
+    # One secret for this process and the server: the signed-in sessions made here must be the server's.
+    os.environ["CIVICGRID_SECRET_KEY"] = secrets.token_urlsafe(48)
     t0 = time.perf_counter()
     setup = _setup(args.list_cases)
     print(f"setup {time.perf_counter() - t0:.0f} s ({setup['listed']:,} cases in the database)", flush=True)

@@ -132,7 +132,9 @@ class PreparedEvent:
 
 
 class Lookups:
-    """Categories and request types by code and name, read once (an import checks many rows)."""
+    """Categories and request types by code and name, read once (an import checks many rows). One
+    instance is shared by the threads of a process (:func:`shared_lookups`): each table is read into
+    a dict of its own and published whole."""
 
     def __init__(self) -> None:
         self._cats: dict[str, Category | None] | None = None
@@ -152,10 +154,13 @@ class Lookups:
 
     def request_type(self, value: str) -> RequestType | None:
         if self._types is None:
-            self._types = {}
+            # filled aside and then published: the shared instance serves several threads at once
+            # (a thread must never see it half-filled and refuse 求助 as unknown)
+            types: dict[str, RequestType] = {}
             for rt in RequestType.objects.filter(is_active=True):
-                self._types[rt.code.casefold()] = rt
-                self._types[rt.name] = rt
+                types[rt.code.casefold()] = rt
+                types[rt.name] = rt
+            self._types = types
         return self._types.get(value.casefold()) or self._types.get(value)
 
 

@@ -176,3 +176,37 @@ def test_gcj02_coordinates_are_converted_before_placing_the_point(world, units):
     case = report(units.rita, lon=glon, lat=glat, crs="gcj02").case
     assert case.grid.code == "440301001001001"
     assert case.lon == pytest.approx(POINT_A[0], abs=1e-5)
+
+
+def test_a_request_type_is_never_unknown_to_a_thread_while_another_reads_the_table(monkeypatch):
+    """The shared look-ups serve every thread of a server process. One thread filling them must not
+    let another see half a table: 求助 refused as unknown while the 12345 system posts (a 422 under
+    load)."""
+    import threading
+    from types import SimpleNamespace
+
+    from civicgrid.taxonomy.models import RequestType
+
+    rows = [SimpleNamespace(code="enquiry", name="咨询"), SimpleNamespace(code="help", name="求助")]
+    halfway, go_on = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_table(**_filters):
+        calls.append(1)
+        for i, row in enumerate(rows):
+            if i == 1 and len(calls) == 1:  # the first reader stops after one row
+                halfway.set()
+                go_on.wait(5)
+            yield row
+
+    monkeypatch.setattr(RequestType.objects, "filter", slow_table)
+    lookups = ev.Lookups()
+    first = threading.Thread(target=lookups.request_type, args=("求助",))
+    first.start()
+    assert halfway.wait(5)
+    try:
+        assert lookups.request_type("求助") is rows[1]  # the second reader, meanwhile
+    finally:
+        go_on.set()
+        first.join(5)
+    assert lookups.request_type("咨询") is rows[0]
