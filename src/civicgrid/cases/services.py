@@ -413,8 +413,8 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
     None when the tracking code drawn is taken (nothing written: draw another).
 
     Inside a caller's transaction no savepoint is taken where the database can skip a taken code
-    (``ON CONFLICT DO NOTHING``): the first write cannot fail on it (see core.batch.batched)."""
-    with batched(savepoint=not returning_supported()) as block:
+    (``ON CONFLICT DO NOTHING``): nothing a caller could catch and go on from fails here."""
+    with batched(savepoint=not returning_supported()):
         case = Case(
             case_type=ctype.code,
             state=ctype.initial,
@@ -427,7 +427,6 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
         case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
         if not insert_one(case, unique="tracking_code"):
             return None
-        block.write_begins()
         if ctype.detail_model is not None:
             insert_one(ctype.detail_model(case=case, **(detail or {})))
         insert_later(

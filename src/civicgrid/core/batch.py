@@ -17,66 +17,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import DatabaseError, connections, models, transaction
+from django.db import connections, models, transaction
 from django.db.models.sql import InsertQuery
 
 _current: ContextVar[list[models.Model] | None] = ContextVar("civicgrid_batch", default=None)
 
 
-class Batch:
-    """The handle of a :func:`batched` block: the service says when it makes its first write."""
-
-    __slots__ = ("writing",)
-
-    def __init__(self) -> None:
-        self.writing = False
-
-    def write_begins(self) -> None:
-        self.writing = True
-
-
 @contextmanager
-def batched(using: str = "default", *, savepoint: bool = True) -> Iterator[Batch]:
+def batched(using: str = "default", *, savepoint: bool = True) -> Iterator[None]:
     """One transaction (or savepoint) whose deferred rows are inserted when it ends.
 
-    Inside a caller's transaction the block is a savepoint, two more round trips. A hot service may
-    pass ``savepoint=False`` if it makes its checks first and calls ``write_begins()`` on the handle
-    before its first write: a refusal raised before that (a check, a guarded update that matched no
-    row) leaves the caller's transaction usable, as a savepoint would; a failure after it, or any
-    database error, spoils the caller's transaction (Django then refuses further queries in it).
+    Inside a caller's transaction the block is a savepoint: two more round trips. A hot service
+    whose block cannot be refused once it starts (case creation skips a taken tracking code
+    instead of failing on it) may pass ``savepoint=False``: any failure in it then spoils the
+    caller's transaction, and Django refuses further queries in it until it is rolled back.
     """
-    block = Batch()
     rows = _current.get()
     if rows is not None:  # nested: the outermost block writes; ours only rolls its rows back
         mark = len(rows)
         try:
             with transaction.atomic(using=using, savepoint=savepoint):
-                yield block
-        except BaseException as exc:
+                yield
+        except BaseException:
             del rows[mark:]
-            _refused_before_writing(block, exc, using, savepoint)
             raise
         return
     rows = []
     token = _current.set(rows)
     try:
         with transaction.atomic(using=using, savepoint=savepoint):
-            yield block
+            yield
             if rows:
                 insert_rows(rows, using=using)
-    except BaseException as exc:
-        _refused_before_writing(block, exc, using, savepoint)
-        raise
     finally:
         _current.reset(token)
-
-
-def _refused_before_writing(block: Batch, exc: BaseException, using: str, savepoint: bool) -> None:
-    """Without a savepoint Django marks the enclosing transaction for rollback whatever failed; a
-    refusal before the block wrote anything leaves that transaction as it was."""
-    if (not savepoint and not block.writing and isinstance(exc, Exception) and not isinstance(exc, DatabaseError)
-            and connections[using].in_atomic_block):
-        transaction.set_rollback(False, using=using)
 
 
 def insert_later(obj: models.Model) -> models.Model:

@@ -59,7 +59,7 @@ class _Loaded:
     categories: dict[tuple[str, ...], Category | None] = field(default_factory=dict)
     categories_stamp: tuple[Any, ...] = ()
     categories_at: float = 0.0
-    categories_local: tuple[int, int] = (-1, -1)  # this process's saves and reference generation
+    categories_generation: int = -1  # core.refcache's, when the stamp was last read
     categories_checked: float = 0.0
 
 
@@ -101,28 +101,21 @@ def active_model_invalidate() -> None:
 
 # The label → category look-ups are cached with the loaded model, keyed by a cheap stamp of the
 # category table (how many, how many active, the newest id: creations, deletions and deactivations
-# by any process) and this process's count of saved categories (renames here); a rename in another
-# process is seen within CATEGORY_CACHE_SECONDS. The stamp itself is read at most every
-# CATEGORY_CHECK_SECONDS (a query per suggestion costs more than the prediction); changes made in
-# this process are seen at once.
+# by any process) and the reference generation (core.refcache: every category saved or deleted in
+# this process, and the taxonomy services' bulk changes); a rename in another process is seen
+# within CATEGORY_CACHE_SECONDS. The table is read at most every CATEGORY_CHECK_SECONDS (a query
+# per suggestion costs more than the prediction); changes made in this process are seen at once.
 CATEGORY_CACHE_SECONDS = 60.0
 CATEGORY_CHECK_SECONDS = 1.0
-_categories_saved = 0
-
-
-def categories_changed(**_kwargs: Any) -> None:
-    """Signal receiver (connected in apps.py): a category was saved or deleted in this process."""
-    global _categories_saved
-    _categories_saved += 1
 
 
 def _categories_fresh(loaded: _Loaded) -> None:
     now = time.monotonic()
-    local = (_categories_saved, reference_generation())
-    if local == loaded.categories_local and now - loaded.categories_checked < CATEGORY_CHECK_SECONDS:
+    generation = reference_generation()
+    if generation == loaded.categories_generation and now - loaded.categories_checked < CATEGORY_CHECK_SECONDS:
         return
-    loaded.categories_local, loaded.categories_checked = local, now
-    stamp = (_categories_saved, *Category.objects.aggregate(
+    loaded.categories_generation, loaded.categories_checked = generation, now
+    stamp = (generation, *Category.objects.aggregate(
         n=Count("pk"), active=Count("pk", filter=Q(is_active=True)), last=Max("pk")).values())
     if stamp != loaded.categories_stamp or now - loaded.categories_at > CATEGORY_CACHE_SECONDS:
         loaded.categories = {}

@@ -3,6 +3,7 @@ if they wish; follow it by its tracking code (the public timeline); rate the res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civicgrid.cases.models import Satisfaction
+from civicgrid.cases.models import Case, Satisfaction
 from civicgrid.core.ratelimit import RateLimited, rate_limit
 from civicgrid.events import services as ev
 from civicgrid.events.selectors import event_public
@@ -68,18 +69,27 @@ def report(request: HttpRequest) -> HttpResponse:
         limited = _limited(request, "web-report")
         if limited:
             return limited
-        done = replayed(request)
-        if done:
-            return redirect(done)
-        try:
-            result = submit_report(request, "resident")
-        except ActionFailed as exc:
-            ctx.update(errors=exc.errors, values=request.POST)
-            return render(request, "web/report.html", ctx, status=exc.status)
-        url = reverse("web:track_code", args=[result.case.tracking_code]) + "?new=1"
-        remember(request, url)
-        return redirect(url)
+        return report_form_post(request, ctx, "resident",
+                                lambda case: reverse("web:track_code", args=[case.tracking_code]) + "?new=1")
     return render(request, "web/report.html", ctx)
+
+
+def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
+                     success: Callable[[Case], str]) -> HttpResponse:
+    """A report form sent (the resident's, the grid worker's patrol): a resent form goes where the
+    first went; bad fields come back on the form with what was typed; a new event goes to
+    ``success(case)``."""
+    done = replayed(request)
+    if done:
+        return redirect(done)
+    try:
+        result = submit_report(request, channel)
+    except ActionFailed as exc:
+        ctx.update(errors=exc.errors, values=request.POST)
+        return render(request, "web/report.html", ctx, status=exc.status)
+    url = success(result.case)
+    remember(request, url)
+    return redirect(url)
 
 
 def suggest(request: HttpRequest) -> HttpResponse:

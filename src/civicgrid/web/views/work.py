@@ -36,7 +36,7 @@ from civicgrid.web.selectors import (
     user_departments,
     user_roles,
 )
-from civicgrid.web.views.resident import report_choices, submit_report
+from civicgrid.web.views.resident import report_choices, report_form_post, submit_report
 
 QUEUE_LIMIT = 100
 
@@ -136,17 +136,7 @@ def grid_patrol(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"errors": {}, "values": {}, **report_choices(), "outline": regions_geojson(grids),
                            "patrol": True}
     if request.method == "POST":
-        done = replayed(request)
-        if done:
-            return redirect(done)
-        try:
-            result = submit_report(request, "patrol")
-        except ActionFailed as exc:
-            ctx.update(errors=exc.errors, values=request.POST)
-            return render(request, "web/report.html", ctx, status=exc.status)
-        url = reverse("web:case", args=[result.case.tracking_code])
-        remember(request, url)
-        return redirect(url)
+        return report_form_post(request, ctx, "patrol", lambda case: reverse("web:case", args=[case.tracking_code]))
     return render(request, "web/report.html", ctx)
 
 
