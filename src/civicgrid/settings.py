@@ -115,8 +115,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     # Server-side parameter binding lets psycopg prepare the statements a process repeats (intake,
-    # transitions, the sweep): PostgreSQL plans them once per connection instead of once per call.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": env_bool("CIVICGRID_PG_SERVER_BINDING", True)}
+    # transitions, the sweep): PostgreSQL parses and plans them once per connection instead of once
+    # per call. Django turns psycopg's preparing off unless ``prepare_threshold`` is given: a
+    # statement is prepared on its fifth run. Behind a pooler in transaction mode (PgBouncer < 1.21)
+    # set CIVICGRID_PG_PREPARE=false.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env_bool("CIVICGRID_PG_SERVER_BINDING", True),
+        "prepare_threshold": 5 if env_bool("CIVICGRID_PG_PREPARE", True) else None,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
@@ -245,6 +251,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # API: requests per minute per client (token, user or address) on the public endpoints (0 = no limit).
 CIVICGRID_RATE_PUBLIC_PER_MINUTE = env_int("CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120, minimum=0)
+# A live API token is remembered by each app process for this many seconds (0: read on every
+# request). Revoking a token, or changing its user, is seen at once by the process that did it and
+# within this time by the others.
+CIVICGRID_TOKEN_CACHE_SECONDS = env_int("CIVICGRID_TOKEN_CACHE_SECONDS", 5, minimum=0)
 
 # Reference data (categories, request types, deadline rules, the dispatch catalogue) is cached in each
 # process; changes made by another process are seen after this many seconds (0 = no caching).

@@ -47,7 +47,7 @@ from civicgrid.cases.timers import (
 )
 from civicgrid.core.batch import batched, insert_later, insert_one, returning_supported
 from civicgrid.geo.models import LEVELS, Region
-from civicgrid.geo.selectors import point_chain
+from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, roles_reaching
@@ -329,6 +329,7 @@ class Location:
     lat: float | None = None
     crs: str = "wgs84"
     region: Region | None = None  # when there is no point: the grid (or another region) it belongs to
+    placed: PointChain | None = None  # the point already placed by the caller (point_chain of lon, lat)
 
 
 def case_create(
@@ -364,8 +365,8 @@ def case_create(
     boundary_version = None
     lon = lat = None
     if loc.lon is not None and loc.lat is not None:
-        try:
-            found = point_chain(loc.lon, loc.lat, crs=loc.crs)  # from the in-memory index: no query
+        try:  # from the in-memory index: no query
+            found = loc.placed if loc.placed is not None else point_chain(loc.lon, loc.lat, crs=loc.crs)
         except ValueError as exc:
             raise TransitionNotAllowed({"location": str(exc)}) from None
         lon, lat = found.lon, found.lat

@@ -13,9 +13,11 @@ Outside any ``batched`` block :func:`insert_later` simply saves the row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.db import connections, models, transaction
 from django.db.models.sql import InsertQuery
@@ -73,17 +75,40 @@ def insert_rows(objs: list[models.Model], using: str = "default") -> None:
     connection = connections[using]
     statements = [_insert_sql(model, rows, using) for model, rows in by_model.items()]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(statements) > 1:
-            *head, (last_sql, last_params) = statements
-            sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(head)) + " " + last_sql
-            params = [p for _s, ps in head for p in ps] + list(last_params)
-            cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            for group in _packed(statements):
+                if len(group) == 1:
+                    cursor.execute(*group[0])
+                    continue
+                *head, (last_sql, last_params) = group
+                sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(head)) + " " + last_sql
+                params = [p for _s, ps in head for p in ps] + list(last_params)
+                cursor.execute(sql, params)
         else:
             for sql, params in statements:
                 cursor.execute(sql, params)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+# psycopg keeps the parsed form of a statement (and so can prepare it) only up to 50 parameters:
+# longer ones are split into ``%s`` pieces again on every call. Tables are packed into statements
+# of at most this many parameters (one table with more keeps its own statement).
+MAX_STATEMENT_PARAMS = 50
+
+
+def _packed(statements: list[tuple[str, list]]) -> list[list[tuple[str, list]]]:
+    groups: list[list[tuple[str, list]]] = []
+    size = 0
+    for sql, params in statements:
+        if groups and size + len(params) <= MAX_STATEMENT_PARAMS:
+            groups[-1].append((sql, params))
+            size += len(params)
+        else:
+            groups.append([(sql, params)])
+            size = len(params)
+    return groups
 
 
 def returning_supported(using: str = "default") -> bool:
@@ -123,10 +148,35 @@ def insert_one(obj: models.Model, using: str = "default", *, unique: str = "") -
 # Per model: the columns an INSERT writes and the statement's head. Django's InsertQuery compiles
 # the same thing for every row and value (expressions, placeholders, returning fields): for the few
 # plain rows of a case step that costs more than the database takes to write them.
-_plans: dict[tuple[type[models.Model], str], tuple[list[models.Field], str, str] | None] = {}
+_Column = tuple[str, tuple[type, ...] | None, models.Field]
+_plans: dict[tuple[type[models.Model], str], tuple[list[_Column], str, str] | None] = {}
+_MISSING = object()
+
+# Fields of Django's own classes whose database value *is* the attribute when it has one of these
+# types (their get_db_prep_save converts other types, and None stays None). Anything else — a JSON
+# field, an encrypted field, a value of another type, auto_now — goes through get_db_prep_save.
+_AS_IS: dict[type[models.Field], tuple[type, ...]] = {
+    models.CharField: (str,), models.TextField: (str,), models.BooleanField: (bool,),
+    models.IntegerField: (int,), models.BigIntegerField: (int,), models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,), models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,), models.FloatField: (float,), models.DateTimeField: (dt.datetime,),
+}
 
 
-def _plan(model: type[models.Model], using: str) -> tuple[list[models.Field], str, str] | None:
+def _as_is(field: models.Field, vendor: str) -> tuple[type, ...] | None:
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return None if isinstance(target, models.ForeignKey) else _as_is(target, vendor)
+    if isinstance(field, models.AutoField | models.BigAutoField | models.SmallAutoField):
+        return (int,)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return None
+    if type(field) is models.DateTimeField and vendor != "postgresql":
+        return None  # SQLite keeps times as text in Django's own form (compared as text)
+    return _AS_IS.get(type(field))
+
+
+def _plan(model: type[models.Model], using: str) -> tuple[list[_Column], str, str] | None:
     key = (model, using)
     if key not in _plans:
         connection = connections[using]
@@ -136,8 +186,26 @@ def _plan(model: type[models.Model], using: str) -> tuple[list[models.Field], st
         else:
             qn = connection.ops.quote_name
             head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
-            _plans[key] = (fields, head, "(" + ", ".join(["%s"] * len(fields)) + ")")
+            columns = [(f.attname, _as_is(f, connection.vendor), f) for f in fields]
+            _plans[key] = (columns, head, "(" + ", ".join(["%s"] * len(fields)) + ")")
     return _plans[key]
+
+
+def _values(columns: list[_Column], objs: list[models.Model], connection: Any) -> list[Any]:
+    params = []
+    for obj in objs:
+        attrs = obj.__dict__
+        for attname, types, f in columns:
+            if types is not None:
+                v = attrs.get(attname, _MISSING)
+                if v is None or (type(v) in types and (types is not _DATETIME or v.tzinfo is not None)):
+                    params.append(v)
+                    continue
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    return params
+
+
+_DATETIME = _AS_IS[models.DateTimeField]
 
 
 def _insert_sql(model: type[models.Model], objs: list[models.Model], using: str) -> tuple[str, list]:
@@ -145,9 +213,8 @@ def _insert_sql(model: type[models.Model], objs: list[models.Model], using: str)
         obj._prepare_related_fields_for_save(operation_name="insert_later")
     plan = _plan(model, using)
     if plan is not None:
-        fields, head, row = plan
-        connection = connections[using]
-        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+        columns, head, row = plan
+        params = _values(columns, objs, connections[using])
         if not any(hasattr(v, "resolve_expression") for v in params):
             return head + ", ".join([row] * len(objs)), params
     fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]

@@ -8,6 +8,7 @@ TransitionNotAllowed 422, CaseConflict 409) plus :class:`EventInvalid` (422, wit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -18,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -49,7 +50,7 @@ from civicgrid.events.models import (
 from civicgrid.events.photos import PhotoInvalid, PhotoUpload, photos_check, photos_store
 from civicgrid.events.workflow import EVENT
 from civicgrid.geo import crs as crsmod
-from civicgrid.geo.selectors import point_chain
+from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT
 from civicgrid.org.scoping import OutOfScope, roles_reaching
@@ -292,10 +293,10 @@ def event_route(*, category: Category | None, chain: dict[str, int | None], cate
     return Route(Routing.ROUTED, answer.reason[:300], answer.department)
 
 
-def _chain_of(prepared: PreparedEvent) -> dict[str, int | None]:
+def _placed(prepared: PreparedEvent) -> PointChain | None:
     if prepared.lon is None or prepared.lat is None:
-        return {}
-    return point_chain(prepared.lon, prepared.lat).ids
+        return None
+    return point_chain(prepared.lon, prepared.lat)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,13 +349,22 @@ def fingerprint(prepared: PreparedEvent, photo_hashes: Sequence[str] = ()) -> st
     return hmac.new(settings.SECRET_KEY.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
+@functools.cache
+def _existing_sql() -> str:
+    qn, meta = connection.ops.quote_name, EventDetail._meta
+    return (f"SELECT {qn(meta.get_field('case').column)}, {qn(meta.get_field('fingerprint').column)} "
+            f"FROM {qn(meta.db_table)} WHERE {qn(meta.get_field('idempotency_key').column)} = %s LIMIT 1")
+
+
 def _existing(key: str, fp: str) -> Case | None:
     # Asked on every keyed report and almost always answered "none": a plain look-up of the key's
     # index; the case is read only for a retry.
-    found = EventDetail.objects.filter(idempotency_key=key).values_list("case_id", "fingerprint")[:1]
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_existing_sql(), [key])
+        found = cursor.fetchone()
+    if found is None:
         return None
-    [(case_id, fingerprint)] = found
+    case_id, fingerprint = found
     if fingerprint and fp and fingerprint != fp:
         raise EventInvalid({"idempotency_key": _("This key was used for a different report.")})
     return Case.objects.select_related("event").get(pk=case_id)
@@ -395,7 +405,9 @@ def event_report(
     if prepared.lon is None and photo_gps is not None:
         prepared.lon, prepared.lat = photo_gps
         prepared.location_source = LocationSource.PHOTO
-    route = event_route(category=prepared.category, chain=_chain_of(prepared), category_text=prepared.category_text)
+    placed = _placed(prepared)
+    route = event_route(category=prepared.category, chain=placed.ids if placed else {},
+                        category_text=prepared.category_text)
     stored = photos_store(cleaned)
     if prepared.media_url:  # kept with the photos as a link: {"url": …}
         stored.append({"url": prepared.media_url})
@@ -407,7 +419,7 @@ def event_report(
         with transaction.atomic():
             case = case_create(
                 actor=actor, case_type=EVENT, title=prepared.title, text=prepared.text, channel=prepared.channel,
-                location=Location(lon=prepared.lon, lat=prepared.lat) if prepared.lon is not None else None,
+                location=Location(lon=prepared.lon, lat=prepared.lat, placed=placed) if placed else None,
                 category=prepared.category, request_type=prepared.request_type, priority=prepared.priority,
                 reporter=actor if prepared.channel in SELF_REPORTED else None,
                 reporter_name=prepared.reporter_name, reporter_phone=prepared.reporter_phone,

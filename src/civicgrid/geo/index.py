@@ -543,8 +543,30 @@ class GridIndex:
 
     # ------------------------------------------------------------------ query
     def query(self, lon: float, lat: float) -> int:
-        """Index (into :attr:`codes`) of the grid covering the point, or -1."""
-        return int(self.query_many(np.array([lon], dtype=np.float64), np.array([lat], dtype=np.float64))[0])
+        """Index (into :attr:`codes`) of the grid covering the point, or -1.
+
+        The walk of :meth:`_query_chunk` for one point, in plain integers (a report is placed one
+        point at a time, where numpy's per-call cost would be most of the work)."""
+        if not (self._n and self._levels):
+            return -1
+        u = (lon - self._x0) * self._inv_cx
+        v = (lat - self._y0) * self._inv_cy
+        if not (0 <= u < self._nxf and 0 <= v < self._nyf):  # NaN -> False
+            return -1
+        i, j = int(u), int(v)
+        n, depth, levels = self._n, self._depth, self._levels
+        sh = _BITS * depth
+        val = int(levels[0][(j >> sh) * self._nx0 + (i >> sh)])
+        mask = _BRANCH - 1
+        for k in range(1, depth + 1):
+            if val < n:
+                break
+            sh = _BITS * (depth - k)
+            local = (((j >> sh) & mask) << _BITS) | ((i >> sh) & mask)
+            val = int(levels[k][(val - n) * (_BRANCH * _BRANCH) + local])
+        if val <= -2:
+            val = int(self._resolve_mixed(np.array([-2 - val]), np.array([float(lon)]), np.array([float(lat)]))[0])
+        return val
 
     def query_code(self, lon: float, lat: float) -> str | None:
         """Code of the grid covering the point, or None."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -340,16 +342,46 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     return token
 
 
+# Live tokens this process has read: prefix → (read until, monotonic clock; the token with its user).
+# Only copies are handed out, so nothing a request caches on its token or user outlives the request.
+_live_tokens: dict[str, tuple[float, ApiToken]] = {}
+
+
+def tokens_forget() -> None:
+    """Forget the remembered tokens (a token or a user changed; see ``CIVICGRID_TOKEN_CACHE_SECONDS``)."""
+    _live_tokens.clear()
+
+
+def _token_read(prefix: str, digest: str) -> ApiToken | None:
+    hit = _live_tokens.get(prefix)
+    if hit is not None and hit[0] > time.monotonic():
+        token = hit[1]
+    else:
+        token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+        if token is None:
+            return None
+        ttl = settings.CIVICGRID_TOKEN_CACHE_SECONDS
+        if ttl and token.revoked_at is None and token.user.is_active:
+            _live_tokens[prefix] = (time.monotonic() + ttl, token)
+    if not hmac.compare_digest(token.secret_hash, digest):
+        return None
+    return token
+
+
 def token_authenticate(raw: str) -> ApiToken | None:
     """The live token ``raw`` names, or None (unknown, wrong secret, revoked, expired, inactive user).
-    Records when it was last used (at most once a minute per token)."""
+    Records when it was last used (at most once a minute per token).
+
+    A process remembers a live token for ``CIVICGRID_TOKEN_CACHE_SECONDS`` (intake at hundreds of
+    reports a second would otherwise read it on every request); saving a token or a user makes the
+    process forget them at once."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     prefix, sep, secret = raw[len(TOKEN_PREFIX):].partition("_")
     if not sep or not secret:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or not hmac.compare_digest(token.secret_hash, _token_hash(secret)):
+    token = _token_read(prefix, _token_hash(secret))
+    if token is None:
         return None
     now = timezone.now()
     if token.revoked_at is not None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
@@ -357,4 +389,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+    user = copy.copy(token.user)
+    token = copy.copy(token)
+    token.user = user
     return token

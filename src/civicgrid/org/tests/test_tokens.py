@@ -92,3 +92,50 @@ def test_the_command_makes_lists_and_revokes_tokens(cast, capsys):
         call_command("org_token", "create", "--user", "nobody", "--name", "x", "--scopes", "read")
     with pytest.raises(CommandError, match="scope"):
         call_command("org_token", "create", "--user", "alice", "--name", "x", "--scopes", "root")
+
+
+def test_a_process_remembers_a_live_token_for_a_few_seconds_only(cast, client, settings):
+    """Intake reads the token on every request: each process remembers a live one for
+    CIVICGRID_TOKEN_CACHE_SECONDS. What this process changes it sees at once; a change made by
+    another process (here: a bulk UPDATE, which sends no signal) within that time."""
+    from civicgrid.org.services import tokens_forget
+
+    settings.CIVICGRID_TOKEN_CACHE_SECONDS = 300
+    token, text = token_create(actor=None, user=cast.alice, name="x", scopes=["read"])
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # "another process"
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 200  # remembered
+    tokens_forget()  # what the time limit does
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 401
+
+    token, text = token_create(actor=None, user=cast.alice, name="y", scopes=["read"])
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 200
+    token_revoke(actor=None, token=token)  # this process: refused at once
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 401
+
+    token, text = token_create(actor=None, user=cast.alice, name="z", scopes=["read"])
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 200
+    cast.alice.is_active = False
+    cast.alice.save(update_fields=["is_active"])
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 401
+
+    settings.CIVICGRID_TOKEN_CACHE_SECONDS = 0  # off: every request reads the token
+    cast.alice.is_active = True
+    cast.alice.save(update_fields=["is_active"])
+    token, text = token_create(actor=None, user=cast.alice, name="w", scopes=["read"])
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert client.get(f"/api/v1/regions/{A_GRID}", **bearer(text)).status_code == 401
+
+
+def test_a_remembered_token_still_sees_its_users_new_roles(cast, client, settings):
+    """Only copies of the remembered token and user reach a request: what one request works out
+    about its user (roles, reach) is not carried into the next."""
+    from civicgrid.org.models import Role
+    from civicgrid.org.services import membership_grant
+
+    settings.CIVICGRID_TOKEN_CACHE_SECONDS = 300
+    _token, text = token_create(actor=None, user=cast.alice, name="x", scopes=["read"])
+    assert client.get(f"/api/v1/regions/{B_GRID}", **bearer(text)).status_code == 404
+    membership_grant(actor=None, user=cast.alice, role=Role.DISPATCHER, region=cast.city.get("440302001"))
+    assert client.get(f"/api/v1/regions/{B_GRID}", **bearer(text)).status_code == 200
