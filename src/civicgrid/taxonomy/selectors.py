@@ -133,7 +133,15 @@ def _chain_ids(chain: dict[str, Region | int | None]) -> tuple[dict[str, int], d
 
 
 def _region_label(region_id: int, objects: dict[int, Region]) -> str:
-    region = objects.get(region_id) or Region.objects.filter(pk=region_id).first()
+    region = objects.get(region_id)
+    return str(region) if region else _region_name(region_id)
+
+
+@reference_cached(key=lambda region_id: region_id)
+def _region_name(region_id: int) -> str:
+    """A region's name for a routing reason (a renamed region shows its new name within the
+    reference cache's time)."""
+    region = Region.objects.filter(pk=region_id).first()
     return str(region) if region else f"#{region_id}"
 
 
