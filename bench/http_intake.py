@@ -186,20 +186,23 @@ def _load(url: str, rate: float, seconds: float, bodies: Path | None, *, headers
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
+def _cpu_ticks(pattern: str) -> dict[int, int]:
+    """CPU ticks (user + system) of each live process whose command line matches ``pattern``."""
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
+    ticks = {}
+    for pid in map(int, out.split()):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / os.sysconf("SC_CLK_TCK")
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
-def _pids(pattern: str) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
+def _cpu_since(before: dict[int, int], pattern: str) -> float:
+    """Seconds of CPU the matching processes used since ``before`` (a process started since counts whole)."""
+    after = _cpu_ticks(pattern)
+    return sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
 
 
 def _load_with_cpu(url: str, rate: float, seconds: float, bodies: Path | None, **kw: Any) -> dict[str, Any]:
@@ -207,14 +210,13 @@ def _load_with_cpu(url: str, rate: float, seconds: float, bodies: Path | None, *
     load generator's (from /proc and the child's resource usage): where the two cores went."""
     import resource
 
-    servers, pg = _pids("gunicorn civicgrid.wsgi"), _pids("postgres")
-    s0, p0 = _cpu_seconds(servers), _cpu_seconds(pg)
+    servers, pg = _cpu_ticks("gunicorn civicgrid.wsgi"), _cpu_ticks("postgres")
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = _load(url, rate, seconds, bodies, **kw)
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n = max(1, r["requests"])
-    r["cpu_ms"] = {"app server": round((_cpu_seconds(servers) - s0) / n * 1000, 2),
-                   "PostgreSQL": round((_cpu_seconds(pg) - p0) / n * 1000, 2),
+    r["cpu_ms"] = {"app server": round(_cpu_since(servers, "gunicorn civicgrid.wsgi") / n * 1000, 2),
+                   "PostgreSQL": round(_cpu_since(pg, "postgres") / n * 1000, 2),
                    "load generator": round((c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime) / n * 1000, 2)}
     return r
 
@@ -274,16 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         events_url = f"{base}/api/v1/events"
         _load(events_url, 50, 4, bodies, headers=auth, key_header="Idempotency-Key")  # warm-up
-        fixed = _load_with_cpu(events_url, args.rate, args.seconds, bodies, headers=auth,
-                               key_header="Idempotency-Key")
-        print(f"events at {args.rate}/s: {fixed}", flush=True)
-        # The floor: the cheapest request the API answers with a token (point → grid from memory, no
-        # database), at the same rate — what the server and the load generator cost before any intake.
+        # The floor first, on the fresh server: the cheapest request the API answers with a token (point
+        # → grid from memory, no database) at the same rate — what the server and the load generator
+        # cost before any intake work.
         lon, lat = setup["points"][0]
         floor = _load_with_cpu(f"{base}/api/v1/geo/lookup?lon={lon}&lat={lat}", args.rate, 10, None, headers=auth,
                                method="GET")
         print(f"floor (lookup) at {args.rate}/s: {floor}", flush=True)
         results["floor"] = floor
+        fixed = _load_with_cpu(events_url, args.rate, args.seconds, bodies, headers=auth,
+                               key_header="Idempotency-Key")
+        print(f"events at {args.rate}/s: {fixed}", flush=True)
         best, ramp = _ramp(events_url, bodies, [100, 150, 200, 250, 300, 400, 500, 600, 800],
                            headers=auth, key_header="Idempotency-Key")
         results["events"] = {"fixed": fixed, "max_sustained": best, "ramp": ramp}

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
+from civicgrid.core.refcache import reference_cached
 from civicgrid.events.selectors import PublicStep, events_public_steps
 from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES
 from civicgrid.geo.models import Region
@@ -25,8 +27,10 @@ MAX_REQUESTS = 1000
 ANONYMOUS_VALUES = (("true", "匿名 anonymous"), ("false", "实名 named"))
 
 
+@reference_cached(key=lambda: "jurisdictions")
 def jurisdictions() -> dict[str, Region]:
-    """The cities this deployment serves, by code (the spec's ``jurisdiction_id``)."""
+    """The cities this deployment serves, by code (the spec's ``jurisdiction_id``); read once per
+    reference-cache period (every POST asks)."""
     return {r.code: r for r in Region.objects.filter(level="city", is_active=True)}
 
 
@@ -52,11 +56,13 @@ def services() -> list[dict[str, Any]]:
     return out
 
 
+@reference_cached(key=lambda code: code)
 def service_get(code: str) -> Category | None:
     c = category_by_code(code)
     return c if c is not None and c.is_active else None
 
 
+@reference_cached(key=lambda category: (category.pk, translation.get_language()))
 def service_definition(category: Category) -> dict[str, Any]:
     """The attributes a client may send with ``attribute[code]`` (all optional), and the handling
     limit as information (``variable`` false)."""
