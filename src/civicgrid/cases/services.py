@@ -120,7 +120,7 @@ def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> 
 
 def tracking_code_new() -> str:
     """A code residents type to follow their case: 10 characters, no look-alike letters."""
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    return "".join([_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
 
 
 def _timeline_entry(
@@ -409,13 +409,15 @@ def case_create(
 
 def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[str, int | None],
                  owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any]) -> Case | None:
-    """The rows of a new case, in one transaction: the case, its detail, the timeline entry, the
-    handling clock, the audit row and the centre's notification (the last four inserted together).
+    """The rows of a new case, written together: the case, its detail, the timeline entry, the
+    handling clock, the audit row and the centre's notification — on PostgreSQL as one statement
+    (``core.batch``: the case is the batch's root), which needs no transaction of its own; elsewhere,
+    or inside another service's batch, the case first and the rest at the end, in one transaction.
     None when the tracking code drawn is taken (nothing written: draw another).
 
     Inside a caller's transaction no savepoint is taken where the database can skip a taken code
     (``ON CONFLICT DO NOTHING``): nothing a caller could catch and go on from fails here."""
-    with batched(savepoint=not returning_supported()):
+    with batched(savepoint=not returning_supported(), one_statement=True) as batch:
         case = Case(
             case_type=ctype.code,
             state=ctype.initial,
@@ -426,10 +428,14 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
             **{f"{lv}_id": chain[lv] for lv in LEVELS},
         )
         case.handling_due_at = _handling_due(case, ctype.start_clocks, now)
-        if not insert_one(case, unique="tracking_code"):
+        if not batch.root(case, unique="tracking_code"):
             return None
         if ctype.detail_model is not None:
-            insert_one(ctype.detail_model(case=case, **(detail or {})))
+            detail_row = ctype.detail_model(case=case, **(detail or {}))
+            if batch.deferred:
+                insert_later(detail_row)
+            else:
+                insert_one(detail_row)
         insert_later(
             _timeline_entry(
                 at=now,
@@ -442,13 +448,14 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
             )
         )
         _start_clocks(case, ctype.start_clocks, now, new_case=True, handling_due=case.handling_due_at)
-        insert_later(
+        batch.link_text(
             audit_entry(
                 actor=actor,
                 action=f"cases.{ctype.code}.create",
                 target=case,
                 after={"state": case.state, "tracking_code": case.tracking_code, "channel": case.channel},
-            )
+            ),
+            "target_id",
         )
         if owner_id is not None:
             notify(
@@ -457,7 +464,7 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
                 subject=_("New case %(code)s: %(title)s") % {"code": case.tracking_code, "title": case.title},
                 region=Region(pk=owner_id),
             )
-    return case
+    return case if batch.inserted else None
 
 
 # ---------------------------------------------------------------------------------------------

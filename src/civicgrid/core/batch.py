@@ -9,11 +9,20 @@ multi-row INSERT per table. Rows keep the order they were added in, per table.
 Nested ``batched`` blocks share the outermost batch but keep their own savepoint: when an inner
 block fails, the rows it added are dropped with its savepoint, as if written and rolled back.
 Outside any ``batched`` block :func:`insert_later` simply saves the row.
+
+A block may also defer its **root** row (:meth:`Batch.root`: a new case) when the rows added after it
+hang off it (their foreign key to it, or a column that names its id). On PostgreSQL the root and
+everything hanging off it then go out as **one** statement — ``WITH r AS (INSERT … RETURNING id)``
+and an ``INSERT … SELECT … FROM r`` per table — which needs no transaction of its own
+(``batched(one_statement=True)``): a report is one round trip instead of five plus ``BEGIN`` and
+``COMMIT``. When the root's unique value is taken nothing at all is written and the block says so
+(:attr:`Batch.inserted`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,35 +31,103 @@ from typing import Any
 from django.db import connections, models, transaction
 from django.db.models.sql import InsertQuery
 
+
+class Batch:
+    """What a :func:`batched` block is given: its root row, when it defers one (see the module)."""
+
+    def __init__(self, using: str, rows: list[models.Model], *, outermost: bool) -> None:
+        self.using = using
+        self.rows = rows  # shared with every block inside the outermost one
+        self.outermost = outermost
+        self.root_obj: models.Model | None = None
+        self.unique = ""
+        self.inserted = True
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the root row waits for the end of the block (else it was inserted at once)."""
+        return self.outermost and self.root_obj is not None
+
+    def root(self, obj: models.Model, *, unique: str) -> bool:
+        """Insert ``obj`` (its ``unique`` column has a unique constraint; a taken value inserts
+        nothing): deferred to the end of the block, with the rows that hang off it, when this is
+        the outermost block; at once inside another block, whose caller may need the id now —
+        then the answer is False when the value was taken."""
+        self.root_obj, self.unique = obj, unique
+        if not self.outermost:
+            return insert_one(obj, self.using, unique=unique)
+        return True
+
+    def link_text(self, obj: models.Model, attname: str) -> models.Model:
+        """Defer ``obj`` like :func:`insert_later`, its ``attname`` set to the root's id as text (an
+        audit row's ``target_id``)."""
+        if self.deferred:
+            obj.__dict__[_TEXT_LINK] = attname
+        elif self.root_obj is not None:
+            setattr(obj, attname, str(self.root_obj.pk))
+        else:
+            raise ValueError("link_text() needs the block's root first")
+        return insert_later(obj)
+
+    def _write(self) -> None:
+        if self.deferred:
+            self.inserted = _insert_tree(self.root_obj, self.unique, self.rows, self.using)
+        elif self.rows:
+            insert_rows(self.rows, using=self.using)
+
+
 _current: ContextVar[list[models.Model] | None] = ContextVar("civicgrid_batch", default=None)
+_TEXT_LINK = "_batch_root_id_as_text"  # on a deferred row: its column that gets the root's id as text
+
+
+def one_statement(using: str = "default") -> bool:
+    """Whether a ``batched(one_statement=True)`` block here writes its rows as one statement outside
+    any transaction (PostgreSQL, not inside another block nor a transaction): its caller need not
+    open one either. Inside a caller's transaction the caller keeps its savepoint, so that a failed
+    statement (a unique key taken meanwhile) leaves the transaction usable."""
+    connection = connections[using]
+    return connection.vendor == "postgresql" and _current.get() is None and not connection.in_atomic_block
 
 
 @contextmanager
-def batched(using: str = "default", *, savepoint: bool = True) -> Iterator[None]:
+def batched(using: str = "default", *, savepoint: bool = True, one_statement: bool = False) -> Iterator[Batch]:
     """One transaction (or savepoint) whose deferred rows are inserted when it ends.
 
     Inside a caller's transaction the block is a savepoint: two more round trips. A hot service
     whose block cannot be refused once it starts (case creation skips a taken tracking code
     instead of failing on it) may pass ``savepoint=False``: any failure in it then spoils the
     caller's transaction, and Django refuses further queries in it until it is rolled back.
+
+    ``one_statement=True`` promises that the block writes nothing but its deferred rows (a root and
+    the rows hanging off it): on PostgreSQL, as the outermost block, it then opens no transaction
+    at all — the one statement it ends with is atomic by itself.
     """
     rows = _current.get()
     if rows is not None:  # nested: the outermost block writes; ours only rolls its rows back
         mark = len(rows)
         try:
             with transaction.atomic(using=using, savepoint=savepoint):
-                yield
+                yield Batch(using, rows, outermost=False)
         except BaseException:
             del rows[mark:]
             raise
         return
     rows = []
+    batch = Batch(using, rows, outermost=True)
     token = _current.set(rows)
     try:
-        with transaction.atomic(using=using, savepoint=savepoint):
-            yield
-            if rows:
-                insert_rows(rows, using=using)
+        if one_statement and connections[using].vendor == "postgresql":
+            yield batch
+            if batch.deferred:  # one statement: atomic by itself
+                with transaction.mark_for_rollback_on_error(using):
+                    batch._write()
+            else:  # no root after all: the rows may take several statements
+                with transaction.atomic(using=using, savepoint=savepoint):
+                    batch._write()
+        else:
+            with transaction.atomic(using=using, savepoint=savepoint):
+                yield batch
+                batch._write()
     finally:
         _current.reset(token)
 
@@ -90,6 +167,198 @@ def insert_rows(objs: list[models.Model], using: str = "default") -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def _insert_tree(root: models.Model, unique: str, rows: list[models.Model], using: str) -> bool:
+    """Insert ``root`` unless its ``unique`` value is taken, and with it ``rows`` — whose foreign keys
+    to ``root`` (and columns marked by :meth:`Batch.link_text`) get its new id. False, with nothing
+    written, when the value was taken."""
+    connection = connections[using]
+    links = [_links_to(obj, root) for obj in rows]
+    text_links = {id(obj): obj.__dict__[_TEXT_LINK] for obj in rows if _TEXT_LINK in obj.__dict__}
+    if connection.vendor == "postgresql":
+        tree = _tree_sql(root, unique, rows, links, text_links, using)
+        if tree is not None:
+            (sql, numbered), params = tree
+            if connection.queries_logged:  # Django logs a statement by filling in its %s placeholders
+                cursor = connection.cursor()
+            else:
+                cursor, sql = _raw_cursor(connection), numbered
+            with cursor:
+                cursor.execute(sql, params)
+                found = cursor.fetchone()
+            if found is None:
+                return False
+            _set_ids(root, found[0], rows, links, text_links, using)
+            return True
+    # elsewhere (or a row with an SQL expression): the root first, then the rest, in one transaction
+    with transaction.atomic(using=using, savepoint=False):
+        if not insert_one(root, using, unique=unique):
+            return False
+        _set_ids(root, root.pk, rows, links, text_links, using, saved=False)
+        if rows:
+            insert_rows(rows, using=using)
+    return True
+
+
+def _raw_cursor(connection: Any) -> Any:
+    """A Django cursor (errors translated) over a psycopg ``RawCursor``: the statement is sent with
+    its own ``$n`` placeholders. psycopg converts ``%s``
+    placeholders on every call for a statement of over 50 parameters (it caches the conversion only
+    below that), and a tree has about a hundred."""
+    from psycopg import RawCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    return connection._prepare_cursor(RawCursor(connection.connection))
+
+
+def _links_to(obj: models.Model, root: models.Model) -> tuple[str, ...]:
+    """The attnames of ``obj``'s foreign keys that point at ``root`` (the object itself, unsaved)."""
+    cache = obj._state.fields_cache
+    return tuple(f.attname for f in _relations(type(obj)) if cache.get(f.name) is root and f.target_field.primary_key)
+
+
+_relation_fields: dict[type[models.Model], tuple[models.Field, ...]] = {}
+
+
+def _relations(model: type[models.Model]) -> tuple[models.Field, ...]:
+    found = _relation_fields.get(model)
+    if found is None:
+        found = _relation_fields[model] = tuple(f for f in model._meta.concrete_fields
+                                                if f.is_relation and (f.many_to_one or f.one_to_one))
+    return found
+
+
+def _set_ids(root: models.Model, pk: int, rows: list[models.Model], links: list[tuple[str, ...]],
+             text_links: dict[int, str], using: str, *, saved: bool = True) -> None:
+    if saved:
+        setattr(root, root._meta.auto_field.attname, pk)
+        root._state.adding, root._state.db = False, using
+    for obj, attnames in zip(rows, links, strict=True):
+        for attname in attnames:
+            setattr(obj, attname, pk)
+        if id(obj) in text_links:
+            setattr(obj, text_links[id(obj)], str(pk))
+        if saved:
+            obj._state.adding, obj._state.db = False, using
+
+
+# The statement of a tree, by its shape: the models in order, each with its rows' linked columns.
+_trees: dict[tuple[Any, ...], tuple[str, str]] = {}  # with %s placeholders, and with $1, $2, …
+
+
+def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: list[tuple[str, ...]],
+              text_links: dict[int, str], using: str) -> tuple[tuple[str, str], list[Any]] | None:
+    """``WITH r AS (INSERT root … ON CONFLICT (unique) DO NOTHING RETURNING id), wN AS (INSERT INTO
+    t (…) SELECT …, r.id, … FROM r [UNION ALL …]) SELECT id FROM r``: every row is written only when
+    the root is (each one selects from ``r``), its links to the root read ``r.id``, and each of its
+    parameters is cast to its column's type (a SELECT list does not take the column's type as
+    VALUES does). None when a row needs Django's own compiler (an expression, a field with its own
+    placeholder)."""
+    connection = connections[using]
+    root_model = type(root)
+    root._prepare_related_fields_for_save(operation_name="insert")
+    root_plan = _plan(root_model, using)
+    if root_plan is None:
+        return None
+    groups: dict[type[models.Model], list[int]] = {}
+    for i, obj in enumerate(rows):
+        groups.setdefault(type(obj), []).append(i)
+    params = _values(root_plan[0], [root], connection)
+    shape: list[Any] = [using, root_model, unique]
+    for model, idx in groups.items():
+        plan = _plan(model, using)
+        if plan is None or not _castable(model, plan[0], connection):
+            return None
+        for i in idx:
+            obj = rows[i]
+            text = text_links.get(id(obj), "")
+            _prepare_except(obj, links[i])
+            shape.append((model, links[i], text))
+            values = _values(plan[0], [obj], connection)
+            params.extend([values[k] for k in _kept(model, plan[0], links[i], text)])
+        shape.append(None)  # the end of a table's rows
+    if any(hasattr(v, "resolve_expression") for v in params):
+        return None
+    key = tuple(shape)
+    sql = _trees.get(key)
+    if sql is None:
+        sql = _trees[key] = _tree_statement(root_model, unique, groups, rows, links, text_links, using)
+    return sql, params
+
+
+_castable_models: dict[tuple[type[models.Model], str], bool] = {}
+
+
+def _castable(model: type[models.Model], columns: list[_Column], connection: Any) -> bool:
+    key = (model, connection.alias)
+    found = _castable_models.get(key)
+    if found is None:
+        found = _castable_models[key] = all(_cast_type(f, connection) for _a, _t, f in columns)
+    return found
+
+
+_kept_columns: dict[tuple[Any, ...], list[int]] = {}
+
+
+def _kept(model: type[models.Model], columns: list[_Column], links: tuple[str, ...], text: str) -> list[int]:
+    """The positions of the columns a row sends as parameters (its links to the root are read from it)."""
+    key = (model, links, text)
+    found = _kept_columns.get(key)
+    if found is None:
+        found = _kept_columns[key] = [k for k, (attname, _t, _f) in enumerate(columns)
+                                      if attname not in links and attname != text]
+    return found
+
+
+def _prepare_except(obj: models.Model, linked: tuple[str, ...]) -> None:
+    """Django's check of a row's related objects before it is saved (a related object saved since it
+    was assigned gives its id; an unsaved one is refused), but for those linked to the root: it gets
+    its id in the same statement."""
+    cache = obj._state.fields_cache
+    for f in _relations(type(obj)):
+        related = cache.get(f.name)
+        if related is not None and f.attname not in linked and getattr(obj, f.attname) is None:
+            if related.pk is None:
+                raise ValueError(f"save() prohibited to prevent data loss due to unsaved related object "
+                                 f"'{f.name}'.")
+            setattr(obj, f.attname, related.pk)
+
+
+_LENGTH = re.compile(r"^(varchar|char|character varying|character|bit varying|bit)\(\d+\)")
+
+
+def _cast_type(field: models.Field, connection: Any) -> str | None:
+    """The type a parameter is cast to in a SELECT list: the column's, without a length (a cast to
+    ``varchar(n)`` or ``char(n)`` would cut a longer text silently, where the INSERT refuses it).
+    None when the field has no database type Django can name."""
+    cast = field.cast_db_type(connection)
+    return _LENGTH.sub(r"\1", cast) if cast else None
+
+
+def _tree_statement(root_model: type[models.Model], unique: str, groups: dict[type[models.Model], list[int]],
+                    rows: list[models.Model], links: list[tuple[str, ...]], text_links: dict[int, str],
+                    using: str) -> tuple[str, str]:
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    _columns, head, row = _plan(root_model, using)  # type: ignore[misc]
+    pk = qn(root_model._meta.auto_field.column)
+    parts = [f"r AS ({head}{row} ON CONFLICT ({qn(root_model._meta.get_field(unique).column)}) DO NOTHING "
+             f"RETURNING {pk})"]
+    for n, (model, idx) in enumerate(groups.items()):
+        cols, _head, _row = _plan(model, using)  # type: ignore[misc]
+        selects = []
+        for i in idx:
+            text = text_links.get(id(rows[i]))
+            items = [f"r.{pk}" if attname in links[i] else f"r.{pk}::text" if attname == text
+                     else f"%s::{_cast_type(f, connection)}" for attname, _t, f in cols]
+            selects.append(f"SELECT {', '.join(items)} FROM r")
+        names = ", ".join(qn(f.column) for _a, _t, f in cols)
+        parts.append(f"w{n} AS (INSERT INTO {qn(model._meta.db_table)} ({names}) {' UNION ALL '.join(selects)})")
+    sql = "WITH " + ", ".join(parts) + f" SELECT {pk} FROM r"
+    numbers = iter(range(1, sql.count("%s") + 1))  # the only "%" in it: names are quoted identifiers
+    return sql, re.sub("%s", lambda _m: f"${next(numbers)}", sql)
 
 
 # psycopg keeps the parsed form of a statement (and so can prepare it) only up to 50 parameters:

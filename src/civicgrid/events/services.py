@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ from civicgrid.cases.services import (
     timeline_add,
 )
 from civicgrid.cases.timers import timer_start, timers_stop
+from civicgrid.core.batch import one_statement
 from civicgrid.core.refcache import reference_cached
 from civicgrid.events.models import (
     EventDetail,
@@ -416,7 +418,8 @@ def event_report(
               "category_text": prepared.category_text, "routing": route.routing,
               "routing_reason": route.reason, "suggested_department": route.department}
     try:
-        with transaction.atomic():
+        # On PostgreSQL the case and all its rows are one statement, atomic without a transaction
+        with nullcontext() if one_statement() else transaction.atomic():
             case = case_create(
                 actor=actor, case_type=EVENT, title=prepared.title, text=prepared.text, channel=prepared.channel,
                 location=Location(lon=prepared.lon, lat=prepared.lat, placed=placed) if placed else None,

@@ -37,6 +37,23 @@ def test_a_retry_with_the_same_key_returns_the_same_event(world, units):
     assert Case.objects.count() == 1
 
 
+def test_a_retry_racing_the_first_inside_a_callers_transaction_returns_the_first(world, units, monkeypatch):
+    # The retry's look-up ran before the first report committed, so its write meets the taken key: the
+    # caller's transaction (the test's, like a page's or an import's) must survive that to answer.
+    first = report(units.rita, key="race-1")
+    looked_up = []
+    real = ev._existing
+
+    def racing(key: str, fp: str):
+        looked_up.append(key)
+        return None if len(looked_up) == 1 else real(key, fp)
+
+    monkeypatch.setattr(ev, "_existing", racing)
+    again = report(units.rita, key="race-1")
+    assert not again.created and again.case.pk == first.case.pk and len(looked_up) == 2
+    assert Case.objects.count() == 1
+
+
 def test_the_same_key_with_a_different_report_is_refused(world, units):
     report(units.rita, key="abc-1")
     with pytest.raises(ev.EventInvalid) as info:
