@@ -1,10 +1,13 @@
-"""HTTP intake under load, with production server settings (PostgreSQL, gunicorn).
+"""HTTP intake under load, with production server settings (PostgreSQL, granian or gunicorn).
 
-    python -m bench.http_intake [--rate 500] [--seconds 20] [--workers 3] [--threads 4] [--list-cases 1000000]
+    python -m bench.http_intake [--rate 500] [--seconds 20] [--server granian|gunicorn] [--workers N]
+        [--threads N] [--list-cases 1000000]
 
 The demo city 云川市 is loaded into a fresh PostgreSQL database (``civicgrid_bench_http``); a 12345
-system account gets an API token with the ``intake`` scope. gunicorn serves the app
-(``CIVICGRID_ENV=production``, DEBUG off, gthread workers) on 127.0.0.1, and the load generator
+system account gets an API token with the ``intake`` scope. The production app server serves the
+app (``CIVICGRID_ENV=production``, DEBUG off) on 127.0.0.1 — granian's WSGI interface (2 workers × 2
+threads) by default, gunicorn's gthread workers (3 × 4) with ``--server gunicorn``; with granian the
+intake at the fixed rate is measured again on gunicorn, for comparison — and the load generator
 (``bench/http_load.py``, a separate process, open loop: requests are scheduled at a fixed rate and
 each latency counts from the moment the request was due) posts reports:
 
@@ -144,7 +147,11 @@ def _open311_bodies(setup: dict[str, Any], path: Path, n: int = 2000) -> None:
                                 "phone": f"139{rng.randrange(10**8):08d}"}, ensure_ascii=False) + "\n")
 
 
-def _server(url: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
+SERVERS = {"granian": (2, 2), "gunicorn": (3, 4)}  # workers, threads per worker
+APP = "civicgrid.wsgi:application"  # in every server process's command line (its CPU is counted by it)
+
+
+def _server(url: str, server: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DATABASE_URL=url, CIVICGRID_ENV="production", CIVICGRID_DEBUG="false",
                CIVICGRID_SECRET_KEY=os.environ["CIVICGRID_SECRET_KEY"], CIVICGRID_ALLOWED_HOSTS="127.0.0.1",
                CIVICGRID_ENCRYPTION_KEYS=os.environ.get("CIVICGRID_ENCRYPTION_KEYS",
@@ -153,9 +160,14 @@ def _server(url: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
                CIVICGRID_SECURE_COOKIES="false", CIVICGRID_LOG_LEVEL="WARNING",
                # the 12345 system is a trusted client: its token is not throttled like the public
                CIVICGRID_RATE_PUBLIC_PER_MINUTE="0")
-    cmd = [sys.executable, "-m", "gunicorn", "civicgrid.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-           "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
-           "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning"]
+    if server == "granian":
+        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
+               "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "2048",
+               "--log-level", "warning", "--no-ws", APP]
+    else:
+        cmd = [sys.executable, "-m", "gunicorn", APP, "--bind", f"127.0.0.1:{PORT}",
+               "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+               "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -167,7 +179,7 @@ def _server(url: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{server} did not start")
 
 
 def _load(url: str, rate: float, seconds: float, bodies: Path | None, *, headers: list[str] = (),
@@ -210,12 +222,12 @@ def _load_with_cpu(url: str, rate: float, seconds: float, bodies: Path | None, *
     load generator's (from /proc and the child's resource usage): where the two cores went."""
     import resource
 
-    servers, pg = _cpu_ticks("gunicorn civicgrid.wsgi"), _cpu_ticks("postgres")
+    servers, pg = _cpu_ticks(APP), _cpu_ticks("postgres")
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = _load(url, rate, seconds, bodies, **kw)
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n = max(1, r["requests"])
-    r["cpu_ms"] = {"app server": round(_cpu_since(servers, "gunicorn civicgrid.wsgi") / n * 1000, 2),
+    r["cpu_ms"] = {"app server": round(_cpu_since(servers, APP) / n * 1000, 2),
                    "PostgreSQL": round(_cpu_since(pg, "postgres") / n * 1000, 2),
                    "load generator": round((c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime) / n * 1000, 2)}
     return r
@@ -248,11 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.http_intake")
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--server", choices=sorted(SERVERS), default="granian")
+    parser.add_argument("--workers", type=int, help="worker processes (granian 2, gunicorn 3)")
+    parser.add_argument("--threads", type=int, help="threads per worker (granian 2, gunicorn 4)")
     parser.add_argument("--list-cases", type=int, default=1_000_000)
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args(argv)
+    args.workers = args.workers or SERVERS[args.server][0]
+    args.threads = args.threads or SERVERS[args.server][1]
     if not postgres_available():
         print("PostgreSQL does not answer on 127.0.0.1:5432: the HTTP benchmark needs it")
         return 1
@@ -268,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connections
 
     connections.close_all()
-    server = _server(setup["url"], args.workers, args.threads)
+    server = _server(setup["url"], args.server, args.workers, args.threads)
     base = f"http://127.0.0.1:{PORT}"
     auth = [f"Authorization: Bearer {setup['token']}"]
     rows: list[list[str]] = []
@@ -277,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         events_url = f"{base}/api/v1/events"
         _load(events_url, 50, 4, bodies, headers=auth, key_header="Idempotency-Key")  # warm-up
         # The floor first, on the fresh server: the cheapest request the API answers with a token (point
-        # → grid from memory, no database) at the same rate — what the server and the load generator
-        # cost before any intake work.
+        # → grid from memory, the grid's row read by its key) at the same rate — what the server and the
+        # load generator cost before any intake work.
         lon, lat = setup["points"][0]
         floor = _load_with_cpu(f"{base}/api/v1/geo/lookup?lon={lon}&lat={lat}", args.rate, 10, None, headers=auth,
                                method="GET")
@@ -292,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         results["events"] = {"fixed": fixed, "max_sustained": best, "ramp": ramp}
         rows.append(["POST /api/v1/events", f"{args.rate}/s", f"{fixed['achieved_rate']}/s", str(fixed["p50_ms"]),
                      str(fixed["p99_ms"]), str(fixed["requests"] - fixed["ok"]), f"{best}/s"])
-        rows.append(["floor: GET /api/v1/geo/lookup (token, no database)", f"{args.rate}/s",
+        rows.append(["floor: GET /api/v1/geo/lookup (token, one indexed read)", f"{args.rate}/s",
                      f"{floor['achieved_rate']}/s", str(floor["p50_ms"]), str(floor["p99_ms"]),
                      str(floor["requests"] - floor["ok"]), "—"])
 
@@ -329,6 +344,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    if args.server != "gunicorn":  # the same intake on the other production server, for comparison
+        gw, gt = SERVERS["gunicorn"]
+        server = _server(setup["url"], "gunicorn", gw, gt)
+        try:
+            _load(events_url, 50, 4, bodies, headers=auth, key_header="Idempotency-Key")  # warm-up
+            other = _load_with_cpu(events_url, args.rate, args.seconds, bodies, headers=auth,
+                                   key_header="Idempotency-Key")
+            print(f"events on gunicorn at {args.rate}/s: {other}", flush=True)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        results["gunicorn"] = other
+        rows.insert(1, [f"POST /api/v1/events on gunicorn ({gw} gthread workers × {gt})", f"{args.rate}/s",
+                        f"{other['achieved_rate']}/s", str(other["p50_ms"]), str(other["p99_ms"]),
+                        str(other["requests"] - other["ok"]), "—"])
 
     headers = ["request", "offered", "achieved", "p50 ms", "p99 ms", "errors", "max sustained"]
     print_table(headers, rows)
@@ -342,7 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"target p99 < 300 ms for the case list page with {setup['listed']:,} cases: {page_verdict}")
     budget = 1000 * (os.cpu_count() or 1) / args.rate  # ms of CPU per request the cores have at the rate
     cpu_lines = []
-    for name, r in (("POST /api/v1/events", results["events"]["fixed"]), ("floor (lookup)", results["floor"])):
+    measured = [("POST /api/v1/events", results["events"]["fixed"]), ("floor (lookup)", results["floor"])]
+    if "gunicorn" in results:
+        measured.insert(1, ("POST /api/v1/events on gunicorn", results["gunicorn"]))
+    for name, r in measured:
         parts = ", ".join(f"{k} {v} ms" for k, v in r["cpu_ms"].items())
         cpu_lines.append(f"- {name}: {parts}; {sum(r['cpu_ms'].values()):.2f} ms in all")
     cpu_note = (f"CPU time per request at the offered {args.rate}/s ({os.cpu_count()} cores give "
@@ -352,14 +385,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_docs:
         return 0
     section = "\n".join([
-        "## HTTP intake and the case list under load (PostgreSQL, gunicorn)",
+        f"## HTTP intake and the case list under load (PostgreSQL, {args.server})",
         "",
-        f"`python -m bench.http_intake --rate {args.rate} --seconds {args.seconds:g} --workers {args.workers} "
+        f"`python -m bench.http_intake --rate {args.rate} --seconds {args.seconds:g} --server {args.server} "
+        f"--workers {args.workers} "
         f"--threads {args.threads} --list-cases {args.list_cases}` — {time.strftime('%Y-%m-%d')}, "
         f"{machine_description()}.",
         "",
-        f"gunicorn ({args.workers} gthread workers × {args.threads} threads, `CIVICGRID_ENV=production`, DEBUG off) "
-        "on 127.0.0.1 with the demo city and "
+        (f"granian's WSGI interface ({args.workers} workers × {args.threads} threads" if args.server == "granian"
+         else f"gunicorn ({args.workers} gthread workers × {args.threads} threads")
+        + ", `CIVICGRID_ENV=production`, DEBUG off) on 127.0.0.1 with the demo city and "
         f"{setup['listed']:,} cases in the database; the load generator (`bench/http_load.py`, open loop: requests "
         "scheduled at a fixed rate, latency counted from when each was due) runs as a separate process on the "
         "same cores. Each report is a full intake: validation, placement in its grid, routing through the "
@@ -375,8 +410,10 @@ def main(argv: list[str] | None = None) -> int:
         *cpu_lines,
         "",
         "The floor row is the cheapest request the API answers with a token — a point looked up in the "
-        "in-memory grid index, no database — offered at the same rate: what the app server, Django and the "
-        "load generator cost before any intake work.",
+        "in-memory grid index and its grid's row read by key — offered at the same rate: what the app server, "
+        "Django and the load generator cost before any intake work."
+        + (" The gunicorn row is the same intake at the same rate on the other production server (gunicorn's "
+           "HTTP parsing and thread hand-off are Python; granian's are Rust)." if "gunicorn" in results else ""),
         "",
         f"Target at {args.rate}/s on POST /api/v1/events: p99 < 100 ms and no errors — **{verdict}**.",
     ] + ([f"Target for the case list page (`/cases/`, signed in) with {setup['listed']:,} cases in the "
