@@ -255,6 +255,9 @@ CIVICGRID_RATE_PUBLIC_PER_MINUTE = env_int("CIVICGRID_RATE_PUBLIC_PER_MINUTE", 1
 # request). Revoking a token, or changing its user, is seen at once by the process that did it and
 # within this time by the others.
 CIVICGRID_TOKEN_CACHE_SECONDS = env_int("CIVICGRID_TOKEN_CACHE_SECONDS", 5, minimum=0)
+# Each app server process freezes what is alive after this many requests out of the garbage
+# collector's full passes (civicgrid.wsgi); 0 = never.
+CIVICGRID_GC_FREEZE_AFTER = env_int("CIVICGRID_GC_FREEZE_AFTER", 1000, minimum=0)
 
 # Reference data (categories, request types, deadline rules, the dispatch catalogue) is cached in each
 # process; changes made by another process are seen after this many seconds (0 = no caching).

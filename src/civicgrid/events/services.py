@@ -399,7 +399,10 @@ def event_report(
         raise EventInvalid({"photos": str(exc)}) from None
     fp = fingerprint(prepared, [m["sha256"] for _d, m in cleaned])
     key = f"{idempotency_scope(actor, prepared.source_system)}:{idempotency_key}" if idempotency_key else None
-    if key:
+    if key and cleaned:
+        # A retry must not store its photos again: look the key up first. Without photos the write
+        # itself meets a taken key (its unique index) and the first event is read then — a retry is
+        # rare, and every first try saves the look-up.
         found = _existing(key, fp)
         if found is not None:
             return ReportResult(found, False, found.event)

@@ -38,9 +38,11 @@ def test_a_retry_with_the_same_key_returns_the_same_event(world, units):
 
 
 def test_a_retry_racing_the_first_inside_a_callers_transaction_returns_the_first(world, units, monkeypatch):
-    # The retry's look-up ran before the first report committed, so its write meets the taken key: the
-    # caller's transaction (the test's, like a page's or an import's) must survive that to answer.
-    first = report(units.rita, key="race-1")
+    # A report with photos looks its key up before storing them; this retry's look-up ran before the
+    # first report committed, so its write meets the taken key: the caller's transaction (the test's,
+    # like a page's or an import's) must survive that to answer.
+    photos = [PhotoUpload("a.jpg", jpeg())]
+    first = report(units.rita, key="race-1", photos=photos)
     looked_up = []
     real = ev._existing
 
@@ -49,8 +51,19 @@ def test_a_retry_racing_the_first_inside_a_callers_transaction_returns_the_first
         return None if len(looked_up) == 1 else real(key, fp)
 
     monkeypatch.setattr(ev, "_existing", racing)
-    again = report(units.rita, key="race-1")
+    again = report(units.rita, key="race-1", photos=photos)
     assert not again.created and again.case.pk == first.case.pk and len(looked_up) == 2
+    assert Case.objects.count() == 1
+
+
+def test_a_retry_without_photos_is_answered_by_the_taken_key_itself(world, units, monkeypatch):
+    first = report(units.rita, key="plain-1")
+    looked_up = []
+    real = ev._existing
+    monkeypatch.setattr(ev, "_existing", lambda key, fp: looked_up.append(key) or real(key, fp))
+    again = report(units.rita, key="plain-1")
+    assert not again.created and again.case.pk == first.case.pk
+    assert looked_up == [f"user:{units.rita.pk}:plain-1"]  # once: after the write met the key
     assert Case.objects.count() == 1
 
 
