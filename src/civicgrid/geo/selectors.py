@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 from shapely.geometry import mapping
 
+from civicgrid.core.refcache import reference_cached
 from civicgrid.geo import crs as crsmod
 from civicgrid.geo.index import GridIndex
 from civicgrid.geo.models import Boundary, BoundaryVersion, Level, Region
@@ -103,6 +104,13 @@ def _to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     return lon, lat
 
 
+@reference_cached(key=lambda region_id: ("region with its chain", region_id))
+def _region_with_chain(region_id: int) -> Region:
+    """A grid or community with the regions above it, as the answer of a look-up: read once per
+    process and kept until a region is saved (``core.refcache``). Shared between requests: read only."""
+    return Region.objects.select_related("community", "street", "district", "city").get(pk=region_id)
+
+
 def point_locate(lon: float, lat: float, *, crs: str = "wgs84", max_meters: float | None = None) -> Location:
     """The grid that covers the point (boundary included; on a shared edge the lowest code), with its
     region chain; outside every grid, the nearest community within ``max_meters`` (setting
@@ -114,8 +122,7 @@ def point_locate(lon: float, lat: float, *, crs: str = "wgs84", max_meters: floa
     if grids.index is not None:
         k = grids.index.query(lon, lat)
         if k >= 0:
-            grid = Region.objects.select_related("community", "street", "district", "city").get(
-                pk=int(grids.region_ids[k]))
+            grid = _region_with_chain(int(grids.region_ids[k]))
             return Location(lon, lat, "grid", grid=grid, community=grid.community, street=grid.street,
                             district=grid.district, city=grid.city, boundary_version=grids.versions[k],
                             distance_m=0.0)
@@ -127,8 +134,7 @@ def point_locate(lon: float, lat: float, *, crs: str = "wgs84", max_meters: floa
             k = communities.index.nearest(lon, lat, limit)
             distance = float("nan")
         if k >= 0:
-            community = Region.objects.select_related("street", "district", "city").get(
-                pk=int(communities.region_ids[k]))
+            community = _region_with_chain(int(communities.region_ids[k]))
             if distance != 0.0:
                 distance = _distance_m(lon, lat, community)
             return Location(lon, lat, "nearest_community", community=community, street=community.street,
