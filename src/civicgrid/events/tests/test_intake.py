@@ -67,6 +67,25 @@ def test_a_retry_without_photos_is_answered_by_the_taken_key_itself(world, units
     assert Case.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_outside_any_transaction_returns_the_first_and_writes_nothing_more(world, units):
+    # As the API takes it on PostgreSQL: no transaction around the report, its write one statement.
+    from django.db import connection
+
+    from civicgrid.audit.models import AuditEntry
+    from civicgrid.cases.models import TimelineEntry
+
+    assert not connection.in_atomic_block
+    first = report(units.rita, key="top-1")
+    again = report(units.rita, key="top-1")
+    assert not again.created and again.case.pk == first.case.pk
+    assert Case.objects.count() == 1 and TimelineEntry.objects.filter(action="create").count() == 1
+    assert AuditEntry.objects.filter(action="cases.event.create").count() == 1
+    with pytest.raises(ev.EventInvalid):  # the same key with another report is still refused
+        report(units.rita, key="top-1", text="另一件事：路灯不亮")
+    assert Case.objects.count() == 1
+
+
 def test_the_same_key_with_a_different_report_is_refused(world, units):
     report(units.rita, key="abc-1")
     with pytest.raises(ev.EventInvalid) as info:
