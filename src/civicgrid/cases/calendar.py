@@ -7,16 +7,14 @@ is flagged ``calendar_fallback``, the logs warn, and entering the year recompute
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from datetime import date
 
-from django.conf import settings
 from django.db.models import Max
 
-from civicgrid.cases.clock import SETTING_NAME, MappingCalendar, WorkingHours
+from civicgrid.cases.clock import MappingCalendar, WorkingHours
 from civicgrid.cases.models import CalendarYear, WorkingDay
 
 log = logging.getLogger("civicgrid.cases.calendar")
@@ -69,13 +67,7 @@ def working_calendar_invalidate() -> None:
 
 
 def working_hours() -> WorkingHours:
-    """``CIVICGRID_WORKING_HOURS`` parsed (once per value: every new clock asks)."""
-    return _hours(getattr(settings, SETTING_NAME, None) or "")
-
-
-@functools.lru_cache(maxsize=8)
-def _hours(value: str) -> WorkingHours:
-    return WorkingHours.parse(value) if value else WorkingHours.default()
+    return WorkingHours.from_settings()
 
 
 def missing_years(*years: int) -> list[int]:

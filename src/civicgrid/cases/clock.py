@@ -48,6 +48,7 @@ names those years so the engine can warn and recompute once the year is entered.
 from __future__ import annotations
 
 import calendar as _calendar
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -165,8 +166,10 @@ class WorkingHours:
             previous_end = end
 
     @classmethod
+    @functools.lru_cache(maxsize=16)  # a few distinct strings; the result is frozen
     def parse(cls, text: str) -> WorkingHours:
-        """``"09:00-12:00,13:00-17:00"`` → windows; ValueError with the reason on bad input."""
+        """``"09:00-12:00,13:00-17:00"`` → windows; ValueError with the reason on bad input. Each
+        distinct text is parsed once (every new clock asks for the working hours)."""
         if not text or not text.strip():
             raise ValueError("working hours: empty; expected e.g. '09:00-12:00,13:00-17:00'")
         windows = []

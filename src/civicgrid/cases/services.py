@@ -431,11 +431,7 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
         if not batch.root(case, unique="tracking_code"):
             return None
         if ctype.detail_model is not None:
-            detail_row = ctype.detail_model(case=case, **(detail or {}))
-            if batch.deferred:
-                insert_later(detail_row)
-            else:
-                insert_one(detail_row)
+            insert_later(ctype.detail_model(case=case, **(detail or {})))
         insert_later(
             _timeline_entry(
                 at=now,

@@ -175,9 +175,8 @@ def _insert_tree(root: models.Model, unique: str, rows: list[models.Model], usin
     written, when the value was taken."""
     connection = connections[using]
     links = [_links_to(obj, root) for obj in rows]
-    text_links = {id(obj): obj.__dict__[_TEXT_LINK] for obj in rows if _TEXT_LINK in obj.__dict__}
     if connection.vendor == "postgresql":
-        tree = _tree_sql(root, unique, rows, links, text_links, using)
+        tree = _tree_sql(root, unique, rows, links, using)
         if tree is not None:
             (sql, numbered), params = tree
             if connection.queries_logged:  # Django logs a statement by filling in its %s placeholders
@@ -189,13 +188,13 @@ def _insert_tree(root: models.Model, unique: str, rows: list[models.Model], usin
                 found = cursor.fetchone()
             if found is None:
                 return False
-            _set_ids(root, found[0], rows, links, text_links, using)
+            _set_ids(root, found[0], rows, links, using)
             return True
     # elsewhere (or a row with an SQL expression): the root first, then the rest, in one transaction
     with transaction.atomic(using=using, savepoint=False):
         if not insert_one(root, using, unique=unique):
             return False
-        _set_ids(root, root.pk, rows, links, text_links, using, saved=False)
+        _set_ids(root, root.pk, rows, links, using, written=False)
         if rows:
             insert_rows(rows, using=using)
     return True
@@ -230,17 +229,24 @@ def _relations(model: type[models.Model]) -> tuple[models.Field, ...]:
     return found
 
 
-def _set_ids(root: models.Model, pk: int, rows: list[models.Model], links: list[tuple[str, ...]],
-             text_links: dict[int, str], using: str, *, saved: bool = True) -> None:
-    if saved:
+def _text_link(obj: models.Model) -> str:
+    """The column of ``obj`` that :meth:`Batch.link_text` marked to get the root's id as text, or ""."""
+    return obj.__dict__.get(_TEXT_LINK, "")
+
+
+def _set_ids(root: models.Model, pk: int, rows: list[models.Model], links: list[tuple[str, ...]], using: str,
+             *, written: bool = True) -> None:
+    """Give the rows the root's new id; ``written``: the tree statement wrote them all (else
+    :func:`insert_one` and :func:`insert_rows` mark what they write)."""
+    if written:
         setattr(root, root._meta.auto_field.attname, pk)
         root._state.adding, root._state.db = False, using
     for obj, attnames in zip(rows, links, strict=True):
         for attname in attnames:
             setattr(obj, attname, pk)
-        if id(obj) in text_links:
-            setattr(obj, text_links[id(obj)], str(pk))
-        if saved:
+        if text := _text_link(obj):
+            setattr(obj, text, str(pk))
+        if written:
             obj._state.adding, obj._state.db = False, using
 
 
@@ -249,7 +255,7 @@ _trees: dict[tuple[Any, ...], tuple[str, str]] = {}  # with %s placeholders, and
 
 
 def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: list[tuple[str, ...]],
-              text_links: dict[int, str], using: str) -> tuple[tuple[str, str], list[Any]] | None:
+              using: str) -> tuple[tuple[str, str], list[Any]] | None:
     """``WITH r AS (INSERT root … ON CONFLICT (unique) DO NOTHING RETURNING id), wN AS (INSERT INTO
     t (…) SELECT …, r.id, … FROM r [UNION ALL …]) SELECT id FROM r``: every row is written only when
     the root is (each one selects from ``r``), its links to the root read ``r.id``, and each of its
@@ -273,7 +279,7 @@ def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: 
             return None
         for i in idx:
             obj = rows[i]
-            text = text_links.get(id(obj), "")
+            text = _text_link(obj)
             _prepare_except(obj, links[i])
             shape.append((model, links[i], text))
             values = _values(plan[0], [obj], connection)
@@ -284,7 +290,7 @@ def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: 
     key = tuple(shape)
     sql = _trees.get(key)
     if sql is None:
-        sql = _trees[key] = _tree_statement(root_model, unique, groups, rows, links, text_links, using)
+        sql = _trees[key] = _tree_statement(root_model, unique, groups, rows, links, using)
     return sql, params
 
 
@@ -338,8 +344,7 @@ def _cast_type(field: models.Field, connection: Any) -> str | None:
 
 
 def _tree_statement(root_model: type[models.Model], unique: str, groups: dict[type[models.Model], list[int]],
-                    rows: list[models.Model], links: list[tuple[str, ...]], text_links: dict[int, str],
-                    using: str) -> tuple[str, str]:
+                    rows: list[models.Model], links: list[tuple[str, ...]], using: str) -> tuple[str, str]:
     connection = connections[using]
     qn = connection.ops.quote_name
     _columns, head, row = _plan(root_model, using)  # type: ignore[misc]
@@ -350,7 +355,7 @@ def _tree_statement(root_model: type[models.Model], unique: str, groups: dict[ty
         cols, _head, _row = _plan(model, using)  # type: ignore[misc]
         selects = []
         for i in idx:
-            text = text_links.get(id(rows[i]))
+            text = _text_link(rows[i])
             items = [f"r.{pk}" if attname in links[i] else f"r.{pk}::text" if attname == text
                      else f"%s::{_cast_type(f, connection)}" for attname, _t, f in cols]
             selects.append(f"SELECT {', '.join(items)} FROM r")

@@ -108,3 +108,17 @@ def test_the_index_follows_a_new_boundary_version(small_city):
     lookup_index_invalidate()  # the commit hook does this; tests run inside a transaction
     loc = point_locate(114.02, 22.51)
     assert loc.grid.code == "440301001001002"
+
+
+def test_a_renamed_grid_is_answered_by_its_new_name_once_the_import_commits(small_city,
+                                                                          django_capture_on_commit_callbacks):
+    # The look-up keeps a grid and its chain in the process's reference cache: a region saved by the
+    # import drops it, so the next look-up reads the new name.
+    assert point_locate(114.02, 22.51).grid.code == "440301001001001"
+    old_name = point_locate(114.02, 22.51).grid.name
+    with django_capture_on_commit_callbacks(execute=True):
+        regions_import(collection(feature("改名网格", square(114.0, 22.5, 114.05, 22.525),
+                                          code="440301001001001", parent="440301001001")),
+                       level="grid", code_field="code", parent_field="parent", actor=None, commit=True)
+    loc = point_locate(114.02, 22.51)
+    assert old_name != "改名网格" and loc.grid.name == "改名网格"
