@@ -97,6 +97,7 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     shot(page, "4-department")
     page.click("button[data-action=report_back]")
     page.wait_for_selector("#case-state[data-state=verifying]")
+    assert "已完成：处置反馈" in page.inner_text(".messages")  # sent by fetch, the message still shows
 
     # the grid worker checks on site from a phone and closes it
     sign_in(page, base, "bob")
@@ -107,6 +108,7 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     shot(page, "5-grid-tasks")
     page.click(f"#task-{code} button.primary")
     page.wait_for_selector("#no-tasks")
+    assert "已完成：核查结案" in page.inner_text(".messages")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # the centre replies to the reporter
@@ -115,6 +117,9 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     page.fill("#id_note_reply", "垃圾箱已更换，感谢您的反映")
     page.click("button[data-action=reply]")
     page.wait_for_selector("#case-state[data-state=replied]")
+    assert "回访时限" in page.inner_text("#clocks")  # clocks by their names, not their codes
+    first_step = page.inner_text("#timeline li:first-child")
+    assert "已上报" in first_step and "→" not in first_step and "system" not in first_step
     shot(page, "6-case")
 
     # the reporter rates it on the tracking page
@@ -125,6 +130,9 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     page.click("#rate button.primary")
     page.wait_for_load_state()
     assert page.locator("#rate").count() == 0
+    assert "谢谢！您的评价（满意）已记录。" in page.inner_text(".messages")
+    assert "已评价：满意" in page.inner_text("#public-timeline")
+    assert "→" not in page.inner_text("#public-timeline li:first-child")  # the report itself moved nothing
     shot(page, "7-rated")
     assert case.ratings.get().satisfaction == "satisfied"
     assert page.console_errors == []

@@ -104,7 +104,8 @@ def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[Timeline
 
 def case_open_timers(*, case: Case) -> QuerySet[Timer]:
     """The clocks still running or paused on the case, soonest due first."""
-    return Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED]).order_by("due_at")
+    return (Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
+            .select_related("assignment__department").order_by("due_at"))
 
 
 # ---------------------------------------------------------------------------------------------

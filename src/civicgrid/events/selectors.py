@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from civicgrid.cases.models import Case, TimelineEntry
+from civicgrid.cases.models import Case, Satisfaction, TimelineEntry
 from civicgrid.cases.selectors import Period, cases_visible
 from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
 from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES, event_type
@@ -57,6 +57,7 @@ class PublicStep:
     label: str
     state: str
     note: str
+    moved: bool = True  # the step changed the state (not so for the report itself, or a rating)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,13 @@ class PublicEvent:
 
 def _public_step(entry: TimelineEntry) -> PublicStep:
     note = entry.note if entry.action in PUBLIC_NOTES else ""
-    return PublicStep(at=entry.at, action=entry.action, label=_action_label(entry.action),
-                      state=str(STATES.get(entry.to_state, entry.to_state)), note=note)
+    label = _action_label(entry.action)
+    if entry.action == "rate" and entry.data.get("satisfaction") in Satisfaction.values:
+        label = _("%(step)s: %(satisfaction)s") % {"step": label,
+                                                   "satisfaction": Satisfaction(entry.data["satisfaction"]).label}
+    return PublicStep(at=entry.at, action=entry.action, label=label,
+                      state=str(STATES.get(entry.to_state, entry.to_state)), note=note,
+                      moved=bool(entry.from_state) and entry.from_state != entry.to_state)
 
 
 def events_public_steps(*, case_ids: list[int]) -> dict[int, list[PublicStep]]:

@@ -76,6 +76,15 @@ STATES: dict[str, Any] = {
 OPEN_STATES = ("reported", "registered", "dispatched", "review", "handling", "verifying")
 CLOSED_STATES = frozenset({"rejected", "answered", "closed", "replied"})
 
+CLOCK_LABELS: dict[str, Any] = {
+    "handle": gettext_lazy("closing deadline"),  # 办结时限: from the report until closed (check included)
+    "register": gettext_lazy("registration deadline"),  # 立案时限
+    "sign": gettext_lazy("sign-off deadline"),  # 签收时限, one per dispatched unit
+    "verify": gettext_lazy("on-site check deadline"),  # 核查时限
+    "reply": gettext_lazy("reply deadline"),  # 答复时限
+    "follow_up": gettext_lazy("follow-up deadline"),  # 回访时限
+}
+
 DEFAULT_CLOCKS: dict[str, tuple[float, str]] = {
     "handle": (5, "working_days"),
     "register": (2, "working_hours"),

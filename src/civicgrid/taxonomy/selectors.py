@@ -220,22 +220,24 @@ def _resolve_line(rule: DispatchRule, ids: dict[str, int], objects: dict[int, Re
             return DispatchAnswer(None, None, _("The department %(dept)s named by the rule for %(category)s "
                                                 "is inactive.") % {"dept": dept, "category": rule.category})
         return DispatchAnswer(dept, rule, _("Rule for %(category)s%(via)s names %(dept)s.")
-                              % {"category": rule.category, "via": via, "dept": dept})
+                              % {"category": category, "via": via, "dept": dept})
     function = rule.department_function
+    level = rule.get_region_level_display()
     region_id = ids.get(rule.region_level)
     if region_id is None:
         return DispatchAnswer(None, None, _("The rule for %(category)s is handled at %(level)s level, and "
                                             "the case has no %(level)s region.")
-                              % {"category": rule.category, "level": rule.region_level})
+                              % {"category": rule.category, "level": level})
     found = _departments_serving(function, region_id)
     if not found:
         return DispatchAnswer(None, None, _("No department of function %(function)s serves %(region)s "
                                             "(rule for %(category)s%(via)s).")
                               % {"function": function, "region": _region_label(region_id, objects),
-                                 "category": rule.category, "via": via})
+                                 "category": category, "via": via})
     dept = found[0]
-    reason = _("Rule for %(category)s%(via)s: function %(function)s at %(level)s level → %(dept)s.") % {
-        "category": rule.category, "via": via, "function": function, "level": rule.region_level, "dept": dept}
+    reason = _("Rule for %(category)s%(via)s: handled by the %(function)s department at %(level)s level → "
+               "%(dept)s.") % {"category": category, "via": via, "function": function, "level": level,
+                               "dept": dept}
     if len(found) > 1 and bool(getattr(found[1], "serves", False)) == bool(getattr(dept, "serves", False)):
         reason += " " + _("Several departments qualify; the first by code was chosen.")
     return DispatchAnswer(dept, rule, reason)

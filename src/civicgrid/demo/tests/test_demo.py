@@ -124,6 +124,12 @@ def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does
     assert {"reported", "registered", "dispatched", "review", "handling", "verifying", "closed", "replied",
             "answered", "rejected", "merged"} <= states
 
+    # the report page's category hint works from the start: trained on the events the demo closed
+    from civicgrid.dispatch.selectors import suggest
+
+    assert "category suggestions trained on" in text
+    assert suggest("小区门口垃圾箱坏了").category is not None
+
     again = StringIO()
     call_command("demo_load", "--no-progress", stdout=again, stderr=StringIO())
     assert "nothing to do" in again.getvalue() and "d2_dispatcher" in again.getvalue()

@@ -82,7 +82,9 @@ def test_a_category_without_lines_uses_the_nearest_class_above_that_has_one(smal
                       department_function="urban_management")
     department, rule, reason = dispatch_department_for(category=minor, chain=chain(small_city, GRID_A))
     assert department == cg_a and rule.category == major
-    assert "inherited from C01 公用设施" in reason
+    # the case's own category, the class it inherits from, the level in words, the unit chosen
+    assert reason.startswith(f"Rule for {minor} (inherited from C01 公用设施)")
+    assert "urban_management department at district level → 甲区城管局" in reason
 
 
 def test_a_department_serving_the_region_is_preferred_to_one_merely_belonging_to_it(small_city, covers):

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.events.workflow import STATES
+from civicgrid.events.workflow import CLOCK_LABELS, STATES
 
 register = template.Library()
 
@@ -16,6 +16,12 @@ register = template.Library()
 def state_label(state: str) -> str:
     """The translated label of an event state (``registered`` → 已立案)."""
     return str(STATES.get(state, state))
+
+
+@register.filter
+def clock_label(kind: str) -> str:
+    """The translated name of a case clock (``handle`` → 办结时限)."""
+    return str(CLOCK_LABELS.get(kind, kind))
 
 
 @register.filter

@@ -58,11 +58,14 @@ def test_answering_a_complaint_is_refused_and_nothing_is_left_behind(world):
 
 
 def test_the_agent_creates_registers_and_dispatches_to_the_suggested_department(world, units):
-    client_for(world.alice).post("/agent/", {
+    agent = client_for(world.alice)
+    response = agent.post("/agent/", {
         "reporter_phone": "13800138000", "request_type": "complaint", "text": "小区垃圾箱破损",
-        "category": BIN, "lon": POINT_A[0], "lat": POINT_A[1], "then": "dispatch"})
+        "category": BIN, "lon": POINT_A[0], "lat": POINT_A[1], "then": "dispatch"}, follow=True)
     case = Case.objects.get()
     assert case.state == "dispatched" and case.lead_department == units.urban
+    # the agent is told what happened, with the code to read to the caller
+    assert f"已创建并派给{units.urban.name}：{case.tracking_code}。" in response.content.decode()
 
 
 def test_the_agent_page_is_for_the_centre_only(world, units):
@@ -75,6 +78,8 @@ def test_the_dashboard_shows_each_metric_with_links_to_its_cases(world, units):
     reported()
     html = client_for(world.alice).get("/dashboard/").content.decode()
     assert 'id="metrics"' in html and 'data-metric="closure"' in html and "<svg" in html
+    by_area = html[html.index('id="by-region"'):]
+    assert by_area.index("<th>区域</th>") < by_area.index("</thead>")  # areas are not headed "姓名"
     link = "/cases/?start="
     assert link in html and "metric=closure" in html and "part=numerator" in html
     from civicgrid.web.views.dashboard import DashboardFilter  # noqa: F401 - the drill-down below uses it

@@ -182,3 +182,11 @@ def test_the_case_list_filters_and_pages(world, settings):
     assert client_for(world.charlie).get("/cases/").content.decode().count("<tr data-code=") == 0
     code = Case.objects.first().tracking_code
     assert c.get("/cases/", {"q": code.lower()}).content.decode().count("<tr data-code=") == 1
+
+
+def test_a_dispatched_case_opens_no_side_action_for_the_centre_and_the_next_step_for_the_unit(world, units):
+    case = walk(reported(), world, units, "dispatched")
+    centre = client_for(world.alice).get(f"/cases/{case.tracking_code}/").content.decode()
+    assert 'id="act-whistle"' in centre and 'id="act-whistle" open' not in centre  # a side action stays shut
+    unit = client_for(units.dana).get(f"/cases/{case.tracking_code}/").content.decode()
+    assert 'id="act-accept" open' in unit

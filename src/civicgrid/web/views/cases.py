@@ -188,13 +188,15 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
     fields = case._meta
     ctx: dict[str, Any] = {
         "case": case, "detail": detail, "state_label": STATES.get(case.state, case.state),
-        "timeline": case_timeline(case=case), "timers": case_open_timers(case=case),
+        "timeline": case_timeline(case=case), "timers": (timers := list(case_open_timers(case=case))),
+        "handle_unit": next((t.get_unit_display() for t in timers if t.kind == "handle"), ""),
         "assignments": case.assignments.select_related("department", "region").order_by("id"),
         "whistles": whistles_of(case=case) if case.case_type == "event" else [],
         "approvals": case.approval_requests.filter(state=ApprovalRequest.State.PENDING),
         "actions": actions, "labels": _labels(),
+        # the next step of the loop opens at once; of the side actions only a lone one does
         "main_action": MAIN_ACTION.get(case.state) if MAIN_ACTION.get(case.state) in actions else
-        (actions[0] if actions else ""), "errors": errors or {}, "failed": failed,
+        (actions[0] if len(actions) == 1 else ""), "errors": errors or {}, "failed": failed,
         "reporter_name": fields.get_field("reporter_name").masked(case),
         "reporter_phone": fields.get_field("reporter_phone").masked(case),
         "whistle_kinds": WhistleKind.choices, "supervision_kinds": [Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE],

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -150,4 +151,9 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404 from None
         return render(request, "web/track.html", {"event": view, "satisfactions": Satisfaction.choices,
                                                   "errors": exc.errors}, status=exc.status)
+    thanks = _("Thank you: your rating (%(satisfaction)s) was recorded.") % {
+        "satisfaction": Satisfaction(satisfaction).label}
+    if satisfaction == Satisfaction.UNSATISFIED:
+        thanks += " " + _("The report is open again and will be handled once more.")
+    messages.success(request, thanks)
     return redirect("web:track_code", code=code)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civicgrid.events import services as ev
 from civicgrid.geo.models import Region
@@ -198,11 +200,18 @@ def agent(request: HttpRequest) -> HttpResponse:
         return render(request, "web/agent.html", ctx, status=exc.status)
     url = reverse("web:case", args=[case.tracking_code])
     remember(request, url)
+    case.refresh_from_db(fields=["state", "lead_department"])
+    if how == "answer":
+        done_text = _("Answered and closed: %(code)s.") % {"code": case.tracking_code}
+    elif how == "dispatch" and case.lead_department_id:
+        done_text = _("Created and dispatched to %(dept)s: %(code)s.") % {
+            "code": case.tracking_code, "dept": case.lead_department.name}
+    else:
+        done_text = _("Created: %(code)s.") % {"code": case.tracking_code}
+    messages.success(request, done_text)
     return redirect(url)
 
 
 def _answer_missing() -> str:
-    from django.utils.translation import gettext as _
-
     return _("Write the answer given to the caller.")
 

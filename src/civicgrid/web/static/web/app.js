@@ -39,7 +39,9 @@
           var response = await fetch(form.action || window.location.href,
                                      { method: "POST", body: body, credentials: "same-origin" });
           var html = await response.text();
-          if (response.redirected) { window.location.assign(response.url); } else { show(html, response.url); }
+          // the answer is the page itself (after a redirect: the next page, with its "done" message,
+          // which a second request would no longer show)
+          show(html, response.url);
           return;
         } catch (err) {
           if (attempt >= waits.length) {
