@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning, register
+from django.utils.translation import gettext as _
 
 log = logging.getLogger("civicgrid.cases.calendar")
 
@@ -25,6 +26,6 @@ def calendar_years_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         log.debug("calendar check skipped: %s", exc)
         return []
     return [Warning(calendar_missing_message(year), id="civicgrid.cases.W001",
-                    hint="Import the State Council's holiday notice for the year as date,working,name rows, "
-                         "or upgrade chinese-calendar and run `civicgrid cases calendar package`.")
+                    hint=_("Import the State Council's holiday notice for the year as date,working,name rows, "
+                           "or upgrade chinese-calendar and run `civicgrid cases calendar package`."))
             for year in missing]
