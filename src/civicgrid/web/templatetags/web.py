@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.events.workflow import CLOCK_LABELS, STATES
 
@@ -22,6 +23,38 @@ def state_label(state: str) -> str:
 def clock_label(kind: str) -> str:
     """The translated name of a case clock (``handle`` → 办结时限)."""
     return str(CLOCK_LABELS.get(kind, kind))
+
+
+KIND_SHORT = {"component": pgettext_lazy("category kind", "facility"),  # 部件
+              "event": pgettext_lazy("category kind", "incident"),  # 事件
+              "request": pgettext_lazy("category kind", "request")}  # 诉求
+
+
+@register.filter
+def category_group(category: Any) -> str:
+    """A top-level category with its catalogue, as the forms group them: 市容环境（部件） and
+    市容环境（事件） are two different groups."""
+    from django.utils.translation import gettext
+
+    return gettext("%(name)s (%(kind)s)") % {"name": category.name,
+                                            "kind": KIND_SHORT.get(category.kind, category.kind)}
+
+
+@register.filter
+def timeline_actor(entry: Any) -> str:
+    """Who took a timeline step: the person's name; a rating without an account is the reporter's
+    own (the tracking page), any other step without one the system's."""
+    if entry.actor_name and entry.actor_name != "system":
+        return str(entry.actor_name)
+    return str(_("the reporter") if entry.action == "rate" else _("system"))
+
+
+@register.filter
+def satisfaction_label(value: str) -> str:
+    """满意 / 基本满意 / 不满意 for a rating's stored value."""
+    from civicgrid.cases.models import Satisfaction
+
+    return str(Satisfaction(value).label) if value in Satisfaction.values else str(value or "")
 
 
 @register.filter

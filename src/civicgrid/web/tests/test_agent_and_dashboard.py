@@ -68,6 +68,15 @@ def test_the_agent_creates_registers_and_dispatches_to_the_suggested_department(
     assert f"已创建并派给{units.urban.name}：{case.tracking_code}。" in response.content.decode()
 
 
+def test_dispatching_at_once_without_a_suggested_department_says_why_on_the_page(world, units):
+    response = client_for(world.alice).post("/agent/", {
+        "reporter_phone": "13800138000", "request_type": "complaint", "text": "路边暴露垃圾很多",
+        "category": "E0101", "lon": POINT_A[0], "lat": POINT_A[1], "then": "dispatch"})
+    html = response.content.decode()
+    assert response.status_code == 422 and Case.objects.count() == 0  # nothing left half-way
+    assert "请指定部门" in html[html.index('id="call-form"'):]
+
+
 def test_the_agent_page_is_for_the_centre_only(world, units):
     assert client_for(world.bob).get("/agent/").status_code == 403
     assert client_for(units.dana).post("/agent/", {"text": "x"}).status_code == 403
@@ -108,6 +117,8 @@ def test_the_dashboard_exports_csv_and_excel(world, units):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) >= 2 and len(rows[0]) == len(rows[1])
+    scopes = {row[0] for row in rows[2:]}
+    assert "社区" in scopes and not scopes & {"city", "district", "street", "community", "grid"}  # in words
     xlsx = c.get("/dashboard/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [cell.value for cell in sheet[1]] == rows[0]

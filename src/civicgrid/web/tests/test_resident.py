@@ -80,6 +80,36 @@ def test_the_suggestion_fragment_answers_without_a_model(world):
     assert response.status_code == 200 and b"suggestion-box" in response.content
 
 
+def _train(labels: dict[str, tuple[str, ...]]) -> None:
+    from civicgrid.dispatch.services import model_train
+
+    texts = {"垃圾箱": ["小区门口垃圾箱破损", "路边垃圾箱坏了", "垃圾箱盖子掉了", "垃圾箱满了没人清"],
+             "广告牌": ["广告牌匾歪了要掉", "店招牌匾破损", "广告牌被风吹坏", "牌匾字掉了"],
+             "路灯": ["路灯不亮了", "小区路灯坏了", "路灯一直闪", "晚上路灯全灭"]}
+    titles, bodies, rows = [], [], []
+    for word, variants in texts.items():
+        for i in range(6):
+            for text in variants:
+                titles.append(text)
+                bodies.append(f"{text}，第{i}次反映，请尽快处理")
+                rows.append(labels[word])
+    model_train(actor=None, titles=titles, bodies=bodies, labels=rows, source="page test")
+
+
+def test_a_suggested_category_can_be_taken_with_one_click(world):
+    _train({"垃圾箱": ("C03", "C0301"), "广告牌": ("C03", "C0303"), "路灯": ("C01", "C0101")})
+    html = client_for().get("/report/suggest/", {"text": "小区门口垃圾箱坏了"}).content.decode()
+    assert 'data-set-category="C0301"' in html and "垃圾箱" in html
+
+
+def test_a_suggested_top_level_class_names_the_group_to_choose_in_and_offers_no_button(world):
+    # a top-level class is a group of the category list, not one of its choices
+    _train({"垃圾箱": ("C03",), "广告牌": ("C03",), "路灯": ("C01",)})
+    html = client_for().get("/report/suggest/", {"text": "小区门口垃圾箱坏了"}).content.decode()
+    assert "data-set-category" not in html
+    assert "可能属于分组" in html and "市容环境（部件）" in html
+
+
 def test_tracking_shows_the_public_timeline_without_staff_names(world, units):
     case = walk(reported(), world, units, "replied")
     html = client_for().get(f"/track/{case.tracking_code}/").content.decode()
@@ -114,8 +144,15 @@ def test_a_rating_before_the_reply_or_with_a_bad_value_is_refused(world, units):
 
 def test_an_unsatisfied_rating_reopens_the_event(world, units):
     case = walk(reported(), world, units, "replied")
-    client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好"})
+    resident = client_for()
+    answer = resident.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好"},
+                           follow=True)
     assert Case.objects.get(pk=case.pk).state == "handling"
+    assert "该问题已重新打开，将再次处置。" in answer.content.decode()  # the resident is told
+    # the centre's timeline says who rated and how; the public one the rating given
+    staff = client_for(world.alice).get(f"/cases/{case.tracking_code}/").content.decode()
+    assert "<b>报告人</b> 已评价：不满意" in staff[staff.index('id="timeline"'):]
+    assert "已评价：不满意" in answer.content.decode()
 
 
 def test_the_public_pages_are_rate_limited(world, settings):

@@ -31,7 +31,7 @@ from civicgrid.cases.selectors import (
     metrics_by_region,
     metrics_for,
 )
-from civicgrid.geo.models import LEVELS, Region
+from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
 from civicgrid.web.selectors import user_roles
@@ -211,7 +211,7 @@ def _export_rows(f: DashboardFilter, user: Any) -> list[list[Any]]:
         return row
 
     rows = [header, line(_("total"), f.region.code if f.region else "", f.region.name if f.region else "", overall)]
-    rows += [line(level, r.code, r.label, r.metrics) for r in by_region]
+    rows += [line(str(Level(level).label), r.code, r.label, r.metrics) for r in by_region]
     rows += [line(_("department"), r.code, r.label, r.metrics) for r in by_dept]
     return rows
 
