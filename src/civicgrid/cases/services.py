@@ -69,7 +69,7 @@ def _account(user: Any) -> Any:
 
 def _actor_name(actor: Any) -> str:
     if actor is None:
-        return "system"
+        return SYSTEM
     return (getattr(actor, "display_name", "") or actor.get_username())[:150]
 
 

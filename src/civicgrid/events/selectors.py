@@ -77,15 +77,19 @@ class PublicEvent:
     can_rate: bool
 
 
+def step_label(label: str, entry: TimelineEntry) -> str:
+    """A timeline step's ``label``, with the satisfaction given when the step is a rating
+    (已评价：满意) — on the reporter's page and the staff's alike."""
+    satisfaction = entry.data.get("satisfaction") if entry.action == "rate" else None
+    if satisfaction not in Satisfaction.values:
+        return label
+    return _("%(step)s: %(satisfaction)s") % {"step": label, "satisfaction": Satisfaction(satisfaction).label}
+
+
 def _public_step(entry: TimelineEntry) -> PublicStep:
     note = entry.note if entry.action in PUBLIC_NOTES else ""
-    label = _action_label(entry.action)
-    if entry.action == "rate" and entry.data.get("satisfaction") in Satisfaction.values:
-        label = _("%(step)s: %(satisfaction)s") % {"step": label,
-                                                   "satisfaction": Satisfaction(entry.data["satisfaction"]).label}
-    return PublicStep(at=entry.at, action=entry.action, label=label,
-                      state=str(STATES.get(entry.to_state, entry.to_state)), note=note,
-                      moved=bool(entry.from_state) and entry.from_state != entry.to_state)
+    return PublicStep(at=entry.at, action=entry.action, label=step_label(_action_label(entry.action), entry),
+                      state=str(STATES.get(entry.to_state, entry.to_state)), note=note, moved=entry.moved)
 
 
 def events_public_steps(*, case_ids: list[int]) -> dict[int, list[PublicStep]]:

@@ -247,6 +247,11 @@ class TimelineEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("the timeline is append-only")
 
+    @property
+    def moved(self) -> bool:
+        """The step changed the case's state (the report itself and a rating do not)."""
+        return bool(self.from_state) and self.from_state != self.to_state
+
 
 class Supervision(models.Model):
     """A supervision item (督办/催办) on a case: opened by the sweep when a clock runs over, or by a

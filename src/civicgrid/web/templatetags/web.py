@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from civicgrid.cases.registry import SYSTEM
 from civicgrid.events.workflow import CLOCK_LABELS, STATES
 
 register = template.Library()
@@ -34,8 +35,6 @@ KIND_SHORT = {"component": pgettext_lazy("category kind", "facility"),  # 部件
 def category_group(category: Any) -> str:
     """A top-level category with its catalogue, as the forms group them: 市容环境（部件） and
     市容环境（事件） are two different groups."""
-    from django.utils.translation import gettext
-
     return gettext("%(name)s (%(kind)s)") % {"name": category.name,
                                             "kind": KIND_SHORT.get(category.kind, category.kind)}
 
@@ -44,17 +43,9 @@ def category_group(category: Any) -> str:
 def timeline_actor(entry: Any) -> str:
     """Who took a timeline step: the person's name; a rating without an account is the reporter's
     own (the tracking page), any other step without one the system's."""
-    if entry.actor_name and entry.actor_name != "system":
+    if entry.actor_name and entry.actor_name != SYSTEM:
         return str(entry.actor_name)
     return str(_("the reporter") if entry.action == "rate" else _("system"))
-
-
-@register.filter
-def satisfaction_label(value: str) -> str:
-    """满意 / 基本满意 / 不满意 for a rating's stored value."""
-    from civicgrid.cases.models import Satisfaction
-
-    return str(Satisfaction(value).label) if value in Satisfaction.values else str(value or "")
 
 
 @register.filter
@@ -102,3 +93,11 @@ def action_label(action: str) -> str:
     if t is not None:
         return str(t.label)
     return str(GENERIC_ACTIONS.get(action, action))
+
+
+@register.filter
+def step_label(entry: Any) -> str:
+    """A staff timeline step's name, with the satisfaction when it is a rating."""
+    from civicgrid.events.selectors import step_label as labelled
+
+    return labelled(action_label(entry.action), entry)

@@ -186,9 +186,11 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
     actions = allowed_actions(user, case)
     detail = event_detail(case=case) if case.case_type == "event" else None
     fields = case._meta
+    timers = list(case_open_timers(case=case))
     ctx: dict[str, Any] = {
         "case": case, "detail": detail, "state_label": STATES.get(case.state, case.state),
-        "timeline": case_timeline(case=case), "timers": (timers := list(case_open_timers(case=case))),
+        "timeline": case_timeline(case=case), "timers": timers,
+        # the extension form asks in the unit of the clock it extends
         "handle_unit": next((t.get_unit_display() for t in timers if t.kind == "handle"), ""),
         "assignments": case.assignments.select_related("department", "region").order_by("id"),
         "whistles": whistles_of(case=case) if case.case_type == "event" else [],

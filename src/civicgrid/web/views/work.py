@@ -191,24 +191,22 @@ def agent(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():  # all of it or nothing: no case left half-way
             case = submit_report(request, "hotline").case
             if how == "answer":
-                run(lambda: ev.event_answer(actor=request.user, case=case, answer=request.POST["answer"].strip()))
+                case = run(lambda: ev.event_answer(actor=request.user, case=case,
+                                                   answer=request.POST["answer"].strip()))
+                told = _("Answered and closed: %(code)s.") % {"code": case.tracking_code}
             elif how == "dispatch":
                 run(lambda: ev.event_register(actor=request.user, case=case))
-                run(lambda: ev.event_dispatch(actor=request.user, case=case))
+                case = run(lambda: ev.event_dispatch(actor=request.user, case=case))
+                told = _("Created and dispatched to %(dept)s: %(code)s.") % {
+                    "code": case.tracking_code, "dept": case.lead_department.name}
+            else:
+                told = _("Created: %(code)s.") % {"code": case.tracking_code}
     except ActionFailed as exc:
         ctx.update(errors=exc.errors, values=request.POST)
         return render(request, "web/agent.html", ctx, status=exc.status)
     url = reverse("web:case", args=[case.tracking_code])
     remember(request, url)
-    case.refresh_from_db(fields=["state", "lead_department"])
-    if how == "answer":
-        done_text = _("Answered and closed: %(code)s.") % {"code": case.tracking_code}
-    elif how == "dispatch" and case.lead_department_id:
-        done_text = _("Created and dispatched to %(dept)s: %(code)s.") % {
-            "code": case.tracking_code, "dept": case.lead_department.name}
-    else:
-        done_text = _("Created: %(code)s.") % {"code": case.tracking_code}
-    messages.success(request, done_text)
+    messages.success(request, told)
     return redirect(url)
 
 
