@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "civicgrid.org.signin.SignInThrottleMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "civicgrid.audit.middleware.RequestActorMiddleware",
@@ -126,7 +127,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
-AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.RoleModelBackend"]
 LOGIN_URL = "/signin/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -138,9 +139,13 @@ AUTH_PASSWORD_VALIDATORS = [
 if ENVIRONMENT == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Accounts: lock an account after repeated failures; sessions expire when idle.
+# Accounts (org/signin.py): after LOGIN_MAX_FAILURES wrong passwords for one account from one address,
+# that address waits LOGIN_LOCK_MINUTES before trying that account again (the owner elsewhere is not
+# slowed); one address failing CIVICGRID_SIGNIN_MAX_PER_ADDRESS times over any accounts waits too.
+# No account is ever locked. Sessions expire when idle.
 LOGIN_MAX_FAILURES = env_int("CIVICGRID_LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env_int("CIVICGRID_LOGIN_LOCK_MINUTES", 15, minimum=1)
+CIVICGRID_SIGNIN_MAX_PER_ADDRESS = env_int("CIVICGRID_SIGNIN_MAX_PER_ADDRESS", 30, minimum=1)
 SESSION_COOKIE_AGE = env_int("CIVICGRID_SESSION_IDLE_SECONDS", 8 * 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
