@@ -188,6 +188,12 @@ CIVICGRID_OUTBOX_LEASE_SECONDS = env_int("CIVICGRID_OUTBOX_LEASE_SECONDS", 300, 
 CIVICGRID_MEDIA_ROOT = Path(env_str("CIVICGRID_MEDIA_ROOT", str(DATA_DIR / "media")) or "")
 CIVICGRID_EVENT_PHOTO_MAX_BYTES = env_int("CIVICGRID_EVENT_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 CIVICGRID_EVENT_PHOTO_MAX_COUNT = env_int("CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9, minimum=0)
+# Decompression bombs (events/photos.py): pixel limits read from the header before decoding (PNG and
+# WebP cannot be decoded at a reduced scale: lower cap), and the long side a photo is stored at.
+CIVICGRID_EVENT_PHOTO_MAX_PIXELS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 40_000_000, minimum=1_000_000)
+CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS", 12_000_000,
+                                                    minimum=1_000_000)
+CIVICGRID_EVENT_PHOTO_MAX_SIDE = env_int("CIVICGRID_EVENT_PHOTO_MAX_SIDE", 2560, minimum=320)
 # Smart dispatch at intake: dotted path of f(title=, text=) → Category | code | None, asked when a report
 # names no category (empty: none). The default files it only when the trained model is sure enough.
 CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",
