@@ -324,7 +324,7 @@ def _token_read(prefix: str, digest: str) -> ApiToken | None:
     if hit is not None and hit[0] > time.monotonic():
         token = hit[1]
     else:
-        token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+        token = ApiToken.objects.select_related("user", "created_by").filter(prefix=prefix).first()
         if token is None:
             return None
         ttl = settings.CIVICGRID_TOKEN_CACHE_SECONDS
