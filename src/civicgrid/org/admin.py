@@ -112,13 +112,13 @@ class ScopedAdminMixin:
         return bool(allowed)
 
     def scoped_choices(self, model: type[models.Model], request: HttpRequest) -> models.QuerySet[Any] | None:
-        """What may be picked for a relation: regions and departments one manages, users one sees."""
+        """What may be picked for a relation: regions, departments and users one manages."""
         if model is Region:
             return scoped(Region.objects.filter(is_active=True), request.user, MANAGE)
         if model is Department:
             return scoped(Department.objects.filter(is_active=True), request.user, MANAGE)
-        if model is User:
-            return users_scoped(User.objects.filter(is_active=True), request.user, VIEW)
+        if model is User:  # a role is given only to someone one manages
+            return users_scoped(User.objects.filter(is_active=True), request.user, MANAGE)
         return None
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -30,6 +30,22 @@ def _ensure_manages_user(actor: Any, user: User) -> None:
         raise OutOfScope("user is outside your jurisdiction")
 
 
+def _ensure_may_grant_to(actor: Any, user: User) -> None:
+    """A role goes only to an account the actor manages — or, having no active role yet, one the
+    actor created (the admin's "new account" form grants its first role right after creating it)."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    if user.is_superuser:
+        raise OutOfScope("only a superuser gives a superuser a role")
+    if not Membership.objects.filter(user=user, is_active=True).exists():
+        from civicgrid.audit.models import AuditEntry
+
+        if AuditEntry.objects.filter(action="org.user.create", target_type=User._meta.label_lower,
+                                     target_id=str(user.pk), actor_id=actor.pk).exists():
+            return
+    _ensure_manages_user(actor, user)
+
+
 def _ensure_manages_place(actor: Any, region: Region | None, department: Department | None) -> None:
     """Only someone who manages a region (or department) may give or take a role there (None = system)."""
     if actor is None or getattr(actor, "is_superuser", False):
@@ -159,6 +175,7 @@ def membership_grant(*, actor: Any, user: User, role: str, region: Region | None
     if role not in (Role.DEPARTMENT_HANDLER, Role.RESIDENT) and region is None:
         raise ValidationError({"region": "this role needs a region"})
     _ensure_manages_place(actor, region, department)
+    _ensure_may_grant_to(actor, user)
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, role=role, region=region, department=department, defaults={"is_active": True})
