@@ -10,6 +10,10 @@ After ``make demo`` the demo's settings are in ``var/demo.env`` (``$CIVICGRID_DA
 when that file is there, ``civicgrid`` reads it, so the README's commands in another terminal act on
 the demo city. A variable already set in the environment wins over the file; the file is named on
 standard error each time, so nobody mistakes the demo's database for another.
+
+``civicgrid migrate`` (and ``createcachetable``, ``db grant``) connect with
+``CIVICGRID_MIGRATE_DATABASE_URL`` when it is set: the role that owns the schema, while the app
+runs as ``DATABASE_URL``'s role, which owns nothing.
 """
 
 from __future__ import annotations
@@ -63,7 +67,13 @@ def load_demo_env() -> Path | None:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
+    args = list(sys.argv[1:] if argv is None else argv)
     demo = load_demo_env()
+    migrate_url = os.environ.get("CIVICGRID_MIGRATE_DATABASE_URL")
+    if migrate_url and args[:1] in (["migrate"], ["createcachetable"], ["db"]):
+        # Schema changes run as the migrating role that owns the tables; the app's DATABASE_URL
+        # role owns nothing (docs/deployment.md, "Two database roles").
+        os.environ["DATABASE_URL"] = migrate_url
     if demo is not None:
         print(f"civicgrid: using the demo's settings from {demo}", file=sys.stderr)
     args = list(sys.argv[1:] if argv is None else argv)
