@@ -76,7 +76,6 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["DATABASE_URL"] = migrate_url
     if demo is not None:
         print(f"civicgrid: using the demo's settings from {demo}", file=sys.stderr)
-    args = list(sys.argv[1:] if argv is None else argv)
     from django.core.exceptions import ImproperlyConfigured
     from django.db.utils import OperationalError
 
