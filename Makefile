@@ -16,11 +16,17 @@ $(BIN)/civicgrid: pyproject.toml
 
 setup: $(BIN)/civicgrid
 
+# The demo runs in the development environment (production is the default: docs/deployment.md). Its
+# settings go to var/demo.env, which `civicgrid` reads when present: the README's commands, typed in
+# another terminal, act on the demo city.
 demo: setup
 	@mkdir -p var
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid migrate --noinput
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/civicgrid demo load
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) CIVICGRID_DEMO=true $(BIN)/civicgrid runserver $(HOST)
+	@printf '%s\n' '# written by `make demo`: civicgrid reads this file when it exists (variables set in the environment win)' \
+		'CIVICGRID_ENV=development' 'CIVICGRID_DATA_DIR=$(CURDIR)/var' 'DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)' \
+		'CIVICGRID_DEMO=true' > var/demo.env
+	$(BIN)/civicgrid migrate --noinput
+	$(BIN)/civicgrid demo load
+	$(BIN)/civicgrid runserver $(HOST)
 
 test: setup browser lint test-sqlite test-postgres
 
@@ -39,13 +45,13 @@ lint: setup
 	$(BIN)/ruff check .
 
 test-sqlite: setup
-	DATABASE_URL= $(BIN)/python -m pytest -q
+	CIVICGRID_ENV=test DATABASE_URL= $(BIN)/python -m pytest -q
 
 test-postgres: setup
 	@url=$$($(BIN)/python scripts/postgres_url.py) || exit 1; \
 	if [ -n "$$url" ]; then \
 		echo "== PostgreSQL: $$url"; \
-		DATABASE_URL=$$url $(BIN)/python -m pytest -q; \
+		CIVICGRID_ENV=test DATABASE_URL=$$url $(BIN)/python -m pytest -q; \
 	fi
 
 # The lookup benchmark compares with PostGIS: install it into the local PostgreSQL when we may.
@@ -58,7 +64,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 messages: setup
-	cd src/civicgrid && ../../$(BIN)/civicgrid makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/civicgrid compilemessages
+	cd src/civicgrid && export CIVICGRID_ENV=development && ../../$(BIN)/civicgrid makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/civicgrid compilemessages
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

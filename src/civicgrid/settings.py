@@ -6,6 +6,7 @@ SQLite is the embedded default so that a fresh clone runs with no server; produc
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,15 +26,22 @@ def _leaflet_static() -> Path:
 
 DATA_DIR = Path(env_str("CIVICGRID_DATA_DIR", str(Path.cwd() / "var")) or "var")
 
-ENVIRONMENT = env_choice("CIVICGRID_ENV", "development", ("development", "test", "production"))
-if "pytest" in sys.modules and ENVIRONMENT == "development":
-    ENVIRONMENT = "test"
+# Production is the safe default: debug off, secrets required, HTTPS only. A local try-out says
+# CIVICGRID_ENV=development (`make demo` does, and writes it to var/demo.env for the CLI); `make test`
+# says test. A test run that names no environment (pytest alone) is a test run.
+if "pytest" in sys.modules and not os.environ.get("CIVICGRID_ENV"):
+    os.environ["CIVICGRID_ENV"] = "test"
+ENVIRONMENT = env_choice("CIVICGRID_ENV", "production", ("development", "test", "production"))
 PRODUCTION = ENVIRONMENT == "production"
+_ENV_HINT = (" (CIVICGRID_ENV is production unless set: for a local try-out set CIVICGRID_ENV=development, "
+             "see docs/deployment.md)")
 
 DEBUG = env_bool("CIVICGRID_DEBUG", ENVIRONMENT == "development")
 
 _DEV_SECRET = "civicgrid-development-only-secret-key-not-for-production-use-0000"
-SECRET_KEY = env_str("CIVICGRID_SECRET_KEY", None if PRODUCTION else _DEV_SECRET, required=PRODUCTION)
+SECRET_KEY = env_str("CIVICGRID_SECRET_KEY", None if PRODUCTION else _DEV_SECRET)
+if PRODUCTION and not SECRET_KEY:
+    raise ImproperlyConfigured("CIVICGRID_SECRET_KEY must be set in production" + _ENV_HINT)
 if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY or "") < 50):
     raise ImproperlyConfigured("CIVICGRID_SECRET_KEY must be a random string of at least 50 characters")
 
@@ -66,11 +74,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "civicgrid.core.security.ContentSecurityPolicyMiddleware",
     "civicgrid.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "civicgrid.org.signin.SignInThrottleMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "civicgrid.audit.middleware.RequestActorMiddleware",
@@ -126,7 +136,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
-AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["civicgrid.org.auth.RoleModelBackend"]
 LOGIN_URL = "/signin/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -138,9 +148,13 @@ AUTH_PASSWORD_VALIDATORS = [
 if ENVIRONMENT == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Accounts: lock an account after repeated failures; sessions expire when idle.
+# Accounts (org/signin.py): after LOGIN_MAX_FAILURES wrong passwords for one account from one address,
+# that address waits LOGIN_LOCK_MINUTES before trying that account again (the owner elsewhere is not
+# slowed); one address failing CIVICGRID_SIGNIN_MAX_PER_ADDRESS times over any accounts waits too.
+# No account is ever locked. Sessions expire when idle.
 LOGIN_MAX_FAILURES = env_int("CIVICGRID_LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env_int("CIVICGRID_LOGIN_LOCK_MINUTES", 15, minimum=1)
+CIVICGRID_SIGNIN_MAX_PER_ADDRESS = env_int("CIVICGRID_SIGNIN_MAX_PER_ADDRESS", 30, minimum=1)
 SESSION_COOKIE_AGE = env_int("CIVICGRID_SESSION_IDLE_SECONDS", 8 * 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -148,13 +162,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CIVICGRID_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS (docs/deployment.md): redirect plain HTTP, tell browsers to come back only over HTTPS (HSTS),
+# and, behind a TLS-terminating proxy, trust its X-Forwarded-Proto (only when the proxy sets it and
+# clients cannot reach the app directly). The Content-Security-Policy runs only our own scripts.
+SECURE_SSL_REDIRECT = env_bool("CIVICGRID_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("CIVICGRID_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CIVICGRID_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("CIVICGRID_HSTS_PRELOAD", False)
+if env_bool("CIVICGRID_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CIVICGRID_CSP = env_str("CIVICGRID_CSP", None)  # None: the default policy (core/security.py)
+
 # Privacy: Fernet keys (comma-separated, newest first) and the key of the keyed-hash index.
 _DEV_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # base64 of 32 bytes, development only
 CIVICGRID_ENCRYPTION_KEYS = env_list("CIVICGRID_ENCRYPTION_KEYS", [] if PRODUCTION else [_DEV_KEY])
 if not CIVICGRID_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("CIVICGRID_ENCRYPTION_KEYS must be set in production (see docs/operations.md)")
-CIVICGRID_HASH_KEY = env_str("CIVICGRID_HASH_KEY", None if PRODUCTION else "development-hash-key",
-                             required=PRODUCTION)
+    raise ImproperlyConfigured("CIVICGRID_ENCRYPTION_KEYS must be set in production (see docs/operations.md)"
+                               + _ENV_HINT)
+CIVICGRID_HASH_KEY = env_str("CIVICGRID_HASH_KEY", None if PRODUCTION else "development-hash-key")
+if not CIVICGRID_HASH_KEY:
+    raise ImproperlyConfigured("CIVICGRID_HASH_KEY must be set in production" + _ENV_HINT)
 
 # Geography.
 CIVICGRID_NEAREST_COMMUNITY_METERS = env_float("CIVICGRID_NEAREST_COMMUNITY_METERS", 500.0, minimum=0.0)
@@ -183,6 +213,12 @@ CIVICGRID_OUTBOX_LEASE_SECONDS = env_int("CIVICGRID_OUTBOX_LEASE_SECONDS", 300, 
 CIVICGRID_MEDIA_ROOT = Path(env_str("CIVICGRID_MEDIA_ROOT", str(DATA_DIR / "media")) or "")
 CIVICGRID_EVENT_PHOTO_MAX_BYTES = env_int("CIVICGRID_EVENT_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 CIVICGRID_EVENT_PHOTO_MAX_COUNT = env_int("CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9, minimum=0)
+# Decompression bombs (events/photos.py): pixel limits read from the header before decoding (PNG and
+# WebP cannot be decoded at a reduced scale: lower cap), and the long side a photo is stored at.
+CIVICGRID_EVENT_PHOTO_MAX_PIXELS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 40_000_000, minimum=1_000_000)
+CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS", 12_000_000,
+                                                    minimum=1_000_000)
+CIVICGRID_EVENT_PHOTO_MAX_SIDE = env_int("CIVICGRID_EVENT_PHOTO_MAX_SIDE", 2560, minimum=320)
 # Smart dispatch at intake: dotted path of f(title=, text=) → Category | code | None, asked when a report
 # names no category (empty: none). The default files it only when the trained model is sure enough.
 CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",

@@ -14,6 +14,11 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("civicgrid_request_id", default="")
 client_ip_var: ContextVar[str] = ContextVar("civicgrid_client_ip", default="")
+# The client's own X-Request-ID (well formed), kept apart from ours: a client chooses it, so it
+# correlates with the client's logs but proves nothing.
+correlation_id_var: ContextVar[str] = ContextVar("civicgrid_correlation_id", default="")
+# Who minted the API token a request came with (an action taken with a token names its minter too).
+token_minter_var: ContextVar[object | None] = ContextVar("civicgrid_token_minter", default=None)
 
 
 def current_request_id() -> str:

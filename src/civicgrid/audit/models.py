@@ -41,6 +41,15 @@ class AuditEntry(models.Model):
     extra = models.JSONField(_("extra"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     client_ip = models.CharField(_("client address"), max_length=45, blank=True)
+    # The client's X-Request-ID when well formed (request_id is always ours).
+    correlation_id = models.CharField(_("correlation id"), max_length=64, blank=True, default="", db_default="")
+    # Taken with an API token: who minted that token (the actor is the token's account).
+    token_minter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("token minted by"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    token_minter_name = models.CharField(_("token minted by (name)"), max_length=150, blank=True, default="",
+                                         db_default="")
 
     objects = AuditQuerySet.as_manager()
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from civicgrid.audit.context import client_ip_var, current_request_id
+from civicgrid.audit.context import client_ip_var, correlation_id_var, current_request_id, token_minter_var
 from civicgrid.audit.models import AuditEntry
 
 MASK = "***"
@@ -87,6 +87,7 @@ def audit_entry(
         target_id = target_id or target.pk
         target_repr = target_repr or str(target)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    minter = token_minter_var.get()
     return AuditEntry(
         actor=actor_obj,
         actor_name=(actor_obj.get_username() if actor_obj is not None else (str(actor) if actor else "system"))[:150],
@@ -99,6 +100,9 @@ def audit_entry(
         extra=_jsonable(extra) if extra is not None else None,
         request_id=current_request_id(),
         client_ip=client_ip_var.get() or "",
+        correlation_id=correlation_id_var.get() or "",
+        token_minter=minter if getattr(minter, "pk", None) else None,
+        token_minter_name=(minter.get_username() if minter is not None else "")[:150],
     )
 
 
@@ -112,7 +116,10 @@ def audit_record(**kwargs: Any) -> AuditEntry:
 
 def audit_bulk(rows: list[AuditEntry], *, batch_size: int = 2000) -> None:
     """Append many prepared rows at once (bulk imports); each row is still one audit entry."""
-    rid = current_request_id()
+    rid, correlation, minter = current_request_id(), correlation_id_var.get() or "", token_minter_var.get()
     for row in rows:
         row.request_id = row.request_id or rid
+        row.correlation_id = row.correlation_id or correlation
+        if minter is not None and row.token_minter_id is None:
+            row.token_minter, row.token_minter_name = minter, minter.get_username()[:150]
     AuditEntry.objects.bulk_create(rows, batch_size=batch_size)

@@ -55,3 +55,49 @@ def rate_limit_public(request: HttpRequest, bucket: str) -> None:
 
     rate_limit(request, bucket, limit=int(getattr(settings, "CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120)),
                per_seconds=60)
+
+
+# --- failure throttles (cool-down after repeated failures) -------------------------------------
+# Unlike the request limits above, these count only failures (a wrong password, say) under a key
+# the caller chooses. After ``limit`` failures within ``seconds`` the key cools down for ``seconds``;
+# attempts during the cool-down are refused unseen and not counted, so nobody can stretch a
+# cool-down for ever by hammering at it.
+
+
+def _throttle_keys(bucket: str, key: str) -> tuple[str, str]:
+    return f"th:{bucket}:{key}:n", f"th:{bucket}:{key}:until"
+
+
+def throttle_wait(bucket: str, key: str) -> int:
+    """Seconds left of ``key``'s cool-down in ``bucket`` (0: not cooling down)."""
+    until = caches["default"].get(_throttle_keys(bucket, key)[1])
+    if until is None:
+        return 0
+    return max(0, int(until - time.time()) + 1)
+
+
+def throttle_failure(bucket: str, key: str, *, limit: int, seconds: int) -> int:
+    """Count one failure of ``key``; returns the cool-down it started (seconds, 0 if none).
+    ``limit <= 0`` turns the throttle off."""
+    if limit <= 0 or throttle_wait(bucket, key):
+        return 0
+    cache = caches["default"]
+    count_key, until_key = _throttle_keys(bucket, key)
+    if cache.add(count_key, 1, timeout=seconds):
+        count = 1
+    else:
+        try:
+            count = cache.incr(count_key)
+        except ValueError:  # expired between add and incr
+            cache.add(count_key, 1, timeout=seconds)
+            count = 1
+    if count < limit:
+        return 0
+    cache.set(until_key, time.time() + seconds, timeout=seconds)
+    cache.delete(count_key)
+    return seconds
+
+
+def throttle_clear(bucket: str, key: str) -> None:
+    """Forget ``key``'s failures and end its cool-down (a success, or an administrator's unlock)."""
+    caches["default"].delete_many(list(_throttle_keys(bucket, key)))

@@ -13,3 +13,9 @@ class EventsConfig(AppConfig):
         from civicgrid.events.workflow import register_event_type
 
         register_event_type()
+        # Pillow's own decompression-bomb guard (it refuses beyond twice this) follows our photo limit
+        # for every image this process opens; photos.py checks the exact limit from the header first.
+        from django.conf import settings
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 40_000_000))

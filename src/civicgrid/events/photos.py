@@ -9,8 +9,17 @@ fails, the file stays behind unreferenced (harmless; a clean-up can list files n
 
 Checks: at most ``CIVICGRID_EVENT_PHOTO_MAX_COUNT`` photos (default 9) of at most
 ``CIVICGRID_EVENT_PHOTO_MAX_BYTES`` (default 10 MB) each, JPEG, PNG or WebP by content (not by
-name), at most 40 megapixels. The image is re-encoded from its pixels (after applying the EXIF
-orientation), so no EXIF, GPS, maker notes or text chunks survive.
+name). The image is re-encoded from its pixels (after applying the EXIF orientation), so no EXIF,
+GPS, maker notes or text chunks survive.
+
+Decompression bombs (a small file that claims huge dimensions): the pixel size is read from the
+file's header before anything is decoded, and a photo over ``CIVICGRID_EVENT_PHOTO_MAX_PIXELS``
+(default 40 megapixels) is refused at once. PNG and WebP cannot be decoded at a reduced scale, so
+they have a lower cap, ``CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS`` (default 12 megapixels: a
+phone's camera writes JPEG; a lossless image that large is a drawing, a scan or a bomb). JPEG is
+decoded in draft mode straight at about the stored size, and every photo is stored at most
+``CIVICGRID_EVENT_PHOTO_MAX_SIDE`` pixels on its long side (default 2560), so memory and CPU per
+photo stay bounded. Pillow's own guard (``Image.MAX_IMAGE_PIXELS``) is set to the same limit.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
-MAX_PIXELS = 40_000_000
+LOSSY = {"JPEG"}
 _GPS_IFD = 0x8825
 
 
@@ -51,6 +60,17 @@ def max_bytes() -> int:
 
 def max_count() -> int:
     return int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_COUNT", 9))
+
+
+def max_pixels(fmt: str) -> int:
+    limit = int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 40_000_000))
+    if fmt not in LOSSY:
+        limit = min(limit, int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS", 12_000_000)))
+    return limit
+
+
+def max_side() -> int:
+    return int(getattr(settings, "CIVICGRID_EVENT_PHOTO_MAX_SIDE", 2560))
 
 
 def media_root() -> Path:
@@ -98,16 +118,25 @@ def photo_clean(upload: PhotoUpload, index: int = 0) -> tuple[bytes, dict[str, A
     if size > max_bytes():
         raise PhotoInvalid(_("Photo %(n)d is larger than %(mb).0f MB.") % {"n": index + 1, "mb": max_bytes() / 2**20},
                            index)
+    too_many = _("Photo %(n)d has too many pixels (at most %(mp).0f megapixels).")
     try:
-        image = Image.open(io.BytesIO(upload.content))
+        try:
+            image = Image.open(io.BytesIO(upload.content))  # reads the header only: nothing decoded yet
+        except Image.DecompressionBombError:  # Pillow's own header check, beyond twice the limit
+            raise PhotoInvalid(too_many % {"n": index + 1, "mp": Image.MAX_IMAGE_PIXELS / 1e6}, index) from None
         fmt = image.format
         if fmt not in FORMATS:
             raise PhotoInvalid(_("Photo %(n)d is not a JPEG, PNG or WebP image.") % {"n": index + 1}, index)
-        if image.width * image.height > MAX_PIXELS:
-            raise PhotoInvalid(_("Photo %(n)d has too many pixels.") % {"n": index + 1}, index)
+        if image.width * image.height > max_pixels(fmt):
+            raise PhotoInvalid(too_many % {"n": index + 1, "mp": max_pixels(fmt) / 1e6}, index)
         gps = exif_gps(image)
+        side = max_side()
+        if fmt == "JPEG":
+            image.draft("RGB" if image.mode not in ("L", "RGB") else image.mode, (side, side))
         image.load()
         clean = ImageOps.exif_transpose(image)
+        if max(clean.size) > side:
+            clean.thumbnail((side, side), Image.Resampling.LANCZOS)
     except PhotoInvalid:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):

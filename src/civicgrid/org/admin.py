@@ -38,7 +38,6 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.geo.admin import RegionAdminBase
 from civicgrid.geo.models import Region
-from civicgrid.org.auth import is_locked
 from civicgrid.org.models import ApiToken, Department, Membership, Role, TokenScope, User
 from civicgrid.org.permissions import MANAGE, VIEW
 from civicgrid.org.scoping import OutOfScope, is_superuser_active, memberships_scoped, scoped, users_scoped
@@ -113,13 +112,13 @@ class ScopedAdminMixin:
         return bool(allowed)
 
     def scoped_choices(self, model: type[models.Model], request: HttpRequest) -> models.QuerySet[Any] | None:
-        """What may be picked for a relation: regions and departments one manages, users one sees."""
+        """What may be picked for a relation: regions, departments and users one manages."""
         if model is Region:
             return scoped(Region.objects.filter(is_active=True), request.user, MANAGE)
         if model is Department:
             return scoped(Department.objects.filter(is_active=True), request.user, MANAGE)
-        if model is User:
-            return users_scoped(User.objects.filter(is_active=True), request.user, VIEW)
+        if model is User:  # a role is given only to someone one manages
+            return users_scoped(User.objects.filter(is_active=True), request.user, MANAGE)
         return None
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -427,14 +426,13 @@ class RevealForm(forms.Form):
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
-    """Accounts (用户) with masked personal data, their memberships, lockout and audited reveal."""
+    """Accounts (用户) with masked personal data, their memberships, sign-in cool-downs and audited reveal."""
 
     form = UserEditForm
     add_form = UserAddForm
     change_password_form = ServicePasswordChangeForm
     inlines = [MembershipInline]
-    list_display = ("username", "display_name", "phone_masked", "id_number_masked", "is_staff", "is_active",
-                    "locked_now")
+    list_display = ("username", "display_name", "phone_masked", "id_number_masked", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "memberships__role")
     search_fields = ("username", "display_name", "email")
     ordering = ("username",)
@@ -445,16 +443,14 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
                                          "id_number_masked", "new_id_number")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
                                        "user_permissions")}),
-        (_("Sign-in"), {"fields": ("locked_now", "failed_logins", "locked_until", "last_login",
-                                   "date_joined")}),
+        (_("Sign-in"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",),
                 "fields": ("username", "display_name", "usable_password", "password1", "password2")}),
         (_("First role"), {"classes": ("wide",), "fields": ("role", "region", "department")}),
     )
-    readonly_fields = ("phone_masked", "id_number_masked", "locked_now", "failed_logins", "locked_until",
-                       "last_login", "date_joined")
+    readonly_fields = ("phone_masked", "id_number_masked", "last_login", "date_joined")
 
     def scope_queryset(self, queryset: models.QuerySet[Any], user: Any, action: str) -> models.QuerySet[Any]:
         return users_scoped(queryset, user, action)
@@ -482,10 +478,6 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     @admin.display(description=_("identity number"))
     def id_number_masked(self, obj: User) -> str:
         return masked_value(obj, "id_number") or "—"
-
-    @admin.display(description=_("locked"), boolean=True)
-    def locked_now(self, obj: User) -> bool:
-        return is_locked(obj)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -601,13 +593,14 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     # --- actions -------------------------------------------------------------------------------
 
-    @admin.action(description=_("Unlock the selected accounts"), permissions=["change"])
+    @admin.action(description=_("Lift the sign-in cool-downs of the selected accounts"), permissions=["change"])
     def unlock_users(self, request: HttpRequest, queryset: models.QuerySet[User]) -> None:
         done = 0
         for user in self.scope_queryset(queryset, request.user, MANAGE):
             user_unlock(actor=request.user, user=user)
             done += 1
-        self.message_user(request, gettext("%(n)d accounts unlocked.") % {"n": done}, messages.SUCCESS)
+        self.message_user(request, gettext("Sign-in cool-downs lifted for %(n)d accounts.") % {"n": done},
+                          messages.SUCCESS)
 
     @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: models.QuerySet[User]) -> None:

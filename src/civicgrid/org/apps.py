@@ -6,4 +6,4 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与用户"
 
     def ready(self) -> None:
-        from civicgrid.org import signals  # noqa: F401  (login failure counting)
+        from civicgrid.org import signals, signin  # noqa: F401  (token cache, sign-in throttling)

@@ -1,22 +1,17 @@
-"""Sign-in with lockout (登录锁定): after repeated failures an account is locked for a while."""
+"""The authentication backend: Django's model backend plus the permissions roles bring. Repeated
+failed sign-ins are throttled per address and account (``signin.py``); an account is never locked,
+so nobody can end another person's sessions by typing wrong passwords."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.http import HttpRequest
-from django.utils import timezone
 
 
-def is_locked(user: Any) -> bool:
-    until = getattr(user, "locked_until", None)
-    return bool(until and until > timezone.now())
-
-
-class LockoutModelBackend(ModelBackend):
-    """Django's model backend that refuses a locked account even with the right password, and
-    adds the permissions that the user's active memberships bring (see ``role_model_permissions``)."""
+class RoleModelBackend(ModelBackend):
+    """Django's model backend that adds the permissions that the user's active memberships bring
+    (see ``role_model_permissions``)."""
 
     def get_group_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         perms = set(super().get_group_permissions(user_obj, obj))
@@ -33,15 +28,3 @@ class LockoutModelBackend(ModelBackend):
                 cache |= role_model_permissions(role, level)
             user_obj._civicgrid_role_perms = cache
         return perms | cache
-
-    def user_can_authenticate(self, user: Any) -> bool:
-        return super().user_can_authenticate(user) and not is_locked(user)
-
-    def authenticate(self, request: HttpRequest | None, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> Any:
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None and (user.failed_logins or user.locked_until):
-            from civicgrid.org.services import login_success_record
-
-            login_success_record(user=user)
-        return user

@@ -38,8 +38,6 @@ class User(AbstractUser):
     id_number = EncryptedTextField(_("identity number"), blank=True, hash_field="id_number_hash",
                                    validators=[validate_id_number], mask="id_number")
     id_number_hash = KeyedHashField(_("identity number (keyed hash)"))
-    failed_logins = models.PositiveIntegerField(_("failed sign-ins"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

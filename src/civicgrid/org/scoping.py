@@ -25,7 +25,7 @@ from django.http import Http404
 
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department, Membership, Role, User
-from civicgrid.org.permissions import VIEW, role_allows
+from civicgrid.org.permissions import MANAGE, VIEW, role_allows
 
 M = TypeVar("M", bound=models.Model)
 
@@ -256,15 +256,21 @@ def memberships_scoped(queryset: models.QuerySet[Membership], user: Any,
 def users_scoped(queryset: models.QuerySet[User], user: Any, action: str) -> models.QuerySet[User]:
     """Users the given user may ``action``.
 
-    view: anyone holding an active membership in the user's reach, and the user themself.
-    manage: someone whose every active membership is in the user's reach (so a district admin
-    cannot take over an account that also works in another district) and who is not a superuser.
+    Someone whose every active membership is in the user's reach for ``action`` and who is not a
+    superuser — so a district administrator neither sees nor manages a city-level account, or one
+    that also works in another district (docs/permissions.md) —, and, for view, the user themself.
     """
     if is_superuser_active(user):
         return queryset
+    reach = action
+    if action == VIEW and scoped(Region.objects.all(), user, MANAGE).exists():
+        # An administrator's view of accounts is their jurisdiction (what they manage), not the
+        # wider view of regions that includes the city above them.
+        reach = MANAGE
     active = Membership.objects.filter(is_active=True)
-    inside = memberships_scoped(active, user, action).values("user_id")
+    inside = memberships_scoped(active, user, reach).values("user_id")
+    outside = active.exclude(pk__in=memberships_scoped(active, user, reach).values("pk")).values("user_id")
+    others = queryset.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
     if action == VIEW:
-        return queryset.filter(models.Q(pk__in=inside) | models.Q(pk=getattr(user, "pk", None)))
-    outside = active.exclude(pk__in=memberships_scoped(active, user, action).values("pk")).values("user_id")
-    return queryset.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
+        return queryset.filter(models.Q(pk__in=others.values("pk")) | models.Q(pk=getattr(user, "pk", None)))
+    return others

@@ -1,4 +1,4 @@
-"""Writes for people and jurisdictions: users, departments, memberships, sign-in lockout."""
+"""Writes for people and jurisdictions: users, departments, memberships, lifting sign-in cool-downs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from civicgrid.audit.services import audit_record, changed, snapshot
@@ -31,6 +30,22 @@ def _ensure_manages_user(actor: Any, user: User) -> None:
         raise OutOfScope("user is outside your jurisdiction")
 
 
+def _ensure_may_grant_to(actor: Any, user: User) -> None:
+    """A role goes only to an account the actor manages — or, having no active role yet, one the
+    actor created (the admin's "new account" form grants its first role right after creating it)."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    if user.is_superuser:
+        raise OutOfScope("only a superuser gives a superuser a role")
+    if not Membership.objects.filter(user=user, is_active=True).exists():
+        from civicgrid.audit.models import AuditEntry
+
+        if AuditEntry.objects.filter(action="org.user.create", target_type=User._meta.label_lower,
+                                     target_id=str(user.pk), actor_id=actor.pk).exists():
+            return
+    _ensure_manages_user(actor, user)
+
+
 def _ensure_manages_place(actor: Any, region: Region | None, department: Department | None) -> None:
     """Only someone who manages a region (or department) may give or take a role there (None = system)."""
     if actor is None or getattr(actor, "is_superuser", False):
@@ -43,46 +58,14 @@ def _ensure_manages_place(actor: Any, region: Region | None, department: Departm
         raise OutOfScope("only a superuser gives a role without a place")
 
 
-def login_failure_record(*, username: str) -> None:
-    """Count a failed sign-in; at ``LOGIN_MAX_FAILURES`` lock the account for ``LOGIN_LOCK_MINUTES``.
-
-    Attempts while the account is already locked are not counted, so a stream of wrong passwords
-    cannot keep the owner out for ever; the lock itself is one audit row ``org.user.lock``.
-    """
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=username).first()
-        if user is None:
-            return
-        now = timezone.now()
-        if user.locked_until and user.locked_until > now:
-            return
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins"])
-        if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-            user.locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-            User.objects.filter(pk=user.pk).update(locked_until=user.locked_until, failed_logins=0)
-            audit_record(actor=None, action="org.user.lock", target=user,
-                         extra={"failures": user.failed_logins, "minutes": settings.LOGIN_LOCK_MINUTES,
-                                "locked_until": user.locked_until})
-            user.failed_logins = 0
-
-
-def login_success_record(*, user: User) -> None:
-    """A successful sign-in clears the failure counter and any expired lock (not audited: routine)."""
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-    user.failed_logins, user.locked_until = 0, None
-
-
 def user_unlock(*, actor: Any, user: User) -> None:
-    """Lift a sign-in lock before it expires (解除锁定); audited as ``org.user.unlock``."""
+    """Lift every address's sign-in cool-down for ``user`` at once (an office behind one address
+    whose colleague mistyped); audited as ``org.user.unlock``. Accounts are never locked."""
+    from civicgrid.org.signin import signin_unthrottle
+
     _ensure_manages_user(actor, user)
-    with transaction.atomic():
-        user.refresh_from_db(fields=["failed_logins", "locked_until"])
-        before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-        user.failed_logins, user.locked_until = 0, None
-        audit_record(actor=actor, action="org.user.unlock", target=user, before=before,
-                     after={"failed_logins": 0, "locked_until": None})
+    signin_unthrottle(user.get_username())
+    audit_record(actor=actor, action="org.user.unlock", target=user)
 
 
 def user_create(*, actor: Any, username: str, password: str | None, display_name: str = "",
@@ -192,6 +175,7 @@ def membership_grant(*, actor: Any, user: User, role: str, region: Region | None
     if role not in (Role.DEPARTMENT_HANDLER, Role.RESIDENT) and region is None:
         raise ValidationError({"region": "this role needs a region"})
     _ensure_manages_place(actor, region, department)
+    _ensure_may_grant_to(actor, user)
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, role=role, region=region, department=department, defaults={"is_active": True})
@@ -357,7 +341,7 @@ def _token_read(prefix: str, digest: str) -> ApiToken | None:
     if hit is not None and hit[0] > time.monotonic():
         token = hit[1]
     else:
-        token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+        token = ApiToken.objects.select_related("user", "created_by").filter(prefix=prefix).first()
         if token is None:
             return None
         ttl = settings.CIVICGRID_TOKEN_CACHE_SECONDS

@@ -1,18 +1,22 @@
-"""Sign-in: lockout after repeated failures, admin unlock, strong passwords, idle sessions."""
+"""Sign-in: throttling per address and account (never a lock), admin lift, strong passwords, idle
+sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.org.auth import is_locked
 from civicgrid.org.models import User
 from civicgrid.org.passwords import CharacterClassValidator
 from civicgrid.org.services import user_unlock
@@ -21,78 +25,99 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/"
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
 
 
-def sign_in(client, username: str, password: str):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"})
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def sign_in(client, username: str, password: str, address: str = OWNER, path: str = LOGIN):
+    return client.post(path, {"username": username, "password": password, "next": "/admin/"},
+                       REMOTE_ADDR=address)
 
 
 def signed_in(response) -> bool:
     return response.status_code == 302 and response["Location"] == "/admin/"
 
 
-def fail(client, username: str, times: int) -> None:
+def fail(client, username: str, times: int, address: str = ATTACKER) -> None:
     for _ in range(times):
-        assert not signed_in(sign_in(client, username, "wrong-password"))
+        assert not signed_in(sign_in(client, username, "wrong-password", address))
 
 
-def test_fewer_failures_than_the_limit_do_not_lock_and_a_success_resets_the_counter(client, cast):
-    fail(client, "alice", settings.LOGIN_MAX_FAILURES - 1)
-    assert User.objects.get(pk=cast.alice.pk).failed_logins == settings.LOGIN_MAX_FAILURES - 1
+def test_fewer_failures_than_the_limit_do_not_slow_anyone_and_a_success_resets_the_count(client, cast):
+    fail(client, "alice", settings.LOGIN_MAX_FAILURES - 1, OWNER)
     assert signed_in(sign_in(client, "alice", PASSWORD))
-    alice = User.objects.get(pk=cast.alice.pk)
-    assert (alice.failed_logins, alice.locked_until) == (0, None)
-    # and the count starts again from zero: another N-1 failures still do not lock
     client.logout()
-    fail(client, "alice", settings.LOGIN_MAX_FAILURES - 1)
+    fail(client, "alice", settings.LOGIN_MAX_FAILURES - 1, OWNER)  # counted from zero again
     assert signed_in(sign_in(client, "alice", PASSWORD))
 
 
-def test_reaching_the_limit_locks_the_account_even_against_the_right_password(client, cast):
+def test_reaching_the_limit_makes_that_address_wait_with_a_429_that_says_how_long(client, cast):
     fail(client, "alice", settings.LOGIN_MAX_FAILURES)
-    alice = User.objects.get(pk=cast.alice.pk)
-    assert is_locked(alice)
-    expected = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-    assert abs((alice.locked_until - expected).total_seconds()) < 60
-    response = sign_in(client, "alice", PASSWORD)
-    assert response.status_code == 200 and not signed_in(response)
+    response = sign_in(client, "alice", PASSWORD, ATTACKER)  # even the right password waits
+    assert response.status_code == 429 and not signed_in(response)
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_LOCK_MINUTES * 60
+    assert f"Try again in {settings.LOGIN_LOCK_MINUTES} minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    lock = AuditEntry.objects.get(action="org.user.lock")
-    assert lock.target_id == str(cast.alice.pk) and lock.extra["minutes"] == settings.LOGIN_LOCK_MINUTES
+    row = AuditEntry.objects.get(action="org.user.signin_throttled")
+    assert row.target_id == str(cast.alice.pk) and row.extra["address"] == ATTACKER
 
 
-def test_the_account_opens_again_once_the_lock_has_passed(client, cast):
+def test_our_own_sign_in_page_is_throttled_the_same_way(client, cast):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        assert sign_in(client, "alice", "wrong-password", ATTACKER, "/signin/").status_code == 200
+    assert sign_in(client, "alice", PASSWORD, ATTACKER, "/signin/").status_code == 429
+
+
+def test_the_owner_signs_in_from_another_address_while_the_attacker_waits(client, cast):
+    fail(client, "alice", settings.LOGIN_MAX_FAILURES * 3)
+    assert sign_in(Client(), "alice", PASSWORD, ATTACKER).status_code == 429
+    assert signed_in(sign_in(client, "alice", PASSWORD, OWNER))
+    assert signed_in(sign_in(Client(), "bob", PASSWORD, ATTACKER))  # and other accounts from there
+
+
+def test_someone_elses_failed_sign_ins_never_end_a_live_session(cast):
+    owner = Client()
+    assert signed_in(sign_in(owner, "alice", PASSWORD, OWNER))
+    fail(Client(), "alice", settings.LOGIN_MAX_FAILURES * 3)
+    assert owner.get("/admin/", REMOTE_ADDR=OWNER).status_code == 200
+    assert owner.session["_auth_user_id"] == str(cast.alice.pk)
+
+
+def test_attempts_during_a_cool_down_do_not_renew_it(client, cast):
     fail(client, "alice", settings.LOGIN_MAX_FAILURES)
-    User.objects.filter(pk=cast.alice.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
-    assert signed_in(sign_in(client, "alice", PASSWORD))
-    alice = User.objects.get(pk=cast.alice.pk)
-    assert (alice.failed_logins, alice.locked_until) == (0, None)
+    later = time.time() + settings.LOGIN_LOCK_MINUTES * 60 - 5
+    with mock.patch("civicgrid.core.ratelimit.time.time", return_value=later):
+        for _ in range(settings.LOGIN_MAX_FAILURES * 2):
+            response = sign_in(client, "alice", "wrong-password", ATTACKER)
+            assert response.status_code == 429
+        assert int(response["Retry-After"]) <= 6  # the first cool-down's end, not a new one
+    assert AuditEntry.objects.filter(action="org.user.signin_throttled").count() == 1
 
 
-def test_attempts_during_a_lock_neither_extend_it_nor_write_more_lock_rows(client, cast):
-    fail(client, "alice", settings.LOGIN_MAX_FAILURES)
-    until = User.objects.get(pk=cast.alice.pk).locked_until
-    fail(client, "alice", settings.LOGIN_MAX_FAILURES + 1)
-    assert User.objects.get(pk=cast.alice.pk).locked_until == until
-    assert AuditEntry.objects.filter(action="org.user.lock").count() == 1
+def test_one_address_guessing_across_many_accounts_waits_too(client, cast, settings):
+    settings.CIVICGRID_SIGNIN_MAX_PER_ADDRESS = 6
+    for name in ("alice", "bob", "charlie", "admin_a", "nobody", "nobody2"):
+        fail(client, name, 1)
+    assert sign_in(client, "bob", PASSWORD, ATTACKER).status_code == 429
+    assert signed_in(sign_in(client, "bob", PASSWORD, OWNER))
 
 
-def test_one_account_locking_does_not_touch_another(client, cast):
-    fail(client, "alice", settings.LOGIN_MAX_FAILURES)
-    assert signed_in(sign_in(client, "bob", PASSWORD))
-
-
-def test_failures_for_an_unknown_username_are_harmless(client, cast):
+def test_failures_for_an_unknown_username_write_no_audit_row(client, cast):
     fail(client, "nobody-here", settings.LOGIN_MAX_FAILURES + 1)
-    assert not AuditEntry.objects.filter(action="org.user.lock").exists()
+    assert not AuditEntry.objects.filter(action="org.user.signin_throttled").exists()
 
 
-def test_an_administrator_can_unlock_an_account_before_the_lock_expires(client, cast):
+def test_an_administrator_can_lift_a_cool_down_before_it_ends(client, cast):
     fail(client, "alice", settings.LOGIN_MAX_FAILURES)
     user_unlock(actor=cast.admin_a, user=User.objects.get(pk=cast.alice.pk))
-    row = AuditEntry.objects.get(action="org.user.unlock")
-    assert row.actor_id == cast.admin_a.pk and row.before["locked_until"] is not None
-    assert signed_in(sign_in(client, "alice", PASSWORD))
+    assert AuditEntry.objects.get(action="org.user.unlock").actor_id == cast.admin_a.pk
+    assert signed_in(sign_in(client, "alice", PASSWORD, ATTACKER))
 
 
 @pytest.mark.parametrize("weak", ["Sh0rt!x", "12345678901234", "onlylowercaseletters", "password123",

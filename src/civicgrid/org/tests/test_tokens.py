@@ -139,3 +139,31 @@ def test_a_remembered_token_still_sees_its_users_new_roles(cast, client, setting
     assert client.get(f"/api/v1/regions/{B_GRID}", **bearer(text)).status_code == 404
     membership_grant(actor=None, user=cast.alice, role=Role.DISPATCHER, region=cast.city.get("440302001"))
     assert client.get(f"/api/v1/regions/{B_GRID}", **bearer(text)).status_code == 200
+
+
+def test_every_audit_row_of_an_action_taken_with_a_token_names_who_minted_it(cast, client):
+    _token, text = token_create(actor=cast.admin_a, user=cast.alice, name="alice's app", scopes=["intake"])
+    before = AuditEntry.objects.count()
+    response = client.post("/api/v1/events", {"text": "路灯不亮", "lon": 114.02, "lat": 22.51},
+                           content_type="application/json", **bearer(text))
+    assert response.status_code == 201, response.content
+    rows = list(AuditEntry.objects.order_by("id")[before:])
+    assert rows and all(r.actor_id == cast.alice.pk for r in rows)
+    assert {(r.token_minter_id, r.token_minter_name) for r in rows} == {(cast.admin_a.pk, "admin_a")}
+
+
+def test_a_session_action_names_no_token_minter(cast, client):
+    client.force_login(cast.alice)
+    before = AuditEntry.objects.count()
+    assert client.post("/api/v1/events", {"text": "路灯不亮", "lon": 114.02, "lat": 22.51},
+                       content_type="application/json").status_code == 201
+    assert {r.token_minter_id for r in AuditEntry.objects.order_by("id")[before:]} == {None}
+
+
+@pytest.mark.parametrize("header", ["HTTP_AUTHORIZATION", "HTTP_X_API_KEY"])
+def test_a_refused_token_beside_a_valid_session_answers_401_not_the_session(cast, client, header):
+    client.force_login(cast.alice)
+    assert client.get(f"/api/v1/regions/{A_GRID}").status_code == 200  # the session alone works
+    bad = "Bearer cg_dead_beef" if header == "HTTP_AUTHORIZATION" else "cg_dead_beef"
+    response = client.get(f"/api/v1/regions/{A_GRID}", **{header: bad})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"

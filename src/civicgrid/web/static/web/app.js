@@ -70,6 +70,15 @@
     });
   }
 
+  // The 12345 desk's "use this answer" buttons copy a knowledge-base answer into the reply. Here, not
+  // in the page, because the Content-Security-Policy runs no inline script.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-use-answer]");
+    var field = document.getElementById("id_answer");
+    var answer = b && b.parentNode.querySelector(".kb-answer");
+    if (field && answer) { field.value = answer.textContent; }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
   window.CivicGrid = { init: init, newKey: newKey };
