@@ -73,8 +73,15 @@ PROBLEMS: dict[str, tuple[str, ...]] = {
     "E0505": ("下雨后路口积水没过脚踝",),
     "E0506": ("大风把行道树刮倒，压住了护栏",),
 }
-ENQUIRIES = ("请问垃圾分类的投放时间是几点？", "居住证办理需要带哪些材料？", "老年人公交卡在哪里办理？",
-             "社区疫苗接种点周末开放吗？", "大件垃圾怎么预约清运？")
+# Enquiries and the answers the centre gives them: the 12345 knowledge base shows these answers
+ENQUIRIES = {
+    "请问垃圾分类的投放时间是几点？": "定时定点投放：每天7:00—9:00、18:00—20:00，其他时间请投放到小区误时投放点。",
+    "居住证办理需要带哪些材料？": "携带身份证原件、租房合同或房产证明、近期免冠照片，到居住地社区服务中心窗口办理，"
+                                  "约15个工作日领证。",
+    "老年人公交卡在哪里办理？": "年满60周岁的本市户籍老人携带身份证和一寸照片，到就近公交卡服务网点办理，当场制卡。",
+    "社区疫苗接种点周末开放吗？": "社区卫生服务中心接种门诊周六上午8:30—11:30开放，周日休息，建议先通过预约平台预约。",
+    "大件垃圾怎么预约清运？": "拨打所在街道环卫所电话或在物业处登记，环卫部门每周二、周五上门收运，家具等免费清运。",
+}
 PLACES = ("小区南门", "菜市场旁", "学校门口", "公交站附近", "十字路口", "社区卫生服务站前", "商业街", "河边步道",
           "老旧小区内", "地铁口")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -107,7 +114,7 @@ def demo_events_load(*, city: Region, count: int = 3000, seed: int = 2026, say: 
     for i in range(count):
         enquiry = rng.random() < 0.05
         if enquiry:
-            code, text, rtype, channel = "", rng.choice(ENQUIRIES), "咨询", "hotline"
+            code, text, rtype, channel = "", rng.choice(list(ENQUIRIES)), "咨询", "hotline"
         else:
             code = rng.choice(list(PROBLEMS))
             text = f"{rng.choice(PLACES)}{rng.choice(PROBLEMS[code])}"
@@ -172,7 +179,7 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
         n = max(1, len(events) * per_hundred // 100)
         if target == "answered":
             for case in enquiries[:n]:
-                ev.event_answer(actor=dispatcher, case=case, answer="已按知识库答复来电人。",
+                ev.event_answer(actor=dispatcher, case=case, answer=ENQUIRIES.get(case.text, "已答复来电人。"),
                                 now=case.created_at + step)
             done[target] = min(n, len(enquiries))
             continue

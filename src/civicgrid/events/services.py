@@ -52,10 +52,13 @@ from civicgrid.events.models import (
 from civicgrid.events.photos import PhotoInvalid, PhotoUpload, photos_check, photos_store
 from civicgrid.events.workflow import EVENT
 from civicgrid.geo import crs as crsmod
+from civicgrid.geo.models import LEVELS
 from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT
 from civicgrid.org.scoping import OutOfScope, roles_reaching
+from civicgrid.privacy import crypto
+from civicgrid.privacy.masking import mask_phone
 from civicgrid.privacy.validators import validate_phone
 from civicgrid.taxonomy.models import Category, RequestType
 from civicgrid.taxonomy.selectors import dispatch_department_for
@@ -330,6 +333,17 @@ def _check_channel(actor: Any, channel: str) -> None:
                             % {"c": Channel(channel).label}})
 
 
+def _intake_centre(actor: Any) -> Any:
+    """The centre a 12345 agent takes calls for: the region of their call-taking membership (the
+    widest, when they hold several); None for the system and for superusers (the city's queue)."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return None
+    regions = [m.region for m in Membership.objects.filter(
+        user=actor, is_active=True, role__in=CHANNEL_ROLES[Channel.HOTLINE], region__isnull=False,
+    ).select_related("region")]
+    return min(regions, key=lambda r: (LEVELS.index(r.level), r.pk), default=None)
+
+
 def idempotency_scope(actor: Any, source_system: str = "") -> str:
     """Keys are scoped by who sends them: a source system, a user account, or anonymous clients."""
     if source_system:
@@ -411,6 +425,10 @@ def event_report(
         prepared.lon, prepared.lat = photo_gps
         prepared.location_source = LocationSource.PHOTO
     placed = _placed(prepared)
+    # A 12345 call with no place of its own (an enquiry, an address not yet found on the map) belongs
+    # to the centre of the agent who took it: placed in that centre's region, it is the centre's to
+    # answer, route and follow — never parked in the city's queue out of the agent's sight.
+    centre = _intake_centre(actor) if placed is None and prepared.channel == Channel.HOTLINE else None
     route = event_route(category=prepared.category, chain=placed.ids if placed else {},
                         category_text=prepared.category_text)
     stored = photos_store(cleaned)
@@ -425,7 +443,8 @@ def event_report(
         with nullcontext() if one_statement() else transaction.atomic():
             case = case_create(
                 actor=actor, case_type=EVENT, title=prepared.title, text=prepared.text, channel=prepared.channel,
-                location=Location(lon=prepared.lon, lat=prepared.lat, placed=placed) if placed else None,
+                location=(Location(lon=prepared.lon, lat=prepared.lat, placed=placed) if placed
+                          else Location(region=centre) if centre else None),
                 category=prepared.category, request_type=prepared.request_type, priority=prepared.priority,
                 reporter=actor if prepared.channel in SELF_REPORTED else None,
                 reporter_name=prepared.reporter_name, reporter_phone=prepared.reporter_phone,
@@ -437,6 +456,18 @@ def event_report(
             raise
         return ReportResult(found, False, found.event)
     return ReportResult(case, True, case.event, photo_gps)
+
+
+def caller_lookup_record(*, actor: Any, phone: str, found: int) -> None:
+    """Audit a 12345 agent's look-up of a caller's earlier cases by phone number (a search of
+    personal data). The row names the number only masked and by its keyed hash, which an auditor can
+    match against a number they hash themselves; never the number itself."""
+    normal = crypto.normalise(phone, "phone")
+    with transaction.atomic():
+        audit_record(actor=actor, action="events.caller_lookup", target_type="cases.case",
+                     target_repr=mask_phone(normal),
+                     extra={"phone": mask_phone(normal), "phone_hash": crypto.keyed_hash(phone, "phone"),
+                            "found": found})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ case types stay free of it):
         "departments": ("lead_department",),   # fields holding a Department id (optional)
         "owner": "reporter",                   # field holding the user who owns it (optional)
         "up": "region",                        # field holding a Region id: VIEW also reaches ancestors
+        "creator": "created_by",               # field holding the user who keyed it in (optional)
     }
 
 Paths with ``__`` follow relations. :func:`scope_q` turns a user's active memberships into one
@@ -55,7 +56,8 @@ def _memberships(user: Any) -> list[Membership]:
 
 def forget_memberships(user: Any) -> None:
     """Drop the per-request caches (reach and role permissions) after a user's memberships change."""
-    for attr in ("_civicgrid_memberships", "_civicgrid_role_perms", "_perm_cache", "_group_perm_cache"):
+    for attr in ("_civicgrid_memberships", "_civicgrid_colleagues", "_civicgrid_role_perms", "_perm_cache",
+                 "_group_perm_cache"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -101,6 +103,38 @@ def _membership_q(decl: dict[str, Any], membership: Membership, action: str) -> 
     return None
 
 
+# Who keys records in for a centre (the 12345 agents): their centre keeps sight of what they created.
+CENTRE_ROLES: tuple[str, ...] = (Role.DISPATCHER, Role.ADMIN)
+
+
+def _creator_q(decl: dict[str, Any], user: Any) -> models.Q | None:
+    """VIEW by who keyed a record in: the creator, and the people of the creator's centre (every
+    membership at the region where the creator holds a centre role), wherever the record is placed —
+    a 12345 call about another street is handled there, and the centre that took it still sees it.
+    Reading only: acting stays with the jurisdiction the record lies in."""
+    creator = decl.get("creator")
+    if not creator:
+        return None
+    q = models.Q(**{creator: user.pk})
+    colleagues = _colleagues(user)
+    if colleagues:
+        q |= models.Q(**{f"{creator}__in": colleagues})
+    return q
+
+
+def _colleagues(user: Any) -> list[int]:
+    """The centre staff at the regions of ``user``'s memberships: a short list, read once per request,
+    so the filter stays one plain IN on the record's own column."""
+    cache = getattr(user, "_civicgrid_colleagues", None)
+    if cache is None:
+        centres = {m.region_id for m in _memberships(user) if m.region_id and role_allows(m.role, VIEW)}
+        cache = sorted(set(
+            Membership.objects.filter(region_id__in=centres, is_active=True, role__in=CENTRE_ROLES)
+            .exclude(user_id=user.pk).values_list("user_id", flat=True))) if centres else []
+        user._civicgrid_colleagues = cache
+    return cache
+
+
 def _active(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
@@ -116,6 +150,10 @@ def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.
     owner = decl.get("owner")
     if owner and action == VIEW:
         q |= models.Q(**{owner: user.pk})
+    if action == VIEW:
+        creator_q = _creator_q(decl, user)
+        if creator_q is not None:
+            q |= creator_q
     for membership in _memberships(user):
         mq = _membership_q(decl, membership, action)
         if mq is not None:

@@ -19,6 +19,8 @@ urlpatterns = [
     path("centre/queue/<str:name>/", work.centre_queue, name="centre_queue"),
     path("centre/map/", work.centre_map, name="centre_map"),
     path("agent/", work.agent, name="agent"),
+    path("agent/caller/", work.agent_caller, name="agent_caller"),
+    path("agent/answers/", work.agent_answers, name="agent_answers"),
     # grid worker
     path("grid/", work.grid_home, name="grid"),
     path("grid/tasks/", work.grid_tasks_view, name="grid_tasks"),

@@ -106,6 +106,8 @@ class Case(models.Model):
                     "grid": "grid"},
         "departments": ("lead_department", "assignments__department"),
         "owner": "reporter",
+        # who keyed the case in (a 12345 agent) and their centre keep sight of it wherever it is placed
+        "creator": "created_by",
     }
 
     class Meta:

@@ -124,6 +124,13 @@ def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does
     assert {"reported", "registered", "dispatched", "review", "handling", "verifying", "closed", "replied",
             "answered", "rejected", "merged"} <= states
 
+    # the 12345 knowledge base holds real answers: each answered enquiry has the answer to its question
+    from civicgrid.cases.models import TimelineEntry
+    from civicgrid.demo.events import ENQUIRIES
+
+    answers = list(TimelineEntry.objects.filter(action="answer").select_related("case"))
+    assert answers and all(e.note == ENQUIRIES[e.case.text] for e in answers)
+
     # the report page's category hint works from the start: trained on the events the demo closed
     from civicgrid.dispatch.selectors import suggest
 

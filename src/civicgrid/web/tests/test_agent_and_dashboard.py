@@ -20,14 +20,14 @@ def test_the_agent_finds_a_repeat_caller_by_phone_within_the_jurisdiction(world)
     mine = reported(phone="13900001111")
     theirs = reported(phone="13900001111", point=POINT_B)
     reported(phone="13700002222")
-    html = client_for(world.alice).get("/agent/", {"phone": "139 0000 1111"}).content.decode()
+    html = client_for(world.alice).post("/agent/caller/", {"phone": "139 0000 1111"}).content.decode()
     earlier = html[html.index('id="earlier"'):]
     assert mine.tracking_code in earlier and theirs.tracking_code not in earlier
     assert earlier.count("<li>") == 1
 
 
 def test_a_bad_phone_number_is_named_on_the_agent_page(world):
-    html = client_for(world.alice, lang="en").get("/agent/", {"phone": "12"}).content.decode()
+    html = client_for(world.alice, lang="en").post("/agent/caller/", {"phone": "12"}).content.decode()
     assert 'id="earlier"' not in html and "errorlist" in html
 
 

@@ -10,19 +10,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from civicgrid.events import services as ev
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
+from civicgrid.org.models import Department
+from civicgrid.org.selectors import departments_visible
 from civicgrid.privacy.validators import validate_phone
-from civicgrid.web.helpers import ActionFailed, remember, replayed, run
+from civicgrid.web.helpers import ActionFailed, errors_of, remember, replayed, run
 from civicgrid.web.selectors import (
     CENTRE_ROLES,
     QUEUES,
@@ -38,7 +41,7 @@ from civicgrid.web.selectors import (
     user_departments,
     user_roles,
 )
-from civicgrid.web.views.resident import report_choices, report_form_post, submit_report
+from civicgrid.web.views.resident import event_input, report_choices, report_form_post, submit_report
 
 QUEUE_LIMIT = 100
 
@@ -159,25 +162,21 @@ def department(request: HttpRequest) -> HttpResponse:
 
 
 def _agent_context(request: HttpRequest) -> dict[str, Any]:
-    phone = (request.GET.get("phone") or request.POST.get("reporter_phone") or "").strip()
-    ctx: dict[str, Any] = {"phone": phone, "phone_error": "", "earlier": None, "q": request.GET.get("q", ""),
-                           "answers": [], "errors": {}, "values": {}, **report_choices()}
-    if phone:
-        try:
-            validate_phone(phone)
-            ctx["earlier"] = list(caller_cases(user=request.user, phone=phone)[:20])
-        except Exception as exc:  # a ValidationError: shown next to the field
-            ctx["phone_error"] = "; ".join(getattr(exc, "messages", [str(exc)]))
-    if ctx["q"]:
-        ctx["answers"] = knowledge_answers(user=request.user, query=ctx["q"])
-    return ctx
+    """The call-taking page. The caller's number is never read from the address (a GET would put it in
+    access logs): the look-up is a POST of its own (:func:`agent_caller`)."""
+    q = (request.GET.get("q") or "").strip()
+    return {"phone": "", "phone_error": "", "earlier": None, "q": q,
+            "answers": knowledge_answers(user=request.user, query=q) if q else [],
+            "errors": {}, "values": {}, "departments": departments_visible(request.user).order_by("code"),
+            **report_choices()}
 
 
 @role_required(*CENTRE_ROLES)
 def agent(request: HttpRequest) -> HttpResponse:
     """Call-taking (12345): find the caller by phone, see their earlier cases, search answers given
     before, then either answer the enquiry and close it (直接答复) or create the case — optionally
-    registered and dispatched at once to the department the catalogue suggests."""
+    registered and dispatched at once to the department the catalogue suggests or the agent names.
+    Whatever refuses the call, the form comes back with everything typed in it."""
     ctx = _agent_context(request)
     if request.method != "POST":
         return render(request, "web/agent.html", ctx)
@@ -186,8 +185,7 @@ def agent(request: HttpRequest) -> HttpResponse:
         return redirect(done)
     how = request.POST.get("then", "create")
     try:
-        if how == "answer" and not request.POST.get("answer", "").strip():
-            raise ActionFailed({"answer": [_answer_missing()]})
+        department = _agent_checks(request, how)
         with transaction.atomic():  # all of it or nothing: no case left half-way
             case = submit_report(request, "hotline").case
             if how == "answer":
@@ -196,18 +194,92 @@ def agent(request: HttpRequest) -> HttpResponse:
                 told = _("Answered and closed: %(code)s.") % {"code": case.tracking_code}
             elif how == "dispatch":
                 run(lambda: ev.event_register(actor=request.user, case=case))
-                case = run(lambda: ev.event_dispatch(actor=request.user, case=case))
+                case = run(lambda: ev.event_dispatch(actor=request.user, case=case, department=department))
                 told = _("Created and dispatched to %(dept)s: %(code)s.") % {
                     "code": case.tracking_code, "dept": case.lead_department.name}
             else:
                 told = _("Created: %(code)s.") % {"code": case.tracking_code}
     except ActionFailed as exc:
-        ctx.update(errors=exc.errors, values=request.POST)
-        return render(request, "web/agent.html", ctx, status=exc.status)
+        return _agent_refused(request, ctx, exc.errors, exc.status)
+    except Http404:
+        # the place given lies outside the agent's reach (the engine's OutOfScope): nothing was
+        # stored, and the call is kept on the form to be created for the centre there instead
+        return _agent_refused(request, ctx, {"location": [_outside_reach()]}, 422)
+    except PermissionDenied as exc:  # the engine's TransitionRefused: this role may not
+        return _agent_refused(request, ctx, {"action": [str(exc) or _("You may not do this.")]}, 403)
+    # the creator and their centre keep sight of the case wherever it lies (org.scoping), so the
+    # agent always lands on its page, the code to read to the caller in the message above it
     url = reverse("web:case", args=[case.tracking_code])
     remember(request, url)
     messages.success(request, told)
     return redirect(url)
+
+
+def _agent_checks(request: HttpRequest, how: str) -> Department | None:
+    """What the page itself requires before anything is written: a chosen request type (never a
+    silent 咨询), the answer when answering, a department from the agent's list. Every bad field is
+    named at once, the report's own checks included. Answers the department named, if any."""
+    p, errors = request.POST, {}
+    if not p.get("request_type", "").strip():
+        errors["request_type"] = [_("Choose the request type (咨询, 求助, 投诉, 举报 or 建议).")]
+    if how == "answer" and not p.get("answer", "").strip():
+        errors["answer"] = [_answer_missing()]
+    department = None
+    code = p.get("department", "").strip()
+    if code:
+        department = departments_visible(request.user).filter(code=code).first()
+        if department is None:
+            errors["department"] = [_("Choose a department from the list.")]
+    if errors:
+        try:
+            ev.event_validate(event_input(request, "hotline"))
+        except ValidationError as exc:
+            errors = {**errors_of(exc), **errors}
+        raise ActionFailed(errors)
+    return department
+
+
+def _agent_refused(request: HttpRequest, ctx: dict[str, Any], errors: dict[str, list[str]],
+                   status: int) -> HttpResponse:
+    ctx.update(errors=errors, values=request.POST)
+    return render(request, "web/agent.html", ctx, status=status)
+
+
+def _outside_reach() -> str:
+    return _("This place lies outside your centre's jurisdiction, so the call cannot be answered, registered "
+             "or dispatched here. Create it for the centre (the centre where it lies will handle it), or "
+             "correct the location.")
+
+
+@require_POST
+@role_required(*CENTRE_ROLES)
+def agent_caller(request: HttpRequest) -> HttpResponse:
+    """The caller's earlier cases, by the phone number sent in the POST body (never in a URL), found
+    through its keyed hash within the agent's jurisdiction; every look-up is audited (masked number
+    and keyed hash only). htmx gets the result box; a plain form post the whole page."""
+    phone = (request.POST.get("phone") or "").strip()
+    box: dict[str, Any] = {"phone": phone, "phone_error": "", "earlier": None}
+    if phone:
+        try:
+            validate_phone(phone)
+        except ValidationError as exc:
+            box["phone_error"] = "; ".join(exc.messages)
+        else:
+            box["earlier"] = list(caller_cases(user=request.user, phone=phone)[:20])
+            ev.caller_lookup_record(actor=request.user, phone=phone, found=len(box["earlier"]))
+    if request.headers.get("HX-Request"):
+        return render(request, "web/partials/agent_caller.html", box)
+    ctx = _agent_context(request)
+    ctx.update(box)
+    return render(request, "web/agent.html", ctx)
+
+
+@role_required(*CENTRE_ROLES)
+def agent_answers(request: HttpRequest) -> HttpResponse:
+    """htmx: answers given before that match the words searched (the page keeps the call typed)."""
+    q = (request.GET.get("q") or "").strip()
+    return render(request, "web/partials/agent_answers.html",
+                  {"q": q, "answers": knowledge_answers(user=request.user, query=q) if q else []})
 
 
 def _answer_missing() -> str:
