@@ -44,7 +44,7 @@ def test_a_refused_call_comes_back_with_everything_typed(page, live_server, worl
     # chosen now; the place lies in district B, outside Alice's reach: said on the form, all kept
     page.select_option("#id_request_type", "complaint")
     page.click("#call-form button[value=dispatch]")
-    page.wait_for_function("document.querySelector('#call-form').innerText.includes('不在本中心辖区内')")
+    page.locator("#call-form .errorlist", has_text="不在本中心辖区内").wait_for()
     shot(page, "agent-refused")
     for selector, value in typed.items():
         assert page.input_value(selector) == value

@@ -79,6 +79,14 @@
     if (field && answer) { field.value = answer.textContent; }
   });
 
+  // the number looked up on the 12345 desk is the caller's: put it on the call form when it has none yet
+  document.addEventListener("submit", function (ev) {
+    if (!ev.target || ev.target.id !== "caller-form") { return; }
+    var to = document.getElementById("id_reporter_phone");
+    var from = document.getElementById("id_phone_find");
+    if (to && from && !to.value.trim()) { to.value = from.value.trim(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
   window.CivicGrid = { init: init, newKey: newKey };
