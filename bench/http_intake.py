@@ -164,6 +164,8 @@ def _server(url: str, server: str, workers: int, threads: int) -> subprocess.Pop
                                                         "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="),
                CIVICGRID_HASH_KEY=os.environ.get("CIVICGRID_HASH_KEY", "development-hash-key"),
                CIVICGRID_SECURE_COOKIES="false", CIVICGRID_LOG_LEVEL="WARNING",
+               # plain HTTP on loopback: TLS is the proxy's in production (docs/deployment.md)
+               CIVICGRID_SSL_REDIRECT="false",
                # the 12345 system is a trusted client: its token is not throttled like the public
                CIVICGRID_RATE_PUBLIC_PER_MINUTE="0")
     if server == "granian":
