@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
 from civicgrid.cases.selectors import (
+    METRIC_DEFINITIONS,
     METRICS,
     Metrics,
     MetricsRow,
@@ -152,6 +153,7 @@ class Cell:
     denominator: int
     num_url: str
     den_url: str
+    definition: str = ""  # what the rate divides by, in words
 
 
 def cells(f: DashboardFilter, m: Metrics, **scope: Any) -> list[Cell]:
@@ -161,7 +163,8 @@ def cells(f: DashboardFilter, m: Metrics, **scope: Any) -> list[Cell]:
         r = getattr(m, name)
         out.append(Cell(name, r.label, r.percent, r.numerator, r.denominator,
                         f"{base}?{f.query(metric=name, part='numerator', **scope)}",
-                        f"{base}?{f.query(metric=name, part='denominator', **scope)}"))
+                        f"{base}?{f.query(metric=name, part='denominator', **scope)}",
+                        str(METRIC_DEFINITIONS[name])))
     return out
 
 
@@ -191,7 +194,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "region_rows": region_rows, "dept_rows": dept_rows, "bars": bars,
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
-        "metric_names": list(METRICS.values()), "export_query": f.query()})
+        "metric_names": [(label, METRIC_DEFINITIONS[name]) for name, label in METRICS.items()],
+        "export_query": f.query()})
 
 
 def _export_rows(f: DashboardFilter, user: Any) -> list[list[Any]]:
