@@ -147,6 +147,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CIVICGRID_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused form gets the site's own page, in Chinese, with the menu (Django's is bare English).
+CSRF_FAILURE_VIEW = "civicgrid.web.views.errors.csrf_failure"
 
 # Privacy: Fernet keys (comma-separated, newest first) and the key of the keyed-hash index.
 _DEV_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # base64 of 32 bytes, development only
