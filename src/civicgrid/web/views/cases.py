@@ -4,7 +4,9 @@ number), and the case's photos (served only to those who may see the case)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,12 +25,13 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
 from civicgrid.cases.models import ApprovalRequest, Case, Supervision
-from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline
+from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline, cases_visible
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleKind, WhistleSummons
 from civicgrid.events.photos import media_root
 from civicgrid.events.selectors import event_detail, whistles_of
 from civicgrid.events.workflow import STATES, event_type
+from civicgrid.geo.models import Level
 from civicgrid.org.models import Department
 from civicgrid.org.permissions import ACT, VIEW
 from civicgrid.org.scoping import roles_reaching
@@ -42,7 +45,7 @@ from civicgrid.web.helpers import (
     run,
     uploaded_photos,
 )
-from civicgrid.web.selectors import user_departments
+from civicgrid.web.selectors import open_cases, user_departments
 
 GENERIC = frozenset({"dispatcher", "admin"})
 # The next step of the loop in each state: its form is the one shown open on the case page.
@@ -268,28 +271,84 @@ def paged(request: HttpRequest, qs: QuerySet[Case]) -> dict[str, Any]:
             "base_query": base + ("&" if base else "")}
 
 
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter the case list applies, as shown above it (what it is, its value)."""
+
+    name: str
+    label: str
+    value: str
+
+
+def _active_filters(f: Any, *, open_only: bool, state: str, q: str, code_hit: bool) -> list[ActiveFilter]:
+    out = []
+    if f.region is not None:
+        out.append(ActiveFilter("region", str(Level(f.region.level).label), f.region.name))
+    if f.department is not None:
+        out.append(ActiveFilter("department", _("Department"), f.department.name))
+    if code_hit:
+        out.append(ActiveFilter("period", _("Period"), _("any date (a tracking code is found at any age)")))
+    elif open_only:
+        out.append(ActiveFilter("period", _("Period"), _("open cases, reported at any date")))
+    else:
+        out.append(ActiveFilter("period", _("Reported"), _("%(start)s to %(end)s") % {
+            "start": f.start.isoformat(), "end": f.end.isoformat()}))
+    if state:
+        out.append(ActiveFilter("state", _("State"), str(STATES.get(state, state))))
+    if q:
+        out.append(ActiveFilter("q", _("Search"), q))
+    return out
+
+
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     """Cases in my jurisdiction, filtered by state, text, region, department, or by the metric and
-    period of a dashboard number (the cases behind it)."""
-    from civicgrid.web.views.dashboard import DashboardFilter
+    period of a dashboard number (the cases behind it). ``open=1`` lists the open cases (those the
+    centre's map counts) whatever their date. A search that is a tracking code finds that case at any
+    age; other words search the titles of the period, and the page says which period that was."""
+    from civicgrid.web.views.dashboard import MAX_DAYS, DashboardFilter
 
     f = DashboardFilter.from_request(request)
-    qs = f.cases(request.user)
-    if f.errors:
+    open_only = request.GET.get("open") == "1" and not f.metric
+    q = (request.GET.get("q") or "").strip()
+    code_hit = False
+    if q and not f.metric and " " not in q:
+        found = cases_visible(user=request.user).filter(tracking_code=q.upper())
+        code_hit = found.exists()
+    if code_hit:
+        qs = found
+    elif open_only:
+        qs = open_cases(user=request.user)
+        if f.region is not None:
+            qs = qs.filter(**{f"{f.region.level}_id": f.region.pk})
+        if f.department is not None:
+            qs = qs.filter(lead_department=f.department)
+    else:
+        qs = f.cases(request.user)
+    if f.errors and not code_hit:
         qs = Case.objects.none()
     state = request.GET.get("state", "")
-    if state:
+    if state and not code_hit:
         qs = qs.filter(state=state)
-    q = (request.GET.get("q") or "").strip()
-    if q:
-        qs = qs.filter(Q(tracking_code=q.upper()) | Q(title__icontains=q))
+    if q and not code_hit:
+        qs = qs.filter(title__icontains=q)
     qs = qs.select_related("category", "grid", "street", "lead_department").order_by("-created_at", "-id")
     try:
         page = paged(request, qs)
     except InvalidPage:
         raise Http404 from None
-    return render(request, "web/case_list.html", {"f": f, "states": STATES, "state": state, "q": q, **page})
+    # a word search covers the period only: offer the longest period the list allows
+    wider = ""
+    if q and not code_hit and not open_only:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["start"] = (f.end - dt.timedelta(days=MAX_DAYS)).isoformat()
+        query["end"] = f.end.isoformat()
+        wider = query.urlencode()
+    return render(request, "web/case_list.html", {
+        "f": f, "states": STATES, "state": state, "q": q, "open_only": open_only, "code_hit": code_hit,
+        "active": _active_filters(f, open_only=open_only, state=state, q=q, code_hit=code_hit),
+        "wider_query": wider, **page})
 
 
 # --- photos --------------------------------------------------------------------------------------
