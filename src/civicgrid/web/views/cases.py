@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,7 +46,14 @@ from civicgrid.web.helpers import (
     run,
     uploaded_photos,
 )
-from civicgrid.web.selectors import open_cases, user_departments
+from civicgrid.web.selectors import (
+    CENTRE_ROLES,
+    QUEUES,
+    open_cases,
+    queue_counts,
+    user_departments,
+    user_roles,
+)
 
 GENERIC = frozenset({"dispatcher", "admin"})
 # The next step of the loop in each state: its form is the one shown open on the case page.
@@ -176,6 +184,17 @@ def _labels() -> dict[str, Any]:
     return {**{name: t.label for name, t in event_type().transitions.items()}, **GENERIC_LABELS}
 
 
+def _row_context(request: HttpRequest) -> dict[str, Any]:
+    """What a queue row redrawn after an action needs besides the case: its queue (which buttons it
+    shows) and, for the workbench, every queue's count, sent along to replace the badges (htmx
+    out-of-band swap) so they never show the count from before the action."""
+    queue = request.POST.get("queue", "")
+    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now()}
+    if user_roles(request.user) & CENTRE_ROLES:
+        ctx["oob_counts"] = queue_counts(user=request.user, now=ctx["now"])
+    return ctx
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     nxt = request.POST.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
@@ -240,13 +259,14 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if htmx_row:
             case = case_get(user=request.user, tracking_code=code)
             return render(request, "web/partials/queue_row.html",
-                          {"c": case, "row_error": flat_errors(exc.errors)}, status=200)
+                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request)}, status=200)
         case = case_get(user=request.user, tracking_code=code)
         return render(request, "web/case_detail.html", case_context(request, case, exc.errors, action),
                       status=exc.status)
     case = case_get(user=request.user, tracking_code=code)
     if htmx_row:
-        return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message})
+        return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message,
+                                                               **_row_context(request)})
     messages.success(request, message)
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)

@@ -22,7 +22,7 @@ from civicgrid.events import services as ev
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.privacy.validators import validate_phone
-from civicgrid.web.helpers import ActionFailed, remember, replayed, run
+from civicgrid.web.helpers import ActionFailed, as_int, remember, replayed, run
 from civicgrid.web.selectors import (
     CENTRE_ROLES,
     QUEUES,
@@ -69,23 +69,29 @@ def _queue_name(request: HttpRequest, name: str | None = None) -> str:
     return name
 
 
+def queue_page(request: HttpRequest, name: str) -> dict[str, Any]:
+    """One page of a queue (``QUEUE_LIMIT`` rows, oldest first) with the counts of every queue, and
+    where this page stands in its queue ("101–200 of 2,194") so nobody takes a page for the whole."""
+    now = timezone.now()
+    counts = queue_counts(user=request.user, now=now)
+    total = counts[name]
+    pages = max(1, -(-total // QUEUE_LIMIT))
+    page = min(max(1, as_int(request.GET.get("page"), 1) or 1), pages)
+    first = (page - 1) * QUEUE_LIMIT
+    cases = list(queue_cases(user=request.user, name=name, now=now)[first:first + QUEUE_LIMIT])
+    return {"queues": QUEUES, "queue": name, "counts": counts, "cases": cases, "now": now, "page": page,
+            "pages": pages, "total": total, "first": first + 1 if cases else 0, "last": first + len(cases)}
+
+
 @role_required(*CENTRE_ROLES)
 def centre(request: HttpRequest) -> HttpResponse:
-    name = _queue_name(request)
-    now = timezone.now()
-    return render(request, "web/centre.html", {
-        "queues": QUEUES, "queue": name, "counts": queue_counts(user=request.user, now=now),
-        "cases": queue_cases(user=request.user, name=name, now=now)[:QUEUE_LIMIT], "now": now})
+    return render(request, "web/centre.html", queue_page(request, _queue_name(request)))
 
 
 @role_required(*CENTRE_ROLES)
 def centre_queue(request: HttpRequest, name: str) -> HttpResponse:
     """htmx: one queue's table (the workbench refreshes it every minute and on every tab click)."""
-    name = _queue_name(request, name)
-    now = timezone.now()
-    return render(request, "web/partials/queue.html", {
-        "queues": QUEUES, "queue": name, "counts": queue_counts(user=request.user, now=now),
-        "cases": queue_cases(user=request.user, name=name, now=now)[:QUEUE_LIMIT], "now": now})
+    return render(request, "web/partials/queue.html", queue_page(request, _queue_name(request, name)))
 
 
 def grid_features(grids: Any, loads: dict[int, Any]) -> dict[str, Any]:
