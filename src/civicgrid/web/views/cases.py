@@ -169,7 +169,7 @@ def _perform(request: HttpRequest, case: Case, action: str) -> str:
     if action not in calls:
         raise Http404
     run(calls[action])
-    return _("Done: %(action)s.") % {"action": _labels().get(action, action)}
+    return _("Done: %(action)s.") % {"action": done_label(action, p)}
 
 
 GENERIC_LABELS: dict[str, Any] = {
@@ -177,6 +177,23 @@ GENERIC_LABELS: dict[str, Any] = {
     "supervise": gettext_lazy("supervise"), "extension": gettext_lazy("ask for an extension"),
     "decide": gettext_lazy("decide"), "summons": gettext_lazy("answer the summons"),
 }
+# The steps of a whistle-summons, each its own action for the person doing it.
+SUMMONS_LABELS: dict[str, Any] = {
+    "ack": gettext_lazy("sign for the summons"), "arrive": gettext_lazy("report on site"),
+    "respond": gettext_lazy("answer the summons"), "score": gettext_lazy("score the department's response"),
+}
+
+
+def done_label(action: str, data: Any) -> str:
+    """The name of what was just done (or tried), from the action and the form: 催办 and 督办 are one
+    action of two kinds, and a summons has four steps, each named for itself."""
+    if action == "supervise":
+        kind = data.get("kind") or Supervision.Kind.CHASE
+        if kind in Supervision.Kind.values:
+            return str(Supervision.Kind(kind).label)
+    if action == "summons" and data.get("step") in SUMMONS_LABELS:
+        return str(SUMMONS_LABELS[data["step"]])
+    return str(_labels().get(action, action))
 
 
 def _labels() -> dict[str, Any]:
@@ -225,6 +242,9 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "reporter_phone": fields.get_field("reporter_phone").masked(case),
         "whistle_kinds": WhistleKind.choices, "supervision_kinds": [Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE],
         "values": request.POST if errors else {},
+        # a refused action is named in words, with every reason given (some belong to no field shown)
+        "failed_label": done_label(failed, request.POST) if failed else "",
+        "failed_messages": [m for ms in (errors or {}).values() for m in ms],
         "my_department_ids": set(user_departments(user=user).values_list("pk", flat=True)),
         "can_decide": bool(acting_roles(user, case) & (GENERIC | {"leader"})),
     }
