@@ -50,3 +50,16 @@ def test_a_row_action_sends_the_new_badge_counts_along(world):
     assert '<span class="badge" id="badge-new" hx-swap-oob="true">1</span>' in html
     assert '<span class="badge" id="badge-dispatch" hx-swap-oob="true">1</span>' in html
     assert "<template>" in html  # out-of-band spans after a table row must travel in a template
+
+
+def test_the_departments_list_says_which_rows_of_how_many_it_shows_and_pages_on(world, units, two_a_page):
+    from civicgrid.web.tests.conftest import walk
+
+    cases = [walk(reported(), world, units, "dispatched") for _ in range(3)]
+    c = client_for(units.dana)
+    first = c.get("/department/").content.decode()
+    assert "第 1–2 条，共 3 条" in first and 'id="queue-next"' in first
+    second = c.get("/department/", {"page": "2"}).content.decode()
+    assert "第 3–3 条，共 3 条" in second
+    listed = [x.tracking_code for x in cases if x.tracking_code in first + second]
+    assert sorted(listed) == sorted(x.tracking_code for x in cases)

@@ -156,9 +156,16 @@ def department(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state and state not in ("dispatched", "handling", "verifying", "review"):
         state = ""
+    qs = department_cases(user=request.user, state=state)
+    total = qs.count()
+    pages = max(1, -(-total // QUEUE_LIMIT))
+    page = min(max(1, as_int(request.GET.get("page"), 1) or 1), pages)
+    first = (page - 1) * QUEUE_LIMIT
+    cases = list(qs[first:first + QUEUE_LIMIT])
     return render(request, "web/department.html", {
         "departments": user_departments(user=request.user), "state": state, "now": timezone.now(),
-        "cases": department_cases(user=request.user, state=state)[:QUEUE_LIMIT]})
+        "cases": cases, "page": page, "pages": pages, "total": total, "first": first + 1 if cases else 0,
+        "last": first + len(cases)})
 
 
 # --- 12345 agent ------------------------------------------------------------------------------
