@@ -161,6 +161,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CIVICGRID_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused form gets the site's own page, in Chinese, with the menu (Django's is bare English).
+CSRF_FAILURE_VIEW = "civicgrid.web.views.errors.csrf_failure"
 
 # HTTPS (docs/deployment.md): redirect plain HTTP, tell browsers to come back only over HTTPS (HSTS),
 # and, behind a TLS-terminating proxy, trust its X-Forwarded-Proto (only when the proxy sets it and

@@ -25,7 +25,9 @@ department, case type):
   *reworked* means reopened at least once (``reopen_count > 0``).
 * 延期率 ``extension`` = due cases with an approved extension (``extended``) / due.
 * 立案率 ``registration`` = registered / received: *received* = cases created in the period
-  (merged and rejected included), *registered* = received and counted.
+  (merged, rejected and still undecided included), *registered* = received, counted and past the
+  registration decision: not still waiting for it in one of the type's *awaiting* states (an
+  event still ``reported``; see :func:`awaiting_registration_states_of`).
 * The three rates (三率) count **valid follow-ups** (``Rating.valid``) made in the period
   (``Rating.at`` in ``[start, end)``) on the cases of the set; each follow-up call counts once (a
   case rated twice, before and after a rework, counts twice): 响应率 ``response`` = contacted /
@@ -35,12 +37,12 @@ department, case type):
   of the setting ``CIVICGRID_SCORE_WEIGHTS`` (default ``"0.1,0.5,0.4"``; relative: divided by their
   sum), graded A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below.
 
-:func:`metrics_for` answers all of them in two queries. The one over cases groups them by eight
-flags (due, counted, deferred, closed, on time, reopened, extended, received; ``CASE_PARTS`` states
-each metric as a condition on them), so the database evaluates each flag once per case and returns
+:func:`metrics_for` answers all of them in two queries. The one over cases groups them by nine
+flags (due, counted, deferred, closed, on time, reopened, extended, received, registered;
+``CASE_PARTS`` states each metric as a condition on them), so the database evaluates each flag once per case and returns
 a handful of rows, which are then added up; the one over follow-ups counts with conditional
 ``COUNT … FILTER``. :func:`metrics_by_department` and :func:`metrics_by_region` answer a dashboard
-table the same way, in two grouped queries (and one for the names of the rows).(plus one for the names of the rows).
+table the same way, in two grouped queries (and one for the names of the rows).
 """
 
 from __future__ import annotations
@@ -221,6 +223,19 @@ METRICS: dict[str, Any] = {
     "resolution": _("resolution rate"),  # 解决率
     "satisfaction": _("satisfaction rate"),  # 满意率
 }
+# What each rate divides by, in words for the pages (the definitions above, said briefly).
+METRIC_DEFINITIONS: dict[str, Any] = {
+    "closure": _("closed ÷ cases whose handling deadline falls in the period, deferred ones left out; "
+                 "every case of the area counts, also those not yet registered or dispatched"),
+    "on_time": _("closed by the handling deadline ÷ the same cases as the closure rate"),
+    "rework": _("reopened at least once ÷ the cases of the closure rate that were ever closed"),
+    "extension": _("with an approved extension ÷ cases whose handling deadline falls in the period"),
+    "registration": _("registered ÷ cases received in the period, including those still waiting for "
+                      "registration, not registered or merged"),
+    "response": _("follow-ups that reached the person ÷ valid follow-ups made in the period"),
+    "resolution": _("follow-ups where the problem was resolved ÷ valid follow-ups made in the period"),
+    "satisfaction": _("(satisfied + 0.9 × basically satisfied) ÷ valid follow-ups made in the period"),
+}
 CASE_METRICS = ("closure", "on_time", "rework", "extension", "registration")
 RATING_METRICS = ("response", "resolution", "satisfaction")
 BASIC_SATISFACTION_WEIGHT = 0.9  # 基本满意 counts 0.9 of 满意
@@ -366,6 +381,27 @@ def unregistered_states_of(case_type: CaseType) -> frozenset[str]:
     return frozenset(found)
 
 
+def awaiting_registration_states_of(case_type: CaseType) -> frozenset[str]:
+    """The states in which a case of this type still waits for the registration decision (an
+    event ``reported``, not yet 立案 or 不予立案): received but not registered.
+
+    A type names them in ``extra["awaiting_registration_states"]``; otherwise it is the initial
+    state, where every case starts before anyone has decided on it."""
+    explicit = case_type.extra.get("awaiting_registration_states")
+    return frozenset(explicit) if explicit is not None else frozenset({case_type.initial})
+
+
+def _awaiting_q(case_type: str | None) -> Q | None:
+    types = [registry.get(case_type)] if case_type else registry.all_types()
+    q: Q | None = None
+    for ctype in types:
+        found = awaiting_registration_states_of(ctype)
+        if found:
+            part = Q(case_type=ctype.code, state__in=sorted(found))
+            q = part if q is None else q | part
+    return q
+
+
 def _unregistered_q(case_type: str | None, states: Iterable[str] | None) -> Q | None:
     if states is not None:
         states = sorted(set(states))
@@ -380,7 +416,7 @@ def _unregistered_q(case_type: str | None, states: Iterable[str] | None) -> Q | 
     return q
 
 
-# A case metric is a condition on eight flags of a case row, written as alternatives (OR) of
+# A case metric is a condition on nine flags of a case row, written as alternatives (OR) of
 # conjunctions (flag → required value). The same definition gives the SQL filter of the cases behind
 # a number (:func:`metric_cases`) and picks the groups to add up when counting (:func:`_case_counts`).
 Conjunction = dict[str, bool]
@@ -391,7 +427,7 @@ CASE_PARTS: dict[str, tuple[tuple[Conjunction, ...], tuple[Conjunction, ...]]] =
     "on_time": (({**_BASE, "closed": True, "on_time": True},), (_BASE,)),
     "rework": (({**_BASE, "reopened": True},), ({**_BASE, "closed": True}, {**_BASE, "reopened": True})),
     "extension": (({**_DUE, "extended": True},), (_DUE,)),
-    "registration": (({"received": True, "counted": True},), ({"received": True},)),
+    "registration": (({"received": True, "registered": True},), ({"received": True},)),
 }
 
 
@@ -402,6 +438,7 @@ class _Selection:
     cases: QuerySet[Case]
     period: Period
     counted: Q
+    registered: Q  # counted and no longer awaiting the registration decision
 
     # --- case metrics ------------------------------------------------------------------------
 
@@ -416,6 +453,7 @@ class _Selection:
             "reopened": Q(reopen_count__gt=0),
             "extended": Q(extended=True),
             "received": self.period.q("created_at"),
+            "registered": self.registered,
         }
 
     def part_q(self, metric: str, index: int) -> Q:
@@ -436,7 +474,7 @@ class _Selection:
         return self.period.q("handling_due_at") | self.period.q("created_at")
 
     def flag_groups(self, *keys: str) -> QuerySet[Case, dict[str, Any]]:
-        """The cases counted by ``keys`` and the eight flags: one row per combination, so the
+        """The cases counted by ``keys`` and the nine flags: one row per combination, so the
         database evaluates each flag once per case and returns a few rows whatever the number of
         cases."""
         flags = {f"m_{name}": ExpressionWrapper(q, output_field=BooleanField()) for name, q in self.flag_q().items()}
@@ -500,7 +538,9 @@ def _selection(*, period: Period | None, user: Any, region: Region | None, depar
     unregistered = _unregistered_q(case_type, None if unregistered_states is None else list(unregistered_states))
     if unregistered is not None:
         counted &= ~unregistered
-    return _Selection(cases=cases, period=period or WHOLE_TIME, counted=counted)
+    awaiting = _awaiting_q(case_type)
+    registered = counted & ~awaiting if awaiting is not None else counted
+    return _Selection(cases=cases, period=period or WHOLE_TIME, counted=counted, registered=registered)
 
 
 def _matches(row: dict[str, Any], alternatives: tuple[Conjunction, ...]) -> bool:
@@ -537,7 +577,9 @@ def _three_from(row: dict[str, Any], weights: Sequence[float] | str | None) -> T
     valid = row.get("valid") or 0
     response = Rate.of("response", row.get("contacted"), valid)
     resolution = Rate.of("resolution", row.get("resolved"), valid)
-    satisfied = (row.get("satisfied") or 0) + BASIC_SATISFACTION_WEIGHT * (row.get("basic") or 0)
+    # rounded: 0.9 × 71 is 63.900000000000006 in binary floating point, and this number is shown
+    # and exported as it is
+    satisfied = round((row.get("satisfied") or 0) + BASIC_SATISFACTION_WEIGHT * (row.get("basic") or 0), 6)
     satisfaction = Rate.of("satisfaction", satisfied, valid)
     return ThreeRates(response=response, resolution=resolution, satisfaction=satisfaction,
                       score=composite_score(response, resolution, satisfaction, weights))

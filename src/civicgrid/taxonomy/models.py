@@ -6,6 +6,8 @@ Rows are written only through :mod:`civicgrid.taxonomy.services`; reads go throu
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,25 @@ CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                                 _("Use letters, digits, dots, dashes and underscores only."))
 FUNCTION_VALIDATOR = RegexValidator(r"^[a-z][a-z0-9_]*$",
                                     _("A department function is a lower-case word such as urban_management."))
+
+
+# Display names of the department functions the default catalogue names (its "functions"), so a
+# routing reason reads 城管部门, not urban_management. A city's own function codes show as written.
+FUNCTION_LABELS: dict[str, Any] = {
+    "urban_management": _("urban management"),  # 城管
+    "housing": _("housing and construction"),  # 住建
+    "water": _("water affairs"),  # 水务
+    "landscaping": _("landscaping"),  # 园林
+    "traffic": _("transport"),  # 交通
+    "environment": _("ecology and environment"),  # 生态环境
+    "market": _("market regulation"),  # 市场监管
+}
+
+
+def function_label(code: str) -> str:
+    """The display name of a department function code, in the active language."""
+    label = FUNCTION_LABELS.get(code)
+    return str(label) if label is not None else code
 
 
 class CategoryKind(models.TextChoices):
@@ -205,6 +226,6 @@ class DispatchRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.department.name if self.department_id else self.department_function
+        target = self.department.name if self.department_id else function_label(self.department_function)
         area = f" ({self.region.name})" if self.region_id else ""
         return f"{self.category.name}{area} @ {self.region_level} → {target}"

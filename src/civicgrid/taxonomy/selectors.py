@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core.refcache import reference_cached
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
-from civicgrid.taxonomy.models import Category, DeadlineRule, DispatchRule, RequestType
+from civicgrid.taxonomy.models import Category, DeadlineRule, DispatchRule, RequestType, function_label
 
 
 @dataclass
@@ -230,14 +230,14 @@ def _resolve_line(rule: DispatchRule, ids: dict[str, int], objects: dict[int, Re
                               % {"category": rule.category, "level": level})
     found = _departments_serving(function, region_id)
     if not found:
-        return DispatchAnswer(None, None, _("No department of function %(function)s serves %(region)s "
+        return DispatchAnswer(None, None, _("No %(function)s department serves %(region)s "
                                             "(rule for %(category)s%(via)s).")
-                              % {"function": function, "region": _region_label(region_id, objects),
+                              % {"function": function_label(function), "region": _region_label(region_id, objects),
                                  "category": category, "via": via})
     dept = found[0]
-    reason = _("Rule for %(category)s%(via)s: handled by the %(function)s department at %(level)s level → "
-               "%(dept)s.") % {"category": category, "via": via, "function": function, "level": level,
-                               "dept": dept}
+    reason = _("Rule for %(category)s%(via)s: the %(function)s department at %(level)s level handles it → "
+               "%(dept)s.") % {"category": category, "via": via, "function": function_label(function),
+                               "level": level, "dept": dept}
     if len(found) > 1 and bool(getattr(found[1], "serves", False)) == bool(getattr(dept, "serves", False)):
         reason += " " + _("Several departments qualify; the first by code was chosen.")
     return DispatchAnswer(dept, rule, reason)

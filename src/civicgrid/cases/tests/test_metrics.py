@@ -321,3 +321,32 @@ def test_a_period_needs_aware_bounds_and_dates_are_shanghai_midnights():
         Period(dt.datetime(2024, 1, 1), None)
     with pytest.raises(ValueError):
         Period(at(2024, 2, 1), at(2024, 1, 1))
+
+
+def test_a_case_still_waiting_for_registration_is_received_but_not_registered(october):
+    waiting = _created(drill_create(None, now=T), T)  # still "new": nobody has registered or rejected it
+    a = october.cast.city.a
+    r = closure_rates(period=OCTOBER, region=a)
+    assert (r.registration.numerator, r.registration.denominator) == (6, 9)
+    numerator = metric_cases("registration", period=OCTOBER, region=a).values_list("tracking_code", flat=True)
+    denominator = metric_cases("registration", part="denominator", period=OCTOBER, region=a)
+    assert waiting.tracking_code not in set(numerator)
+    assert waiting.tracking_code in set(denominator.values_list("tracking_code", flat=True))
+
+
+def test_the_events_awaiting_registration_are_the_reported_ones():
+    from civicgrid.cases.selectors import awaiting_registration_states_of
+    from civicgrid.events.workflow import register_event_type
+
+    assert awaiting_registration_states_of(register_event_type()) == frozenset({"reported"})
+    assert awaiting_registration_states_of(DRILL) == frozenset({"new"})
+
+
+def test_a_satisfaction_numerator_carries_no_binary_noise(october):
+    # 0.9 × 13 basically satisfied is 11.700000000000001 in floating point
+    case = october.cases["C1"]
+    Rating.objects.bulk_create([Rating(case=case, satisfaction="basic", contacted=True, resolved=True, valid=True,
+                                       at=at(2024, 10, 20, 9)) for _ in range(13)])
+    r = three_rates(period=Period.days(at(2024, 10, 20, 0).date(), at(2024, 10, 20, 0).date()),
+                    region=october.cast.city.a)
+    assert repr(r.satisfaction.numerator) == "11.7"

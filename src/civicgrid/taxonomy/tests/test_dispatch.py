@@ -84,7 +84,7 @@ def test_a_category_without_lines_uses_the_nearest_class_above_that_has_one(smal
     assert department == cg_a and rule.category == major
     # the case's own category, the class it inherits from, the level in words, the unit chosen
     assert reason.startswith(f"Rule for {minor} (inherited from C01 公用设施)")
-    assert "urban_management department at district level → 甲区城管局" in reason
+    assert "the urban management department at district level handles it → 甲区城管局" in reason
 
 
 def test_a_department_serving_the_region_is_preferred_to_one_merely_belonging_to_it(small_city, covers):
@@ -109,7 +109,7 @@ def test_a_function_nobody_serves_here_is_no_department_with_a_reason(small_city
     dispatch_rule_set(actor=None, category=minor, region_level="district", department_function="water")
     department, rule, reason = dispatch_department_for(category=minor, chain=chain(small_city, GRID_A))
     assert (department, rule) == (None, None)
-    assert "No department of function water serves 甲区 (440301)" in reason
+    assert "No water affairs department serves 甲区 (440301)" in reason
 
 
 def test_an_inactive_department_or_line_is_not_used(small_city, covers):

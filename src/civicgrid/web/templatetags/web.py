@@ -54,6 +54,12 @@ def pct(value: float | None) -> str:
 
 
 @register.filter
+def thousands(value: int | None) -> str:
+    """A count with thousands separators (2,194)."""
+    return "" if value is None else f"{int(value):,}"
+
+
+@register.filter
 def num(value: float | int | None) -> str:
     if value is None:
         return "—"

@@ -4,7 +4,9 @@ number), and the case's photos (served only to those who may see the case)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,12 +26,13 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
 from civicgrid.cases.models import ApprovalRequest, Case, Supervision
-from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline
+from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline, cases_visible
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleKind, WhistleSummons
 from civicgrid.events.photos import media_root
 from civicgrid.events.selectors import event_detail, whistles_of
 from civicgrid.events.workflow import STATES, event_type
+from civicgrid.geo.models import Level
 from civicgrid.org.models import Department
 from civicgrid.org.permissions import ACT, VIEW
 from civicgrid.org.scoping import roles_reaching
@@ -42,7 +46,14 @@ from civicgrid.web.helpers import (
     run,
     uploaded_photos,
 )
-from civicgrid.web.selectors import user_departments
+from civicgrid.web.selectors import (
+    CENTRE_ROLES,
+    QUEUES,
+    open_cases,
+    queue_counts,
+    user_departments,
+    user_roles,
+)
 
 GENERIC = frozenset({"dispatcher", "admin"})
 # The next step of the loop in each state: its form is the one shown open on the case page.
@@ -158,7 +169,7 @@ def _perform(request: HttpRequest, case: Case, action: str) -> str:
     if action not in calls:
         raise Http404
     run(calls[action])
-    return _("Done: %(action)s.") % {"action": _labels().get(action, action)}
+    return _("Done: %(action)s.") % {"action": done_label(action, p)}
 
 
 GENERIC_LABELS: dict[str, Any] = {
@@ -166,11 +177,39 @@ GENERIC_LABELS: dict[str, Any] = {
     "supervise": gettext_lazy("supervise"), "extension": gettext_lazy("ask for an extension"),
     "decide": gettext_lazy("decide"), "summons": gettext_lazy("answer the summons"),
 }
+# The steps of a whistle-summons, each its own action for the person doing it.
+SUMMONS_LABELS: dict[str, Any] = {
+    "ack": gettext_lazy("sign for the summons"), "arrive": gettext_lazy("report on site"),
+    "respond": gettext_lazy("answer the summons"), "score": gettext_lazy("score the department's response"),
+}
+
+
+def done_label(action: str, data: Any) -> str:
+    """The name of what was just done (or tried), from the action and the form: 催办 and 督办 are one
+    action of two kinds, and a summons has four steps, each named for itself."""
+    if action == "supervise":
+        kind = data.get("kind") or Supervision.Kind.CHASE
+        if kind in Supervision.Kind.values:
+            return str(Supervision.Kind(kind).label)
+    if action == "summons" and data.get("step") in SUMMONS_LABELS:
+        return str(SUMMONS_LABELS[data["step"]])
+    return str(_labels().get(action, action))
 
 
 def _labels() -> dict[str, Any]:
     """The label of every action a case page may show: the event type's steps, then the generic ones."""
     return {**{name: t.label for name, t in event_type().transitions.items()}, **GENERIC_LABELS}
+
+
+def _row_context(request: HttpRequest) -> dict[str, Any]:
+    """What a queue row redrawn after an action needs besides the case: its queue (which buttons it
+    shows) and, for the workbench, every queue's count, sent along to replace the badges (htmx
+    out-of-band swap) so they never show the count from before the action."""
+    queue = request.POST.get("queue", "")
+    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now()}
+    if user_roles(request.user) & CENTRE_ROLES:
+        ctx["oob_counts"] = queue_counts(user=request.user, now=ctx["now"])
+    return ctx
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -203,6 +242,9 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "reporter_phone": fields.get_field("reporter_phone").masked(case),
         "whistle_kinds": WhistleKind.choices, "supervision_kinds": [Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE],
         "values": request.POST if errors else {},
+        # a refused action is named in words, with every reason given (some belong to no field shown)
+        "failed_label": done_label(failed, request.POST) if failed else "",
+        "failed_messages": [m for ms in (errors or {}).values() for m in ms],
         "my_department_ids": set(user_departments(user=user).values_list("pk", flat=True)),
         "can_decide": bool(acting_roles(user, case) & (GENERIC | {"leader"})),
     }
@@ -237,13 +279,14 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if htmx_row:
             case = case_get(user=request.user, tracking_code=code)
             return render(request, "web/partials/queue_row.html",
-                          {"c": case, "row_error": flat_errors(exc.errors)}, status=200)
+                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request)}, status=200)
         case = case_get(user=request.user, tracking_code=code)
         return render(request, "web/case_detail.html", case_context(request, case, exc.errors, action),
                       status=exc.status)
     case = case_get(user=request.user, tracking_code=code)
     if htmx_row:
-        return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message})
+        return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message,
+                                                               **_row_context(request)})
     messages.success(request, message)
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)
@@ -268,28 +311,84 @@ def paged(request: HttpRequest, qs: QuerySet[Case]) -> dict[str, Any]:
             "base_query": base + ("&" if base else "")}
 
 
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter the case list applies, as shown above it (what it is, its value)."""
+
+    name: str
+    label: str
+    value: str
+
+
+def _active_filters(f: Any, *, open_only: bool, state: str, q: str, code_hit: bool) -> list[ActiveFilter]:
+    out = []
+    if f.region is not None:
+        out.append(ActiveFilter("region", str(Level(f.region.level).label), f.region.name))
+    if f.department is not None:
+        out.append(ActiveFilter("department", _("Department"), f.department.name))
+    if code_hit:
+        out.append(ActiveFilter("period", _("Period"), _("any date (a tracking code is found at any age)")))
+    elif open_only:
+        out.append(ActiveFilter("period", _("Period"), _("open cases, reported at any date")))
+    else:
+        out.append(ActiveFilter("period", _("Reported"), _("%(start)s to %(end)s") % {
+            "start": f.start.isoformat(), "end": f.end.isoformat()}))
+    if state:
+        out.append(ActiveFilter("state", _("State"), str(STATES.get(state, state))))
+    if q:
+        out.append(ActiveFilter("q", _("Search"), q))
+    return out
+
+
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     """Cases in my jurisdiction, filtered by state, text, region, department, or by the metric and
-    period of a dashboard number (the cases behind it)."""
-    from civicgrid.web.views.dashboard import DashboardFilter
+    period of a dashboard number (the cases behind it). ``open=1`` lists the open cases (those the
+    centre's map counts) whatever their date. A search that is a tracking code finds that case at any
+    age; other words search the titles of the period, and the page says which period that was."""
+    from civicgrid.web.views.dashboard import MAX_DAYS, DashboardFilter
 
     f = DashboardFilter.from_request(request)
-    qs = f.cases(request.user)
-    if f.errors:
+    open_only = request.GET.get("open") == "1" and not f.metric
+    q = (request.GET.get("q") or "").strip()
+    code_hit = False
+    if q and not f.metric and " " not in q:
+        found = cases_visible(user=request.user).filter(tracking_code=q.upper())
+        code_hit = found.exists()
+    if code_hit:
+        qs = found
+    elif open_only:
+        qs = open_cases(user=request.user)
+        if f.region is not None:
+            qs = qs.filter(**{f"{f.region.level}_id": f.region.pk})
+        if f.department is not None:
+            qs = qs.filter(lead_department=f.department)
+    else:
+        qs = f.cases(request.user)
+    if f.errors and not code_hit:
         qs = Case.objects.none()
     state = request.GET.get("state", "")
-    if state:
+    if state and not code_hit:
         qs = qs.filter(state=state)
-    q = (request.GET.get("q") or "").strip()
-    if q:
-        qs = qs.filter(Q(tracking_code=q.upper()) | Q(title__icontains=q))
+    if q and not code_hit:
+        qs = qs.filter(title__icontains=q)
     qs = qs.select_related("category", "grid", "street", "lead_department").order_by("-created_at", "-id")
     try:
         page = paged(request, qs)
     except InvalidPage:
         raise Http404 from None
-    return render(request, "web/case_list.html", {"f": f, "states": STATES, "state": state, "q": q, **page})
+    # a word search covers the period only: offer the longest period the list allows
+    wider = ""
+    if q and not code_hit and not open_only:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["start"] = (f.end - dt.timedelta(days=MAX_DAYS)).isoformat()
+        query["end"] = f.end.isoformat()
+        wider = query.urlencode()
+    return render(request, "web/case_list.html", {
+        "f": f, "states": STATES, "state": state, "q": q, "open_only": open_only, "code_hit": code_hit,
+        "active": _active_filters(f, open_only=open_only, state=state, q=q, code_hit=code_hit),
+        "wider_query": wider, **page})
 
 
 # --- photos --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -18,9 +19,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.cases.models import Case
 from civicgrid.cases.selectors import (
+    METRIC_DEFINITIONS,
     METRICS,
     Metrics,
     MetricsRow,
@@ -152,6 +155,7 @@ class Cell:
     denominator: int
     num_url: str
     den_url: str
+    definition: str = ""  # what the rate divides by, in words
 
 
 def cells(f: DashboardFilter, m: Metrics, **scope: Any) -> list[Cell]:
@@ -161,7 +165,8 @@ def cells(f: DashboardFilter, m: Metrics, **scope: Any) -> list[Cell]:
         r = getattr(m, name)
         out.append(Cell(name, r.label, r.percent, r.numerator, r.denominator,
                         f"{base}?{f.query(metric=name, part='numerator', **scope)}",
-                        f"{base}?{f.query(metric=name, part='denominator', **scope)}"))
+                        f"{base}?{f.query(metric=name, part='denominator', **scope)}",
+                        str(METRIC_DEFINITIONS[name])))
     return out
 
 
@@ -191,55 +196,156 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "region_rows": region_rows, "dept_rows": dept_rows, "bars": bars,
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
-        "metric_names": list(METRICS.values()), "export_query": f.query()})
+        "metric_names": [(label, METRIC_DEFINITIONS[name]) for name, label in METRICS.items()],
+        "export_query": f.query()})
 
 
-def _export_rows(f: DashboardFilter, user: Any) -> list[list[Any]]:
+EXPORT_FORMATS = ("csv", "xlsx")
+# A text cell starting with one of these is read as a formula by spreadsheet programs (CSV/formula
+# injection): a region or department name like "=HYPERLINK(…)" must stay text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+TEXT, PERCENT, NUMBER = "text", "percent", "number"
+
+
+def formula_like(value: Any) -> bool:
+    """A text that a spreadsheet would run as a formula (a plain number such as "-5" stays as it is)."""
+    return isinstance(value, str) and value[:1] in FORMULA_START and not PLAIN_NUMBER.fullmatch(value)
+
+
+def _number(value: float | int | None) -> float | int | str:
+    """A count or score as exported: integers stay integers, other numbers rounded to 2 decimals."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return int(value)
+    return round(float(value), 2)
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """The dashboard's tables as one sheet: the header, the kind of each column, and the rows (a
+    percentage as a fraction 0…1, None when its denominator is 0)."""
+
+    header: list[str]
+    kinds: list[str]
+    rows: list[list[Any]]
+
+
+def _export_table(f: DashboardFilter, user: Any) -> ExportTable:
     overall, level, by_region, by_dept = _tables(f, user)
-    header = [_("scope"), _("code"), _("name")]
+    header, kinds = [_("scope"), _("code"), _("name")], [TEXT, TEXT, TEXT]
     for name in METRICS:
         label = str(METRICS[name])
         header += [f"{label} %", f"{label} " + _("numerator"), f"{label} " + _("denominator")]
+        kinds += [PERCENT, NUMBER, NUMBER]
     header.append(_("composite score"))
+    kinds.append(NUMBER)
 
     def line(scope: str, code: str, name: str, m: Metrics) -> list[Any]:
         row: list[Any] = [scope, code, name]
         for metric in METRICS:
             r = getattr(m, metric)
-            row += [r.percent if r.percent is not None else "", r.numerator, r.denominator]
-        row.append(round(m.score.value, 2) if m.score.value is not None else "")
+            row += [r.value, r.numerator, r.denominator]
+        row.append(m.score.value)
         return row
 
-    rows = [header, line(_("total"), f.region.code if f.region else "", f.region.name if f.region else "", overall)]
+    rows = [line(_("total"), f.region.code if f.region else "", f.region.name if f.region else "", overall)]
     rows += [line(str(Level(level).label), r.code, r.label, r.metrics) for r in by_region]
     rows += [line(_("department"), r.code, r.label, r.metrics) for r in by_dept]
-    return rows
+    return ExportTable(header=header, kinds=kinds, rows=rows)
+
+
+def _csv_value(kind: str, value: Any) -> Any:
+    if kind == PERCENT:
+        return "" if value is None else round(value * 100, 2)
+    if kind == NUMBER:
+        return _number(value)
+    return "'" + value if formula_like(value) else value  # the quote makes it text (OWASP's advice)
+
+
+def _csv(table: ExportTable) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese
+    writer = csv.writer(out)
+    writer.writerow([_csv_value(TEXT, h) for h in table.header])
+    for row in table.rows:
+        writer.writerow([_csv_value(k, v) for k, v in zip(table.kinds, row, strict=True)])
+    return out.getvalue()
+
+
+def _title(f: DashboardFilter) -> str:
+    scope = " · ".join(x.name for x in (f.region, f.department) if x is not None) or _("all of my jurisdiction")
+    return _("Assessment metrics: %(scope)s") % {"scope": scope}
+
+
+def _xlsx(f: DashboardFilter, table: ExportTable) -> bytes:
+    """One sheet, named in the user's language: a title, the period, the time of export, then the
+    table with percentages as numbers in percent format, widths set and the header kept in view."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Assessment metrics")[:31]
+    ws.append([_title(f)])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([_("Period: %(start)s to %(end)s (both days included)")
+               % {"start": f.start.isoformat(), "end": f.end.isoformat()}])
+    ws.append([_("Exported %(at)s") % {"at": timezone.localtime().strftime("%Y-%m-%d %H:%M")}])
+    ws.append([])
+    ws.append(table.header)
+    head = ws.max_row
+    for cell in ws[head]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.fill = PatternFill("solid", fgColor="E8EEF7")
+    for row in table.rows:
+        ws.append([_number(v) if k == NUMBER else ("" if v is None else round(v, 4)) if k == PERCENT else v
+                   for k, v in zip(table.kinds, row, strict=True)])
+        for cell, kind in zip(ws[ws.max_row], table.kinds, strict=True):
+            if kind == PERCENT and cell.value != "":
+                cell.number_format = "0.0%"
+            elif kind == TEXT and formula_like(cell.value):
+                cell.data_type = "s"  # openpyxl makes "=…" a formula: keep it text
+                cell.quotePrefix = True  # and text when someone edits the cell in Excel
+    widths = {TEXT: 12, PERCENT: 11, NUMBER: 10}
+    for i, kind in enumerate(table.kinds, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = widths[kind]
+    ws.column_dimensions["B"].width = 18
+    ws.column_dimensions["C"].width = 26
+    ws.freeze_panes = ws.cell(row=head + 1, column=4)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+FIELD_LABELS: dict[str, Any] = {"start": gettext_lazy("From"), "end": gettext_lazy("To"),
+                                "metric": gettext_lazy("Metric")}
 
 
 @login_required
 def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The dashboard's tables as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese) or Excel."""
+    """The dashboard's tables as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese) or Excel.
+    Another format is a 404 that says which ones there are; a bad filter is a 400 naming the field
+    (an export must never quietly stand for another period)."""
+    if fmt not in EXPORT_FORMATS:
+        return render(request, "404.html", {"message": _("There is no export as %(fmt)s: choose CSV or Excel "
+                                                         "(xlsx).") % {"fmt": fmt}}, status=404)
     _allowed(request.user)
     f = DashboardFilter.from_request(request)
-    rows = _export_rows(f, request.user)
+    if f.errors:
+        problems = [(str(FIELD_LABELS.get(k, k)), k, "; ".join(v)) for k, v in f.errors.items()]
+        return render(request, "web/export_refused.html", {"problems": problems, "query": request.GET.urlencode()},
+                      status=400)
+    table = _export_table(f, request.user)
     name = f"civicgrid-metrics-{f.start:%Y%m%d}-{f.end:%Y%m%d}"
     if fmt == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")
-        csv.writer(out).writerows(rows)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(_csv(table), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "metrics"
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    response = HttpResponse(buf.getvalue(),
+    response = HttpResponse(_xlsx(f, table),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

@@ -25,7 +25,7 @@ from civicgrid.geo.selectors import regions_geojson
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible
 from civicgrid.privacy.validators import validate_phone
-from civicgrid.web.helpers import ActionFailed, errors_of, remember, replayed, run
+from civicgrid.web.helpers import ActionFailed, as_int, errors_of, remember, replayed, run
 from civicgrid.web.selectors import (
     CENTRE_ROLES,
     QUEUES,
@@ -72,23 +72,29 @@ def _queue_name(request: HttpRequest, name: str | None = None) -> str:
     return name
 
 
+def queue_page(request: HttpRequest, name: str) -> dict[str, Any]:
+    """One page of a queue (``QUEUE_LIMIT`` rows, oldest first) with the counts of every queue, and
+    where this page stands in its queue ("101–200 of 2,194") so nobody takes a page for the whole."""
+    now = timezone.now()
+    counts = queue_counts(user=request.user, now=now)
+    total = counts[name]
+    pages = max(1, -(-total // QUEUE_LIMIT))
+    page = min(max(1, as_int(request.GET.get("page"), 1) or 1), pages)
+    first = (page - 1) * QUEUE_LIMIT
+    cases = list(queue_cases(user=request.user, name=name, now=now)[first:first + QUEUE_LIMIT])
+    return {"queues": QUEUES, "queue": name, "counts": counts, "cases": cases, "now": now, "page": page,
+            "pages": pages, "total": total, "first": first + 1 if cases else 0, "last": first + len(cases)}
+
+
 @role_required(*CENTRE_ROLES)
 def centre(request: HttpRequest) -> HttpResponse:
-    name = _queue_name(request)
-    now = timezone.now()
-    return render(request, "web/centre.html", {
-        "queues": QUEUES, "queue": name, "counts": queue_counts(user=request.user, now=now),
-        "cases": queue_cases(user=request.user, name=name, now=now)[:QUEUE_LIMIT], "now": now})
+    return render(request, "web/centre.html", queue_page(request, _queue_name(request)))
 
 
 @role_required(*CENTRE_ROLES)
 def centre_queue(request: HttpRequest, name: str) -> HttpResponse:
     """htmx: one queue's table (the workbench refreshes it every minute and on every tab click)."""
-    name = _queue_name(request, name)
-    now = timezone.now()
-    return render(request, "web/partials/queue.html", {
-        "queues": QUEUES, "queue": name, "counts": queue_counts(user=request.user, now=now),
-        "cases": queue_cases(user=request.user, name=name, now=now)[:QUEUE_LIMIT], "now": now})
+    return render(request, "web/partials/queue.html", queue_page(request, _queue_name(request, name)))
 
 
 def grid_features(grids: Any, loads: dict[int, Any]) -> dict[str, Any]:
@@ -153,9 +159,16 @@ def department(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state and state not in ("dispatched", "handling", "verifying", "review"):
         state = ""
+    qs = department_cases(user=request.user, state=state)
+    total = qs.count()
+    pages = max(1, -(-total // QUEUE_LIMIT))
+    page = min(max(1, as_int(request.GET.get("page"), 1) or 1), pages)
+    first = (page - 1) * QUEUE_LIMIT
+    cases = list(qs[first:first + QUEUE_LIMIT])
     return render(request, "web/department.html", {
         "departments": user_departments(user=request.user), "state": state, "now": timezone.now(),
-        "cases": department_cases(user=request.user, state=state)[:QUEUE_LIMIT]})
+        "cases": cases, "page": page, "pages": pages, "total": total, "first": first + 1 if cases else 0,
+        "last": first + len(cases)})
 
 
 # --- 12345 agent ------------------------------------------------------------------------------
