@@ -62,7 +62,7 @@ def test_reaching_the_limit_makes_that_address_wait_with_a_429_that_says_how_lon
     response = sign_in(client, "alice", PASSWORD, ATTACKER)  # even the right password waits
     assert response.status_code == 429 and not signed_in(response)
     assert 0 < int(response["Retry-After"]) <= settings.LOGIN_LOCK_MINUTES * 60
-    assert f"Try again in {settings.LOGIN_LOCK_MINUTES} minutes" in response.content.decode()
+    assert f"请 {settings.LOGIN_LOCK_MINUTES} 分钟后再试" in response.content.decode()
     assert "_auth_user_id" not in client.session
     row = AuditEntry.objects.get(action="org.user.signin_throttled")
     assert row.target_id == str(cast.alice.pk) and row.extra["address"] == ATTACKER
