@@ -40,7 +40,8 @@ def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
         request_type=p.get("request_type") or None, category=p.get("category") or None,
         lon=p.get("lon") or None, lat=p.get("lat") or None, address=p.get("address", ""),
         reporter_name=p.get("reporter_name", ""), reporter_phone=p.get("reporter_phone", ""),
-        anonymous=p.get("anonymous") in ("on", "1", "true"), priority=p.get("priority") or "normal")
+        anonymous=p.get("anonymous") in ("on", "1", "true"), priority=p.get("priority") or "normal",
+        use_photo_location=p.get("use_photo_location") in ("on", "1", "true"))
 
 
 def submit_report(request: HttpRequest, channel: str) -> ev.ReportResult:
