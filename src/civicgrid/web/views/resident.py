@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases.models import Case, Satisfaction
 from civicgrid.core.ratelimit import RateLimited, rate_limit
+from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
 from civicgrid.events.selectors import event_public
 from civicgrid.geo.models import Region
@@ -25,12 +26,17 @@ from civicgrid.web.helpers import ActionFailed, idempotency_key, remember, repla
 
 
 def report_choices() -> dict[str, Any]:
-    return {"category_tree": category_tree(), "request_types": request_types()}
+    """What every report form shows: the categories, and the photo limits the page checks before
+    uploading (the server checks them again)."""
+    return {"category_tree": category_tree(), "request_types": request_types(),
+            "photo_max_bytes": photo_rules.max_bytes(), "photo_max_count": photo_rules.max_count(),
+            "photo_max_mb": f"{photo_rules.max_bytes() / 2**20:g}"}
 
 
 def outline_geojson() -> dict[str, Any]:
-    """The streets, drawn as the map's background (public reference data)."""
-    return regions_geojson(Region.objects.filter(level="street", is_active=True).order_by("code"))
+    """The streets and communities, drawn and named as the map's background (public reference data)."""
+    return regions_geojson(Region.objects.filter(level__in=("street", "community"), is_active=True)
+                           .order_by("level", "code"))
 
 
 def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
