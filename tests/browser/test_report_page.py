@@ -270,3 +270,21 @@ def test_without_javascript_the_form_still_sends(phone, live_server, world):  # 
     send(page)
     page.wait_for_selector("#tracking-code")
     assert Case.objects.get().event.location_source == "photo"
+
+
+def test_the_grid_workers_patrol_report_is_confirmed_with_its_tracking_code(phone, live_server, world):  # noqa: F811
+    from civicgrid.cases.models import Case
+    from tests.browser.test_web_pages import sign_in
+
+    page = phone()
+    sign_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/grid/patrol/")
+    page.fill("#id_text", "路灯不亮，小路一片漆黑")
+    pin(page, *POINT_A)
+    where(page)
+    send(page)
+    page.wait_for_selector("#case-state")
+    code = Case.objects.get().tracking_code
+    assert page.url.endswith(f"/cases/{code}/")
+    assert f"巡查上报已提交，编号 {code}，已进入中心的待办。" in page.inner_text(".messages")
+    shot(page, "patrol-confirmed")

@@ -83,10 +83,10 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
-                     success: Callable[[Case], str]) -> HttpResponse:
+                     success: Callable[[Case], str], sent: Callable[[Case], str] | None = None) -> HttpResponse:
     """A report form sent (the resident's, the grid worker's patrol): a resent form goes where the
     first went; bad fields come back on the form with what was typed; a new event goes to
-    ``success(case)``."""
+    ``success(case)``, with the message ``sent(case)`` when given."""
     done = replayed(request)
     if done:
         return redirect(done)
@@ -97,6 +97,8 @@ def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
         return render(request, "web/report.html", ctx, status=exc.status)
     url = success(result.case)
     remember(request, url)
+    if sent is not None and result.created:
+        messages.success(request, sent(result.case))
     return redirect(url)
 
 
