@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shapely
+import shapely.geometry
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,9 +36,18 @@ def report_choices() -> dict[str, Any]:
 
 
 def outline_geojson() -> dict[str, Any]:
-    """The streets and communities, drawn and named as the map's background (public reference data)."""
-    return regions_geojson(Region.objects.filter(level__in=("street", "community"), is_active=True)
-                           .order_by("level", "code"))
+    """The streets and communities, drawn and named as the map's background (public reference data).
+    The page is opened on phones on slow links: outlines are simplified to about 10 m, which a
+    background needs, and the pin's real place comes from the look-up, not from these shapes."""
+    fc = regions_geojson(Region.objects.filter(level__in=("street", "community"), is_active=True)
+                         .order_by("level", "code"))
+    for f in fc["features"]:
+        if f["geometry"] is not None:
+            shape = shapely.set_precision(shapely.geometry.shape(f["geometry"])
+                                          .simplify(0.0001, preserve_topology=True), 0.00001)
+            if not shape.is_empty:  # a sliver smaller than the precision keeps its own shape
+                f["geometry"] = shapely.geometry.mapping(shape)
+    return fc
 
 
 def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
