@@ -61,6 +61,8 @@ class EventIn(Schema):
     reporter_phone: str = ""
     anonymous: bool = False
     photos: list[PhotoIn] = []
+    use_photo_location: bool = Field(False, description="the reporter confirmed that the first photo's GPS position "
+                                     "may place the report when lon/lat are not given (never used without it)")
 
 
 class ReportOut(Schema):

@@ -3,7 +3,8 @@
 Storage is deliberately simple: the cleaned image is written to
 ``<CIVICGRID_MEDIA_ROOT>/events/<yyyy>/<mm>/<sha256>.<ext>`` (default media root: ``<data dir>/media``)
 and the event keeps its metadata (path relative to the media root, type, size, pixel size, SHA-256,
-GPS point if the original carried one). Files are content-addressed, so the same photo sent twice is
+GPS point if the original carried one and the reporter confirmed its use; intake blanks it
+otherwise). Files are content-addressed, so the same photo sent twice is
 stored once. A photo is written before the database transaction commits: if that transaction
 fails, the file stays behind unreferenced (harmless; a clean-up can list files no event names).
 

@@ -112,6 +112,10 @@ class EventInput:
     source_system: str = ""
     external_id: str = ""
     media_url: str = ""  # a link to a photo or video kept elsewhere (Open311 media_url); never fetched
+    # The reporter confirmed (on the page: "use the photo's location?") that a photo's GPS may place
+    # the report. Without it a photo's hidden position is never used, nor kept: a person who sends a
+    # photo taken at home has not said "my home is the place".
+    use_photo_location: bool = False
 
 
 @dataclass
@@ -396,7 +400,8 @@ def event_report(
     lookups: Lookups | None = None,
 ) -> ReportResult:
     """Take in one report from any channel (上报): check it, clean and store its photos (EXIF
-    stripped; a photo's GPS becomes the location when none is given), place it in its grid and
+    stripped; a photo's GPS becomes the location only when the reporter confirmed it,
+    ``use_photo_location``, and none is given), place it in its grid and
     region chain, route it, and create the event in state ``reported`` for the owning centre.
 
     With an ``idempotency_key`` a retried submission returns the first event (``created=False``);
@@ -421,9 +426,14 @@ def event_report(
         if found is not None:
             return ReportResult(found, False, found.event)
     photo_gps = next((tuple(m["gps"]) for _d, m in cleaned if m.get("gps")), None)
-    if prepared.lon is None and photo_gps is not None:
-        prepared.lon, prepared.lat = photo_gps
-        prepared.location_source = LocationSource.PHOTO
+    if data.use_photo_location and photo_gps is not None:
+        if prepared.lon is None:
+            prepared.lon, prepared.lat = photo_gps
+            prepared.location_source = LocationSource.PHOTO
+        elif abs(prepared.lon - photo_gps[0]) < 1e-5 and abs(prepared.lat - photo_gps[1]) < 1e-5:
+            prepared.location_source = LocationSource.PHOTO  # the page placed the pin where the photo was
+    if prepared.location_source != LocationSource.PHOTO:
+        cleaned = [(d, {**m, "gps": None}) for d, m in cleaned]  # not confirmed: not kept either
     placed = _placed(prepared)
     # A 12345 call with no place of its own (an enquiry, an address not yet found on the map) belongs
     # to the centre of the agent who took it: placed in that centre's region, it is the centre's to

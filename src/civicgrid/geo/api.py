@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from civicgrid.core.api import ApiError
+from civicgrid.core.ratelimit import rate_limit_public
 from civicgrid.geo.selectors import point_locate
 
 router = Router(tags=["geo"])
@@ -41,8 +42,13 @@ def _ref(region: object) -> dict[str, str] | None:
     return {"code": region.code, "name": region.name} if region is not None else None  # type: ignore[attr-defined]
 
 
-@router.get("/lookup", response=LookupOut, summary="Which grid covers a point")
+@router.get("/lookup", response=LookupOut, auth=None, openapi_extra={"x-rate-limited": True},
+            summary="Which grid covers a point (public: the resident's report page asks it)")
 def lookup(request: HttpRequest, params: Query[LookupIn]) -> dict[str, object]:
+    # Region names and codes are public reference data (the report page draws them); an anonymous
+    # caller is rate-limited like every public endpoint.
+    if not request.user.is_authenticated:
+        rate_limit_public(request, "geo-lookup")
     try:
         loc = point_locate(params.lon, params.lat, crs=params.crs)
     except ValueError as exc:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.geo.validators import validate_region_name
+
 
 class Level(models.TextChoices):
     """The five levels of the hierarchy, top down (市 → 区/县 → 街道/乡镇 → 社区/村 → 网格)."""
@@ -64,7 +66,7 @@ class Region(models.Model):
 
     level = models.CharField(_("level"), max_length=16, choices=Level.choices, db_index=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_region_name])
     parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="children")
     source_id = models.CharField(_("id in source file"), max_length=64, blank=True,

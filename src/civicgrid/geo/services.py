@@ -25,6 +25,7 @@ from civicgrid.audit.services import audit_bulk, audit_record, snapshot
 from civicgrid.geo import crs as crsmod
 from civicgrid.geo.models import LEVELS, Boundary, BoundaryVersion, Level, Region, parent_level
 from civicgrid.geo.subdivide import subdivide
+from civicgrid.geo.validators import region_name_problem
 
 STAT_CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15}
 CRS_CHOICES = ("wgs84", "gcj02")
@@ -294,6 +295,11 @@ def regions_import_plan(
             continue
         if not name:
             report.rejected.append(Rejection(i, label, f"missing name (property {name_field!r} is empty or absent)"))
+            continue
+        problem = region_name_problem(name)
+        if problem:  # a name is shown on every map: no markup, no control characters
+            report.rejected.append(Rejection(i, name.encode("unicode_escape").decode("ascii")[:120],
+                                             f"name {name_field!r} refused: {problem}"))
             continue
         raw_code = _text(_prop(props, code_field)) if code_field else ""
         if code_field and not raw_code:
@@ -655,6 +661,9 @@ def city_create(*, code: str, name: str, actor: Any, geometry: BaseGeometry | No
         raise GeoImportError("a city code is 2–32 letters or digits (e.g. the 6-digit code 440300)")
     if not name:
         raise GeoImportError("a city needs a name")
+    problem = region_name_problem(name)
+    if problem:
+        raise GeoImportError(f"the city's name is refused: {problem}")
     if Region.objects.filter(code=code).exists():
         raise GeoImportError(f"code {code} is already used")
     with transaction.atomic():

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from civicgrid.audit.services import audit_record, changed, snapshot
 from civicgrid.geo.models import Region
+from civicgrid.geo.validators import region_name_problem
 from civicgrid.org.models import ApiToken, Department, Membership, Role, TokenScope, User
 from civicgrid.org.permissions import MANAGE
 from civicgrid.org.scoping import OutOfScope, ensure_in_scope, forget_memberships, users_scoped
@@ -201,8 +202,9 @@ def membership_revoke(*, actor: Any, membership: Membership) -> None:
 def region_rename(*, actor: Any, region: Region, name: str) -> Region:
     """Rename a region or grid in the actor's jurisdiction (org scopes geo's regions)."""
     name = name.strip()
-    if not name or len(name) > 100:
-        raise ValidationError({"name": "a name is 1–100 characters"})
+    problem = region_name_problem(name)  # names are shown on every map: no markup, no control characters
+    if problem:
+        raise ValidationError({"name": problem})
     with transaction.atomic():
         ensure_in_scope(region, actor, MANAGE)
         before = snapshot(region, ["name"])

@@ -77,6 +77,17 @@ def test_the_lookup_endpoint_answers_with_the_chain(client, cast):
     assert body["district"] == {"code": "440301", "name": "甲区"}
 
 
+def test_the_lookup_endpoint_answers_a_resident_without_an_account_and_is_rate_limited(client, cast, settings):
+    # the resident's report page says where the pin landed; region names are public reference data
+    body = client.get("/api/v1/geo/lookup", {"lon": 114.02, "lat": 22.51}).json()
+    assert body["grid"]["code"] == "440301001001001" and body["street"]["code"] == "440301001"
+    assert client.get("/api/v1/geo/lookup", {"lon": 116.4, "lat": 39.9}).json()["method"] == "unassigned"  # Beijing
+    doc = client.get("/api/v1/openapi.json").json()
+    assert "429" in doc["paths"]["/api/v1/geo/lookup"]["get"]["responses"]
+    settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 1
+    assert client.get("/api/v1/geo/lookup", {"lon": 114.02, "lat": 22.51}).status_code == 429
+
+
 def test_the_lookup_endpoint_names_a_bad_field(client, cast):
     client.force_login(cast.alice)
     r = client.get("/api/v1/geo/lookup", {"lon": "east", "lat": 22.51})

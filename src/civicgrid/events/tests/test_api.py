@@ -48,6 +48,11 @@ def test_a_photo_is_sent_base64_and_its_gps_offered(client, world):
     body = {"text": "路面坑洼", "photos": [{"name": "p.jpg", "content_base64": photo}]}
     response = post(client, "/api/v1/events", body)
     assert response.status_code == 201 and response.json()["photo_gps"] == pytest.approx(list(POINT_A), abs=1e-5)
+    case = Case.objects.get(tracking_code=response.json()["tracking_code"])
+    assert case.lon is None and case.grid is None  # offered, not used: the reporter did not confirm it
+    confirmed = post(client, "/api/v1/events", {**body, "text": "路面坑洼，照片为准", "use_photo_location": True})
+    case = Case.objects.get(tracking_code=confirmed.json()["tracking_code"])
+    assert case.grid.code == "440301001001001" and case.event.location_source == "photo"
     bad = post(client, "/api/v1/events", {"text": "x", "photos": [{"content_base64": "***"}]})
     assert bad.status_code == 422 and "photos.0" in bad.json()["error"]["fields"]
 

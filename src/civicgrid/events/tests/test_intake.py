@@ -168,11 +168,11 @@ def suggest_manhole(*, title: str, text: str) -> str | None:
     return "C0101" if "井盖" in text else None
 
 
-def test_photos_are_stripped_of_exif_and_their_gps_becomes_the_location(world, units):
+def test_photos_are_stripped_of_exif_and_their_gps_becomes_the_location_when_the_reporter_confirms_it(world, units):
     lon, lat = POINT_A
     photo = jpeg(gps=(lon, lat), comment="my home address")
     assert b"PhoneMaker" in photo
-    result = report(units.rita, lon=None, lat=None, photos=[PhotoUpload("IMG_1.jpg", photo)])
+    result = report(units.rita, lon=None, lat=None, photos=[PhotoUpload("IMG_1.jpg", photo)], use_photo_location=True)
     case = result.case
     assert case.event.location_source == "photo" and case.grid.code == "440301001001001"
     assert result.photo_gps == pytest.approx((lon, lat), abs=1e-5)
@@ -181,6 +181,21 @@ def test_photos_are_stripped_of_exif_and_their_gps_becomes_the_location(world, u
     assert b"PhoneMaker" not in stored and b"my home address" not in stored
     assert not Image.open(io.BytesIO(stored)).getexif()
     assert meta["type"] == "image/jpeg" and meta["name"] == "IMG_1.jpg" and meta["size"] == len(stored)
+
+
+def test_a_photos_hidden_gps_places_nothing_and_is_not_kept_without_the_reporters_confirmation(world, units):
+    result = report(units.rita, lon=None, lat=None, address="", photos=[PhotoUpload("IMG_1.jpg", jpeg(gps=POINT_A))])
+    case = result.case
+    assert case.lon is None and case.lat is None and case.grid is None
+    assert case.event.location_source == "none"
+    assert case.event.photos[0]["gps"] is None  # the stored record holds no position either
+    assert result.photo_gps == pytest.approx(POINT_A, abs=1e-5)  # offered back to the sender only
+
+
+def test_a_pin_placed_where_the_confirmed_photo_was_taken_is_recorded_as_from_the_photo(world, units):
+    case = report(units.rita, lon=POINT_A[0], lat=POINT_A[1], use_photo_location=True,
+                  photos=[PhotoUpload("a.jpg", jpeg(gps=POINT_A))]).case
+    assert case.event.location_source == "photo" and case.event.photos[0]["gps"] is not None
 
 
 def test_a_location_given_wins_over_the_photos_gps(world, units):

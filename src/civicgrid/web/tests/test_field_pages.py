@@ -119,3 +119,12 @@ def test_the_patrol_report_comes_in_on_the_patrol_channel(world):
     assert response["Location"] == f"/cases/{case.tracking_code}/"
     assert case.channel == "patrol" and case.reporter == world.bob
     assert bob.post("/grid/patrol/", {"text": ""}).status_code == 422
+
+
+def test_the_patrol_report_lands_on_its_case_page_with_a_confirmation_naming_its_tracking_code(world):
+    bob = client_for(world.bob)
+    response = bob.post("/grid/patrol/", {"text": "路灯不亮", "category": "C0109", "lon": POINT_A[0],
+                                          "lat": POINT_A[1]}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    case = Case.objects.get()
+    assert response.redirect_chain[-1][0] == f"/cases/{case.tracking_code}/"
+    assert f"巡查上报已提交，编号 {case.tracking_code}，已进入中心的待办。" in response.content.decode()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shapely
+import shapely.geometry
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases.models import Case, Satisfaction
 from civicgrid.core.ratelimit import RateLimited, rate_limit
+from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
 from civicgrid.events.selectors import event_public
 from civicgrid.geo.models import Region
@@ -25,12 +28,26 @@ from civicgrid.web.helpers import ActionFailed, idempotency_key, remember, repla
 
 
 def report_choices() -> dict[str, Any]:
-    return {"category_tree": category_tree(), "request_types": request_types()}
+    """What every report form shows: the categories, and the photo limits the page checks before
+    uploading (the server checks them again)."""
+    return {"category_tree": category_tree(), "request_types": request_types(),
+            "photo_max_bytes": photo_rules.max_bytes(), "photo_max_count": photo_rules.max_count(),
+            "photo_max_mb": f"{photo_rules.max_bytes() / 2**20:g}"}
 
 
 def outline_geojson() -> dict[str, Any]:
-    """The streets, drawn as the map's background (public reference data)."""
-    return regions_geojson(Region.objects.filter(level="street", is_active=True).order_by("code"))
+    """The streets and communities, drawn and named as the map's background (public reference data).
+    The page is opened on phones on slow links: outlines are simplified to about 10 m, which a
+    background needs, and the pin's real place comes from the look-up, not from these shapes."""
+    fc = regions_geojson(Region.objects.filter(level__in=("street", "community"), is_active=True)
+                         .order_by("level", "code"))
+    for f in fc["features"]:
+        if f["geometry"] is not None:
+            shape = shapely.set_precision(shapely.geometry.shape(f["geometry"])
+                                          .simplify(0.0001, preserve_topology=True), 0.00001)
+            if not shape.is_empty:  # a sliver smaller than the precision keeps its own shape
+                f["geometry"] = shapely.geometry.mapping(shape)
+    return fc
 
 
 def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
@@ -40,7 +57,8 @@ def event_input(request: HttpRequest, channel: str) -> ev.EventInput:
         request_type=p.get("request_type") or None, category=p.get("category") or None,
         lon=p.get("lon") or None, lat=p.get("lat") or None, address=p.get("address", ""),
         reporter_name=p.get("reporter_name", ""), reporter_phone=p.get("reporter_phone", ""),
-        anonymous=p.get("anonymous") in ("on", "1", "true"), priority=p.get("priority") or "normal")
+        anonymous=p.get("anonymous") in ("on", "1", "true"), priority=p.get("priority") or "normal",
+        use_photo_location=p.get("use_photo_location") in ("on", "1", "true"))
 
 
 def submit_report(request: HttpRequest, channel: str) -> ev.ReportResult:
@@ -76,10 +94,10 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
-                     success: Callable[[Case], str]) -> HttpResponse:
+                     success: Callable[[Case], str], sent: Callable[[Case], str] | None = None) -> HttpResponse:
     """A report form sent (the resident's, the grid worker's patrol): a resent form goes where the
     first went; bad fields come back on the form with what was typed; a new event goes to
-    ``success(case)``."""
+    ``success(case)``, with the message ``sent(case)`` when given."""
     done = replayed(request)
     if done:
         return redirect(done)
@@ -90,6 +108,8 @@ def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
         return render(request, "web/report.html", ctx, status=exc.status)
     url = success(result.case)
     remember(request, url)
+    if sent is not None and result.created:
+        messages.success(request, sent(result.case))
     return redirect(url)
 
 

@@ -147,7 +147,10 @@ def grid_patrol(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"errors": {}, "values": {}, **report_choices(), "outline": regions_geojson(grids),
                            "patrol": True}
     if request.method == "POST":
-        return report_form_post(request, ctx, "patrol", lambda case: reverse("web:case", args=[case.tracking_code]))
+        return report_form_post(
+            request, ctx, "patrol", lambda case: reverse("web:case", args=[case.tracking_code]),
+            sent=lambda case: _("Patrol report sent: tracking code %(code)s. It is in the centre's queue.")
+            % {"code": case.tracking_code})
     return render(request, "web/report.html", ctx)
 
 
