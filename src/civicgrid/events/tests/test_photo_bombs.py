@@ -88,4 +88,4 @@ def test_the_api_answers_a_bomb_with_422_naming_the_photos_field(client, world, 
     body = {"text": "路面坑洼", "photos": [{"name": "b.png", "content_base64": base64.b64encode(bomb).decode()}]}
     response = client.post("/api/v1/events", json.dumps(body), content_type="application/json")
     assert response.status_code == 422
-    assert "too many pixels" in response.json()["error"]["fields"]["photos"][0]
+    assert "像素过多" in response.json()["error"]["fields"]["photos"][0]
