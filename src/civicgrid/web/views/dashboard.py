@@ -31,6 +31,7 @@ from civicgrid.cases.selectors import (
     metrics_by_region,
     metrics_for,
 )
+from civicgrid.core.inputs import day_error
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
@@ -66,10 +67,14 @@ class DashboardFilter:
             end = _date(g.get("end")) or today
         except ValueError:
             end, errors["end"] = today, [_("Give a date as YYYY-MM-DD.")]
+        if day_error(end):  # a day we cannot compute a period from (0001-01-01 …)
+            end, errors["end"] = today, [day_error(end)]
         try:
             start = _date(g.get("start")) or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         except ValueError:
             start, errors["start"] = end - dt.timedelta(days=DEFAULT_DAYS - 1), [_("Give a date as YYYY-MM-DD.")]
+        if day_error(start):
+            start, errors["start"] = end - dt.timedelta(days=DEFAULT_DAYS - 1), [day_error(start)]
         if start > end:
             errors["start"] = [_("The period cannot start after it ends.")]
             start = end
@@ -191,7 +196,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "region_rows": region_rows, "dept_rows": dept_rows, "bars": bars,
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
-        "metric_names": list(METRICS.values()), "export_query": f.query()})
+        "metric_names": list(METRICS.values()), "export_query": f.query()},
+        status=400 if f.errors else 200)  # the filter's bad fields are named on the page
 
 
 def _export_rows(f: DashboardFilter, user: Any) -> list[list[Any]]:
