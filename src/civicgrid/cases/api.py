@@ -393,7 +393,8 @@ class RateIn(Schema):
 class ApprovalIn(Schema):
     kind: Literal["extension", "deferral"]
     reason: str
-    amount: float | None = Field(None, description="extra time, in the handling clock's unit (extension)")
+    amount: float | None = Field(None, gt=0, le=10_000,  # the engine checks its own, smaller maximum
+                                 description="extra time, in the handling clock's unit (extension)")
     unit: str = ""
 
 
