@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "civicgrid.core.inputs.InputGuardMiddleware",  # NUL characters, 64-bit ids, API body sizes (docs/api.md)
     "civicgrid.core.security.ContentSecurityPolicyMiddleware",
     "civicgrid.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -221,6 +222,11 @@ CIVICGRID_EVENT_PHOTO_MAX_PIXELS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 4
 CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS", 12_000_000,
                                                     minimum=1_000_000)
 CIVICGRID_EVENT_PHOTO_MAX_SIDE = env_int("CIVICGRID_EVENT_PHOTO_MAX_SIDE", 2560, minimum=320)
+# The JSON body of an API intake (POST /api/v1/events, /api/v1/events/{code}/actions/…) carries its
+# photos in base64, a third larger than the files: its own limit, above Django's 2.5 MB for every
+# other body (DATA_UPLOAD_MAX_MEMORY_SIZE). Larger bodies are 413.
+CIVICGRID_API_INTAKE_MAX_BODY_BYTES = env_int("CIVICGRID_API_INTAKE_MAX_BODY_BYTES", 20 * 1024 * 1024,
+                                              minimum=1024 * 1024)
 # Smart dispatch at intake: dotted path of f(title=, text=) → Category | code | None, asked when a report
 # names no category (empty: none). The default files it only when the trained model is sure enough.
 CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from civicgrid.api.api import api
+from civicgrid.core.inputs import api_not_found
 
 admin.site.site_header = "CivicGrid 市域社会治理平台"
 admin.site.site_title = "CivicGrid"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),  # any other path under /api/: the API's JSON 404, not an HTML page
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("", include("civicgrid.web.urls")),  # the pages people work in; "/" sends each to their own
 ]

@@ -39,6 +39,7 @@ from civicgrid.cases.selectors import (
     metrics_for,
 )
 from civicgrid.core.api import ApiError, ErrorOut, paginate
+from civicgrid.core.inputs import MAX_PAGE, Day
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import region_by_code
 from civicgrid.org.models import Department
@@ -152,12 +153,12 @@ class CaseFilters(Schema):
     department: str | None = Field(None, description="lead department code")
     overdue: bool | None = Field(None, description="open cases past their handling deadline (true) or not (false)")
     channel: Literal[tuple(Channel.values)] | None = None  # type: ignore[valid-type]
-    created_from: dt.date | None = Field(None, description="created on or after this day (Asia/Shanghai)")
-    created_to: dt.date | None = Field(None, description="created on or before this day")
-    closed_from: dt.date | None = None
-    closed_to: dt.date | None = None
+    created_from: Day | None = Field(None, description="created on or after this day (Asia/Shanghai)")
+    created_to: Day | None = Field(None, description="created on or before this day")
+    closed_from: Day | None = None
+    closed_to: Day | None = None
     q: str | None = Field(None, max_length=100, description="words in the title")
-    page: int = 1
+    page: int = Field(1, le=MAX_PAGE)
     page_size: int = 50
     count: bool = Field(False, description="also count the whole list (costs a COUNT on large lists)")
 
@@ -392,7 +393,8 @@ class RateIn(Schema):
 class ApprovalIn(Schema):
     kind: Literal["extension", "deferral"]
     reason: str
-    amount: float | None = Field(None, description="extra time, in the handling clock's unit (extension)")
+    amount: float | None = Field(None, gt=0, le=10_000,  # the engine checks its own, smaller maximum
+                                 description="extra time, in the handling clock's unit (extension)")
     unit: str = ""
 
 
@@ -500,11 +502,11 @@ def case_resume(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str
 
 
 class MetricFilters(Schema):
-    start: dt.date | None = Field(None, description="first day of the period (Asia/Shanghai); open when absent")
-    end: dt.date | None = Field(None, description="last day of the period (included)")
+    start: Day | None = Field(None, description="first day of the period (Asia/Shanghai); open when absent")
+    end: Day | None = Field(None, description="last day of the period (included)")
     region: str | None = Field(None, description="a region code in my jurisdiction")
     department: str | None = Field(None, description="a lead department code I can see")
-    case_type: str | None = None
+    case_type: str | None = Field(None, description="a case type's code (event, …)")
 
 
 class RateOut(Schema):
@@ -541,6 +543,11 @@ class MetricsRowOut(Schema):
 
 
 def _selection(request: HttpRequest, f: MetricFilters) -> dict[str, Any]:
+    if f.case_type:
+        try:
+            registry.get(f.case_type)
+        except LookupError:
+            raise _invalid("case_type", f"No case type {f.case_type!r}.") from None
     period = _day_period(f.start, f.end, "end")
     region = region_get(request.user, f.region) if f.region else None  # 404 outside my jurisdiction
     dept = department_get(request.user, f.department) if f.department else None
@@ -592,7 +599,7 @@ def metrics_table(request: HttpRequest, filters: Query[GroupFilters]) -> list[di
 
 class MetricCasesFilters(MetricFilters):
     part: Literal["numerator", "denominator"] = "numerator"
-    page: int = 1
+    page: int = Field(1, le=MAX_PAGE)
     page_size: int = 50
     count: bool = False
 

@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
+from civicgrid.core.inputs import MAX_PAGE, BadBody, JsonParser
 from civicgrid.core.ratelimit import RateLimited
 
 
@@ -26,7 +27,7 @@ class ApiError(Exception):
 
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 422: "invalid", 429: "rate_limited"}
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited"}
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -60,6 +61,8 @@ def page_params(page: int, page_size: int, *, max_size: int = 200) -> tuple[int,
     fields = {}
     if page < 1:
         fields["page"] = ["Pages start at 1."]
+    elif page > MAX_PAGE:
+        fields["page"] = [f"At most {MAX_PAGE}."]
     if not 1 <= page_size <= max_size:
         fields["page_size"] = [f"Between 1 and {max_size}."]
     if fields:
@@ -93,10 +96,12 @@ ERROR_SCHEMA: dict[str, Any] = {
         },
     }},
 }
-_ERROR_TEXT = {400: "Bad request", 401: "Not signed in, or the token is unknown, revoked or expired",
+_ERROR_TEXT = {400: "Bad request (a NUL character in the path, the query or a form field, named in `fields`)",
+               401: "Not signed in, or the token is unknown, revoked or expired",
                403: "Not allowed (role, or the token lacks the scope)",
                404: "Not found, or outside your jurisdiction", 409: "Somebody changed it first",
                422: "Invalid fields (`fields` names each with its reasons)",
+               413: "The request body is too large (`fields.body` gives the limit)",
                429: "Too many requests (see the Retry-After header)"}
 
 
@@ -127,7 +132,9 @@ class CivicNinjaAPI(NinjaAPI):
             for op in item.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                codes = [422]
+                codes = [400, 422]
+                if "requestBody" in op:
+                    codes.append(413)
                 if op.get("security"):
                     codes += [401, 403]
                 if "{" in path:
@@ -148,6 +155,7 @@ def build_api(auth: Any = None) -> NinjaAPI:
         description="JSON API of CivicGrid (市域社会治理). Errors: {\"error\": {code, message, fields}}.",
         auth=auth if auth is not None else SessionAuth(),
         urls_namespace="api-v1",
+        parser=JsonParser(),
     )
 
     def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
@@ -186,6 +194,9 @@ def build_api(auth: Any = None) -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, BadBody):  # ninja wraps whatever the body parser raises
+            return respond(request, 422, error_body("invalid", "The request has invalid fields.",
+                                                    exc.__cause__.fields))
         code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "error")
         return respond(request, exc.status_code, error_body(code, str(exc)))
 

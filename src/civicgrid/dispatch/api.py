@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from civicgrid.cases.models import Case
 from civicgrid.core.api import ApiError
@@ -72,7 +72,7 @@ class DuplicateOut(Schema):
 class CorrectionIn(Schema):
     category: str  # the category code chosen
     suggested: str | None = None  # the code that was suggested
-    model_version: int | None = None
+    model_version: int | None = Field(None, ge=0, le=2**31 - 1, description="the model version that suggested it")
 
 
 class CorrectionOut(Schema):

@@ -12,14 +12,16 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import Strict
 
 from civicgrid.cases.errors import CaseConflict
 from civicgrid.cases.selectors import case_get, case_timeline
 from civicgrid.core.api import ApiError, ErrorOut
+from civicgrid.core.inputs import MAX_OFFSET
 from civicgrid.core.ratelimit import rate_limit_public
 from civicgrid.events import services as ev
 from civicgrid.events.photos import PhotoUpload
@@ -30,6 +32,9 @@ from civicgrid.org.tokens import api_auth_public, api_auth_token
 
 router = Router(tags=["events"])
 T = TypeVar("T")
+# Strict in JSON bodies: true is no coordinate and "yes" no answer (an integer is still a number).
+StrictFloat = Annotated[float, Strict()]
+StrictBool = Annotated[bool, Strict()]
 
 
 def _engine(call: Callable[[], T]) -> T:
@@ -53,13 +58,13 @@ class EventIn(Schema):
     channel: Literal["resident", "open311", "patrol", "hotline", "other"] = "resident"
     request_type: str | None = Field(None, description="咨询/求助/投诉/举报/建议 (or enquiry, help, …)")
     category: str | None = Field(None, description="category code or name; unknown → the centre's manual queue")
-    lon: float | None = None
-    lat: float | None = None
+    lon: StrictFloat | None = None
+    lat: StrictFloat | None = None
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
-    anonymous: bool = False
+    anonymous: StrictBool = False
     photos: list[PhotoIn] = []
     use_photo_location: bool = Field(False, description="the reporter confirmed that the first photo's GPS position "
                                      "may place the report when lon/lat are not given (never used without it)")
@@ -125,8 +130,8 @@ class SensorIn(Schema):
     text: str
     title: str = ""
     category: str | None = None
-    lon: float | None = None
-    lat: float | None = None
+    lon: StrictFloat | None = None
+    lat: StrictFloat | None = None
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     address: str = ""
     priority: Literal["normal", "urgent"] = "normal"
@@ -228,7 +233,7 @@ class ListParams(Schema):
     state: str | None = None
     manual: bool = Field(False, description="only the manual queue (人工派单)")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("", response=list[EventOut], summary="Events in my jurisdiction, newest first")

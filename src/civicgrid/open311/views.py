@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from civicgrid.core.inputs import day_error
 from civicgrid.core.ratelimit import RateLimited, rate_limit_public
 from civicgrid.geo.models import Region
 from civicgrid.open311 import selectors as sel
@@ -106,6 +107,9 @@ def _when(raw: str, name: str, *, end: bool = False) -> dt.datetime | None:
     except ValueError:
         raise Open311Error(400, _("%(name)s: not a W3C date-time (e.g. 2024-09-01T00:00:00+08:00).")
                            % {"name": name}) from None
+    problem = day_error(value.date())  # 9999-12-31 and 0001-01-01 leave no room for the 90-day window
+    if problem:
+        raise Open311Error(400, f"{name}: {problem}")
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 

@@ -108,7 +108,7 @@ def _active_category(code: str) -> Category:
     return category
 
 
-@router.get("/categories", response=list[CategoryTreeOut], exclude_none=True,
+@router.get("/categories", response=list[CategoryTreeOut], exclude_unset=True,
             summary="The category tree, or the children of one category (?parent=code)")
 def categories_list(request: HttpRequest, kind: str | None = None, parent: str | None = None,
                     flat: bool = False) -> list[dict[str, Any]]:

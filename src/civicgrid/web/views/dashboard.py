@@ -34,6 +34,7 @@ from civicgrid.cases.selectors import (
     metrics_by_region,
     metrics_for,
 )
+from civicgrid.core.inputs import day_error
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
@@ -69,10 +70,14 @@ class DashboardFilter:
             end = _date(g.get("end")) or today
         except ValueError:
             end, errors["end"] = today, [_("Give a date as YYYY-MM-DD.")]
+        if day_error(end):  # a day we cannot compute a period from (0001-01-01 …)
+            end, errors["end"] = today, [day_error(end)]
         try:
             start = _date(g.get("start")) or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         except ValueError:
             start, errors["start"] = end - dt.timedelta(days=DEFAULT_DAYS - 1), [_("Give a date as YYYY-MM-DD.")]
+        if day_error(start):
+            start, errors["start"] = end - dt.timedelta(days=DEFAULT_DAYS - 1), [day_error(start)]
         if start > end:
             errors["start"] = [_("The period cannot start after it ends.")]
             start = end
@@ -197,7 +202,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
         "metric_names": [(label, METRIC_DEFINITIONS[name]) for name, label in METRICS.items()],
-        "export_query": f.query()})
+        "export_query": f.query()},
+        status=400 if f.errors else 200)  # the filter's bad fields are named on the page
 
 
 EXPORT_FORMATS = ("csv", "xlsx")

@@ -3,6 +3,8 @@ if they wish; follow it by its tracking code (the public timeline); rate the res
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,8 @@ from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.taxonomy.selectors import category_tree, request_types
 from civicgrid.web.helpers import ActionFailed, idempotency_key, remember, replayed, run, uploaded_photos
+
+TRACKING_CODE = re.compile(r"[^/]{1,20}")  # as long as the field; a slash could not even be in the URL
 
 
 def report_choices() -> dict[str, Any]:
@@ -132,6 +136,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
                 point = (float(lon), float(lat)) if lon and lat else (None, None)
             except ValueError:
                 point = (None, None)
+            for name, value in zip(("lon", "lat"), point, strict=True):
+                if value is not None and not math.isfinite(value):  # 1e999, nan: no place on earth
+                    return HttpResponse(_("%(field)s: not a valid coordinate.") % {"field": name}, status=400,
+                                        content_type="text/plain; charset=utf-8")
             ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5)
     return render(request, "web/partials/suggest.html", ctx)
 
@@ -139,6 +147,8 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest) -> HttpResponse:
     """Find a report by its tracking code."""
     code = (request.GET.get("code") or "").strip().upper()
+    if code and not TRACKING_CODE.fullmatch(code):
+        return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
     if code:
         return redirect("web:track_code", code=code)
     return render(request, "web/track_find.html", {})
