@@ -50,7 +50,7 @@ from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
-from civicgrid.org.scoping import OutOfScope, roles_reaching
+from civicgrid.org.scoping import OutOfScope, roles_reaching, scoped
 from civicgrid.taxonomy.selectors import deadline_rules_for
 
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
@@ -530,6 +530,48 @@ def _check_requirements(
         raise TransitionNotAllowed(missing)
 
 
+def _overlapping(case: Case) -> Q | None:
+    """Regions whose area meets the case's place: its own chain (the region it lies in and the
+    ones above) and, below its deepest known region, everything inside it (a case known only to
+    its district may go to any of the district's streets). None when the case has no place."""
+    chain = {lv: getattr(case, f"{lv}_id") for lv in LEVELS}
+    known = [lv for lv in LEVELS if chain[lv]]
+    if not known:
+        return None
+    deepest = known[-1]
+    return Q(pk__in=[chain[lv] for lv in known]) | Q(**{f"{deepest}_id": chain[deepest]})
+
+
+def targets_check(
+    *, actor: Any, case: Case, departments: Sequence[Department | None] = (), region: Region | None = None
+) -> None:
+    """Every unit an action names (lead and co-handling departments, whistle-summoned departments, a
+    centre's region) must be one the actor can see and one that serves the case's place; anything
+    else is answered as if it did not exist (OutOfScope, 404), so nobody can send a case into, or
+    probe, another jurisdiction. The platform itself (``actor=None``) sees every unit, but a unit
+    that does not serve the case's place is refused for it too."""
+    where = _overlapping(case)
+    wanted = {d.pk for d in departments if d is not None}
+    if wanted:
+        qs = Department.objects.filter(pk__in=wanted, is_active=True)
+        if actor is not None:
+            qs = scoped(qs, actor, VIEW)
+        if where is not None:
+            # a department serves the areas it names, or the region it belongs to when it names none
+            served = Region.objects.filter(where)
+            qs = qs.filter(Q(service_regions__in=served) | Q(service_regions__isnull=True, region__in=served))
+        if set(qs.values_list("pk", flat=True).distinct()) != wanted:
+            raise OutOfScope(_("No department matches the given query."))
+    if region is not None:
+        rq = Region.objects.filter(pk=region.pk, is_active=True)
+        if actor is not None:
+            rq = scoped(rq, actor, VIEW)
+        if where is not None:
+            rq = rq.filter(where)
+        if not rq.exists():
+            raise OutOfScope(_("No region matches the given query."))
+
+
 def case_transition(
     *,
     actor: Any,
@@ -581,6 +623,7 @@ def case_transition(
             region=region,
             satisfaction=satisfaction,
         )
+        targets_check(actor=actor, case=case, departments=[department, *co_departments], region=region)
         from_state = case.state
         target = t.target or case.state
         changes: dict[str, Any] = {"state": target}
