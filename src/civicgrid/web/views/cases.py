@@ -211,7 +211,7 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
     if "merge" in actions:
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
 
-        ctx["duplicates"] = duplicate_candidates_for_case(case, limit=5)
+        ctx["duplicates"] = duplicate_candidates_for_case(case, user=user, limit=5)
     return ctx
 
 

@@ -112,7 +112,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
                 point = (float(lon), float(lat)) if lon and lat else (None, None)
             except ValueError:
                 point = (None, None)
-            ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5)
+            # only reports this person may see (their jurisdiction; a resident: their own), never
+            # other districts' codes, titles and distances
+            ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5,
+                                                     user=request.user)
     return render(request, "web/partials/suggest.html", ctx)
 
 
