@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
 from civicgrid.cases.models import ApprovalRequest, Case, Supervision
-from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline
+from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_open_timers, case_timeline, case_view_of
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleKind, WhistleSummons
 from civicgrid.events.photos import media_root
@@ -218,6 +218,9 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
 @login_required
 def case_detail(request: HttpRequest, code: str) -> HttpResponse:
     case = case_get(user=request.user, tracking_code=code)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        # a resident reading their own report sees what the public sees: the tracking page
+        return redirect("web:track_code", code=case.tracking_code)
     return render(request, "web/case_detail.html", case_context(request, case))
 
 
@@ -299,6 +302,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_photo(request: HttpRequest, code: str, sha: str) -> HttpResponse:
     """A photo of the case (its report's or a step's), to those who may see the case."""
     case = case_get(user=request.user, tracking_code=code)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        raise Http404  # the public view shows no photos (a handler's or a check's photos are internal)
     photos = list(getattr(getattr(case, "event", None), "photos", None) or [])
     for entry in case_timeline(case=case).exclude(attachments=[]):
         photos += list(entry.attachments or [])
