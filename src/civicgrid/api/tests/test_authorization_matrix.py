@@ -21,6 +21,7 @@ on the same way. The rules, checked on every answer:
 * outside the doors that publish a case's public view (tracking, Open311, the catalogue), none of
   their answers contains district A's case (its code or title);
   no answer to them at all contains an internal note, a supervision note or a staff name;
+* a role that may only read (no ``act`` in the role table: the auditor) changes nothing it reaches;
 * Rita reads her own case, but only its public view: no internal note or staff name in anything
   she is answered, anywhere.
 """
@@ -55,7 +56,17 @@ class Principal:
     user: Any  # None: anonymous
     reaches: bool  # district A's case is in this person's jurisdiction
     owns: bool = False  # the resident who reported the second case
+    read_only: bool = False  # a role that may not act (the auditor): no write of theirs succeeds
     client: Client = field(default_factory=Client)
+
+
+def _read_only(role: str) -> bool:
+    """A role that may only read: no ``act`` in the role table. A leader acts through the few
+    actions the engine names it for (supervise, escalate, decide a request), so it is not one."""
+    from civicgrid.org.models import Role
+    from civicgrid.org.permissions import ACT, role_allows
+
+    return not role_allows(role, ACT) and role not in (Role.LEADER, Role.RESIDENT)
 
 
 @dataclass
@@ -97,7 +108,8 @@ def _people(cast: Any, units: Any) -> list[Principal]:
                 else:
                     membership_grant(actor=None, user=user, role=role, region=district)
             reaches = side == "A" and role != Role.RESIDENT
-            people.append(Principal(f"{role.value}@{side}", user, reaches, owns=role == Role.RESIDENT))
+            people.append(Principal(f"{role.value}@{side}", user, reaches, owns=role == Role.RESIDENT,
+                                    read_only=_read_only(role)))
     people.append(Principal("anonymous", None, False))
     for p in people:
         if p.user is not None:
@@ -266,6 +278,8 @@ def test_every_api_operation_answers_every_role_in_and_out_of_scope_without_leak
                 allowed = (404,) if method == "GET" else (401, 403, 404)
                 if status not in allowed:
                     problems.append(f"{where}: out of scope must be {' or '.join(map(str, allowed))}")
+            elif who.read_only and names_object and method != "GET" and status < 300:
+                problems.append(f"{where}: a read-only role must not change anything (403)")
             leaked = _leaks(response, w, who, public_door=path.startswith(GLOBAL_PATHS))
             if leaked:
                 problems.append(f"{where}: leaks {leaked}")
