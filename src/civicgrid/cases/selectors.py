@@ -102,6 +102,31 @@ def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[Timeline
     return qs.filter(public=True) if public_only else qs
 
 
+def regions_meeting_q(case: Case) -> Q | None:
+    """Regions whose area meets the case's place: its own chain (the region it lies in and the
+    ones above) and, below its deepest known region, everything inside it (a case known only to
+    its district may go to any of the district's streets). None when the case has no place."""
+    chain = {lv: getattr(case, f"{lv}_id") for lv in LEVELS}
+    known = [lv for lv in LEVELS if chain[lv]]
+    if not known:
+        return None
+    deepest = known[-1]
+    return Q(pk__in=[chain[lv] for lv in known]) | Q(**{f"{deepest}_id": chain[deepest]})
+
+
+def departments_serving(*, case: Case, departments: QuerySet[Department]) -> QuerySet[Department]:
+    """Those of ``departments`` that serve the case's place: a department serves the areas it names
+    (``service_regions``), or the region it belongs to when it names none. The units an action may
+    name (the engine's ``targets_check``) and the ones a case page offers."""
+    where = regions_meeting_q(case)
+    if where is None:
+        return departments
+    served = Region.objects.filter(where)
+    return departments.filter(
+        pk__in=Department.objects.filter(Q(service_regions__in=served)
+                                         | Q(service_regions__isnull=True, region__in=served)).values("pk"))
+
+
 STAFF_VIEW, PUBLIC_VIEW = "staff", "public"
 
 

@@ -38,6 +38,7 @@ from civicgrid.cases.models import (
     TimelineEntry,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.selectors import departments_serving, regions_meeting_q
 from civicgrid.cases.timers import (
     timer_extend,
     timer_start,
@@ -542,18 +543,6 @@ def _check_requirements(
         raise TransitionNotAllowed(missing)
 
 
-def _overlapping(case: Case) -> Q | None:
-    """Regions whose area meets the case's place: its own chain (the region it lies in and the
-    ones above) and, below its deepest known region, everything inside it (a case known only to
-    its district may go to any of the district's streets). None when the case has no place."""
-    chain = {lv: getattr(case, f"{lv}_id") for lv in LEVELS}
-    known = [lv for lv in LEVELS if chain[lv]]
-    if not known:
-        return None
-    deepest = known[-1]
-    return Q(pk__in=[chain[lv] for lv in known]) | Q(**{f"{deepest}_id": chain[deepest]})
-
-
 def targets_check(
     *, actor: Any, case: Case, departments: Sequence[Department | None] = (), region: Region | None = None
 ) -> None:
@@ -562,22 +551,18 @@ def targets_check(
     else is answered as if it did not exist (OutOfScope, 404), so nobody can send a case into, or
     probe, another jurisdiction. The platform itself (``actor=None``) sees every unit, but a unit
     that does not serve the case's place is refused for it too."""
-    where = _overlapping(case)
     wanted = {d.pk for d in departments if d is not None}
     if wanted:
-        qs = Department.objects.filter(pk__in=wanted, is_active=True)
+        qs = departments_serving(case=case, departments=Department.objects.filter(pk__in=wanted, is_active=True))
         if actor is not None:
             qs = scoped(qs, actor, VIEW)
-        if where is not None:
-            # a department serves the areas it names, or the region it belongs to when it names none
-            served = Region.objects.filter(where)
-            qs = qs.filter(Q(service_regions__in=served) | Q(service_regions__isnull=True, region__in=served))
         if set(qs.values_list("pk", flat=True).distinct()) != wanted:
             raise OutOfScope(_("No department matches the given query."))
     if region is not None:
         rq = Region.objects.filter(pk=region.pk, is_active=True)
         if actor is not None:
             rq = scoped(rq, actor, VIEW)
+        where = regions_meeting_q(case)
         if where is not None:
             rq = rq.filter(where)
         if not rq.exists():

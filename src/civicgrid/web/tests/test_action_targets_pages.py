@@ -36,7 +36,8 @@ def test_the_page_does_not_dispatch_to_a_unit_that_does_not_serve_the_case(world
                ).status_code == 404
     assert fresh(case).state == "registered" and not Assignment.objects.filter(case=case).exists()
     page = client_for(world.alice).get(f"/cases/{case.tracking_code}/").content.decode()
-    assert "440302-cg" not in page  # never offered
+    assert "440302-cg" not in page and "440300-b-only" not in page  # never offered
+    assert "440301-sw" in page
 
 
 def test_the_page_does_not_whistle_for_a_unit_that_does_not_serve_the_case(world, units, others):

@@ -23,7 +23,14 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
 from civicgrid.cases.models import ApprovalRequest, Case, Supervision
-from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_open_timers, case_timeline, case_view_of
+from civicgrid.cases.selectors import (
+    PUBLIC_VIEW,
+    case_get,
+    case_open_timers,
+    case_timeline,
+    case_view_of,
+    departments_serving,
+)
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleKind, WhistleSummons
 from civicgrid.events.photos import media_root
@@ -207,7 +214,8 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "can_decide": bool(acting_roles(user, case) & (GENERIC | {"leader"})),
     }
     if {"dispatch", "whistle"} & set(actions):
-        ctx["departments"] = departments_visible(user).order_by("code")
+        # only units that serve the case's place: the engine refuses any other (404)
+        ctx["departments"] = departments_serving(case=case, departments=departments_visible(user)).order_by("code")
     if "merge" in actions:
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
 
