@@ -231,14 +231,14 @@ def production(data: TextModelData, open_cases: int, queries: int, seed: int) ->
                      points[k][1] + rng.uniform(-0.001, 0.001), times[k] + dt.timedelta(hours=rng.uniform(0, 24))))
     k, query, lon, lat, at = plan[0]
     t0 = time.perf_counter()
-    selectors.duplicate_candidates(text=query, at=at)  # the first text-only search builds the LSH index
+    selectors.duplicate_candidates(text=query, at=at, user=None)  # the first text-only search builds the LSH index
     out["index_build_s"] = time.perf_counter() - t0
     for mode in ("point", "text"):
         ms, found, hits = [], 0, []
         for k, query, lon, lat, at in plan:
             kw = {"lon": lon, "lat": lat} if mode == "point" else {}
             t0 = time.perf_counter()
-            got = selectors.duplicate_candidates(text=query, at=at, **kw)
+            got = selectors.duplicate_candidates(text=query, at=at, user=None, **kw)
             ms.append((time.perf_counter() - t0) * 1000)
             found += any(c.case_id == ids[k] for c in got)
             hits.append(len(got))

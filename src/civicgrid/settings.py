@@ -202,6 +202,19 @@ try:
 except ValueError as _exc:
     raise ImproperlyConfigured(f"CIVICGRID_WORKING_HOURS: {_exc}") from None
 
+# Case engine: the largest extension (延期) one request may ask for, per time unit of the handling
+# clock; units not named keep the engine's defaults (10 working days and its equivalents, see
+# civicgrid.cases.services.EXTENSION_MAX). Example: "working_days=5,working_hours=35".
+CIVICGRID_EXTENSION_MAX: dict[str, float] = {}
+for _item in env_list("CIVICGRID_EXTENSION_MAX"):
+    _unit, _sep, _amount = _item.partition("=")
+    try:
+        CIVICGRID_EXTENSION_MAX[_unit.strip()] = float(_amount)
+    except ValueError:
+        raise ImproperlyConfigured(f"CIVICGRID_EXTENSION_MAX: {_item!r} is not unit=amount") from None
+    if not 0 < CIVICGRID_EXTENSION_MAX[_unit.strip()] < float("inf"):
+        raise ImproperlyConfigured(f"CIVICGRID_EXTENSION_MAX: {_item!r} needs a positive amount")
+
 # Background worker: due-soon warnings and the notification outbox (docs/operations.md).
 CIVICGRID_DUE_SOON_RATIO = env_float("CIVICGRID_DUE_SOON_RATIO", 0.2, minimum=0.0)
 CIVICGRID_DUE_SOON_MAX_HOURS = env_float("CIVICGRID_DUE_SOON_MAX_HOURS", 72.0, minimum=0.0)

@@ -27,11 +27,14 @@ from civicgrid.cases.models import ApprovalRequest, Case, Channel
 from civicgrid.cases.selectors import (
     CASE_METRICS,
     METRICS,
+    PUBLIC_VIEW,
     Metrics,
     Period,
     case_get,
     case_open_timers,
+    case_public_timeline,
     case_timeline,
+    case_view_of,
     cases_visible,
     metric_cases,
     metrics_by_department,
@@ -316,10 +319,28 @@ def case_detail_out(case: Case) -> dict[str, Any]:
     }
 
 
+def case_public_out(case: Case) -> dict[str, Any]:
+    """The detail as the reporter may read it (``cases.selectors.case_view_of``): what the public
+    tracking page shows — the public steps without their authors or internal notes, and none of
+    the units, clocks, supervision or requests."""
+    out = case_detail_out(case)
+    out.update(lead_department=None, owner_region=None, actions=[], assignments=[], timers=[], supervisions=[],
+               approval_requests=[],
+               timeline=[{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
+                          "to_state": t.to_state, "note": t.note, "public": t.public}
+                         for t in case_public_timeline(case=case)])
+    return out
+
+
 @router.get("/{int:case_id}", response=CaseDetailOut,
             summary="One case with its assignments, clocks and timeline (404 outside my jurisdiction)")
 def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    return case_detail_out(_case(request, case_id))
+    """Staff read the whole case; a resident reading their own report gets its public view (the
+    units, clocks, supervision and requests empty, the public steps only, without authors)."""
+    case = _case(request, case_id)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        return case_public_out(case)
+    return case_detail_out(case)
 
 
 # --- transitions ----------------------------------------------------------------------------------------

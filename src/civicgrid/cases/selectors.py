@@ -78,7 +78,7 @@ from civicgrid.cases.registry import CaseType
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
 from civicgrid.org.permissions import VIEW
-from civicgrid.org.scoping import get_scoped_or_404, scope_q, scoped
+from civicgrid.org.scoping import get_scoped_or_404, is_superuser_active, roles_reaching, scope_q, scoped
 
 # ---------------------------------------------------------------------------------------------
 # simple case reads
@@ -102,6 +102,67 @@ def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[Timeline
     """The case's history, oldest first; ``public_only`` keeps what the reporter is shown."""
     qs = TimelineEntry.objects.filter(case=case).order_by("at", "id")
     return qs.filter(public=True) if public_only else qs
+
+
+def regions_meeting_q(case: Case) -> Q | None:
+    """Regions whose area meets the case's place: its own chain (the region it lies in and the
+    ones above) and, below its deepest known region, everything inside it (a case known only to
+    its district may go to any of the district's streets). None when the case has no place."""
+    chain = {lv: getattr(case, f"{lv}_id") for lv in LEVELS}
+    known = [lv for lv in LEVELS if chain[lv]]
+    if not known:
+        return None
+    deepest = known[-1]
+    return Q(pk__in=[chain[lv] for lv in known]) | Q(**{f"{deepest}_id": chain[deepest]})
+
+
+def departments_serving(*, case: Case, departments: QuerySet[Department]) -> QuerySet[Department]:
+    """Those of ``departments`` that serve the case's place: a department serves the areas it names
+    (``service_regions``), or the region it belongs to when it names none. The units an action may
+    name (the engine's ``targets_check``) and the ones a case page offers."""
+    where = regions_meeting_q(case)
+    if where is None:
+        return departments
+    served = Region.objects.filter(where)
+    return departments.filter(
+        pk__in=Department.objects.filter(Q(service_regions__in=served)
+                                         | Q(service_regions__isnull=True, region__in=served)).values("pk"))
+
+
+STAFF_VIEW, PUBLIC_VIEW = "staff", "public"
+
+
+def case_view_of(*, user: Any, case: Case) -> str:
+    """How ``user`` may read ``case`` — decided here once for the API, the pages and any later door:
+    ``STAFF_VIEW`` (the whole case: internal notes, who acted, assignments, clocks, supervision,
+    requests) for a superuser or anyone whose role reaches it; ``PUBLIC_VIEW`` (what the public
+    tracking page shows) for a reporter who reaches it only as its owner. Call it on a case the user
+    can see at all (:func:`case_get`)."""
+    if is_superuser_active(user):
+        return STAFF_VIEW
+    return STAFF_VIEW if roles_reaching(case, user, VIEW) - {"owner"} else PUBLIC_VIEW
+
+
+def case_public_notes(case: Case) -> frozenset[str]:
+    """The actions whose timeline notes are written *to* the reporter (the type's ``public_notes``:
+    a rejection's reason, a direct answer, the reply); every other note stays inside."""
+    try:
+        return frozenset(registry.of(case).extra.get("public_notes", ()))
+    except LookupError:
+        return frozenset()
+
+
+def case_public_timeline(*, case: Case) -> list[TimelineEntry]:
+    """The public view of the case's history, oldest first: only the steps shown to the reporter,
+    with no author and no note except those written to the reporter (read-only copies)."""
+    notes = case_public_notes(case)
+    entries = list(case_timeline(case=case, public_only=True))
+    for e in entries:
+        e.actor_id, e.actor_name = None, ""
+        if e.action not in notes:
+            e.note = ""
+        e.attachments = []
+    return entries
 
 
 def case_open_timers(*, case: Case) -> QuerySet[Timer]:

@@ -6,11 +6,13 @@ queues the notifications (outbox rows, delivered by the worker after commit).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,6 +38,7 @@ from civicgrid.cases.models import (
     TimelineEntry,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.selectors import departments_serving, regions_meeting_q
 from civicgrid.cases.timers import (
     timer_extend,
     timer_start,
@@ -50,9 +53,19 @@ from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
-from civicgrid.org.scoping import OutOfScope, roles_reaching
+from civicgrid.org.scoping import OutOfScope, roles_reaching, scoped
+from civicgrid.taxonomy.models import TimeUnit
 from civicgrid.taxonomy.selectors import deadline_rules_for
 
+# The largest extension one request may ask for, per unit of the handling clock: 10 working days
+# and what that comes to in the other units (the setting CIVICGRID_EXTENSION_MAX overrides any).
+EXTENSION_MAX: dict[str, float] = {
+    "working_days": 10,
+    "working_hours": 70,  # 10 working days of 7 working hours (09:00-12:00, 13:00-17:00)
+    "calendar_days": 14,
+    "urgent_hours": 14 * 24,
+    "natural_months": 1,
+}
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -530,6 +543,32 @@ def _check_requirements(
         raise TransitionNotAllowed(missing)
 
 
+def targets_check(
+    *, actor: Any, case: Case, departments: Sequence[Department | None] = (), region: Region | None = None
+) -> None:
+    """Every unit an action names (lead and co-handling departments, whistle-summoned departments, a
+    centre's region) must be one the actor can see and one that serves the case's place; anything
+    else is answered as if it did not exist (OutOfScope, 404), so nobody can send a case into, or
+    probe, another jurisdiction. The platform itself (``actor=None``) sees every unit, but a unit
+    that does not serve the case's place is refused for it too."""
+    wanted = {d.pk for d in departments if d is not None}
+    if wanted:
+        qs = departments_serving(case=case, departments=Department.objects.filter(pk__in=wanted, is_active=True))
+        if actor is not None:
+            qs = scoped(qs, actor, VIEW)
+        if set(qs.values_list("pk", flat=True).distinct()) != wanted:
+            raise OutOfScope(_("No department matches the given query."))
+    if region is not None:
+        rq = Region.objects.filter(pk=region.pk, is_active=True)
+        if actor is not None:
+            rq = scoped(rq, actor, VIEW)
+        where = regions_meeting_q(case)
+        if where is not None:
+            rq = rq.filter(where)
+        if not rq.exists():
+            raise OutOfScope(_("No region matches the given query."))
+
+
 def case_transition(
     *,
     actor: Any,
@@ -581,6 +620,7 @@ def case_transition(
             region=region,
             satisfaction=satisfaction,
         )
+        targets_check(actor=actor, case=case, departments=[department, *co_departments], region=region)
         from_state = case.state
         target = t.target or case.state
         changes: dict[str, Any] = {"state": target}
@@ -1038,6 +1078,26 @@ def case_rate(
     return rating
 
 
+def extension_max(unit: str) -> float:
+    """The largest extension one request may ask for in ``unit`` (CIVICGRID_EXTENSION_MAX, else the
+    engine's default; a unit it does not know is held to the working-day limit)."""
+    limits = {**EXTENSION_MAX, **(getattr(settings, "CIVICGRID_EXTENSION_MAX", None) or {})}
+    return float(limits.get(unit, limits["working_days"]))
+
+
+def _extension_check(amount: float | None, unit: str) -> None:
+    """An extension's amount is a finite positive number no larger than its unit's maximum (a
+    deadline pushed centuries out, or an amount that takes seconds of CPU to count, is refused)."""
+    if amount is None or not math.isfinite(amount) or amount <= 0:
+        raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
+    most = extension_max(unit)
+    if amount > most:
+        raise TransitionNotAllowed(
+            {"amount": _("At most %(n)s %(unit)s can be asked for at once.")
+             % {"n": f"{most:g}", "unit": TimeUnit(unit).label if unit in TimeUnit.values else unit}}
+        )
+
+
 def case_request_approval(
     *,
     actor: Any,
@@ -1054,7 +1114,7 @@ def case_request_approval(
         raise TransitionNotAllowed({"kind": _("Choose extension or deferral.")})
     if not reason.strip():
         raise TransitionNotAllowed({"reason": _("Say why.")})
-    if kind == ApprovalRequest.Kind.EXTENSION and not (amount and amount > 0):
+    if kind == ApprovalRequest.Kind.EXTENSION and not (amount and math.isfinite(amount) and amount > 0):
         raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
     with batched():
         _require_role(
@@ -1073,6 +1133,7 @@ def case_request_approval(
                     {"unit": _("The handling time is counted in %(unit)s: ask in that unit.") % {"unit": clock_unit}}
                 )
             unit = unit or clock_unit or ""
+            _extension_check(amount, unit)
         try:
             with batched():
                 req = ApprovalRequest.objects.create(
@@ -1116,6 +1177,10 @@ def case_decide_approval(
         _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
+        if approve and actor is not None and request.requested_by_id == getattr(actor, "pk", None):
+            raise TransitionRefused(_("You asked for this yourself: somebody else must approve your own request."))
+        if approve and request.kind == ApprovalRequest.Kind.EXTENSION:
+            _extension_check(request.amount, request.unit)  # a request stored before the limit existed
         n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
             state=ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED,
             decided_by=_account(actor),

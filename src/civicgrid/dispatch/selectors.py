@@ -5,7 +5,7 @@ The stable entry points for intake (the ``events`` app calls them; ``dispatch`` 
 
 - :func:`suggest` ``(text, *, title="", region=None) -> Suggestion``
 - :func:`duplicate_candidates` ``(*, text, title="", lon=None, lat=None, at=None, exclude=(), …)
-  -> list[DuplicateCandidate]`` and :func:`duplicate_candidates_for_case` ``(case) -> …``
+  -> list[DuplicateCandidate]`` and :func:`duplicate_candidates_for_case` ``(case, *, user) -> …``
 """
 
 from __future__ import annotations
@@ -378,7 +378,7 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
                          at: dt.datetime | None = None, exclude: Iterable[int] = (), case_type: str | None = None,
                          radius_m: float | None = None, window_hours: float | None = None,
                          min_similarity: float | None = None, limit: int = 10,
-                         user: Any = None) -> list[DuplicateCandidate]:
+                         user: Any) -> list[DuplicateCandidate]:
     """Open cases that probably report the same problem as a new report: created within
     ``window_hours`` of ``at``, within ``radius_m`` of (``lon``, ``lat``) when both have a place, and
     with character-shingle Jaccard similarity of at least ``min_similarity`` (at least
@@ -387,8 +387,10 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
     The open cases in the window (and near the place) are compared exactly; when there are more than
     ``CIVICGRID_DISPATCH_LSH_FROM`` of them, a MinHash/LSH index proposes the candidates first.
 
-    With ``user``, only cases that user may view (their jurisdiction, :mod:`civicgrid.org.scoping`)
-    are candidates; without it, all open cases (intake and commands, which act for the platform).
+    ``user`` must be given: only cases that user may view (their jurisdiction, their own reports;
+    :mod:`civicgrid.org.scoping`) are candidates, since every candidate carries its code, title and
+    distance in metres. ``user=None`` is the platform itself (intake and commands), which sees all
+    open cases; a page or endpoint passes its signed-in user, never None.
     """
     radius_m = settings.CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M if radius_m is None else radius_m
     window_hours = settings.CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS if window_hours is None else window_hours
@@ -439,11 +441,11 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
     return found[:limit]
 
 
-def duplicate_candidates_for_case(case: Case, **options: Any) -> list[DuplicateCandidate]:
-    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it);
-    pass ``user=`` to keep only the cases that user may view."""
+def duplicate_candidates_for_case(case: Case, *, user: Any, **options: Any) -> list[DuplicateCandidate]:
+    """Duplicate candidates of an existing case (itself excluded, and cases already merged into it)
+    that ``user`` may view (``user=None``: the platform, as in :func:`duplicate_candidates`)."""
     return duplicate_candidates(text=case.text, title=case.title, lon=case.lon, lat=case.lat,
-                                at=case.created_at, exclude=[case.pk], **options)
+                                at=case.created_at, exclude=[case.pk], user=user, **options)
 
 
 def category_for_intake(*, title: str = "", text: str = "") -> Category | None:

@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import Strict
 
 from civicgrid.cases.errors import CaseConflict
-from civicgrid.cases.selectors import case_get, case_timeline
+from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_public_timeline, case_timeline, case_view_of
 from civicgrid.core.api import ApiError, ErrorOut
 from civicgrid.core.inputs import MAX_OFFSET
 from civicgrid.core.ratelimit import rate_limit_public
@@ -273,6 +273,13 @@ def event_get(request: HttpRequest, code: str) -> dict[str, Any]:
 
     fields = case._meta
     masked = {f: fields.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        # the reporter reading their own report: what the public tracking page shows, no more
+        steps = [{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
+                  "to_state": t.to_state, "note": t.note} for t in case_public_timeline(case=case)]
+        return {**_out(case), "lead_department": None, "routing": None, "routing_reason": None,
+                "text": case.text, "address": case.address, **masked, "photos": [], "actions": [],
+                "timeline": steps}
     steps = [{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
               "to_state": t.to_state, "note": t.note} for t in case_timeline(case=case)]
     return {**_out(case), "text": case.text, "address": case.address, **masked,

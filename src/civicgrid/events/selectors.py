@@ -13,13 +13,9 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import Case, Satisfaction, TimelineEntry
 from civicgrid.cases.selectors import Period, cases_visible
 from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
-from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES, event_type
+from civicgrid.events.workflow import EVENT, OPEN_STATES, PUBLIC_NOTES, STATES, event_type
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
-
-# Timeline notes the reporter may read: what the centre wrote *to them*. Other notes (instructions
-# to a department, a handler's report) stay inside.
-PUBLIC_NOTES = frozenset({"reject", "answer", "reply", "reopen"})
 
 
 def events_visible(*, user: Any) -> QuerySet[Case]:

@@ -73,6 +73,10 @@ STATES: dict[str, Any] = {
     "replied": gettext_lazy("replied to the reporter"),  # 已答复
     "merged": gettext_lazy("merged"),  # 已并单
 }
+# Timeline notes the reporter may read: what the centre wrote *to them* (a rejection's reason, the
+# direct answer, the reply, why it was reopened). Other notes (instructions to a department, a
+# handler's report, a supervision) stay inside.
+PUBLIC_NOTES = frozenset({"reject", "answer", "reply", "reopen"})
 OPEN_STATES = ("reported", "registered", "dispatched", "review", "handling", "verifying")
 CLOSED_STATES = frozenset({"rejected", "answered", "closed", "replied"})
 
@@ -202,6 +206,7 @@ def build_event_type() -> CaseType:
             "reopen_clocks": (rule("handle", from_category=True),),
             "unregistered_states": ("rejected", "answered"),
             "reporter_roles": frozenset({REPORTER}),
+            "public_notes": PUBLIC_NOTES,
         },
     )
 

@@ -186,7 +186,9 @@ def test_extension_and_deferral_are_asked_and_decided_and_a_second_decision_is_a
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "conflict"
     assert post(client, f"/api/v1/cases/{case.pk}/requests/999/decision", {"approve": True}).status_code == 404
 
+    client.force_login(units.evan)  # the unit asks; the centre decides (nobody approves their own request)
     deferral = post(client, f"/api/v1/cases/{case.pk}/requests", {"kind": "deferral", "reason": "等待施工"})
+    client.force_login(world.alice)
     post(client, f"/api/v1/cases/{case.pk}/requests/{deferral.json()['id']}/decision", {"approve": True})
     assert fresh(case).deferred
     detail = client.get(f"/api/v1/cases/{case.pk}").json()

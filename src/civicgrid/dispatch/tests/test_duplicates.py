@@ -37,7 +37,7 @@ def open_cases(cast):
 def test_a_near_identical_report_nearby_is_a_candidate_and_the_others_are_not(open_cases, settings, lsh_from):
     settings.CIVICGRID_DISPATCH_LSH_FROM = lsh_from
     near, _far, _other = open_cases
-    found = selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0], lon=POINT_A[0], lat=POINT_A[1])
+    found = selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0], lon=POINT_A[0], lat=POINT_A[1], user=None)
     assert [c.case_id for c in found] == [near.pk]
     c = found[0]
     assert 20 < c.distance_m < 45 and c.hours_apart < 1 and c.similarity >= 0.45
@@ -46,7 +46,7 @@ def test_a_near_identical_report_nearby_is_a_candidate_and_the_others_are_not(op
 
 def test_without_a_place_only_very_similar_text_counts(open_cases):
     near, far, _other = open_cases
-    found = selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0])
+    found = selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0], user=None)
     assert {c.case_id for c in found} == {near.pk, far.pk}
     assert all(c.distance_m is None for c in found)
 
@@ -54,16 +54,17 @@ def test_without_a_place_only_very_similar_text_counts(open_cases):
 def test_reports_outside_the_time_window_or_closed_are_not_candidates(cast, settings):
     settings.CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS = 24
     old = case_new(*SAME, at=timezone.now() - dt.timedelta(days=3))
-    assert selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0], lon=POINT_A[0], lat=POINT_A[1]) == []
+    assert selectors.duplicate_candidates(text=REPORT[1], title=REPORT[0], lon=POINT_A[0], lat=POINT_A[1],
+                                          user=None) == []
     assert old.pk
 
 
 def test_candidates_of_a_case_leave_out_the_case_itself_and_merged_ones(open_cases, cast):
     near, _far, _other = open_cases
     new = case_new(*REPORT)
-    assert [c.case_id for c in selectors.duplicate_candidates_for_case(new)] == [near.pk]
+    assert [c.case_id for c in selectors.duplicate_candidates_for_case(new, user=None)] == [near.pk]
     case_merge(actor=cast.alice, survivor=new, duplicates=[near], note="same manhole")
-    assert selectors.duplicate_candidates_for_case(new) == []
+    assert selectors.duplicate_candidates_for_case(new, user=None) == []
 
 
 def test_the_lsh_index_finds_a_rewording_among_many_unrelated_texts():

@@ -26,7 +26,15 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import services as engine
 from civicgrid.cases.models import ApprovalRequest, Case, Supervision
-from civicgrid.cases.selectors import case_get, case_open_timers, case_timeline, cases_visible
+from civicgrid.cases.selectors import (
+    PUBLIC_VIEW,
+    case_get,
+    case_open_timers,
+    case_timeline,
+    case_view_of,
+    cases_visible,
+    departments_serving,
+)
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleKind, WhistleSummons
 from civicgrid.events.photos import media_root
@@ -249,17 +257,21 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "can_decide": bool(acting_roles(user, case) & (GENERIC | {"leader"})),
     }
     if {"dispatch", "whistle"} & set(actions):
-        ctx["departments"] = departments_visible(user).order_by("code")
+        # only units that serve the case's place: the engine refuses any other (404)
+        ctx["departments"] = departments_serving(case=case, departments=departments_visible(user)).order_by("code")
     if "merge" in actions:
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
 
-        ctx["duplicates"] = duplicate_candidates_for_case(case, limit=5)
+        ctx["duplicates"] = duplicate_candidates_for_case(case, user=user, limit=5)
     return ctx
 
 
 @login_required
 def case_detail(request: HttpRequest, code: str) -> HttpResponse:
     case = case_get(user=request.user, tracking_code=code)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        # a resident reading their own report sees what the public sees: the tracking page
+        return redirect("web:track_code", code=case.tracking_code)
     return render(request, "web/case_detail.html", case_context(request, case))
 
 
@@ -398,6 +410,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_photo(request: HttpRequest, code: str, sha: str) -> HttpResponse:
     """A photo of the case (its report's or a step's), to those who may see the case."""
     case = case_get(user=request.user, tracking_code=code)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        raise Http404  # the public view shows no photos (a handler's or a check's photos are internal)
     photos = list(getattr(getattr(case, "event", None), "photos", None) or [])
     for entry in case_timeline(case=case).exclude(attachments=[]):
         photos += list(entry.attachments or [])

@@ -140,7 +140,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
                 if value is not None and not math.isfinite(value):  # 1e999, nan: no place on earth
                     return HttpResponse(_("%(field)s: not a valid coordinate.") % {"field": name}, status=400,
                                         content_type="text/plain; charset=utf-8")
-            ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5)
+            # only reports this person may see (their jurisdiction; a resident: their own), never
+            # other districts' codes, titles and distances
+            ctx["duplicates"] = duplicate_candidates(text=text, lon=point[0], lat=point[1], limit=5,
+                                                     user=request.user)
     return render(request, "web/partials/suggest.html", ctx)
 
 

@@ -1,0 +1,403 @@
+"""The authorization matrix (issue 13, "Keep them closed"): every role of the role table (the org
+``Role`` enum) in and out of scope, and an anonymous outsider, against every API operation (read from
+the OpenAPI document the ninja router builds) and every page (walked from the URL patterns), side
+doors included: suggestions, duplicates, exports, maps and GeoJSON, Open311, metric drill-downs.
+
+Nothing here lists the endpoints by hand: a new operation or page is attacked as soon as it is
+routed (a path parameter with a new name fails the test until it is given a sample below).
+
+The world: districts A and B; for each role one person in district A and one in district B (a
+resident has no district). Two events of district A: one reported anonymously and worked on by the
+centre (internal notes, a supervision, a department), one reported by the resident Rita and worked
+on the same way. The rules, checked on every answer:
+
+* never a server error (5xx);
+* an anonymous outsider gets 401/403 from every API operation that is not public, and a redirect
+  to the sign-in page (or 403) from every page that is not public;
+* somebody the case does not reach (district B's people, a resident who did not report it, an
+  anonymous outsider) gets 404 for it wherever the path names it — the case, its tracking code, a
+  request on it, district A's regions and departments (403 is accepted from write operations: a
+  wrong role);
+* outside the doors that publish a case's public view (tracking, Open311, the catalogue), none of
+  their answers contains district A's case (its code or title);
+  no answer to them at all contains an internal note, a supervision note or a staff name;
+* a role that may only read (no ``act`` in the role table: the auditor) changes nothing it reaches;
+* Rita reads her own case, but only its public view: no internal note or staff name in anything
+  she is answered, anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from civicgrid.api.tests.conftest import POINT_B, fresh, jpeg, report
+from civicgrid.events.photos import PhotoUpload
+
+pytestmark = pytest.mark.django_db
+
+INTERNAL = "内部批示MX7"  # a note written for the staff only
+SUPERVISION = "督办事项MX7"
+TITLE = "甲区井盖缺失MX7"
+STAFF_NAMES = ("Alice-MX7", "Evan-MX7")  # display names of district A's dispatcher and handler
+HIDDEN_NAMESPACES = ("admin", "api-1.0.0")  # the admin has its own tests; the API is walked by its schema
+
+
+@dataclass
+class Principal:
+    label: str
+    user: Any  # None: anonymous
+    reaches: bool  # district A's case is in this person's jurisdiction
+    owns: bool = False  # the resident who reported the second case
+    read_only: bool = False  # a role that may not act (the auditor): no write of theirs succeeds
+    client: Client = field(default_factory=Client)
+
+
+def _read_only(role: str) -> bool:
+    """A role that may only read: no ``act`` in the role table. A leader acts through the few
+    actions the engine names it for (supervise, escalate, decide a request), so it is not one."""
+    from civicgrid.org.models import Role
+    from civicgrid.org.permissions import ACT, role_allows
+
+    return not role_allows(role, ACT) and role not in (Role.LEADER, Role.RESIDENT)
+
+
+@dataclass
+class World:
+    case: Any  # district A, reported anonymously
+    own: Any  # district A, reported by Rita
+    request_id: int
+    photo_sha: str
+    samples: dict[str, str]
+    principals: list[Principal]
+
+
+def _people(cast: Any, units: Any) -> list[Principal]:
+    """One person per role in district A and in district B, from the role table itself."""
+    from civicgrid.org.models import Role
+    from civicgrid.org.services import department_create, membership_grant, user_create
+
+    city = cast.city
+    b_dept = department_create(actor=None, code="440302-sw", name="乙区水务局", region=city.b, function="water")
+    known = {("A", Role.DISPATCHER): cast.alice, ("A", Role.GRID_WORKER): cast.bob,
+             ("A", Role.DEPARTMENT_HANDLER): units.evan, ("A", Role.ADMIN): cast.admin_a,
+             ("B", Role.DISPATCHER): cast.charlie}
+    people = []
+    for role in Role:
+        for side in ("A", "B"):
+            if role == Role.RESIDENT and side == "B":
+                continue
+            user = known.get((side, role))
+            if user is None and role == Role.RESIDENT:
+                user = units.rita
+            if user is None:
+                user = user_create(actor=None, username=f"{role.value}_{side}", password="Correct-Horse-42",
+                                   display_name=f"{role.value} {side}")
+                district = city.a if side == "A" else city.b
+                if role == Role.DEPARTMENT_HANDLER:
+                    membership_grant(actor=None, user=user, role=role, department=b_dept)
+                elif role == Role.GRID_WORKER:
+                    membership_grant(actor=None, user=user, role=role, region=city.get("440302001001001"))
+                else:
+                    membership_grant(actor=None, user=user, role=role, region=district)
+            reaches = side == "A" and role != Role.RESIDENT
+            people.append(Principal(f"{role.value}@{side}", user, reaches, owns=role == Role.RESIDENT,
+                                    read_only=_read_only(role)))
+    people.append(Principal("anonymous", None, False))
+    for p in people:
+        if p.user is not None:
+            p.client.force_login(p.user)
+    # those the case does not reach go first: the others' writes change the case as they go
+    return sorted(people, key=lambda p: p.reaches)
+
+
+def _worked_on(case: Any, cast: Any) -> Any:
+    from civicgrid.cases.services import case_supervise
+    from civicgrid.events import services as ev
+
+    ev.event_register(actor=cast.alice, case=fresh(case), note=INTERNAL)
+    ev.event_dispatch(actor=cast.alice, case=fresh(case), note=INTERNAL)  # to the water bureau (Evan)
+    case_supervise(actor=cast.alice, case=fresh(case), kind="supervise", note=SUPERVISION)
+    return fresh(case)
+
+
+@pytest.fixture
+def matrix(world: Any, units: Any, settings: Any) -> World:
+    from civicgrid.cases.services import case_request_approval
+
+    settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 0  # the matrix is not a flood
+    world.alice.display_name, units.evan.display_name = STAFF_NAMES  # names a timeline records
+    world.alice.save(update_fields=["display_name"])
+    units.evan.save(update_fields=["display_name"])
+    now = timezone.now()  # reported today: within every window (duplicates, dashboards)
+    case = _worked_on(report(None, title=TITLE, text=TITLE + "，有行人掉落危险", now=now,
+                             photos=[PhotoUpload("a.jpg", jpeg())]).case, world)
+    own = _worked_on(report(units.rita, text="我家楼下上水井盖缺失", now=now).case, world)
+    req = case_request_approval(actor=units.evan, case=fresh(case), kind="extension", reason=INTERNAL, amount=2)
+    region = world.city.get("440301001")
+    samples = {"case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
+               "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
+               "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
+               "department": units.water.code}
+    return World(case=case, own=own, request_id=req.pk, photo_sha=samples["sha"], samples=samples,
+                 principals=_people(world, units))
+
+
+# --- what an answer may contain ----------------------------------------------------------------------
+
+
+def _text(response: Any) -> str:
+    body = getattr(response, "streaming_content", None)
+    raw = b"".join(body) if body is not None else response.content
+    text = raw.decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/json"):
+        try:  # JSON escapes Chinese: read it back as text
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+def _leaks(response: Any, w: World, who: Principal, *, public_door: bool) -> list[str]:
+    if who.reaches:
+        return []  # the staff of district A read the whole case
+    text = _text(response)
+    found = [m for m in (INTERNAL, SUPERVISION, *STAFF_NAMES) if m in text]
+    if not who.reaches and not public_door:
+        found += [m for m in (w.case.tracking_code, TITLE) if m in text]
+    return found
+
+
+# --- the API, from its OpenAPI document ----------------------------------------------------------------
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = schema["components"]["schemas"][name]
+    return node
+
+
+def _sample(schema: dict[str, Any], node: dict[str, Any], name: str = "") -> Any:
+    """A small valid value for a JSON schema (required properties only)."""
+    node = _resolve(schema, node)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in node:
+            options = [o for o in node[key] if _resolve(schema, o).get("type") != "null"]
+            return _sample(schema, options[0], name)
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        props = node.get("properties", {})
+        return {k: _sample(schema, props[k], k) for k in node.get("required", []) if k in props}
+    if kind == "array":
+        return [_sample(schema, node.get("items", {}), name)] if node.get("minItems") else []
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date":
+        return "2024-09-23"
+    return "MX7 sample"
+
+
+def _api_operations() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    from civicgrid.api.api import api
+
+    schema = api.get_openapi_schema()
+    ops = []
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            ops.append((method.upper(), path, op, schema))
+    return ops
+
+
+def _public(op: dict[str, Any]) -> bool:
+    """An operation an anonymous client may call: no security, or one that lets anonymous through."""
+    security = op.get("security")
+    return not security or any("Anonymous" in name for req in security for name in req)
+
+
+OBJECT_PARAMS = {"case_id", "request_id", "code"}  # path parameters naming a record of district A
+GLOBAL_PATHS = ("/api/v1/taxonomy/", "/api/v1/events/track/")  # the public catalogue, public tracking
+
+
+def _api_url(path: str, op: dict[str, Any], w: World) -> str:
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name == "code" and path.startswith("/api/v1/regions/"):
+            return w.samples["region"]
+        if name == "code" and path.startswith("/api/v1/departments/"):
+            return w.samples["department"]
+        if name == "code" and path.startswith("/api/v1/taxonomy/"):
+            return "C0101"
+        assert name in w.samples, f"{path}: give the path parameter {name!r} a sample in the matrix"
+        return w.samples[name]
+
+    return re.sub(r"\{(?:\w+:)?(\w+)\}", value, path)
+
+
+def test_every_api_operation_answers_every_role_in_and_out_of_scope_without_leaking(matrix: World) -> None:
+    w = matrix
+    problems: list[str] = []
+    ops = _api_operations()
+    assert len(ops) > 30  # the walk found the API
+    for who in w.principals:
+        for method, path, op, schema in ops:
+            url = _api_url(path, op, w)
+            body = None
+            if "requestBody" in op:
+                content = op["requestBody"]["content"]
+                media = content.get("application/json") or next(iter(content.values()))
+                body = _sample(schema, media["schema"])
+            call = getattr(who.client, method.lower())
+            response = (call(url, json.dumps(body), content_type="application/json") if body is not None
+                        else call(url))
+            status = response.status_code
+            names_object = (any(f"{{{p}}}" in path or f":{p}}}" in path for p in OBJECT_PARAMS)
+                            and not path.startswith(GLOBAL_PATHS))
+            where = f"{who.label} {method} {url} → {status}"
+            if status >= 500:
+                problems.append(f"{where}: server error")
+                continue
+            public = _public(op)
+            if who.user is None and not public:
+                if status not in (401, 403):
+                    problems.append(f"{where}: an anonymous outsider must get 401/403")
+            elif not who.reaches and names_object:
+                allowed = (404,) if method == "GET" else (401, 403, 404)
+                if status not in allowed:
+                    problems.append(f"{where}: out of scope must be {' or '.join(map(str, allowed))}")
+            elif who.read_only and names_object and method != "GET" and status < 300:
+                problems.append(f"{where}: a read-only role must not change anything (403)")
+            leaked = _leaks(response, w, who, public_door=path.startswith(GLOBAL_PATHS))
+            if leaked:
+                problems.append(f"{where}: leaks {leaked}")
+    for who in w.principals:  # side doors: Rita's own case, drill-downs and searches by their text
+        for url in (f"/api/v1/cases/{w.own.pk}", f"/api/v1/events/{w.own.tracking_code}",
+                    f"/api/v1/dispatch/cases/{w.own.pk}/duplicates", "/api/v1/cases?q=MX7",
+                    "/api/v1/metrics/closure/cases?part=denominator", "/api/v1/events?limit=500",
+                    f"/api/v1/geo/lookup?lon={w.case.lon}&lat={w.case.lat}"):
+            response = who.client.get(url)
+            where = f"{who.label} GET {url} → {response.status_code}"
+            if response.status_code >= 500:
+                problems.append(f"{where}: server error")
+            leaked = _leaks(response, w, who, public_door=False)
+            if leaked:
+                problems.append(f"{where}: leaks {leaked}")
+    assert problems == [], "\n".join(problems)
+
+
+# --- the pages, from the URL patterns ------------------------------------------------------------------
+
+
+PUBLIC_PAGES = {"web:home", "web:signin", "web:signout", "web:report", "web:suggest", "web:track",
+                "web:track_code", "web:track_rate"}
+PUBLIC_NAMESPACES = ("open311",)  # GeoReport v2 is public by design (what it publishes: issue 13.1)
+# pages that publish a case's public view by its tracking code (no internal note, no staff name)
+PUBLISHING = {"web:track", "web:track_code", "web:track_rate"}
+POST_ONLY = {"web:case_act", "web:track_rate", "web:signout"}
+
+
+def _patterns(resolvers: list[Any], prefix: str = "", ns: str = "") -> list[tuple[str, str]]:
+    """(route, namespaced name) of every routed page, the admin and the API left out."""
+    out = []
+    for p in resolvers:
+        if isinstance(p, URLResolver):
+            space = p.namespace or ns
+            if space in HIDDEN_NAMESPACES or (p.app_name or "") in HIDDEN_NAMESPACES:
+                continue
+            if "api/" in str(p.pattern) or "admin/" in str(p.pattern) or "i18n/" in str(p.pattern):
+                continue
+            out += _patterns(p.url_patterns, prefix + str(p.pattern), f"{space}:" if space else "")
+        elif isinstance(p, URLPattern) and p.name:
+            out.append((prefix + str(p.pattern), f"{ns}{p.name}"))
+    return out
+
+
+def _page_url(route: str, w: World) -> str:
+    route = route.lstrip("^").replace("\\.", ".")
+    fmt = r"\.(?P<fmt>json|xml)$"
+    route = route.replace(fmt.replace("\\.", "."), ".json").rstrip("$")
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        assert name in w.samples, f"{route}: give the URL parameter {name!r} a sample in the matrix"
+        return w.samples[name]
+
+    route = re.sub(r"<(?:\w+:)?(\w+)>", value, route)
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", value, route)
+    return "/" + route
+
+
+def _side_doors(w: World) -> list[tuple[str, str]]:
+    """Pages with a query that makes them show cases: drill-downs, searches, suggestions, exports."""
+    lon, lat = w.case.lon, w.case.lat
+    return [
+        ("/cases/?metric=closure&part=denominator&q=MX7", "web:cases"),  # (a query is echoed: no marker in it)
+        ("/cases/?q=MX7", "web:cases"),
+        (f"/report/suggest/?text={w.case.title}。{w.case.text}&lon={lon}&lat={lat}", "web:suggest"),
+        ("/dashboard/export.csv?level=street", "web:dashboard_export"),
+        ("/centre/map/?format=geojson", "web:centre_map"),
+        (f"/open311/v2/requests.json?lat={lat}&long={lon}", "open311:requests"),
+        (f"/open311/v2/requests/{w.own.tracking_code}.json", "open311:request"),
+        (f"/track/{w.own.tracking_code}/", "web:track_code"),
+        (f"/cases/{w.own.tracking_code}/", "web:case"),
+        (f"/cases/{w.case.tracking_code}/photos/{w.photo_sha}/", "web:case_photo"),
+    ]
+
+
+def test_every_page_answers_every_role_in_and_out_of_scope_without_leaking(matrix: World) -> None:
+    w = matrix
+    pages = [(_page_url(route, w), name) for route, name in _patterns(get_resolver().url_patterns)]
+    assert {"web:case", "web:dashboard_export", "open311:requests"} <= {n for _u, n in pages}
+    pages += _side_doors(w)
+    problems: list[str] = []
+    for who in w.principals:
+        for url, name in pages:
+            public = name in PUBLIC_PAGES or name.split(":")[0] in PUBLIC_NAMESPACES
+            method = "post" if name in POST_ONLY else "get"
+            if name == "web:signout":
+                continue  # it would end the session the rest of the walk uses
+            response = getattr(who.client, method)(url, {"note": "MX7"} if method == "post" else None)
+            status = response.status_code
+            where = f"{who.label} {method.upper()} {url} → {status}"
+            if status >= 500:
+                problems.append(f"{where}: server error")
+                continue
+            if who.user is None and not public:
+                to_signin = status == 302 and response["Location"].startswith("/signin/")
+                if not (to_signin or status in (401, 403)):
+                    problems.append(f"{where}: an anonymous outsider must be sent to sign in")
+            names_case = w.case.tracking_code in url and name not in PUBLIC_PAGES
+            if names_case and not who.reaches and who.user is not None and status != 404:
+                problems.append(f"{where}: out of scope must be 404")
+            publishing = name in PUBLISHING or name.split(":")[0] in PUBLIC_NAMESPACES
+            leaked = _leaks(response, w, who, public_door=publishing)
+            if leaked:
+                problems.append(f"{where}: leaks {leaked}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_matrix_sees_what_it_must_not_leak_where_it_may_be_shown(matrix: World, client: Client) -> None:
+    """The detector works: district A's dispatcher does see the case, its notes and names, so their
+    absence elsewhere means something."""
+    alice = next(p for p in matrix.principals if p.label == "dispatcher@A")
+    text = _text(alice.client.get(f"/api/v1/cases/{matrix.case.pk}"))
+    assert matrix.case.tracking_code in text and INTERNAL in text and STAFF_NAMES[0] in text
+    assert SUPERVISION in _text(alice.client.get(f"/cases/{matrix.case.tracking_code}/"))
+    suggest = next(u for u, name in _side_doors(matrix) if name == "web:suggest")
+    assert matrix.case.tracking_code in _text(alice.client.get(suggest))  # the side door does show cases
+    charlie = next(p for p in matrix.principals if p.label == "dispatcher@B")
+    other = report(None, text="乙区井盖缺失", lon=POINT_B[0], lat=POINT_B[1]).case
+    assert other.tracking_code in _text(charlie.client.get("/api/v1/cases"))
