@@ -78,7 +78,14 @@ from civicgrid.cases.registry import CaseType
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
 from civicgrid.org.permissions import VIEW
-from civicgrid.org.scoping import get_scoped_or_404, is_superuser_active, roles_reaching, scope_q, scoped
+from civicgrid.org.scoping import (
+    get_scoped_or_404,
+    is_superuser_active,
+    reaches_as_creator,
+    roles_reaching,
+    scope_q,
+    scoped,
+)
 
 # ---------------------------------------------------------------------------------------------
 # simple case reads
@@ -135,12 +142,15 @@ STAFF_VIEW, PUBLIC_VIEW = "staff", "public"
 def case_view_of(*, user: Any, case: Case) -> str:
     """How ``user`` may read ``case`` — decided here once for the API, the pages and any later door:
     ``STAFF_VIEW`` (the whole case: internal notes, who acted, assignments, clocks, supervision,
-    requests) for a superuser or anyone whose role reaches it; ``PUBLIC_VIEW`` (what the public
-    tracking page shows) for a reporter who reaches it only as its owner. Call it on a case the user
-    can see at all (:func:`case_get`)."""
+    requests) for a superuser, anyone whose role reaches it, and the staff who keyed it in or work at
+    that person's centre (a 12345 call placed elsewhere); ``PUBLIC_VIEW`` (what the public tracking
+    page shows) for a reporter who reaches it only as its owner. Call it on a case the user can see at
+    all (:func:`case_get`)."""
     if is_superuser_active(user):
         return STAFF_VIEW
-    return STAFF_VIEW if roles_reaching(case, user, VIEW) - {"owner"} else PUBLIC_VIEW
+    if roles_reaching(case, user, VIEW) - {"owner"} or reaches_as_creator(case, user):
+        return STAFF_VIEW
+    return PUBLIC_VIEW
 
 
 def case_public_notes(case: Case) -> frozenset[str]:

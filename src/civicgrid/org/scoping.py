@@ -122,6 +122,19 @@ def _creator_q(decl: dict[str, Any], user: Any) -> models.Q | None:
     return q
 
 
+def reaches_as_creator(obj: models.Model, user: Any) -> bool:
+    """Whether a staff member (any role but resident) reaches ``obj`` through who keyed it in: they
+    created it, or a colleague at their centre did (:func:`_creator_q`). A 12345 agent reading back a
+    call placed in another street is staff there, not the caller."""
+    creator = _declaration(type(obj)).get("creator")
+    if not creator or "__" in creator or not _active(user):
+        return False
+    if not any(m.role != Role.RESIDENT for m in _memberships(user)):
+        return False
+    made_by = getattr(obj, f"{creator}_id", None)
+    return made_by is not None and (made_by == user.pk or made_by in _colleagues(user))
+
+
 def _colleagues(user: Any) -> list[int]:
     """The centre staff at the regions of ``user``'s memberships: a short list, read once per request,
     so the filter stays one plain IN on the record's own column."""

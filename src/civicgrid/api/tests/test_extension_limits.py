@@ -62,7 +62,7 @@ def test_the_requester_cannot_approve_their_own_extension(client, world, units):
     rid = asked.json()["id"]
     own = post(client, f"/api/v1/cases/{case.pk}/requests/{rid}/decision", {"approve": True})
     assert own.status_code == 403 and own.json()["error"]["code"] == "forbidden"
-    assert "own" in own.json()["error"]["message"]
+    assert "本人提出" in own.json()["error"]["message"]
     assert ApprovalRequest.objects.get(pk=rid).state == "pending" and fresh(case).handling_due_at == due
     client.force_login(world.admin_a)  # somebody else decides
     assert post(client, f"/api/v1/cases/{case.pk}/requests/{rid}/decision", {"approve": True}).status_code == 200

@@ -267,8 +267,8 @@ def _outside_reach() -> str:
              "correct the location.")
 
 
+@role_required(*CENTRE_ROLES)  # an outsider is sent to sign in first, whatever the method
 @require_POST
-@role_required(*CENTRE_ROLES)
 def agent_caller(request: HttpRequest) -> HttpResponse:
     """The caller's earlier cases, by the phone number sent in the POST body (never in a URL), found
     through its keyed hash within the agent's jurisdiction; every look-up is audited (masked number
