@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from civicgrid.cases.models import Case, Satisfaction, TimelineEntry
+from civicgrid.cases.models import Case, RatingSource, Satisfaction, TimelineEntry
 from civicgrid.cases.selectors import Period, cases_visible
 from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
 from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES, event_type
@@ -108,7 +108,8 @@ def event_public(*, tracking_code: str) -> PublicEvent | None:
     if case is None:
         return None
     steps = [_public_step(e) for e in TimelineEntry.objects.filter(case=case, public=True).order_by("at", "id")]
-    rated = case.closed_at is not None and case.ratings.filter(at__gte=case.closed_at).exists()
+    rated = case.closed_at is not None and case.ratings.filter(closing=case.closing,
+                                                               source=RatingSource.RESIDENT).exists()
     return PublicEvent(
         tracking_code=case.tracking_code, title=case.title, state=case.state,
         state_label=str(STATES.get(case.state, case.state)),
@@ -117,6 +118,15 @@ def event_public(*, tracking_code: str) -> PublicEvent | None:
         reported_at=case.created_at, closed_at=case.closed_at,
         merged_into=case.merged_into.tracking_code if case.merged_into else None,
         steps=steps, can_rate=case.state in ("answered", "replied") and not rated)
+
+
+def event_reported_by(*, tracking_code: str, user: Any) -> bool:
+    """Whether the signed-in ``user`` is the account the event was reported from (who may rate it
+    without the rating secret)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Case.objects.filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper(),
+                               reporter=user).exists()
 
 
 # ---------------------------------------------------------------------------------------------
