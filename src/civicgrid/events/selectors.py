@@ -12,7 +12,15 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case, RatingSource, Satisfaction, TimelineEntry
 from civicgrid.cases.selectors import Period, cases_visible
-from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
+from civicgrid.events.models import (
+    NEVER_PUBLIC_CHANNELS,
+    NEVER_PUBLIC_REQUEST_TYPES,
+    EventDetail,
+    Open311Publication,
+    Routing,
+    Whistle,
+    WhistleSummons,
+)
 from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES, event_type
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
@@ -127,6 +135,28 @@ def event_reported_by(*, tracking_code: str, user: Any) -> bool:
         return False
     return Case.objects.filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper(),
                                reporter=user).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# what Open311 publishes
+
+
+def open311_publication() -> Open311Publication:
+    """The administrator's Open311 publication rule (the defaults while none is saved)."""
+    return Open311Publication.objects.order_by("pk").first() or Open311Publication()
+
+
+def open311_public_q(rule: Open311Publication | None = None) -> Q:
+    """The events Open311 may show anyone: of a public channel, with a category of a public kind,
+    and of a public request type (or none, when the rule says so) — never a 12345 call, a
+    complaint or a report/accusation, whatever the rule says."""
+    rule = rule or open311_publication()
+    channels = sorted(set(rule.channels or ()) - NEVER_PUBLIC_CHANNELS)
+    types = sorted(set(rule.request_types or ()) - NEVER_PUBLIC_REQUEST_TYPES)
+    of_type = Q(request_type__code__in=types)
+    if rule.without_request_type:
+        of_type |= Q(request_type__isnull=True)
+    return Q(channel__in=channels, category__kind__in=list(rule.category_kinds or ())) & of_type
 
 
 # ---------------------------------------------------------------------------------------------
