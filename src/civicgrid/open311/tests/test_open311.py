@@ -321,3 +321,17 @@ def test_only_a_city_administrator_edits_the_publication_rule_in_the_admin(clien
     assert saved.status_code == 302, saved.content.decode()[:2000]
     rule = Open311Publication.objects.get()
     assert (rule.channels, rule.category_kinds, rule.request_types) == (["resident"], ["component"], ["help"])
+
+
+# --- text XML cannot carry (security finding 12) ---------------------------------------------------
+
+def test_a_control_character_in_an_anonymous_title_leaves_requests_xml_parseable(client, world):
+    case = report(None, title="井盖\x01缺失\x08\x1b", text="井盖缺失\x07", anonymous=True).case
+    for params in (SEPT, {**SEPT, "extensions": "true"}):
+        response = client.get(f"{BASE}/requests.xml", params)
+        root = ET.fromstring(response.content)  # an XML parser reads it (it refused it before)
+        titles = [r.findtext("description") for r in root.iter("request")]
+        assert titles == ["井盖缺失"] and root.findtext("request/service_request_id") == case.tracking_code
+    detail = ET.fromstring(client.get(f"{BASE}/requests/{case.tracking_code}.xml").content)
+    assert detail.findtext("request/description") == "井盖缺失"
+    assert client.get(f"{BASE}/requests/{case.tracking_code}.json").json()[0]["description"] == "井盖\x01缺失\x08\x1b"

@@ -31,6 +31,7 @@ from civicgrid.cases.selectors import (
     metrics_by_region,
     metrics_for,
 )
+from civicgrid.core.xmltext import xml_safe_cells
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
@@ -236,7 +237,7 @@ def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
     ws = wb.active
     ws.title = "metrics"
     for row in rows:
-        ws.append(row)
+        ws.append(xml_safe_cells(row))  # the sheet is XML: a control character in a name would refuse it
     buf = io.BytesIO()
     wb.save(buf)
     response = HttpResponse(buf.getvalue(),
