@@ -120,13 +120,15 @@ def test_the_staff_endpoints_need_a_session(client, world):
 
 # --- rating: the secret, once per closing (security findings 1 and 8) ----------------------------------
 
+EN = {"Accept-Language": "en"}  # the messages checked are the English ones
+
 def test_the_public_rating_refuses_the_tracking_code_alone_and_says_what_is_needed(client, world, units):
     from civicgrid.events.tests.test_rating import replied
 
     case, secret = replied(world, units)
     url = f"/api/v1/events/track/{case.tracking_code}/rating"
     for body in ({"satisfaction": "unsatisfied"}, {"satisfaction": "unsatisfied", "secret": "AAAA-AAAA"}):
-        refused = post(client, url, body)
+        refused = post(client, url, body, **EN)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
         assert "rating secret" in refused.json()["error"]["message"]
         assert case.title not in refused.content.decode()
@@ -142,7 +144,7 @@ def test_a_second_public_rating_of_the_same_closing_answers_409(client, world, u
 
     case, secret = replied(world, units)
     url = f"/api/v1/events/track/{case.tracking_code}/rating"
-    answers = [post(client, url, {"satisfaction": "satisfied", "secret": secret}) for _ in range(4)]
+    answers = [post(client, url, {"satisfaction": "satisfied", "secret": secret}, **EN) for _ in range(4)]
     assert [a.status_code for a in answers] == [201, 409, 409, 409]
     assert "rated already" in answers[1].json()["error"]["message"]
     assert case.ratings.count() == 1
@@ -170,7 +172,7 @@ def test_staff_rating_a_case_five_times_stores_one_follow_up(client, world, unit
 
     case, _secret = replied(world, units)
     client.force_login(world.alice)
-    answers = [post(client, f"/api/v1/cases/{case.pk}/rate", {"satisfaction": "basic"}) for _ in range(5)]
+    answers = [post(client, f"/api/v1/cases/{case.pk}/rate", {"satisfaction": "basic"}, **EN) for _ in range(5)]
     assert [a.status_code for a in answers] == [201, 409, 409, 409, 409]
     assert "follow-up of this closing" in answers[1].json()["error"]["message"]
     attempts = [post(client, f"/api/v1/cases/{case.pk}/rate",
