@@ -287,6 +287,35 @@ def test_a_merged_case_is_not_rated(cast, units):
         case_rate(actor=cast.alice, case=fresh(dup), satisfaction="satisfied", now=T0)
 
 
+def test_a_case_counts_its_closings_and_takes_one_rating_of_each_source_per_closing(cast, units, calendar_2024):
+    case = done(cast, units, reporter=units.rita)
+    assert fresh(case).closing == 1
+    case_rate(actor=units.rita, case=fresh(case), satisfaction="basic", now=T0)
+    case_rate(actor=cast.alice, case=fresh(case), satisfaction="basic", now=T0)
+    for actor in (units.rita, cast.alice):
+        with pytest.raises(CaseConflict):
+            case_rate(actor=actor, case=fresh(case), satisfaction="satisfied", now=T0)
+    case_rate(actor=cast.alice, case=fresh(case), satisfaction="unsatisfied", valid=False, contacted=False, now=T0)
+    assert fresh(case).state == "done"  # a call attempt reopens nothing
+    case_reopen(actor=cast.alice, case=fresh(case), reason="又坏了", now=at(2024, 9, 30, 10))
+    case_transition(actor=units.dana, case=fresh(case), action="finish", note="再次处理", now=at(2024, 9, 30, 11))
+    assert fresh(case).closing == 2
+    case_rate(actor=units.rita, case=fresh(case), satisfaction="satisfied", now=at(2024, 9, 30, 12))
+    assert sorted(Rating.objects.values_list("closing", "source")) == [
+        (1, "attempt"), (1, "follow_up"), (1, "resident"), (2, "resident")]
+
+
+def test_the_database_itself_refuses_a_second_rating_of_a_source_per_closing(cast, units):
+    from django.db import IntegrityError, transaction
+
+    case = done(cast, units)
+    Rating.objects.create(case=case, closing=1, source="resident", satisfaction="basic")
+    Rating.objects.create(case=case, closing=1, source="attempt", satisfaction="basic", valid=False)
+    Rating.objects.create(case=case, closing=1, source="attempt", satisfaction="basic", valid=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(case=case, closing=1, source="resident", satisfaction="satisfied")
+
+
 # --- extension --------------------------------------------------------------------------------
 
 def test_an_approved_extension_moves_the_handling_due_time_later_by_the_amount(cast, units, calendar_2024):
