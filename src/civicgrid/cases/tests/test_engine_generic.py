@@ -477,3 +477,28 @@ def test_a_rejected_deferral_keeps_the_clocks_running(cast, units):
     case_decide_approval(actor=cast.alice, request=request, approve=False, now=T0)
     assert not fresh(case).deferred
     assert handle_timer(case).state == TimerState.RUNNING
+
+
+def test_the_migration_numbers_existing_closings_and_ratings_so_the_constraint_holds(cast, units):
+    import importlib
+
+    from django.db import connection
+
+    from civicgrid.cases.models import Case
+
+    forward = importlib.import_module("civicgrid.cases.migrations.0009_ratings_once_per_closing").FORWARD
+    case = done(cast, units, reporter=units.rita)
+    Case.objects.filter(pk=case.pk).update(closing=0, reopen_count=1)  # as before: closed twice, uncounted
+    rows = [(None, True, T0), (units.rita, True, at(2024, 9, 24)), (cast.alice, True, T0),
+            (cast.alice, True, at(2024, 9, 25)), (cast.alice, False, T0), (cast.alice, False, T0)]
+    # (in the migration the constraint comes after the numbering; here it is in place, so the rows
+    # start on closings of their own)
+    made = [Rating.objects.create(case=case, by=by, valid=valid, at=when, satisfaction="basic", closing=10 + i,
+                                  source="attempt") for i, (by, valid, when) in enumerate(rows)]
+    with connection.cursor() as cursor:
+        for sql in forward:
+            cursor.execute(sql)
+    assert fresh(case).closing == 2
+    got = {r.pk: (r.source, r.closing) for r in Rating.objects.all()}
+    assert [got[r.pk] for r in made] == [("resident", 1), ("resident", 2), ("follow_up", 1), ("follow_up", 2),
+                                         ("attempt", 1), ("attempt", 2)]
