@@ -334,8 +334,8 @@ def rating_secret_hash(secret: str) -> str:
 
 
 def rating_secret_matches(stored_hash: str, secret: str) -> bool:
-    if not stored_hash or not (secret or "").strip():
-        return False
+    if not stored_hash or not (secret or "").strip() or not secret.isascii():  # (a secret is ASCII: a lone
+        return False  # surrogate or a NUL typed instead is simply wrong, never an error)
     return hmac.compare_digest(stored_hash, rating_secret_hash(secret))
 
 

@@ -43,7 +43,7 @@ def replied(cast, units, reporter=None, **fields):
 
 def test_the_tracking_code_alone_does_not_rate_an_event(world, units):
     case, _secret = replied(world, units)
-    for secret in ("", "WRONG-CODE", "ABCD-EFGH"):
+    for secret in ("", "WRONG-CODE", "ABCD-EFGH", "\ud800", "评价码"):
         with pytest.raises(ev.RatingRefused) as refused:
             ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="unsatisfied", secret=secret,
                                  now=at(2024, 9, 24))
