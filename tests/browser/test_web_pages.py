@@ -69,6 +69,8 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     page.click("#report-form button.primary")
     page.wait_for_selector("#tracking-code")
     code = page.inner_text("#tracking-code").strip()
+    secret = page.inner_text("#rating-secret").strip()  # the rating secret, shown this once
+    assert len(secret) == 9 and "评价码只显示这一次" in page.inner_text("#new-report")
     assert "已上报" in page.inner_text("#state")
     shot(page, "2-tracking")
     case = Case.objects.get(tracking_code=code)
@@ -126,7 +128,14 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     page.context.clear_cookies()
     page.goto(f"{base}/track/{code}/")
     assert "垃圾箱已更换，感谢您的反映" in page.inner_text("#public-timeline")
+    assert page.locator("#rating-secret").count() == 0  # shown only once, on the thank-you page
     page.check("input[name=satisfaction][value=satisfied]")
+    page.fill("#id_secret", "AAAA-AAAA")  # the tracking code alone, or a guessed secret, does not rate
+    page.click("#rate button.primary")
+    page.wait_for_load_state()
+    assert "只有报告人可以评价" in page.inner_text("#rate")
+    assert case.ratings.count() == 0
+    page.fill("#id_secret", secret.lower())
     page.click("#rate button.primary")
     page.wait_for_load_state()
     assert page.locator("#rate").count() == 0
@@ -135,7 +144,8 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     assert "→" not in page.inner_text("#public-timeline li:first-child")  # the report itself moved nothing
     shot(page, "7-rated")
     assert case.ratings.get().satisfaction == "satisfied"
-    assert page.console_errors == []
+    # the only error: the browser noting the refused rating's 403
+    assert page.console_errors == ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
 
 
 def test_the_main_pages_have_no_console_errors(page, live_server, world, units):  # noqa: F811 - the fixtures imported above

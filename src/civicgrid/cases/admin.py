@@ -146,9 +146,10 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (_("Reporter"), {"fields": ("reporter", "reporter_name_masked", "reporter_phone_masked", "anonymous")}),
         (_("Handling"), {"fields": ("lead_department", "handling_due_at", "extended", "deferred", "reopen_count",
                                     "transfer_count", "escalation_level", "merged_into")}),
-        (_("Dates"), {"fields": ("created_by", "created_at", "updated_at", "closed_at")}),
+        (_("Dates"), {"fields": ("created_by", "created_at", "updated_at", "closed_at", "closing")}),
     )
-    readonly_fields = ("state_display", "reporter_name_masked", "reporter_phone_masked", "created_at", "updated_at")
+    readonly_fields = ("state_display", "reporter_name_masked", "reporter_phone_masked", "created_at", "updated_at",
+                       "closing")
 
     @admin.display(description=_("state"), ordering="state")
     def state_display(self, obj: Case) -> str:

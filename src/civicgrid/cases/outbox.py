@@ -117,7 +117,15 @@ def recipients_of(notification: Notification, by_dept: dict[int, list[Any]] | No
     return out
 
 
+# Notifications whose body carries a one-time secret (the reporter's rating secret, sent with the
+# receipt of a report): once delivered or failed for good, the outbox keeps no copy of the body.
+SECRET_BODY_EVENTS = frozenset({"received"})
+
+
 def _finish(pk: int, **changes: Any) -> None:
+    if changes.get("state") in (NotificationState.SENT, NotificationState.FAILED):
+        Notification.objects.filter(pk=pk, state=NotificationState.PENDING, event__in=SECRET_BODY_EVENTS).update(
+            body="", **changes)
     Notification.objects.filter(pk=pk, state=NotificationState.PENDING).update(**changes)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +33,11 @@ from civicgrid.cases.models import (
     Notification,
     Priority,
     Rating,
+    RatingSource,
     Satisfaction,
     Supervision,
     TimelineEntry,
+    Timer,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
 from civicgrid.cases.selectors import departments_serving, regions_meeting_q
@@ -68,7 +70,7 @@ EXTENSION_MAX: dict[str, float] = {
 }
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> 
 
 def tracking_code_new() -> str:
     """A code residents type to follow their case: 10 characters, no look-alike letters."""
-    return "".join([_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
+    return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
 
 
 def _timeline_entry(
@@ -260,9 +262,11 @@ def _clock_limit(case: Case, rule: ClockRule) -> tuple[float, str]:
 
 
 def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime, *, new_case: bool = False,
-                  opened: Sequence[Assignment] = (), handling_due: dt.datetime | None = None) -> None:
+                  opened: Sequence[Assignment] = (), handling_due: dt.datetime | None = None,
+                  carried: dict[str, float] | None = None) -> None:
     """Start the rules' clocks. Per-assignment clocks go to the assignments this step ``opened``
-    (new, so nothing to replace), else to every pending one."""
+    (new, so nothing to replace), else to every pending one. ``carried``: per kind, the extension
+    an earlier clock of that kind was granted (a reopened case keeps it)."""
     for rule in rules:
         amount, unit = _clock_limit(case, rule)
         if rule.per_assignment:
@@ -276,8 +280,13 @@ def _start_clocks(case: Case, rules: Iterable[ClockRule], now: dt.datetime, *, n
                     timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, assignment=a)
         else:
             due = handling_due if new_case and rule.kind == "handle" else None
+            extra = (carried or {}).get(rule.kind, 0.0)
+            if extra:
+                cal, hours = working_calendar(), working_hours()
+                due = clock.extend(clock.due_at(now, amount, unit, calendar=cal, hours=hours), extra, unit,
+                                   calendar=cal, hours=hours)
             t = timer_start(case=case, kind=rule.kind, amount=amount, unit=unit, now=now, replace=not new_case,
-                            due=due)
+                            due=due, extended_by=extra)
             if rule.kind == "handle" and case.handling_due_at != t.due_at:
                 Case.objects.filter(pk=case.pk).update(handling_due_at=t.due_at)
                 case.handling_due_at = t.due_at
@@ -363,9 +372,12 @@ def case_create(
     address: str = "",
     owner_region: Region | None = None,
     detail: dict[str, Any] | None = None,
+    receipt: Callable[[Case], tuple[str, str]] | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Register a new case of a registered type, placed in its grid and region chain."""
+    """Register a new case of a registered type, placed in its grid and region chain. ``receipt``:
+    the (subject, body) of a message to the reporter about the new case, written with the case
+    (see ``_notify_reporter``)."""
     ctype = registry.get(case_type)
     title = (title or "").strip()
     if not title:
@@ -401,7 +413,7 @@ def case_create(
     for attempt in range(5):
         try:
             case = _case_insert(ctype, actor=actor, now=now, chain=chain, owner_id=owner_id, detail=detail,
-                                fields={
+                                receipt=receipt, fields={
                                     "title": title[:200], "text": text, "channel": channel, "priority": priority,
                                     "category": category, "request_type": request_type, "lon": lon, "lat": lat,
                                     "address": address[:200], "boundary_version": boundary_version,
@@ -421,7 +433,8 @@ def case_create(
 
 
 def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[str, int | None],
-                 owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any]) -> Case | None:
+                 owner_id: int | None, detail: dict[str, Any] | None, fields: dict[str, Any],
+                 receipt: Callable[[Case], tuple[str, str]] | None = None) -> Case | None:
     """The rows of a new case, written together: the case, its detail, the timeline entry, the
     handling clock, the audit row and the centre's notification — on PostgreSQL as one statement
     (``core.batch``: the case is the batch's root), which needs no transaction of its own; elsewhere,
@@ -473,6 +486,8 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
                 subject=_("New case %(code)s: %(title)s") % {"code": case.tracking_code, "title": case.title},
                 region=Region(pk=owner_id),
             )
+        if receipt is not None:
+            _notify_reporter(case, "received", *receipt(case))
     return case if batch.inserted else None
 
 
@@ -627,6 +642,7 @@ def case_transition(
         if t.closes:
             changes["closed_at"] = now
             changes["deferred"] = False
+            changes["closing"] = case.closing + 1  # guarded by the version like the rest
         if t.lead and department is not None:  # the new lead unit, in the same UPDATE
             changes["lead_department"] = department
         # Only a transition's effect gives out assignments, and every transition (like every other
@@ -888,7 +904,8 @@ def case_merge(
                 )
             dtype = registry.of(dup)
             from_state = dup.state
-            _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now)
+            _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now,
+                            closing=dup.closing + 1)
             timers_stop(case=dup, kinds=["*"], now=now)
             dup.assignments.filter(
                 state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
@@ -1006,7 +1023,12 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
         _guarded_update(
             case, action="reopen", state=ctype.reopen_to, closed_at=None, reopen_count=case.reopen_count + 1
         )
-        _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now)
+        # The time an approved extension added stays granted: the restarted clocks carry it over.
+        carried: dict[str, float] = {}
+        for kind, extended in (Timer.objects.filter(case=case, assignment__isnull=True)
+                               .order_by("-id").values_list("kind", "extended_by")):
+            carried.setdefault(kind, extended)  # the latest clock of each kind
+        _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now, carried=carried)
         _step(
             case=case,
             actor=actor,
@@ -1032,6 +1054,15 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
     return case
 
 
+def rating_source(actor: Any, case: Case, *, valid: bool = True) -> str:
+    """Whose rating this is: the reporter's own (their account, or the public rating made for them
+    with their rating secret: no actor), a staff follow-up that reached them (``valid``), or a
+    call attempt that did not."""
+    if actor is None or (case.reporter_id is not None and getattr(actor, "pk", None) == case.reporter_id):
+        return RatingSource.RESIDENT
+    return RatingSource.FOLLOW_UP if valid else RatingSource.ATTEMPT
+
+
 def case_rate(
     *,
     actor: Any,
@@ -1043,7 +1074,11 @@ def case_rate(
     valid: bool = True,
     now: dt.datetime | None = None,
 ) -> Rating:
-    """Record the follow-up and the reporter's rating (回访评价). A type may reopen on "unsatisfied"."""
+    """Record the follow-up and the reporter's rating (回访评价). A type may reopen on "unsatisfied".
+
+    One rating from the reporter and one valid staff follow-up per closing of the case (a unique
+    constraint: a second answers 409, however the requests race); call attempts (``valid`` false:
+    unreachable, refused) are kept apart, as many as were made, and reopen nothing."""
     now = now or timezone.now()
     if satisfaction not in Satisfaction.values:
         raise TransitionNotAllowed({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
@@ -1052,16 +1087,27 @@ def case_rate(
         _require_role(actor, case, {"dispatcher", "admin", REPORTER, SYSTEM}, _("rate"))
         if case.closed_at is None or case.merged_into_id:
             raise TransitionNotAllowed({"action": _("A case is rated once it is closed.")})
-        rating = Rating.objects.create(
-            case=case,
-            satisfaction=satisfaction,
-            contacted=contacted,
-            resolved=resolved,
-            comment=comment,
-            valid=valid,
-            by=_account(actor),
-            at=now,
-        )
+        source = rating_source(actor, case, valid=valid)
+        try:
+            with batched():  # its own savepoint: a taken (case, closing, source) leaves the step usable
+                rating = Rating.objects.create(
+                    case=case,
+                    closing=case.closing,
+                    source=source,
+                    satisfaction=satisfaction,
+                    contacted=contacted,
+                    resolved=resolved,
+                    comment=comment,
+                    valid=valid,
+                    by=_account(actor),
+                    at=now,
+                )
+        except IntegrityError:
+            raise CaseConflict(
+                _("This case has been rated already since it was last closed.") if source == RatingSource.RESIDENT
+                else _("The follow-up of this closing has been recorded already."),
+                action="rate",
+            ) from None
         _step(
             case=case,
             actor=actor,
@@ -1069,11 +1115,13 @@ def case_rate(
             at=now,
             from_state=case.state,
             note=comment,
-            data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved},
-            public=True,
-            after={"satisfaction": satisfaction, "resolved": resolved},
+            data={"satisfaction": satisfaction, "contacted": contacted, "resolved": resolved, "source": source,
+                  "closing": case.closing},
+            public=source != RatingSource.ATTEMPT,
+            after={"satisfaction": satisfaction, "resolved": resolved, "source": source},
         )
-        if satisfaction == Satisfaction.UNSATISFIED and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to:
+        if (satisfaction == Satisfaction.UNSATISFIED and source != RatingSource.ATTEMPT
+                and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to):
             case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."), now=now)
     return rating
 

@@ -25,10 +25,11 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
 
 
 def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
-                assignment: Assignment | None = None, replace: bool = True, due: dt.datetime | None = None) -> Timer:
+                assignment: Assignment | None = None, replace: bool = True, due: dt.datetime | None = None,
+                extended_by: float = 0.0) -> Timer:
     """Start a clock; a running clock of the same kind (and assignment) is stopped first (``replace``;
     a new case or a new assignment has none, so the caller skips that statement). ``due`` is the due
-    time when the caller has computed it already.
+    time when the caller has computed it already (``extended_by``: the extension it includes).
 
     The new clock's row is inserted with the rest of the step (see ``core.batch``); a clock that
     starts paused (the case is deferred) is written at once."""
@@ -39,7 +40,7 @@ def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.date
     if due is None:
         due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
     timer = Timer(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
-                  due_at=due, calendar_fallback=_fallback(now, due))
+                  due_at=due, calendar_fallback=_fallback(now, due), extended_by=extended_by)
     if case.deferred:
         timer.save(force_insert=True)
         timers_pause(case=case, now=now, timers=[timer])

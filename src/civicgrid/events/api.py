@@ -76,6 +76,9 @@ class ReportOut(Schema):
     created: bool
     routing: str
     photo_gps: list[float] | None = None
+    rating_secret: str | None = Field(None, description="the reporter's rating secret, needed to rate the result "
+                                                        "with the tracking code; in the answer that created the "
+                                                        "event only (null on a retry): give it to the reporter")
 
 
 def _photos(items: list[PhotoIn]) -> list[PhotoUpload]:
@@ -102,7 +105,8 @@ def _actor(request: HttpRequest) -> Any:
 def _report(actor: Any, data: ev.EventInput, photos: list[PhotoUpload], key: str) -> Status[dict[str, Any]]:
     result = _engine(lambda: ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key))
     body = {"tracking_code": result.case.tracking_code, "state": result.case.state, "created": result.created,
-            "routing": result.detail.routing, "photo_gps": list(result.photo_gps) if result.photo_gps else None}
+            "routing": result.detail.routing, "photo_gps": list(result.photo_gps) if result.photo_gps else None,
+            "rating_secret": result.rating_secret or None}
     return Status(201 if result.created else 200, body)
 
 
@@ -185,14 +189,20 @@ def track(request: HttpRequest, code: str) -> Any:
 class RatingIn(Schema):
     satisfaction: Literal["satisfied", "basic", "unsatisfied"]
     comment: str = ""
+    secret: str = Field("", max_length=40, description="the rating secret given with the tracking code (not "
+                                                       "needed when signed in to the account that reported)")
 
 
-@router.post("/track/{code}/rating", auth=None, response={201: dict, 409: ErrorOut}, openapi_extra=PUBLIC,
-             summary="Rate the result (回访评价)")
+@router.post("/track/{code}/rating", auth=api_auth_public(), response={201: dict, 403: ErrorOut, 409: ErrorOut},
+             openapi_extra=PUBLIC, summary="Rate the result (回访评价) with the rating secret")
 def rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[dict[str, Any]]:
+    """The reporter rates with the tracking code and the rating secret they were given with it, or
+    signed in to the account they reported from; the tracking code alone answers 403. Once per
+    closing of the event: a second rating answers 409."""
     rate_limit_public(request, "events-track")
+    user = request.user if request.user.is_authenticated else None
     rating = _engine(lambda: ev.event_rate_public(tracking_code=code, satisfaction=payload.satisfaction,
-                                                  comment=payload.comment))
+                                                  secret=payload.secret, actor=user, comment=payload.comment))
     return Status(201, {"satisfaction": rating.satisfaction})
 
 

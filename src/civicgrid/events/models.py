@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.cases.models import Assignment, Case
+from civicgrid.cases.models import Assignment, Case, Channel
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
 
@@ -51,6 +51,10 @@ class EventDetail(models.Model):
     routing_reason = models.CharField(_("routing reason"), max_length=300, blank=True)
     suggested_department = models.ForeignKey(Department, verbose_name=_("suggested department"), null=True,
                                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The reporter's rating secret (评价码), given once with the tracking code; only its keyed hash
+    # is kept. Empty: nobody can rate without an account (an imported event).
+    rating_secret_hash = models.CharField(_("rating secret (keyed hash)"), max_length=64, blank=True,
+                                          editable=False, default="", db_default="")
 
     class Meta:
         verbose_name = _("event detail")
@@ -120,3 +124,45 @@ class WhistleSummons(models.Model):
 
     def __str__(self) -> str:
         return f"{self.whistle_id} → {self.department_id}"
+
+
+# Open311 never publishes these, whatever the rule says: 12345 calls (the caller did not publish
+# them), complaints (投诉) and reports or accusations (举报).
+NEVER_PUBLIC_CHANNELS = frozenset({Channel.HOTLINE.value})
+NEVER_PUBLIC_REQUEST_TYPES = frozenset({"complaint", "report"})
+DEFAULT_PUBLIC_CHANNELS = [Channel.RESIDENT.value, Channel.PATROL.value, Channel.OPEN311.value]
+DEFAULT_PUBLIC_CATEGORY_KINDS = ["component", "event"]  # 部件, 事件
+DEFAULT_PUBLIC_REQUEST_TYPES = ["enquiry", "help", "suggestion"]
+
+
+def _default_channels() -> list[str]:
+    return list(DEFAULT_PUBLIC_CHANNELS)
+
+
+def _default_kinds() -> list[str]:
+    return list(DEFAULT_PUBLIC_CATEGORY_KINDS)
+
+
+def _default_request_types() -> list[str]:
+    return list(DEFAULT_PUBLIC_REQUEST_TYPES)
+
+
+class Open311Publication(models.Model):
+    """Which events the public Open311 lists show (公开规则), set by a city administrator: one row
+    (while there is none, the defaults apply). An event is public when its channel, its category's
+    kind and its request type (or its having none) are all marked public here; 12345 calls,
+    complaints and reports/accusations never are."""
+
+    channels = models.JSONField(_("public channels"), default=_default_channels, blank=True)
+    category_kinds = models.JSONField(_("public category kinds"), default=_default_kinds, blank=True)
+    request_types = models.JSONField(_("public request types (codes)"), default=_default_request_types,
+                                     blank=True)
+    without_request_type = models.BooleanField(_("publish events without a request type"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Open311 publication rule")
+        verbose_name_plural = _("Open311 publication rule")
+
+    def __str__(self) -> str:
+        return str(_("Open311 publication rule"))

@@ -10,9 +10,17 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from civicgrid.cases.models import Case, Satisfaction, TimelineEntry
+from civicgrid.cases.models import Case, RatingSource, Satisfaction, TimelineEntry
 from civicgrid.cases.selectors import Period, cases_visible
-from civicgrid.events.models import EventDetail, Routing, Whistle, WhistleSummons
+from civicgrid.events.models import (
+    NEVER_PUBLIC_CHANNELS,
+    NEVER_PUBLIC_REQUEST_TYPES,
+    EventDetail,
+    Open311Publication,
+    Routing,
+    Whistle,
+    WhistleSummons,
+)
 from civicgrid.events.workflow import EVENT, OPEN_STATES, PUBLIC_NOTES, STATES, event_type
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
@@ -104,7 +112,8 @@ def event_public(*, tracking_code: str) -> PublicEvent | None:
     if case is None:
         return None
     steps = [_public_step(e) for e in TimelineEntry.objects.filter(case=case, public=True).order_by("at", "id")]
-    rated = case.closed_at is not None and case.ratings.filter(at__gte=case.closed_at).exists()
+    rated = case.closed_at is not None and case.ratings.filter(closing=case.closing,
+                                                               source=RatingSource.RESIDENT).exists()
     return PublicEvent(
         tracking_code=case.tracking_code, title=case.title, state=case.state,
         state_label=str(STATES.get(case.state, case.state)),
@@ -113,6 +122,37 @@ def event_public(*, tracking_code: str) -> PublicEvent | None:
         reported_at=case.created_at, closed_at=case.closed_at,
         merged_into=case.merged_into.tracking_code if case.merged_into else None,
         steps=steps, can_rate=case.state in ("answered", "replied") and not rated)
+
+
+def event_reported_by(*, tracking_code: str, user: Any) -> bool:
+    """Whether the signed-in ``user`` is the account the event was reported from (who may rate it
+    without the rating secret)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Case.objects.filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper(),
+                               reporter=user).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# what Open311 publishes
+
+
+def open311_publication() -> Open311Publication:
+    """The administrator's Open311 publication rule (the defaults while none is saved)."""
+    return Open311Publication.objects.order_by("pk").first() or Open311Publication()
+
+
+def open311_public_q(rule: Open311Publication | None = None) -> Q:
+    """The events Open311 may show anyone: of a public channel, with a category of a public kind,
+    and of a public request type (or none, when the rule says so) — never a 12345 call, a
+    complaint or a report/accusation, whatever the rule says."""
+    rule = rule or open311_publication()
+    channels = sorted(set(rule.channels or ()) - NEVER_PUBLIC_CHANNELS)
+    types = sorted(set(rule.request_types or ()) - NEVER_PUBLIC_REQUEST_TYPES)
+    of_type = Q(request_type__code__in=types)
+    if rule.without_request_type:
+        of_type |= Q(request_type__isnull=True)
+    return Q(channel__in=channels, category__kind__in=list(rule.category_kinds or ())) & of_type
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -26,9 +27,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
-from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed
-from civicgrid.cases.models import AssignmentState, Case, Channel, Priority, Rating, Satisfaction
+from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
+from civicgrid.cases.models import AssignmentState, Case, Channel, Priority, Rating, RatingSource, Satisfaction
 from civicgrid.cases.services import (
+    CODE_ALPHABET,
     Location,
     TransitionContext,
     assignment_open,
@@ -58,6 +60,7 @@ from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT
 from civicgrid.org.scoping import OutOfScope, roles_reaching
 from civicgrid.privacy import crypto
+from civicgrid.privacy.crypto import keyed_hash
 from civicgrid.privacy.masking import mask_phone
 from civicgrid.privacy.validators import validate_phone
 from civicgrid.taxonomy.models import Category, RequestType
@@ -318,6 +321,29 @@ class ReportResult:
     created: bool  # False: a retry with the same idempotency key returned the existing event
     detail: EventDetail = field(repr=False, default=None)  # type: ignore[assignment]
     photo_gps: tuple[float, float] | None = None
+    # The reporter's rating secret, in the answer that created the event only (a retry cannot give
+    # it again: only its hash is kept).
+    rating_secret: str = field(repr=False, default="")
+
+
+RATING_SECRET_LENGTH = 8  # 40 bits: guessing online is hopeless under the public rate limit
+
+
+def rating_secret_new() -> str:
+    """A rating secret (评价码) to read out or type: 8 characters in two groups, no look-alikes."""
+    raw = "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(RATING_SECRET_LENGTH)])
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def rating_secret_hash(secret: str) -> str:
+    """The keyed hash kept for a secret; typing it with or without the dash, in any case, is the same."""
+    return keyed_hash(f"rating{secret or ''}")
+
+
+def rating_secret_matches(stored_hash: str, secret: str) -> bool:
+    if not stored_hash or not (secret or "").strip() or not secret.isascii():  # (a secret is ASCII: a lone
+        return False  # surrogate or a NUL typed instead is simply wrong, never an error)
+    return hmac.compare_digest(stored_hash, rating_secret_hash(secret))
 
 
 def _roles_of(actor: Any) -> set[str]:
@@ -444,10 +470,22 @@ def event_report(
     stored = photos_store(cleaned)
     if prepared.media_url:  # kept with the photos as a link: {"url": …}
         stored.append({"url": prepared.media_url})
+    # A system's report (an import, a sensor) has nobody to give a secret to: rated by account only.
+    secret = "" if prepared.source_system else rating_secret_new()
     detail = {"idempotency_key": key, "fingerprint": fp, "source_system": prepared.source_system,
               "external_id": prepared.external_id, "photos": stored, "location_source": prepared.location_source,
               "category_text": prepared.category_text, "routing": route.routing,
-              "routing_reason": route.reason, "suggested_department": route.department}
+              "routing_reason": route.reason, "suggested_department": route.department,
+              "rating_secret_hash": rating_secret_hash(secret) if secret else ""}
+    reporter = actor if prepared.channel in SELF_REPORTED else None
+    receipt: Callable[[Case], tuple[str, str]] | None = None
+    if secret and reporter is None and prepared.reporter_phone and not prepared.anonymous:
+        # A reporter without an account hears of the secret by SMS, with the tracking code (an
+        # account holder rates signed in). Written with the case: no statement more.
+        def receipt(case: Case) -> tuple[str, str]:
+            return (_("Your report %(code)s is received") % {"code": case.tracking_code},
+                    _("Tracking code %(code)s, rating secret %(secret)s: keep both to follow your report and "
+                      "to rate its result.") % {"code": case.tracking_code, "secret": secret})
     try:
         # On PostgreSQL the case and all its rows are one statement, atomic without a transaction
         with nullcontext() if one_statement() else transaction.atomic():
@@ -456,16 +494,16 @@ def event_report(
                 location=(Location(lon=prepared.lon, lat=prepared.lat, placed=placed) if placed
                           else Location(region=centre) if centre else None),
                 category=prepared.category, request_type=prepared.request_type, priority=prepared.priority,
-                reporter=actor if prepared.channel in SELF_REPORTED else None,
+                reporter=reporter,
                 reporter_name=prepared.reporter_name, reporter_phone=prepared.reporter_phone,
-                anonymous=prepared.anonymous, address=prepared.address, detail=detail, now=now,
+                anonymous=prepared.anonymous, address=prepared.address, detail=detail, receipt=receipt, now=now,
             )
     except IntegrityError:
         found = _existing(key, fp) if key else None
         if found is None:
             raise
         return ReportResult(found, False, found.event)
-    return ReportResult(case, True, case.event, photo_gps)
+    return ReportResult(case, True, case.event, photo_gps, rating_secret=secret)
 
 
 def caller_lookup_record(*, actor: Any, phone: str, found: int) -> None:
@@ -564,31 +602,46 @@ def event_reply(*, actor: Any, case: Case, reply: str, now: dt.datetime | None =
 
 
 def event_rate(*, actor: Any, case: Case, satisfaction: str, comment: str = "", contacted: bool = True,
-               resolved: bool | None = None, now: dt.datetime | None = None) -> Rating:
-    """The follow-up rating (回访评价): once per closing; "unsatisfied" reopens the event (返工)."""
+               resolved: bool | None = None, valid: bool = True, now: dt.datetime | None = None) -> Rating:
+    """The follow-up rating (回访评价): the reporter's once per closing, a staff follow-up once per
+    closing (409 for a second: ``case_rate``); "unsatisfied" reopens the event (返工)."""
     now = now or timezone.now()
     _event(case)
     with transaction.atomic():
-        if case.closed_at is not None and Rating.objects.filter(case=case, at__gte=case.closed_at).exists():
-            raise TransitionNotAllowed({"action": _("This event has been rated already.")})
         if resolved is None:
             resolved = satisfaction != Satisfaction.UNSATISFIED
         rating = case_rate(actor=actor, case=case, satisfaction=satisfaction, comment=comment, contacted=contacted,
-                           resolved=resolved, now=now)
-        timers_stop(case=case, kinds=["follow_up"], now=now)
+                           resolved=resolved, valid=valid, now=now)
+        if rating.source != RatingSource.ATTEMPT:
+            timers_stop(case=case, kinds=["follow_up"], now=now)
     return rating
 
 
-def event_rate_public(*, tracking_code: str, satisfaction: str, comment: str = "",
-                      now: dt.datetime | None = None) -> Rating:
-    """The reporter rates with the tracking code (the code is the secret; no account needed), once
-    the centre has answered them (answered or replied)."""
-    case = Case.objects.filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper()).first()
+class RatingRefused(TransitionRefused):
+    """The public rating without the reporter's rating secret (or account): HTTP 403, saying no more
+    about the event than its public page does."""
+
+
+def event_rate_public(*, tracking_code: str, satisfaction: str, secret: str = "", actor: Any = None,
+                      comment: str = "", now: dt.datetime | None = None) -> Rating:
+    """The reporter rates once the centre has answered them (answered or replied): with the rating
+    secret given with the tracking code, or signed in to the account they reported from. The
+    tracking code alone (which Open311 may publish) is never enough: 403."""
+    case = (Case.objects.select_related("event")
+            .filter(case_type=EVENT, tracking_code=(tracking_code or "").strip().upper()).first())
     if case is None:
         raise OutOfScope(_("No event has this tracking code."))
+    own = (getattr(actor, "is_authenticated", False) and case.reporter_id is not None
+           and actor.pk == case.reporter_id)
+    if not own:
+        detail = getattr(case, "event", None)
+        if not rating_secret_matches(detail.rating_secret_hash if detail else "", secret):
+            raise RatingRefused(_("Only the reporter may rate: give the rating secret you received with the "
+                                  "tracking code, or sign in to the account you reported from."))
     if case.state not in ("answered", "replied"):
         raise TransitionNotAllowed({"action": _("You can rate once you have received the reply.")})
-    return event_rate(actor=None, case=case, satisfaction=satisfaction, comment=comment[:1000], now=now)
+    return event_rate(actor=actor if own else None, case=case, satisfaction=satisfaction, comment=comment[:1000],
+                      now=now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,8 +733,6 @@ def _summons_check(actor: Any, summons: WhistleSummons, *, scorer: bool = False)
         return case
     if not reach and not roles_reaching(case, actor, "view"):
         raise OutOfScope(_("No case matches the given query."))
-    from civicgrid.cases.errors import TransitionRefused
-
     raise TransitionRefused(_("Only the street centre may score a summons.") if scorer
                             else _("Only the summoned department may answer this summons."))
 

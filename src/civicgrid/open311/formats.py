@@ -2,7 +2,8 @@
 
 The XML is written with the standard library (``xml.etree``): a list becomes one child element per
 item, named after the list (``services`` → ``service``, ``service_requests`` → ``request`` …); a
-dict becomes child elements; None an empty element; booleans ``true``/``false``.
+dict becomes child elements; None an empty element; booleans ``true``/``false``. Text loses the
+characters XML cannot carry (:mod:`civicgrid.core.xmltext`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
 from django.utils import timezone
+
+from civicgrid.core.xmltext import xml_safe
 
 # the element name of the items of each list, per the spec (and our extensions)
 ITEM = {"services": "service", "service_requests": "request", "attributes": "attribute", "values": "value",
@@ -44,7 +47,7 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return w3c(value)
-    return str(value)
+    return xml_safe(str(value))  # a control character in a title must not break the document
 
 
 def _fill(parent: ET.Element, name: str, value: Any) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
 from civicgrid.core.refcache import reference_cached
-from civicgrid.events.selectors import PublicStep, events_public_steps
+from civicgrid.events.selectors import PublicStep, events_public_steps, open311_public_q
 from civicgrid.events.workflow import EVENT, OPEN_STATES, STATES
 from civicgrid.geo.models import Region
 from civicgrid.taxonomy.models import Category
@@ -106,9 +106,10 @@ _RELATED = ("category", "lead_department", "grid", "street", "merged_into", "eve
 
 
 def requests_matching(q: RequestQuery) -> QuerySet[Case]:
-    """The events of the city answering the query, newest first. ``ids`` overrides every other
-    filter (the spec's rule)."""
-    qs = Case.objects.filter(case_type=EVENT, city=q.city).select_related(*_RELATED)
+    """The public events of the city (the administrator's publication rule: see
+    :func:`civicgrid.events.selectors.open311_public_q`) answering the query, newest first. ``ids``
+    overrides every other filter (the spec's rule) but never the publication rule."""
+    qs = Case.objects.filter(open311_public_q(), case_type=EVENT, city=q.city).select_related(*_RELATED)
     if q.ids is not None:
         return qs.filter(tracking_code__in=[i.strip().upper() for i in q.ids]).order_by("-created_at", "-id")
     if q.service_codes:
@@ -124,6 +125,13 @@ def requests_matching(q: RequestQuery) -> QuerySet[Case]:
 
 def request_get(city: Region, code: str) -> Case | None:
     return requests_matching(RequestQuery(city=city, ids=[code])).first()
+
+
+PUBLIC_DECIMALS = 3  # about 100 m: where the problem is, not whose door it is
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, PUBLIC_DECIMALS)
 
 
 def status_of(case: Case) -> str:
@@ -172,8 +180,8 @@ def request_rows(cases: list[Case], *, extensions: bool = False) -> list[dict[st
             "address": c.address or None,
             "address_id": c.grid.code if c.grid_id else None,
             "zipcode": None,
-            "lat": c.lat,
-            "long": c.lon,
+            "lat": _rounded(c.lat),
+            "long": _rounded(c.lon),
             "media_url": _media_url(c),
         }
         if extensions:

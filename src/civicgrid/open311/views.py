@@ -187,6 +187,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     result = request_submit(actor=token.user, params=request.POST,
                             idempotency_key=request.headers.get("Idempotency-Key", ""))
     notice = _("Received; follow it with the tracking code %(code)s.") % {"code": result.case.tracking_code}
+    if result.rating_secret:  # given once: the reporter needs it to rate the result
+        notice += " " + _("To rate the result the reporter needs the rating secret %(secret)s (given only "
+                          "now).") % {"secret": result.rating_secret}
     body = [{"service_request_id": result.case.tracking_code, "service_notice": notice, "account_id": None}]
     return render(body, fmt, "service_requests", status=201 if result.created else 200)
 

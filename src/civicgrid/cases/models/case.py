@@ -99,6 +99,9 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # How many times the case has been closed (办结次数): a reopening and a new close make closing 2.
+    # Ratings and follow-ups are counted once per closing (see Rating).
+    closing = models.PositiveSmallIntegerField(_("closing"), default=0, db_default=0)  # raw inserts too
 
     objects = ScopedQuerySet.as_manager()
     scope = {
@@ -291,11 +294,27 @@ class Satisfaction(models.TextChoices):
     UNSATISFIED = "unsatisfied", _("unsatisfied")
 
 
+class RatingSource(models.TextChoices):
+    """Who gave a rating: the reporter themself (自评), a staff follow-up call that reached them (有效回访),
+    or a call attempt that did not (unreachable, refused: 回访尝试)."""
+
+    RESIDENT = "resident", _("the reporter's own rating")
+    FOLLOW_UP = "follow_up", _("staff follow-up")
+    ATTEMPT = "attempt", _("follow-up call attempt")
+
+
 class Rating(models.Model):
     """The follow-up (回访) and the reporter's rating: was the person contacted, is it resolved, how
-    satisfied. ``valid`` follow-ups are the denominator of the three rates (三率)."""
+    satisfied. ``valid`` follow-ups are the denominator of the three rates (三率).
+
+    Each closing of a case (``closing``, the case's count at the time) takes one rating from the
+    reporter and one valid staff follow-up — a unique constraint, so neither can be multiplied by
+    repeating or racing the request; call attempts (``attempt``) are kept apart and not limited."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings", db_index=False)
+    closing = models.PositiveSmallIntegerField(_("closing"), default=1, db_default=1)
+    source = models.CharField(_("source"), max_length=10, choices=RatingSource.choices,
+                              default=RatingSource.FOLLOW_UP, db_default=RatingSource.FOLLOW_UP.value)
     valid = models.BooleanField(_("valid follow-up"), default=True)
     contacted = models.BooleanField(_("contacted"), default=True)
     resolved = models.BooleanField(_("resolved"), default=False)
@@ -311,6 +330,10 @@ class Rating(models.Model):
         # The three rates read every follow-up of a set of cases: answer them from the index alone.
         indexes = [models.Index(fields=["case", "valid", "at", "contacted", "resolved", "satisfaction"],
                                 name="cases_rating_followup_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "closing", "source"], name="cases_one_rating_per_closing",
+                                    condition=~models.Q(source="attempt")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.satisfaction}"

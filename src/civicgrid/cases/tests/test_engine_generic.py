@@ -287,6 +287,35 @@ def test_a_merged_case_is_not_rated(cast, units):
         case_rate(actor=cast.alice, case=fresh(dup), satisfaction="satisfied", now=T0)
 
 
+def test_a_case_counts_its_closings_and_takes_one_rating_of_each_source_per_closing(cast, units, calendar_2024):
+    case = done(cast, units, reporter=units.rita)
+    assert fresh(case).closing == 1
+    case_rate(actor=units.rita, case=fresh(case), satisfaction="basic", now=T0)
+    case_rate(actor=cast.alice, case=fresh(case), satisfaction="basic", now=T0)
+    for actor in (units.rita, cast.alice):
+        with pytest.raises(CaseConflict):
+            case_rate(actor=actor, case=fresh(case), satisfaction="satisfied", now=T0)
+    case_rate(actor=cast.alice, case=fresh(case), satisfaction="unsatisfied", valid=False, contacted=False, now=T0)
+    assert fresh(case).state == "done"  # a call attempt reopens nothing
+    case_reopen(actor=cast.alice, case=fresh(case), reason="又坏了", now=at(2024, 9, 30, 10))
+    case_transition(actor=units.dana, case=fresh(case), action="finish", note="再次处理", now=at(2024, 9, 30, 11))
+    assert fresh(case).closing == 2
+    case_rate(actor=units.rita, case=fresh(case), satisfaction="satisfied", now=at(2024, 9, 30, 12))
+    assert sorted(Rating.objects.values_list("closing", "source")) == [
+        (1, "attempt"), (1, "follow_up"), (1, "resident"), (2, "resident")]
+
+
+def test_the_database_itself_refuses_a_second_rating_of_a_source_per_closing(cast, units):
+    from django.db import IntegrityError, transaction
+
+    case = done(cast, units)
+    Rating.objects.create(case=case, closing=1, source="resident", satisfaction="basic")
+    Rating.objects.create(case=case, closing=1, source="attempt", satisfaction="basic", valid=False)
+    Rating.objects.create(case=case, closing=1, source="attempt", satisfaction="basic", valid=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(case=case, closing=1, source="resident", satisfaction="satisfied")
+
+
 # --- extension --------------------------------------------------------------------------------
 
 def test_an_approved_extension_moves_the_handling_due_time_later_by_the_amount(cast, units, calendar_2024):
@@ -448,3 +477,28 @@ def test_a_rejected_deferral_keeps_the_clocks_running(cast, units):
     case_decide_approval(actor=cast.alice, request=request, approve=False, now=T0)
     assert not fresh(case).deferred
     assert handle_timer(case).state == TimerState.RUNNING
+
+
+def test_the_migration_numbers_existing_closings_and_ratings_so_the_constraint_holds(cast, units):
+    import importlib
+
+    from django.db import connection
+
+    from civicgrid.cases.models import Case
+
+    forward = importlib.import_module("civicgrid.cases.migrations.0009_ratings_once_per_closing").FORWARD
+    case = done(cast, units, reporter=units.rita)
+    Case.objects.filter(pk=case.pk).update(closing=0, reopen_count=1)  # as before: closed twice, uncounted
+    rows = [(None, True, T0), (units.rita, True, at(2024, 9, 24)), (cast.alice, True, T0),
+            (cast.alice, True, at(2024, 9, 25)), (cast.alice, False, T0), (cast.alice, False, T0)]
+    # (in the migration the constraint comes after the numbering; here it is in place, so the rows
+    # start on closings of their own)
+    made = [Rating.objects.create(case=case, by=by, valid=valid, at=when, satisfaction="basic", closing=10 + i,
+                                  source="attempt") for i, (by, valid, when) in enumerate(rows)]
+    with connection.cursor() as cursor:
+        for sql in forward:
+            cursor.execute(sql)
+    assert fresh(case).closing == 2
+    got = {r.pk: (r.source, r.closing) for r in Rating.objects.all()}
+    assert [got[r.pk] for r in made] == [("resident", 1), ("resident", 2), ("follow_up", 1), ("follow_up", 2),
+                                         ("attempt", 1), ("attempt", 2)]

@@ -143,6 +143,20 @@ def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does
     assert Region.objects.filter(level="grid").count() == grids
     assert Case.objects.filter(case_type="event").count() == 300  # events are not made twice either
 
+    # a few replied events are the demo resident's, who rates them signed in (no rating secret)
+    from django.test import Client
+
+    from civicgrid.cases.models import Rating
+
+    awaiting = Case.objects.filter(reporter__username="resident", state="replied")
+    assert awaiting.exists() and all(c.tracking_code in text for c in awaiting)
+    resident = Client()
+    resident.force_login(User.objects.get(username="resident"))
+    case = awaiting.first()
+    assert resident.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "satisfied"}).status_code == 302
+    assert Rating.objects.get(case=case).source == "resident"
+    assert Client().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "basic"}).status_code == 403
+
 
 # --- the default demo, loaded once for the class (rolled back after it) ------------------------
 

@@ -58,12 +58,14 @@ def test_a_photo_is_sent_base64_and_its_gps_offered(client, world):
 
 
 def test_the_tracking_view_is_public_and_hides_personal_data(client, world):
-    code = post(client, "/api/v1/events", BODY).json()["tracking_code"]
+    created = post(client, "/api/v1/events", BODY).json()
+    code = created["tracking_code"]
     response = client.get(f"/api/v1/events/track/{code}")
     assert response.status_code == 200 and response.json()["state"] == "reported"
     assert "13800138000" not in response.content.decode() and "王女士" not in response.content.decode()
     assert client.get("/api/v1/events/track/ZZZZZZZZZZ").json()["error"]["code"] == "not_found"
-    rate = post(client, f"/api/v1/events/track/{code}/rating", {"satisfaction": "satisfied"})
+    rate = post(client, f"/api/v1/events/track/{code}/rating",
+                {"satisfaction": "satisfied", "secret": created["rating_secret"]})
     assert rate.status_code == 422  # not replied yet
 
 
@@ -119,3 +121,66 @@ def test_staff_list_see_and_act_within_their_jurisdiction(client, world, units):
 
 def test_the_staff_endpoints_need_a_session(client, world):
     assert client.get("/api/v1/events").status_code == 401
+
+
+# --- rating: the secret, once per closing (security findings 1 and 8) ----------------------------------
+
+EN = {"Accept-Language": "en"}  # the messages checked are the English ones
+
+def test_the_public_rating_refuses_the_tracking_code_alone_and_says_what_is_needed(client, world, units):
+    from civicgrid.events.tests.test_rating import replied
+
+    case, secret = replied(world, units)
+    url = f"/api/v1/events/track/{case.tracking_code}/rating"
+    for body in ({"satisfaction": "unsatisfied"}, {"satisfaction": "unsatisfied", "secret": "AAAA-AAAA"}):
+        refused = post(client, url, body, **EN)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert "rating secret" in refused.json()["error"]["message"]
+        assert case.title not in refused.content.decode()
+    assert Case.objects.get(pk=case.pk).state == "replied" and not case.ratings.exists()
+    # an unknown code answers as the public tracking view does
+    assert post(client, "/api/v1/events/track/ZZZZZZZZZZ/rating", {"satisfaction": "basic"}).status_code == 404
+    ok = post(client, url, {"satisfaction": "satisfied", "secret": secret})
+    assert ok.status_code == 201 and ok.json() == {"satisfaction": "satisfied"}
+
+
+def test_a_second_public_rating_of_the_same_closing_answers_409(client, world, units):
+    from civicgrid.events.tests.test_rating import replied
+
+    case, secret = replied(world, units)
+    url = f"/api/v1/events/track/{case.tracking_code}/rating"
+    answers = [post(client, url, {"satisfaction": "satisfied", "secret": secret}, **EN) for _ in range(4)]
+    assert [a.status_code for a in answers] == [201, 409, 409, 409]
+    assert "rated already" in answers[1].json()["error"]["message"]
+    assert case.ratings.count() == 1
+
+
+def test_the_reporter_signed_in_rates_without_the_secret(client, world, units):
+    from civicgrid.events.tests.test_rating import replied
+
+    case, _secret = replied(world, units, reporter=units.rita, channel="resident")
+    client.force_login(world.alice)  # staff of the district is not the reporter
+    url = f"/api/v1/events/track/{case.tracking_code}/rating"
+    assert post(client, url, {"satisfaction": "satisfied"}).status_code == 403
+    client.force_login(units.rita)
+    assert post(client, url, {"satisfaction": "satisfied"}).status_code == 201
+
+
+def test_the_intake_answer_gives_the_rating_secret_once(client, world):
+    first = post(client, "/api/v1/events", BODY, **{"Idempotency-Key": "s1"}).json()
+    again = post(client, "/api/v1/events", BODY, **{"Idempotency-Key": "s1"}).json()
+    assert len(first["rating_secret"]) == 9 and again["rating_secret"] is None
+
+
+def test_staff_rating_a_case_five_times_stores_one_follow_up(client, world, units):
+    from civicgrid.events.tests.test_rating import replied
+
+    case, _secret = replied(world, units)
+    client.force_login(world.alice)
+    answers = [post(client, f"/api/v1/cases/{case.pk}/rate", {"satisfaction": "basic"}, **EN) for _ in range(5)]
+    assert [a.status_code for a in answers] == [201, 409, 409, 409, 409]
+    assert "follow-up of this closing" in answers[1].json()["error"]["message"]
+    attempts = [post(client, f"/api/v1/cases/{case.pk}/rate",
+                     {"satisfaction": "basic", "valid": False, "contacted": False}) for _ in range(2)]
+    assert [a.status_code for a in attempts] == [201, 201]  # call attempts are not limited
+    assert sorted(case.ratings.values_list("source", flat=True)) == ["attempt", "attempt", "follow_up"]

@@ -98,7 +98,7 @@ def test_an_event_is_rated_once_per_closing(world, units):
     cast = world
     case = closed_and_replied(cast, units)
     ev.event_rate(actor=units.rita, case=fresh(case), satisfaction="satisfied", now=at(2024, 9, 24, 10))
-    with pytest.raises(ev.TransitionNotAllowed):
+    with pytest.raises(ev.CaseConflict):
         ev.event_rate(actor=units.rita, case=fresh(case), satisfaction="unsatisfied", now=at(2024, 9, 24, 11))
 
 

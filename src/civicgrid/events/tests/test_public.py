@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def replied_event(cast, units):
-    case = report(cast.alice, channel="hotline", request_type="投诉", reporter_name="王秀英",
-                  reporter_phone="13912345678").case
+    result = report(cast.alice, channel="hotline", request_type="投诉", reporter_name="王秀英",
+                    reporter_phone="13912345678")
+    case = result.case
     ev.event_register(actor=cast.alice, case=fresh(case), note="请Alice跟进", now=T0)
     ev.event_dispatch(actor=cast.alice, case=fresh(case), note="联系人 Dana 13700001111", now=T0)
     ev.event_accept(actor=units.evan, case=fresh(case), now=at(2024, 9, 23, 11))
@@ -25,7 +26,9 @@ def replied_event(cast, units):
                          photos=[PhotoUpload("a.jpg", jpeg())])
     ev.event_verify(actor=cast.bob, case=fresh(case), passed=True, note="Bob 核查", now=at(2024, 9, 23, 15))
     ev.event_reply(actor=cast.alice, case=fresh(case), reply="您反映的问题已处理完毕。", now=at(2024, 9, 23, 16))
-    return fresh(case)
+    case = fresh(case)
+    case.rating_secret = result.rating_secret
+    return case
 
 
 def test_the_public_view_shows_the_steps_and_leaks_no_names_or_phone_numbers(world, units):
@@ -43,17 +46,19 @@ def test_an_unknown_tracking_code_finds_nothing(world, units):
     assert event_public(tracking_code="NOPE123456") is None
 
 
-def test_the_reporter_rates_with_the_tracking_code_once(world, units):
+def test_the_reporter_rates_with_the_rating_secret_once(world, units):
     case = replied_event(world, units)
     ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="satisfied", comment="很快",
-                         now=at(2024, 9, 24))
+                         secret=case.rating_secret, now=at(2024, 9, 24))
     assert fresh(case).ratings.get().satisfaction == "satisfied"
     assert not event_public(tracking_code=case.tracking_code).can_rate
-    with pytest.raises(ev.TransitionNotAllowed):
-        ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="basic", now=at(2024, 9, 24))
+    with pytest.raises(ev.CaseConflict):
+        ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="basic", secret=case.rating_secret,
+                             now=at(2024, 9, 24))
 
 
 def test_the_reporter_cannot_rate_before_the_reply(world, units):
-    case = report(units.rita).case
+    result = report(units.rita)
     with pytest.raises(ev.TransitionNotAllowed):
-        ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="satisfied", now=T0)
+        ev.event_rate_public(tracking_code=result.case.tracking_code, satisfaction="satisfied",
+                             secret=result.rating_secret, now=T0)

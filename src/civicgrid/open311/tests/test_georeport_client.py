@@ -24,7 +24,7 @@ def test_the_georeport_client_works_against_our_server(live_server, world, fmt):
     key = token(world.admin_a, "intake")
     made = requests.post(f"{root}/requests.{fmt}", timeout=10, data={
         "api_key": key, "jurisdiction_id": "440300", "service_code": "C0101", "lat": "22.51", "long": "114.02",
-        "description": "小区门口上水井盖缺失", "phone": "13800138000", "attribute[request_type]": "complaint"})
+        "description": "小区门口上水井盖缺失", "phone": "13800138000", "attribute[request_type]": "help"})
     assert made.status_code == 201, made.text
     code = Case.objects.get().tracking_code
     assert code in made.text

@@ -102,11 +102,11 @@ def test_post_a_request_with_an_intake_key_goes_through_the_events_intake(client
     key = token(world.admin_a, "intake")
     body = submit(client, api_key=key, lat=str(POINT_A[1]), long=str(POINT_A[0]), first_name="女士",
                   last_name="王", phone="13800138000", email="wang@example.org",
-                  media_url="https://photos.example.org/p/1.jpg", **{"attribute[request_type]": "complaint"})
+                  media_url="https://photos.example.org/p/1.jpg", **{"attribute[request_type]": "help"})
     code = body[0]["service_request_id"]
     assert code in body[0]["service_notice"]
     case = Case.objects.get(tracking_code=code)
-    assert case.channel == "open311" and case.category.code == "C0101" and case.request_type.name == "投诉"
+    assert case.channel == "open311" and case.category.code == "C0101" and case.request_type.name == "求助"
     assert case.grid.code == "440301001001001" and case.event.routing == "routed"
     assert case.reporter_phone == "13800138000" and case.reporter_name == "王 女士"
     with connection.cursor() as cursor:
@@ -115,7 +115,7 @@ def test_post_a_request_with_an_intake_key_goes_through_the_events_intake(client
     assert "13800138000" not in raw and "女士" not in raw  # encrypted at rest by the events services
     got = both(client, f"requests/{code}", schema=schemas.REQUESTS)[0]
     assert got["status"] == "open" and got["media_url"] == "https://photos.example.org/p/1.jpg"
-    assert got["service_code"] == "C0101" and got["lat"] == pytest.approx(POINT_A[1])
+    assert got["service_code"] == "C0101" and got["lat"] == pytest.approx(POINT_A[1], abs=0.0005)
     assert "13800138000" not in str(got) and "王" not in str(got)
     assert both(client, f"tokens/{code}", schema=schemas.TOKEN)[0]["service_request_id"] == code
 
@@ -243,3 +243,95 @@ def test_the_public_reads_are_rate_limited(client, world, settings):
     limited = client.get(f"{BASE}/services.xml")
     body = check(limited, schemas.ERRORS, 429)
     assert body[0]["code"] == 429 and 1 <= int(limited["Retry-After"]) <= 60
+
+
+# --- what is published (security finding 1) ----------------------------------------------------------
+
+def _mixed(world, units):
+    """Events of every kind: public (a resident's, a patrol's, a resident's 求助) and not (a 12345 call,
+    a complaint, a report/accusation, one without a category)."""
+    public = [report(None, text="井盖缺失").case, report(world.bob, channel="patrol", text="巡查发现井盖缺失").case,
+              report(units.rita, text="路灯不亮求助", request_type="求助").case]
+    hidden = [report(world.alice, channel="hotline", text="来电反映井盖缺失").case,
+              report(None, text="投诉施工扰民", request_type="投诉").case,
+              report(None, text="举报违建", request_type="举报").case,
+              report(None, text="说不清是什么问题", category="").case]
+    return public, hidden
+
+
+def _listed(client, params=None):
+    return {r["service_request_id"] for r in both(client, "requests", {**SEPT, **(params or {})},
+                                                  schema=schemas.REQUESTS)}
+
+
+def test_only_public_channels_request_types_and_categories_are_published(client, world, units):
+    public, hidden = _mixed(world, units)
+    assert _listed(client) == {c.tracking_code for c in public}
+    for case in hidden:  # neither by id nor as a token
+        assert both(client, f"requests/{case.tracking_code}", schema=schemas.ERRORS, status=404)[0]["code"] == 404
+        assert both(client, f"tokens/{case.tracking_code}", schema=schemas.ERRORS, status=404)[0]["code"] == 404
+    ids = ",".join(c.tracking_code for c in public + hidden)
+    assert _listed(client, {"service_request_id": ids}) == {c.tracking_code for c in public}
+
+
+def test_the_administrators_rule_narrows_the_list_and_never_opens_12345_calls_complaints_or_reports(
+        client, world, units):
+    from civicgrid.events.models import Open311Publication
+
+    public, _hidden = _mixed(world, units)
+    rule = Open311Publication.objects.create(channels=["patrol"])
+    assert _listed(client) == {public[1].tracking_code}
+    rule.channels = ["resident", "patrol", "hotline", "open311"]
+    rule.request_types = ["enquiry", "help", "suggestion", "complaint", "report"]
+    rule.save()
+    assert _listed(client) == {c.tracking_code for c in public}  # still never the 12345 call or 投诉/举报
+    rule.without_request_type = False
+    rule.save()
+    assert _listed(client) == {public[2].tracking_code}
+
+
+def test_published_coordinates_are_rounded_to_three_decimals(client, world, units):
+    case = report(None, lon=114.023456, lat=22.512345).case
+    assert (case.lon, case.lat) == (pytest.approx(114.023456), pytest.approx(22.512345))
+    for fmt in ("json", "xml"):
+        for path, params in (("requests", SEPT), (f"requests/{case.tracking_code}", {})):
+            response = client.get(f"{BASE}/{path}.{fmt}", params)
+            text = response.content.decode()
+            assert "114.023" in text and "22.512" in text and "114.0234" not in text and "22.5123" not in text
+    row = both(client, f"requests/{case.tracking_code}", schema=schemas.REQUESTS)[0]
+    assert (row["lat"], row["long"]) == (22.512, 114.023)
+
+
+def test_only_a_city_administrator_edits_the_publication_rule_in_the_admin(client, world):
+    from django.contrib.auth import get_user_model
+
+    from civicgrid.events.models import Open311Publication
+
+    client.force_login(world.admin_a)  # a district administrator
+    assert client.get("/admin/events/open311publication/add/").status_code in (302, 403)
+    root = get_user_model().objects.create_superuser("root", password="Correct-Horse-42")
+    client.force_login(root)
+    page = client.get("/admin/events/open311publication/add/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'value="resident"' in html and 'value="hotline"' not in html
+    assert 'value="help"' in html and 'value="complaint"' not in html and 'value="report"' not in html
+    saved = client.post("/admin/events/open311publication/add/", {
+        "channels": ["resident"], "category_kinds": ["component"], "request_types": ["help"],
+        "without_request_type": "on"})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    rule = Open311Publication.objects.get()
+    assert (rule.channels, rule.category_kinds, rule.request_types) == (["resident"], ["component"], ["help"])
+
+
+# --- text XML cannot carry (security finding 12) ---------------------------------------------------
+
+def test_a_control_character_in_an_anonymous_title_leaves_requests_xml_parseable(client, world):
+    case = report(None, title="井盖\x01缺失\x08\x1b", text="井盖缺失\x07", anonymous=True).case
+    for params in (SEPT, {**SEPT, "extensions": "true"}):
+        response = client.get(f"{BASE}/requests.xml", params)
+        root = ET.fromstring(response.content)  # an XML parser reads it (it refused it before)
+        titles = [r.findtext("description") for r in root.iter("request")]
+        assert titles == ["井盖缺失"] and root.findtext("request/service_request_id") == case.tracking_code
+    detail = ET.fromstring(client.get(f"{BASE}/requests/{case.tracking_code}.xml").content)
+    assert detail.findtext("request/description") == "井盖缺失"
+    assert client.get(f"{BASE}/requests/{case.tracking_code}.json").json()[0]["description"] == "井盖\x01缺失\x08\x1b"

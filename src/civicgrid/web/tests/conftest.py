@@ -46,7 +46,16 @@ def reported(*, point: tuple[float, float] = POINT_A, category: str = BIN, phone
 
     data = EventInput(text=text, category=category, lon=point[0], lat=point[1], reporter_phone=phone,
                       reporter_name="张三", **kw)
-    return event_report(actor=None, data=data).case
+    result = event_report(actor=None, data=data)
+    SECRETS[result.case.tracking_code] = result.rating_secret
+    return result.case
+
+
+SECRETS: dict[str, str] = {}  # tracking code → the rating secret its reporter was given
+
+
+def secret_of(case: Any) -> str:
+    return SECRETS[case.tracking_code]
 
 
 def fresh(case: Any) -> Any:

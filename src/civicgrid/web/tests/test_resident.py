@@ -7,7 +7,7 @@ import io
 import pytest
 
 from civicgrid.cases.models import Case, Rating
-from civicgrid.web.tests.conftest import BIN, POINT_A, client_for, jpeg, reported, walk
+from civicgrid.web.tests.conftest import BIN, POINT_A, client_for, jpeg, reported, secret_of, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -126,27 +126,69 @@ def test_an_unknown_tracking_code_is_not_found(world):
 def test_the_reporter_rates_once_after_the_reply(world, units):
     case = walk(reported(), world, units, "replied")
     url = f"/track/{case.tracking_code}/rate/"
-    assert client_for().post(url, {"satisfaction": "satisfied", "comment": "很快"}).status_code == 302
+    secret = secret_of(case)
+    assert client_for().post(url, {"satisfaction": "satisfied", "comment": "很快", "secret": secret}).status_code == 302
     assert Rating.objects.get(case=case).satisfaction == "satisfied"
-    again = client_for(lang="en").post(url, {"satisfaction": "satisfied"})
-    assert again.status_code == 422 and "rated already" in again.content.decode()
+    again = client_for(lang="en").post(url, {"satisfaction": "satisfied", "secret": secret})
+    assert again.status_code == 409 and "rated already" in again.content.decode()
 
 
 def test_a_rating_before_the_reply_or_with_a_bad_value_is_refused(world, units):
     case = walk(reported(), world, units, "closed")
-    early = client_for(lang="en").post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "satisfied"})
+    secret = secret_of(case)
+    early = client_for(lang="en").post(f"/track/{case.tracking_code}/rate/",
+                                       {"satisfaction": "satisfied", "secret": secret})
     assert early.status_code == 422 and "once you have received the reply" in early.content.decode()
     case = walk(case, world, units, "replied")
-    bad = client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "ecstatic"})
+    bad = client_for().post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "ecstatic", "secret": secret})
     assert bad.status_code == 422 and Rating.objects.count() == 0
     assert client_for().post("/track/NOSUCH/rate/", {"satisfaction": "basic"}).status_code == 404
+
+
+def test_the_tracking_code_alone_does_not_rate_and_the_form_asks_for_the_secret(world, units):
+    case = walk(reported(), world, units, "replied")
+    page = client_for(lang="en").get(f"/track/{case.tracking_code}/").content.decode()
+    assert 'name="secret"' in page
+    refused = client_for(lang="en").post(f"/track/{case.tracking_code}/rate/",
+                                         {"satisfaction": "unsatisfied", "comment": "没修好", "secret": "WXYZ-2345"})
+    html = refused.content.decode()
+    assert refused.status_code == 403 and "give the rating secret you received with the tracking code" in html
+    assert "没修好" in html  # what was typed is kept
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.state, stored.reopen_count, Rating.objects.count()) == ("replied", 0, 0)
+
+
+def test_the_thank_you_page_shows_the_rating_secret_once_and_it_rates(world, units):
+    visitor = client_for(lang="en")
+    response = visitor.post("/report/", form())
+    case = Case.objects.get()
+    page = visitor.get(response["Location"])
+    html = page.content.decode()
+    start = html.index('id="rating-secret">') + len('id="rating-secret">')
+    secret = html[start:html.index("<", start)]
+    assert len(secret) == 9 and "rating secret" in html and page["Cache-Control"] == "no-store"
+    assert 'id="rating-secret"' not in visitor.get(response["Location"]).content.decode()  # once
+    walk(case, world, units, "replied")
+    assert visitor.post(f"/track/{case.tracking_code}/rate/",
+                        {"satisfaction": "basic", "secret": secret}).status_code == 302
+    assert Rating.objects.get(case=case).source == "resident"
+
+
+def test_a_resident_who_reported_signed_in_rates_without_the_secret(world, units):
+    rita = client_for(units.rita, lang="en")
+    rita.post("/report/", form())
+    case = walk(Case.objects.get(), world, units, "replied")
+    page = rita.get(f"/track/{case.tracking_code}/").content.decode()
+    assert 'name="secret"' not in page and "no rating secret is needed" in page
+    assert rita.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "satisfied"}).status_code == 302
+    assert Rating.objects.get(case=case).by == units.rita
 
 
 def test_an_unsatisfied_rating_reopens_the_event(world, units):
     case = walk(reported(), world, units, "replied")
     resident = client_for()
-    answer = resident.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好"},
-                           follow=True)
+    answer = resident.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好",
+                                                                 "secret": secret_of(case)}, follow=True)
     assert Case.objects.get(pk=case.pk).state == "handling"
     assert "该问题已重新打开，将再次处置。" in answer.content.decode()  # the resident is told
     # the centre's timeline says who rated and how; the public one the rating given

@@ -35,6 +35,7 @@ from civicgrid.cases.selectors import (
     metrics_for,
 )
 from civicgrid.core.inputs import day_error
+from civicgrid.core.xmltext import xml_safe_cells
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
@@ -308,8 +309,9 @@ def _xlsx(f: DashboardFilter, table: ExportTable) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.fill = PatternFill("solid", fgColor="E8EEF7")
     for row in table.rows:
-        ws.append([_number(v) if k == NUMBER else ("" if v is None else round(v, 4)) if k == PERCENT else v
-                   for k, v in zip(table.kinds, row, strict=True)])
+        # the sheet is XML: a control character in a name would make openpyxl refuse it
+        ws.append(xml_safe_cells([_number(v) if k == NUMBER else ("" if v is None else round(v, 4))
+                                  if k == PERCENT else v for k, v in zip(table.kinds, row, strict=True)]))
         for cell, kind in zip(ws[ws.max_row], table.kinds, strict=True):
             if kind == PERCENT and cell.value != "":
                 cell.number_format = "0.0%"

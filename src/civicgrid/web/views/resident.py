@@ -22,7 +22,7 @@ from civicgrid.cases.models import Case, Satisfaction
 from civicgrid.core.ratelimit import RateLimited, rate_limit
 from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
-from civicgrid.events.selectors import event_public
+from civicgrid.events.selectors import event_public, event_reported_by
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.taxonomy.selectors import category_tree, request_types
@@ -97,6 +97,27 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(request, "web/report.html", ctx)
 
 
+SECRETS_KEY = "rating_secrets"  # in the session: tracking code → rating secret, until shown once
+
+
+def keep_secret_to_show(request: HttpRequest, result: ev.ReportResult) -> None:
+    """Keep the new event's rating secret in the session until the thank-you page shows it, once
+    (never in a URL: addresses end up in logs and histories)."""
+    if result.rating_secret:
+        kept = dict(request.session.get(SECRETS_KEY) or {})
+        kept[result.case.tracking_code] = result.rating_secret
+        request.session[SECRETS_KEY] = dict(list(kept.items())[-5:])
+
+
+def secret_to_show(request: HttpRequest, code: str) -> str:
+    """The rating secret kept for this event, taken out of the session (shown once)."""
+    kept = dict(request.session.get(SECRETS_KEY) or {})
+    secret = kept.pop(code, "")
+    if secret:
+        request.session[SECRETS_KEY] = kept
+    return secret
+
+
 def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
                      success: Callable[[Case], str], sent: Callable[[Case], str] | None = None) -> HttpResponse:
     """A report form sent (the resident's, the grid worker's patrol): a resent form goes where the
@@ -110,6 +131,8 @@ def report_form_post(request: HttpRequest, ctx: dict[str, Any], channel: str,
     except ActionFailed as exc:
         ctx.update(errors=exc.errors, values=request.POST)
         return render(request, "web/report.html", ctx, status=exc.status)
+    if channel == "resident":  # others rate from their account
+        keep_secret_to_show(request, result)
     url = success(result.case)
     remember(request, url)
     if sent is not None and result.created:
@@ -164,26 +187,43 @@ def track_code(request: HttpRequest, code: str) -> HttpResponse:
     view = event_public(tracking_code=code)
     if view is None:
         return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
-    return render(request, "web/track.html", {"event": view, "new": request.GET.get("new") == "1",
-                                              "satisfactions": Satisfaction.choices, "errors": {}})
+    secret = secret_to_show(request, view.tracking_code)
+    response = render(request, "web/track.html", _track_context(request, view, {
+        "new": request.GET.get("new") == "1", "rating_secret": secret}))
+    if secret:
+        response["Cache-Control"] = "no-store"  # shown once: no copy in a cache
+    return response
+
+
+def _track_context(request: HttpRequest, view: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"event": view, "satisfactions": Satisfaction.choices, "errors": {}, "values": {},
+            "own": event_reported_by(tracking_code=view.tracking_code, user=request.user), **extra}
 
 
 @require_POST
 def track_rate(request: HttpRequest, code: str) -> HttpResponse:
-    """The reporter rates the result with the tracking code (no account needed)."""
+    """The reporter rates the result with the rating secret given with the tracking code, or signed
+    in to the account they reported from."""
     limited = _limited(request, "web-track")
     if limited:
         return limited
     satisfaction = request.POST.get("satisfaction", "")
+    user = request.user if request.user.is_authenticated else None
     try:
-        run(lambda: ev.event_rate_public(tracking_code=code, satisfaction=satisfaction,
-                                         comment=request.POST.get("comment", "")))
+        try:
+            run(lambda: ev.event_rate_public(tracking_code=code, satisfaction=satisfaction,
+                                             secret=request.POST.get("secret", ""), actor=user,
+                                             comment=request.POST.get("comment", "")))
+        except ev.RatingRefused as exc:
+            raise ActionFailed({"secret": [str(exc)]}, status=403) from None
     except ActionFailed as exc:
         view = event_public(tracking_code=code)
         if view is None:
             raise Http404 from None
-        return render(request, "web/track.html", {"event": view, "satisfactions": Satisfaction.choices,
-                                                  "errors": exc.errors}, status=exc.status)
+        values = {"satisfaction": satisfaction, "comment": request.POST.get("comment", "")}
+        return render(request, "web/track.html", _track_context(request, view, {"errors": exc.errors,
+                                                                                "values": values}),
+                      status=exc.status)
     thanks = _("Thank you: your rating (%(satisfaction)s) was recorded.") % {
         "satisfaction": Satisfaction(satisfaction).label}
     if satisfaction == Satisfaction.UNSATISFIED:
