@@ -119,3 +119,25 @@ def _fresh_reference_cache() -> Any:
     yield
     reference_changed()
     tokens_forget()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_test_flush_may_empty_the_append_only_tables() -> Any:
+    """Django empties every table after a test that commits (live-server page tests,
+    ``transaction=True``) with the ``flush`` command. On SQLite that is a DELETE, which the
+    append-only guards refuse on the audit trail and the timelines (core/appendonly.py): the flush,
+    and only the flush, runs with them suspended. (PostgreSQL's flush is a superuser's TRUNCATE,
+    which its guard lets through.)"""
+    from django.core.management.commands import flush
+
+    from civicgrid.core.appendonly import append_only_suspended
+
+    original = flush.Command.handle
+
+    def handle(self: Any, *args: Any, **options: Any) -> Any:
+        with append_only_suspended():
+            return original(self, *args, **options)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]
