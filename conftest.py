@@ -109,16 +109,20 @@ PASSWORD = "Correct-Horse-42"
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache() -> Any:
     """Each test's database is rolled back without signals: start every test with empty
-    reference-data caches (core.refcache) and no remembered API tokens, so no answer outlives the
-    rows it came from."""
+    reference-data caches (core.refcache), no remembered API tokens and no sign-in failure counts,
+    so no answer outlives the rows it came from."""
+    from django.core.cache import caches
+
     from civicgrid.core.refcache import reference_changed
     from civicgrid.org.services import tokens_forget
 
     reference_changed()
     tokens_forget()
+    caches["throttle"].clear()  # sign-in failure counts (per process in tests)
     yield
     reference_changed()
     tokens_forget()
+    caches["throttle"].clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
