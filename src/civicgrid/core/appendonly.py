@@ -17,6 +17,9 @@ tests, ``transaction=True``) — switches the guard off, for its own thread and 
 (:func:`append_only_suspended`, wrapped around the ``flush`` command by the test suite's conftest).
 This keeps careless code and careless SQL off the trail; it does not stop someone who holds the
 database file, who can drop the triggers: on SQLite the file's permissions are the only guard.
+A trigger may call an application function only while SQLite's ``trusted_schema`` is on (its
+default; Python's ``create_function`` cannot mark a function innocuous): a build that turns it off
+refuses every UPDATE and DELETE of these tables, the test flush's included.
 """
 
 from __future__ import annotations
