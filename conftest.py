@@ -109,13 +109,39 @@ PASSWORD = "Correct-Horse-42"
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache() -> Any:
     """Each test's database is rolled back without signals: start every test with empty
-    reference-data caches (core.refcache) and no remembered API tokens, so no answer outlives the
-    rows it came from."""
+    reference-data caches (core.refcache), no remembered API tokens and no sign-in failure counts,
+    so no answer outlives the rows it came from."""
+    from django.core.cache import caches
+
     from civicgrid.core.refcache import reference_changed
     from civicgrid.org.services import tokens_forget
 
     reference_changed()
     tokens_forget()
+    caches["throttle"].clear()  # sign-in failure counts (per process in tests)
     yield
     reference_changed()
     tokens_forget()
+    caches["throttle"].clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_test_flush_may_empty_the_append_only_tables() -> Any:
+    """Django empties every table after a test that commits (live-server page tests,
+    ``transaction=True``) with the ``flush`` command. On SQLite that is a DELETE, which the
+    append-only guards refuse on the audit trail and the timelines (core/appendonly.py): the flush,
+    and only the flush, runs with them suspended. (PostgreSQL's flush is a superuser's TRUNCATE,
+    which its guard lets through.)"""
+    from django.core.management.commands import flush
+
+    from civicgrid.core.appendonly import append_only_suspended
+
+    original = flush.Command.handle
+
+    def handle(self: Any, *args: Any, **options: Any) -> Any:
+        with append_only_suspended():
+            return original(self, *args, **options)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]

@@ -299,12 +299,28 @@ LOGGING = {
                                                            ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
 
-# Cache: counts rate limits. "local" (default) is per process; with several app processes use
-# "database" (a table in the same database: run `civicgrid createcachetable` once) so they share it.
+# Caches. "default" counts the public request limits and remembers replayed form posts: "local"
+# (default) is per process, cheap on the intake path, and with N app processes a client gets up to N
+# times the limit; "database" shares it (a table in the same database). "throttle" holds the sign-in
+# failure counts and cool-downs, which must be shared by every app process or an attacker gets each
+# process's allowance: the database in production (rare writes: failed sign-ins only), per process
+# in development and tests. `civicgrid migrate` creates both tables (org migration 0004). Neither
+# store forgets counts to make room before MAX_ENTRIES.
 _cache = env_choice("CIVICGRID_CACHE", "local", ("local", "database"))
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "civicgrid"}
-          if _cache == "local" else
-          {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "civicgrid_cache"}}
+_throttle_cache = env_choice("CIVICGRID_THROTTLE_CACHE", "database" if PRODUCTION or _cache == "database" else "local",
+                             ("local", "database"))
+CIVICGRID_CACHE_TABLES = ("civicgrid_cache", "civicgrid_throttle")
+
+
+def _cache_config(kind: str, name: str, table: str) -> dict[str, object]:
+    backend = ("django.core.cache.backends.locmem.LocMemCache" if kind == "local"
+               else "django.core.cache.backends.db.DatabaseCache")
+    return {"BACKEND": backend, "LOCATION": name if kind == "local" else table,
+            "OPTIONS": {"MAX_ENTRIES": 100_000}}
+
+
+CACHES = {"default": _cache_config(_cache, "civicgrid", "civicgrid_cache"),
+          "throttle": _cache_config(_throttle_cache, "civicgrid-throttle", "civicgrid_throttle")}
 
 # API: requests per minute per client (token, user or address) on the public endpoints (0 = no limit).
 CIVICGRID_RATE_PUBLIC_PER_MINUTE = env_int("CIVICGRID_RATE_PUBLIC_PER_MINUTE", 120, minimum=0)

@@ -1,6 +1,7 @@
 """Rate limits for public endpoints (限流): a fixed window per client and bucket, counted in Django's
-cache. One process needs nothing more; several app processes need a shared cache (see
-docs/deployment.md, ``CIVICGRID_CACHE``), or each counts alone."""
+default cache — per process unless ``CIVICGRID_CACHE=database`` (docs/deployment.md). The failure
+throttles below (sign-in) count in the ``throttle`` cache, shared by every app process in production
+(the database)."""
 
 from __future__ import annotations
 
@@ -64,13 +65,16 @@ def rate_limit_public(request: HttpRequest, bucket: str) -> None:
 # cool-down for ever by hammering at it.
 
 
+THROTTLE_CACHE = "throttle"
+
+
 def _throttle_keys(bucket: str, key: str) -> tuple[str, str]:
     return f"th:{bucket}:{key}:n", f"th:{bucket}:{key}:until"
 
 
 def throttle_wait(bucket: str, key: str) -> int:
     """Seconds left of ``key``'s cool-down in ``bucket`` (0: not cooling down)."""
-    until = caches["default"].get(_throttle_keys(bucket, key)[1])
+    until = caches[THROTTLE_CACHE].get(_throttle_keys(bucket, key)[1])
     if until is None:
         return 0
     return max(0, int(until - time.time()) + 1)
@@ -81,7 +85,7 @@ def throttle_failure(bucket: str, key: str, *, limit: int, seconds: int) -> int:
     ``limit <= 0`` turns the throttle off."""
     if limit <= 0 or throttle_wait(bucket, key):
         return 0
-    cache = caches["default"]
+    cache = caches[THROTTLE_CACHE]
     count_key, until_key = _throttle_keys(bucket, key)
     if cache.add(count_key, 1, timeout=seconds):
         count = 1
@@ -100,4 +104,4 @@ def throttle_failure(bucket: str, key: str, *, limit: int, seconds: int) -> int:
 
 def throttle_clear(bucket: str, key: str) -> None:
     """Forget ``key``'s failures and end its cool-down (a success, or an administrator's unlock)."""
-    caches["default"].delete_many(list(_throttle_keys(bucket, key)))
+    caches[THROTTLE_CACHE].delete_many(list(_throttle_keys(bucket, key)))

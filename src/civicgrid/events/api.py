@@ -102,8 +102,11 @@ def _actor(request: HttpRequest) -> Any:
     return user
 
 
-def _report(actor: Any, data: ev.EventInput, photos: list[PhotoUpload], key: str) -> Status[dict[str, Any]]:
-    result = _engine(lambda: ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key))
+def _report(request: HttpRequest, actor: Any, data: ev.EventInput, photos: list[PhotoUpload],
+            key: str) -> Status[dict[str, Any]]:
+    token = getattr(request, "api_token", None)  # a token's keys are its own
+    result = _engine(lambda: ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key,
+                                             token=token))
     body = {"tracking_code": result.case.tracking_code, "state": result.case.state, "created": result.created,
             "routing": result.detail.routing, "photo_gps": list(result.photo_gps) if result.photo_gps else None,
             "rating_secret": result.rating_secret or None}
@@ -119,13 +122,14 @@ def report(request: HttpRequest, payload: EventIn) -> Status[dict[str, Any]]:
     """No sign-in needed (anonymous callers are rate-limited); a system sends a token with the
     ``intake`` scope, a signed-in person reports as themself. Send the header ``Idempotency-Key`` to
     make a retry safe: the same key and report return the first event (200), the same key with
-    another report is refused (422)."""
+    another report is refused (422) — from an anonymous client, whose keys nobody else shares, it is
+    another report (201)."""
     actor = _actor(request)
     if actor is None and payload.channel not in ("resident", "open311", "other"):
         raise ApiError(422, "invalid", "The request has invalid fields.",
                        {"channel": ["Sign in to report through this channel."]})
     data = ev.EventInput(**payload.dict(exclude={"photos"}))
-    return _report(actor, data, _photos(payload.photos), request.headers.get("Idempotency-Key", ""))
+    return _report(request, actor, data, _photos(payload.photos), request.headers.get("Idempotency-Key", ""))
 
 
 class SensorIn(Schema):
@@ -148,7 +152,7 @@ def webhook(request: HttpRequest, payload: SensorIn) -> Status[dict[str, Any]]:
     be allowed the sensor channel: an administrator); its ``external_id`` is the idempotency key
     within ``source_system``."""
     data = ev.EventInput(channel="sensor", **payload.dict())
-    return _report(request.user, data, [], payload.external_id)
+    return _report(request, request.user, data, [], payload.external_id)
 
 
 # --- the reporter's side -------------------------------------------------------------------------

@@ -374,13 +374,18 @@ def _intake_centre(actor: Any) -> Any:
     return min(regions, key=lambda r: (LEVELS.index(r.level), r.pk), default=None)
 
 
-def idempotency_scope(actor: Any, source_system: str = "") -> str:
-    """Keys are scoped by who sends them: a source system, a user account, or anonymous clients."""
+def idempotency_scope(actor: Any, source_system: str = "", token: Any = None, fp: str = "") -> str:
+    """Keys are scoped by who sends them: a source system, an API token, a user account; an
+    anonymous client has no identity to scope by, so its key counts only together with what it
+    reports (``fp``, the report's fingerprint): the same key and the same report are a retry, the
+    same key with another report is another report (docs/api.md, "Idempotency")."""
     if source_system:
         return f"sys:{source_system}"
+    if token is not None:
+        return f"token:{token.pk}"
     if getattr(actor, "is_authenticated", False):
         return f"user:{actor.pk}"
-    return "anon"
+    return f"anon:{fp[:32]}"
 
 
 def fingerprint(prepared: PreparedEvent, photo_hashes: Sequence[str] = ()) -> str:
@@ -422,6 +427,7 @@ def event_report(
     data: EventInput,
     photos: Sequence[PhotoUpload] = (),
     idempotency_key: str = "",
+    token: Any = None,
     now: dt.datetime | None = None,
     lookups: Lookups | None = None,
 ) -> ReportResult:
@@ -431,7 +437,9 @@ def event_report(
     region chain, route it, and create the event in state ``reported`` for the owning centre.
 
     With an ``idempotency_key`` a retried submission returns the first event (``created=False``);
-    the same key with a different report is refused."""
+    the same key with a different report is refused — except from an anonymous client, whose keys
+    share no namespace with anyone's: there it is another report. ``token``: the API token the
+    report came with (its keys are its own)."""
     now = now or timezone.now()
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > MAX_KEY:
@@ -443,7 +451,8 @@ def event_report(
     except PhotoInvalid as exc:
         raise EventInvalid({"photos": str(exc)}) from None
     fp = fingerprint(prepared, [m["sha256"] for _d, m in cleaned])
-    key = f"{idempotency_scope(actor, prepared.source_system)}:{idempotency_key}" if idempotency_key else None
+    key = (f"{idempotency_scope(actor, prepared.source_system, token, fp)}:{idempotency_key}"
+           if idempotency_key else None)
     if key and cleaned:
         # A retry must not store its photos again: look the key up first. Without photos the write
         # itself meets a taken key (its unique index) and the first event is read then — a retry is

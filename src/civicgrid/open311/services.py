@@ -91,8 +91,10 @@ def _attributes(params: Mapping[str, str], definition: dict[str, Any]) -> dict[s
     return out
 
 
-def request_submit(*, actor: Any, params: Mapping[str, str], idempotency_key: str = "") -> ReportResult:
-    """Take in an Open311 ``POST requests`` (``actor``: the API token's user)."""
+def request_submit(*, actor: Any, params: Mapping[str, str], idempotency_key: str = "",
+                   token: Any = None) -> ReportResult:
+    """Take in an Open311 ``POST requests`` (``actor``: the API token's user; the token scopes the
+    idempotency key)."""
     code = (params.get("service_code") or "").strip()
     if not code:
         raise _bad(service_code=_("required"))
@@ -116,7 +118,7 @@ def request_submit(*, actor: Any, params: Mapping[str, str], idempotency_key: st
         media_url=(params.get("media_url") or "").strip(), **location,
     )
     try:
-        return event_report(actor=actor, data=data, idempotency_key=idempotency_key)
+        return event_report(actor=actor, data=data, idempotency_key=idempotency_key, token=token)
     except EventInvalid as exc:
         raise _bad(**{SPEC_NAMES.get(k, k): v for k, v in exc.fields.items()}) from None
     except CaseConflict as exc:  # pragma: no cover - a concurrent retry with the same key

@@ -184,7 +184,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 
     token_minter_var.set(token.created_by)  # the audit rows name who minted the key, too
     _city(request)
-    result = request_submit(actor=token.user, params=request.POST,
+    result = request_submit(actor=token.user, params=request.POST, token=token,
                             idempotency_key=request.headers.get("Idempotency-Key", ""))
     notice = _("Received; follow it with the tracking code %(code)s.") % {"code": result.case.tracking_code}
     if result.rating_secret:  # given once: the reporter needs it to rate the result

@@ -9,8 +9,10 @@ accounts) stops one address from guessing across many accounts. A throttled atte
 with the wait, before any password is checked, and is not counted: the cool-down cannot be renewed
 by hammering at it. Live sessions are never touched by anyone's failed sign-ins.
 
-The counts live in Django's cache (``CIVICGRID_CACHE``: share it between app processes with
-"database"). Django's test client and the CLI authenticate without a request: they are not counted.
+The counts live in the ``throttle`` cache, which every app process shares in production (a table in
+the database, ``CIVICGRID_THROTTLE_CACHE``; per process in development and tests): with per-process
+counts an attacker would get each process's allowance. Django's test client and the CLI
+authenticate without a request: they are not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import ngettext
+
+from civicgrid.core.ratelimit import THROTTLE_CACHE
 
 PAIR, ADDRESS = "signin-pair", "signin-address"
 
@@ -46,7 +50,7 @@ def _epoch_key(account: str) -> str:
 def _pair(request: HttpRequest, username: str) -> str:
     account = _account(username)
     # The epoch lets an administrator lift every address's cool-down of one account at once.
-    epoch = caches["default"].get(_epoch_key(account), 0)
+    epoch = caches[THROTTLE_CACHE].get(_epoch_key(account), 0)
     return f"{_address(request)}|{account}|{epoch}"
 
 
@@ -87,7 +91,7 @@ def signin_succeeded(request: HttpRequest, username: str) -> None:
 
 def signin_unthrottle(username: str) -> None:
     """End every address's cool-down for ``username`` (the administrator's 'lift' action)."""
-    cache = caches["default"]
+    cache = caches[THROTTLE_CACHE]
     key = _epoch_key(_account(username))
     if not cache.add(key, 1, timeout=None):
         try:

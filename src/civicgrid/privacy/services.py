@@ -7,7 +7,7 @@ the scoped queryset first, then ask this module for the full value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.privacy import crypto
-from civicgrid.privacy.fields import EncryptedTextField, encrypted_fields
+from civicgrid.privacy.fields import EncryptedTextField, encrypted_fields, hash_lookup
+from civicgrid.privacy.masking import mask_generic, mask_id_number, mask_phone
 
 MIN_PURPOSE_LENGTH = 4
 MAX_PURPOSE_LENGTH = 500
@@ -62,6 +63,32 @@ def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str
         audit_record(actor=user, action="privacy.reveal", target=instance,
                      extra={"field": field_name, "purpose": purpose})
     return getattr(instance, field.attname) or ""
+
+
+def sensitive_search(*, user: Any, queryset: models.QuerySet[Any], value: str,
+                     fields: Sequence[str]) -> list[Any]:
+    """Records whose sensitive ``fields`` (keyed-hash indexed) hold exactly ``value``, out of
+    ``queryset`` (the caller's scoped queryset), as a list — and one audit row for the look-up
+    (action ``privacy.search``): who searched, in which fields, how many records matched, the value
+    masked and its keyed hash per field (the hash the table itself holds, so an auditor can find
+    every search for one person; never the plain value). The row is written before the answer."""
+    model = queryset.model
+    value = "".join((value or "").split())
+    condition = models.Q()
+    hashes: dict[str, str] = {}
+    for name in fields:
+        lookup = hash_lookup(model, name, value)
+        hashes[name] = next(iter(lookup.values()))
+        condition |= models.Q(**lookup)
+    found = list(queryset.filter(condition)) if value else []
+    kinds = {model._meta.get_field(name).mask_kind for name in fields}  # type: ignore[union-attr]
+    shown = mask_id_number(value) if "id_number" in kinds and len(value) in (15, 18) else (
+        mask_phone(value) if "phone" in kinds else mask_generic(value))
+    with transaction.atomic():
+        audit_record(actor=user, action="privacy.search", target_type=model._meta.label_lower,
+                     extra={"fields": list(fields), "value": shown, "hashes": hashes, "matches": len(found),
+                            "ids": [str(obj.pk) for obj in found[:50]]})
+    return found
 
 
 def masked_value(instance: models.Model, field_name: str) -> str:

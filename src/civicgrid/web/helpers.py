@@ -53,21 +53,24 @@ def idempotency_key(request: HttpRequest) -> str:
     return (request.POST.get("idempotency_key") or request.headers.get("Idempotency-Key") or "").strip()[:100]
 
 
-def _key(request: HttpRequest, key: str) -> str:
-    who = request.user.pk if request.user.is_authenticated else request.session.session_key or "anon"
-    return f"web:idem:{who}:{key}"
+def _key(request: HttpRequest, key: str) -> str | None:
+    """The replay cache's key, per person or browser session. A visitor with no session shares
+    nothing with other visitors: no replay here (intake still answers a true retry with the
+    first report, by key and content)."""
+    who = request.user.pk if request.user.is_authenticated else request.session.session_key
+    return f"web:idem:{who}:{key}" if key and who else None
 
 
 def replayed(request: HttpRequest) -> str | None:
     """Where a submission with this key already led (a retry after a dropped connection), if any."""
-    key = idempotency_key(request)
-    return caches["default"].get(_key(request, key)) if key else None
+    key = _key(request, idempotency_key(request))
+    return caches["default"].get(key) if key else None
 
 
 def remember(request: HttpRequest, url: str) -> None:
-    key = idempotency_key(request)
+    key = _key(request, idempotency_key(request))
     if key:
-        caches["default"].set(_key(request, key), url, KEY_TTL)
+        caches["default"].set(key, url, KEY_TTL)
 
 
 def flat_errors(errors: dict[str, list[str]]) -> str:

@@ -208,9 +208,60 @@ def test_alice_sees_bob_but_not_charlie(client, staff):
     assert client.get(change_url("org/user", staff.charlie.pk)).status_code == 404
 
 
-def test_the_user_search_finds_an_exact_phone_through_the_keyed_hash(client, staff, bob_with_numbers):
+NUMBER_SEARCH = "/admin/org/user/number-search/"
+
+
+def test_the_user_search_finds_an_exact_phone_sent_by_post_and_records_the_look_up(client, staff,
+                                                                                  bob_with_numbers):
+    client = as_user(client, staff.admin_a)
+    assert "number-search/" in client.get("/admin/org/user/").content.decode()
+    response = client.post(NUMBER_SEARCH, {"number": "138 0013 8000"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert [u.username for u, _p, _i in response.context["results"]] == ["bob"]
+    assert "138****8000" in page and PHONE not in page and "138 0013 8000" not in page
+    row = AuditEntry.objects.get(action="privacy.search")
+    assert row.actor_id == staff.admin_a.pk and row.target_type == "org.user"
+    assert row.extra["matches"] == 1 and row.extra["value"] == "138****8000"
+    assert row.extra["ids"] == [str(staff.bob.pk)]
+    stored = User.objects.get(pk=staff.bob.pk)
+    assert row.extra["hashes"]["phone"] == stored.phone_hash  # an auditor finds every search for bob
+    every_value = str([getattr(row, f.attname) for f in AuditEntry._meta.concrete_fields])
+    assert PHONE not in every_value and ID_NUMBER[6:14] not in every_value
+
+
+def test_an_identity_number_search_is_audited_masked(client, staff, bob_with_numbers):
+    response = as_user(client, staff.admin_a).post(NUMBER_SEARCH, {"number": ID_NUMBER})
+    assert [u.username for u, _p, _i in response.context["results"]] == ["bob"]
+    row = AuditEntry.objects.get(action="privacy.search")
+    assert row.extra["value"] == ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
+    assert ID_NUMBER not in response.content.decode() and ID_NUMBER not in str(row.extra)
+
+
+def test_a_phone_number_in_the_changelists_address_finds_nobody_and_points_to_the_number_search(
+        client, staff, bob_with_numbers):
     response = as_user(client, staff.admin_a).get("/admin/org/user/", {"q": "138 0013 8000"})
-    assert [u.username for u in response.context["cl"].queryset] == ["bob"]
+    assert list(response.context["cl"].queryset) == []
+    assert "number-search/" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="privacy.search").exists()
+
+
+def test_the_number_search_stays_in_the_jurisdiction_and_a_get_searches_nothing(client, staff):
+    user_update(actor=None, user=User.objects.get(pk=staff.charlie.pk), phone=PHONE)
+    client = as_user(client, staff.admin_a)
+    assert client.get(NUMBER_SEARCH, {"number": PHONE}).context["results"] is None
+    response = client.post(NUMBER_SEARCH, {"number": PHONE})
+    assert response.context["results"] == []  # charlie is in district B
+    assert AuditEntry.objects.get(action="privacy.search").extra["matches"] == 0
+    bad = client.post(NUMBER_SEARCH, {"number": "bob"})
+    assert bad.status_code == 200 and bad.context["form"].errors
+    assert AuditEntry.objects.filter(action="privacy.search").count() == 1
+
+
+def test_the_number_search_needs_the_admins_user_permission(client, cast):
+    assert as_user(client, allow(cast.bob)).post(NUMBER_SEARCH, {"number": PHONE}).status_code == 403
+    client.logout()
+    assert client.post(NUMBER_SEARCH, {"number": PHONE}).status_code == 302  # to the admin's sign-in
 
 
 def test_the_full_number_needs_the_reveal_permission(client, staff, bob_with_numbers):
