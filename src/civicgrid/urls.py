@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("civicgrid.open311.urls")),
+    path("", include("civicgrid.ops.urls")),  # /healthz, /healthz/app, /metrics (docs/operations.md)
     path("", include("civicgrid.web.urls")),  # the pages people work in; "/" sends each to their own
 ]

@@ -15,7 +15,7 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
-from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState
+from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState, WorkerHeartbeat
 from civicgrid.cases.models.timers import Timer, TimerState
 
 __all__ = [
@@ -36,5 +36,6 @@ __all__ = [
     "TimelineEntry",
     "Timer",
     "TimerState",
+    "WorkerHeartbeat",
     "WorkingDay",
 ]
