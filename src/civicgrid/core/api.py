@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
+from civicgrid.core.errors import StorageFull
 from civicgrid.core.ratelimit import RateLimited
 
 
@@ -181,6 +182,14 @@ def build_api(auth: Any = None) -> NinjaAPI:
     @api.exception_handler(RateLimited)
     def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
         response = respond(request, 429, error_body("rate_limited", str(exc)))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(StorageFull)
+    def _storage_full(request: HttpRequest, exc: StorageFull) -> HttpResponse:
+        # Nothing was stored: the client may send the same request (with its idempotency key) later.
+        response = respond(request, 503, error_body("storage_full", str(exc),
+                                                    {exc.field: [str(exc)]} if exc.field else None))
         response["Retry-After"] = str(exc.retry_after)
         return response
 
