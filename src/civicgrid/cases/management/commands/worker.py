@@ -108,9 +108,13 @@ class Command(BaseCommand):
         signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
 
     def _loop(self, what: str, step: Callable[[], Any], interval: float) -> None:
-        """Run ``step`` every ``interval`` seconds until stopped; a failed round is logged and retried."""
+        """Run ``step`` every ``interval`` seconds until stopped; a failed round is logged and retried.
+
+        Rounds start at a fixed rate (a round that took 2 s of a 10 s interval is followed 8 s
+        later), so a clock that falls due is marked within one interval of its due time."""
         try:
             while not self.stop.is_set():
+                started = time.monotonic()
                 try:
                     if not connection.in_atomic_block:
                         close_old_connections()  # drops a connection a database restart broke
@@ -120,7 +124,7 @@ class Command(BaseCommand):
                     log.exception("worker %s failed; trying again in %.0f s", what, interval)
                     if not connection.in_atomic_block:
                         connection.close()
-                if self.stop.wait(interval):
+                if self.stop.wait(max(0.0, interval - (time.monotonic() - started))):
                     break
         finally:
             if threading.current_thread() is not threading.main_thread():
