@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "dispatch": ((),),
     "events_import": ((),),
     "http_intake": ((),),
+    "ops_soak": ((),),
 }
 
 
