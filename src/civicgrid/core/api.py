@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -184,6 +185,17 @@ def build_api(auth: Any = None) -> NinjaAPI:
         response = respond(request, 429, error_body("rate_limited", str(exc)))
         response["Retry-After"] = str(exc.retry_after)
         return response
+
+    def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A lost or refused connection (a restart, a failover) is the client's to retry: the
+        # request's transaction was rolled back, and the same request with its idempotency key is safe.
+        response = respond(request, 503, error_body("unavailable", "The database is unavailable for a moment: "
+                                                    "send the same request again (with its idempotency key)."))
+        response["Retry-After"] = "5"
+        return response
+
+    api.add_exception_handler(OperationalError, _database_down)
+    api.add_exception_handler(InterfaceError, _database_down)
 
     @api.exception_handler(StorageFull)
     def _storage_full(request: HttpRequest, exc: StorageFull) -> HttpResponse:

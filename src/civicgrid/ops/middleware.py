@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from civicgrid.ops.metrics import LATENCY, REQUESTS
 
@@ -41,3 +43,16 @@ class RequestMetricsMiddleware:
                 log.info("%s %s %d %.1f ms", request.method, route, status, elapsed * 1000,
                          extra={"http_method": request.method, "route": route, "status": status,
                                 "duration_ms": round(elapsed * 1000, 1)})
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A page whose database connection was lost or refused (a restart, a failover) answers 503
+        with Retry-After: nothing of the request was committed, and sending it again is safe. (The
+        API answers the same in its own error format: core.api.)"""
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        log.warning("database unavailable during %s %s: %s", request.method, route_of(request),
+                    type(exception).__name__)
+        response = HttpResponse(_("The service is unavailable for a moment. Nothing was saved: please try again."),
+                                status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response
