@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "events_import": ((),),
     "http_intake": ((),),
     "ops_soak": ((),),
+    "ops_pg_restart": ((),),
 }
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Load:
     reads: int = 0
     read_errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)  # every answer to a report, retries included
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def p(self, q: float) -> float:
@@ -94,6 +96,8 @@ def run_load(*, ports: list[int], token: str, rate: float, reads_per_second: flo
                 status, answer = _request(f"http://127.0.0.1:{port}/api/v1/events", token, body, key)
             except (OSError, urllib.error.URLError):
                 status, answer = 0, {}
+            with load.lock:
+                load.statuses[status] += 1
             if status in (200, 201):
                 with load.lock:
                     load.created[key] = answer["tracking_code"]
