@@ -171,3 +171,13 @@ def test_each_request_writes_one_access_line_with_its_request_id_and_without_its
     line = _formatted(record)
     assert line["request_id"] == "probe-000123" and line["route"] == "healthz/app" and line["status"] == 200
     assert "13800138000" not in json.dumps(line)
+
+
+def test_a_json_line_leaves_out_objects_such_as_the_request_and_its_query_string(rf):
+    request = rf.get("/track/ABC/?phone=13800138000")
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,),
+                               None)
+    record.request, record.status_code = request, 404
+    line = _formatted(record)
+    assert line["status_code"] == 404 and "request" not in line
+    assert "13800138000" not in json.dumps(line)

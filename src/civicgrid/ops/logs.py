@@ -62,8 +62,14 @@ class JsonFormatter(logging.Formatter):
                "level": record.levelname, "logger": record.name, "message": record.getMessage(),
                "request_id": getattr(record, "request_id", "-")}
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            # Plain values only: an object's text (Django's own records carry the request, whose text
+            # holds the query string) could hold anything.
+            if isinstance(value, str):
+                out[key] = redact(value)
+            elif isinstance(value, (int, float, bool, type(None))):
+                out[key] = value
         if record.exc_text:
             out["exception"] = record.exc_text
         elif record.exc_info:
