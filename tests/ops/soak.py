@@ -80,13 +80,13 @@ def _request(url: str, token: str, body: dict[str, Any] | None = None, key: str 
 
 
 def run_load(*, ports: list[int], token: str, rate: float, reads_per_second: float, seconds: float,
-             point: tuple[float, float], run: str) -> Load:
+             point: tuple[float, float], run: str, category: str = "C0101") -> Load:
     load = Load()
     rng = random.Random(run)
 
     def report(i: int) -> None:
         key = f"{run}-{i}"
-        body = {"text": f"{TEXTS[i % len(TEXTS)]}（{i}）", "category": "C0101",
+        body = {"text": f"{TEXTS[i % len(TEXTS)]}（{i}）", "category": category,
                 "lon": point[0] + rng.uniform(-0.004, 0.004), "lat": point[1] + rng.uniform(-0.004, 0.004),
                 "reporter_phone": f"139{i:08d}"}
         started = time.monotonic()

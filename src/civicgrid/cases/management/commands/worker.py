@@ -137,6 +137,7 @@ class Command(BaseCommand):
             log.exception("could not remove stale worker heartbeats")
 
     def _forget_self(self) -> None:
+        connection.close()  # this thread's connection may be hours old (or gone with a database restart)
         try:
             WorkerHeartbeat.objects.filter(name=self.name).delete()
         except Exception:  # the database may be gone; the row then ages out
@@ -149,8 +150,8 @@ class Command(BaseCommand):
             started = time.perf_counter()
             sweep = cases_sweep(batch_size=self.batch_size)
             heartbeat(self.name, swept_at=sweep.now)
-        level = logging.INFO if sweep.changed else logging.DEBUG
-        log.log(level, "sweep in %.2f s — %s", time.perf_counter() - started, sweep.summary())
+            level = logging.INFO if sweep.changed else logging.DEBUG
+            log.log(level, "sweep in %.2f s — %s", time.perf_counter() - started, sweep.summary())
         return sweep.summary()
 
     def deliver_once(self) -> str:
@@ -165,8 +166,8 @@ class Command(BaseCommand):
                 if got.claimed < self.outbox_limit:
                     break
             heartbeat(self.name, delivered_at=timezone.now())
-        level = logging.INFO if total.claimed else logging.DEBUG
-        log.log(level, "outbox in %.2f s — %s", time.perf_counter() - started, total.summary())
+            level = logging.INFO if total.claimed else logging.DEBUG
+            log.log(level, "outbox in %.2f s — %s", time.perf_counter() - started, total.summary())
         return total.summary()
 
     def round(self, *, batch_size: int, outbox_limit: int) -> str:
