@@ -272,8 +272,10 @@ MIDDLEWARE.insert(MIDDLEWARE.index("civicgrid.audit.middleware.RequestContextMid
                   "civicgrid.ops.middleware.RequestMetricsMiddleware")
 CIVICGRID_ACCESS_LOG = env_bool("CIVICGRID_ACCESS_LOG", ENVIRONMENT != "test")
 # /metrics answers a scraper with this bearer token, or from these addresses/networks; anyone else gets 404.
+# No address by default in production: behind a reverse proxy on the same host every visitor comes from
+# 127.0.0.1.
 CIVICGRID_METRICS_TOKEN = env_str("CIVICGRID_METRICS_TOKEN", "") or ""
-CIVICGRID_METRICS_ALLOW = env_list("CIVICGRID_METRICS_ALLOW", ["127.0.0.1", "::1"])
+CIVICGRID_METRICS_ALLOW = env_list("CIVICGRID_METRICS_ALLOW", [] if PRODUCTION else ["127.0.0.1", "::1"])
 # /healthz fails (503) when the newest worker heartbeat, the oldest due message or the oldest unmarked
 # overdue clock is older than these.
 CIVICGRID_HEALTH_WORKER_MAX_AGE_SECONDS = env_int("CIVICGRID_HEALTH_WORKER_MAX_AGE_SECONDS", 120, minimum=1)

@@ -181,3 +181,18 @@ def test_a_json_line_leaves_out_objects_such_as_the_request_and_its_query_string
     line = _formatted(record)
     assert line["status_code"] == 404 and "request" not in line
     assert "13800138000" not in json.dumps(line)
+
+
+def test_in_production_no_address_reads_metrics_without_the_token_by_default():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CIVICGRID_ENV": "production", "CIVICGRID_SECRET_KEY": "x" * 60,
+           "CIVICGRID_ENCRYPTION_KEYS": "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk=", "CIVICGRID_HASH_KEY": "h" * 40,
+           "CIVICGRID_ALLOWED_HOSTS": "example.org", "DJANGO_SETTINGS_MODULE": "civicgrid.settings"}
+    env.pop("CIVICGRID_METRICS_ALLOW", None)
+    code = "from django.conf import settings; print(settings.CIVICGRID_METRICS_ALLOW)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]  # (production settings this test does not give?)
+    assert done.stdout.strip() == "[]"

@@ -8,8 +8,8 @@ or secret: numbers and ok/not ok.
 
 ``/metrics`` is the Prometheus text exposition, for a scraper that presents the token
 ``CIVICGRID_METRICS_TOKEN`` (``Authorization: Bearer …``) or connects from an address in
-``CIVICGRID_METRICS_ALLOW`` (addresses or networks; default the loopback addresses). Anyone else
-gets 404, as if it were not there.
+``CIVICGRID_METRICS_ALLOW`` (addresses or networks; default none in production, the loopback
+addresses elsewhere). Anyone else gets 404, as if it were not there.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    for allowed in getattr(settings, "CIVICGRID_METRICS_ALLOW", ["127.0.0.1", "::1"]):
+    for allowed in getattr(settings, "CIVICGRID_METRICS_ALLOW", []):
         try:
             if address in ipaddress.ip_network(allowed, strict=False):
                 return True
