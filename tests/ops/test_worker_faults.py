@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from civicgrid.cases.models import Notification, Supervision, TimelineEntry, Timer
+from civicgrid.cases.models import Notification, Supervision, TimelineEntry, Timer, WorkerHeartbeat
 from civicgrid.cases.services import notify
 from civicgrid.ops.gateway import sink_read
 
@@ -57,6 +57,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_gateway_delivers_eac
                          what="every message sent after the restart", procs=(second,), log=log)
     finally:
         procs.stop(second)
+    # SIGTERM ends the restarted worker cleanly (both loops finish their step) and removes its
+    # heartbeat; the killed worker's row stays behind, ageing.
+    assert second.returncode == 0
+    names = set(WorkerHeartbeat.objects.values_list("name", flat=True))
+    assert not any(n.endswith(f":{second.pid}") for n in names) and any(n.endswith(f":{first.pid}") for n in names)
     calls = sink_read(sink)
     assert set(calls) == expected  # nothing lost, nothing unknown
     repeats = {mid for mid, n in calls.items() if n > 1}
