@@ -114,6 +114,12 @@ def test_metrics_count_requests_by_route_and_report_backlog_and_overdue_items(cl
     assert "13800138000" not in text and "alice" not in text
 
 
+def test_metrics_still_answer_when_the_database_is_down_and_say_so(client):
+    with mock.patch("civicgrid.ops.signals.connection.cursor", side_effect=OperationalError("gone")):
+        answer = client.get("/metrics")
+    assert answer.status_code == 200 and "civicgrid_database_up 0.0" in answer.content.decode()
+
+
 def test_metrics_are_hidden_from_other_addresses_unless_the_token_is_presented(client):
     outside = {"REMOTE_ADDR": "203.0.113.9"}
     assert client.get("/metrics", **outside).status_code == 404

@@ -36,9 +36,13 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from civicgrid.ops.signals import signals_read
 
-        s = signals_read()
-        yield GaugeMetricFamily("civicgrid_database_up", "1 when the database answered", value=int(s.database))
-        if not s.database:
+        try:
+            s = signals_read()
+        except Exception:  # the database went away between two queries: say so, as a scrape must answer
+            s = None
+        up = s is not None and s.database
+        yield GaugeMetricFamily("civicgrid_database_up", "1 when the database answered", value=int(up))
+        if not up:
             return
         yield GaugeMetricFamily("civicgrid_worker_heartbeat_age_seconds",
                                 "Seconds since the newest worker heartbeat (-1: no worker ever ran)",
