@@ -54,3 +54,11 @@ def test_other_database_errors_stay_server_errors(world):
     with mock.patch("civicgrid.events.services.case_create", side_effect=ProgrammingError("bug")):
         answer = client.post("/api/v1/events", body(), content_type="application/json")
     assert answer.status_code == 500
+
+
+def test_the_api_description_lists_the_retryable_503_on_every_operation(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert "503" in op["responses"], f"{method.upper()} {path}"
+    assert "Retry-After" in doc["paths"]["/api/v1/events"]["post"]["responses"]["503"]["description"]

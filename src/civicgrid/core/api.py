@@ -99,7 +99,9 @@ _ERROR_TEXT = {400: "Bad request", 401: "Not signed in, or the token is unknown,
                403: "Not allowed (role, or the token lacks the scope)",
                404: "Not found, or outside your jurisdiction", 409: "Somebody changed it first",
                422: "Invalid fields (`fields` names each with its reasons)",
-               429: "Too many requests (see the Retry-After header)"}
+               429: "Too many requests (see the Retry-After header)",
+               503: "Nothing was stored: the database is away for a moment (`unavailable`) or a file could not "
+                    "be stored (`storage_full`); send the same request again after Retry-After"}
 
 
 class ErrorBody(Schema):
@@ -129,7 +131,7 @@ class CivicNinjaAPI(NinjaAPI):
             for op in item.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                codes = [422]
+                codes = [422, 503]  # 503: a lost database connection can meet any operation
                 if op.get("security"):
                     codes += [401, 403]
                 if "{" in path:
