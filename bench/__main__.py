@@ -20,6 +20,8 @@ BENCHMARKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "events_import": ((),),
     "http_intake": ((),),
     "schemathesis_run": ((),),
+    "ops_soak": ((),),
+    "ops_pg_restart": ((),),
 }
 
 

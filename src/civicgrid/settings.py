@@ -335,3 +335,35 @@ CIVICGRID_GC_FREEZE_AFTER = env_int("CIVICGRID_GC_FREEZE_AFTER", 1000, minimum=0
 # Reference data (categories, request types, deadline rules, the dispatch catalogue) is cached in each
 # process; changes made by another process are seen after this many seconds (0 = no caching).
 CIVICGRID_REFERENCE_CACHE_SECONDS = env_int("CIVICGRID_REFERENCE_CACHE_SECONDS", 30, minimum=0)
+
+# --- Operations (issue 22; docs/operations.md "Signals"): health, metrics, logs, fake gateway -------------
+# Kept together at the end so the sections above stay as they are.
+INSTALLED_APPS += ["civicgrid.ops"]
+# Request counts and latencies for /metrics, and one access-log line per request, right after the
+# request id is set (so the access line carries it).
+MIDDLEWARE.insert(MIDDLEWARE.index("civicgrid.audit.middleware.RequestContextMiddleware") + 1,
+                  "civicgrid.ops.middleware.RequestMetricsMiddleware")
+CIVICGRID_ACCESS_LOG = env_bool("CIVICGRID_ACCESS_LOG", ENVIRONMENT != "test")
+# /metrics answers a scraper with this bearer token, or from these addresses/networks; anyone else gets 404.
+# No address by default in production: behind a reverse proxy on the same host every visitor comes from
+# 127.0.0.1.
+CIVICGRID_METRICS_TOKEN = env_str("CIVICGRID_METRICS_TOKEN", "") or ""
+CIVICGRID_METRICS_ALLOW = env_list("CIVICGRID_METRICS_ALLOW", [] if PRODUCTION else ["127.0.0.1", "::1"])
+# /healthz fails (503) when the newest worker heartbeat, the oldest due message or the oldest unmarked
+# overdue clock is older than these.
+CIVICGRID_HEALTH_WORKER_MAX_AGE_SECONDS = env_int("CIVICGRID_HEALTH_WORKER_MAX_AGE_SECONDS", 120, minimum=1)
+CIVICGRID_HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("CIVICGRID_HEALTH_OUTBOX_MAX_AGE_SECONDS", 600, minimum=1)
+CIVICGRID_HEALTH_SWEEP_MAX_LAG_SECONDS = env_int("CIVICGRID_HEALTH_SWEEP_MAX_LAG_SECONDS", 300, minimum=1)
+# Logs: every line with its request id, personal values masked; "json" for one object per line.
+CIVICGRID_LOG_FORMAT = env_choice("CIVICGRID_LOG_FORMAT", "plain", ("plain", "json"))
+LOGGING["filters"] = {"context": {"()": "civicgrid.ops.logs.ContextFilter"}}
+LOGGING["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+LOGGING["formatters"]["json"] = {"()": "civicgrid.ops.logs.JsonFormatter"}
+LOGGING["handlers"]["console"].update(formatter=CIVICGRID_LOG_FORMAT, filters=["context"])
+# The fake SMS gateway (civicgrid.ops.gateway.FakeSmsGateway) of the fault tests and benchmarks: the file
+# it appends each message id to, and how long each message takes.
+CIVICGRID_FAKE_GATEWAY_SINK = env_str("CIVICGRID_FAKE_GATEWAY_SINK", "") or ""
+CIVICGRID_FAKE_GATEWAY_DELAY = env_float("CIVICGRID_FAKE_GATEWAY_DELAY", 0.0, minimum=0.0)
+# A reused PostgreSQL connection is checked at the start of each request (only when reused): after a
+# database restart the first request reconnects instead of failing on the dead connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"

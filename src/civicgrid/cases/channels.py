@@ -15,10 +15,18 @@ SMS and e-mail go through a *backend* chosen by a setting:
     ``console`` (default): to the log, address masked. ``django``: Django's e-mail framework
     (``EMAIL_BACKEND``, ``EMAIL_HOST``…, ``DEFAULT_FROM_EMAIL``). Or the dotted path of a class
     with ``send(address, subject, body)``.
+
+Delivery is *at least once*: a worker killed after the gateway accepted a message but before the
+row was marked sent delivers it again when its lease ends. So every message carries a stable id,
+:func:`message_id` (the notification and the person: the same on every retry); a backend whose
+``send`` takes a ``message_id`` keyword gets it and should hand it to the gateway as its
+idempotency key (most SMS gateways keep one per message), so a repeat is dropped there. In-app
+messages need none: they are written in the transaction that marks the row sent.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +48,31 @@ class Recipient:
 
     user: Any = None
     address: str = ""
+
+
+def message_id(notification: Notification, recipient: Recipient) -> str:
+    """The id of one message of ``notification`` to ``recipient``: the same on every attempt."""
+    who = f"u{recipient.user.pk}" if recipient.user is not None else "a"
+    return f"civicgrid-{notification.pk}-{who}"
+
+
+_takes_id: dict[type, bool] = {}
+
+
+def _send(backend: Any, *args: Any, message_id: str) -> None:
+    """Call ``backend.send(*args)``, with ``message_id=`` when the backend takes it (adapters written
+    before message ids existed keep working)."""
+    kind = type(backend)
+    if kind not in _takes_id:
+        try:
+            params = inspect.signature(backend.send).parameters
+        except (TypeError, ValueError):
+            params = {}
+        _takes_id[kind] = "message_id" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    if _takes_id[kind]:
+        backend.send(*args, message_id=message_id)
+    else:
+        backend.send(*args)
 
 
 class Channel(Protocol):
@@ -68,8 +101,8 @@ class InAppChannel:
 class ConsoleSmsBackend:
     """Development SMS: logged with the number masked, never sent."""
 
-    def send(self, phone: str, text: str) -> None:
-        log.info("SMS to %s: %s", mask(phone, "phone"), text)
+    def send(self, phone: str, text: str, *, message_id: str = "") -> None:
+        log.info("SMS to %s: %s (%s)", mask(phone, "phone"), text, message_id)
 
 
 def _backend(setting: str, builtins: dict[str, Any]) -> Any:
@@ -95,7 +128,7 @@ class SmsChannel:
         for r in recipients:
             phone = r.address or (getattr(r.user, "phone", "") if r.user is not None else "")
             if phone:
-                backend.send(phone, text)
+                _send(backend, phone, text, message_id=message_id(notification, r))
                 sent += 1
         return sent
 
@@ -106,17 +139,20 @@ class SmsChannel:
 class ConsoleEmailBackend:
     """Development e-mail: logged with the address masked, never sent."""
 
-    def send(self, address: str, subject: str, body: str) -> None:
-        log.info("e-mail to %s: %s", mask(address), subject)
+    def send(self, address: str, subject: str, body: str, *, message_id: str = "") -> None:
+        log.info("e-mail to %s: %s (%s)", mask(address), subject, message_id)
 
 
 class DjangoEmailBackend:
     """Through Django's e-mail framework (EMAIL_BACKEND, EMAIL_HOST…, DEFAULT_FROM_EMAIL)."""
 
-    def send(self, address: str, subject: str, body: str) -> None:
-        from django.core.mail import send_mail
+    def send(self, address: str, subject: str, body: str, *, message_id: str = "") -> None:
+        from django.core.mail import EmailMessage
 
-        send_mail(subject, body or subject, None, [address], fail_silently=False)
+        # The Message-ID header lets a mail system (and the reader's client) drop a repeat.
+        domain = (getattr(settings, "DEFAULT_FROM_EMAIL", "") or "civicgrid.invalid").rsplit("@", 1)[-1].strip("> ")
+        headers = {"Message-ID": f"<{message_id}@{domain}>"} if message_id else {}
+        EmailMessage(subject, body or subject, None, [address], headers=headers).send(fail_silently=False)
 
 
 class EmailChannel:
@@ -130,7 +166,8 @@ class EmailChannel:
         for r in recipients:
             address = r.address or (getattr(r.user, "email", "") if r.user is not None else "")
             if address:
-                backend.send(address, notification.subject, notification.body)
+                _send(backend, address, notification.subject, notification.body,
+                      message_id=message_id(notification, r))
                 sent += 1
         return sent
 

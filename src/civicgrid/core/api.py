@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
+from civicgrid.core.errors import StorageFull
 from civicgrid.core.inputs import MAX_PAGE, BadBody, JsonParser
 from civicgrid.core.ratelimit import RateLimited
 
@@ -102,7 +104,9 @@ _ERROR_TEXT = {400: "Bad request (a NUL character in the path, the query or a fo
                404: "Not found, or outside your jurisdiction", 409: "Somebody changed it first",
                422: "Invalid fields (`fields` names each with its reasons)",
                413: "The request body is too large (`fields.body` gives the limit)",
-               429: "Too many requests (see the Retry-After header)"}
+               429: "Too many requests (see the Retry-After header)",
+               503: "Nothing was stored: the database is away for a moment (`unavailable`) or a file could not "
+                    "be stored (`storage_full`); send the same request again after Retry-After"}
 
 
 class ErrorBody(Schema):
@@ -132,7 +136,7 @@ class CivicNinjaAPI(NinjaAPI):
             for op in item.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                codes = [400, 422]
+                codes = [400, 422, 503]  # 503: a lost database connection can meet any operation
                 if "requestBody" in op:
                     codes.append(413)
                 if op.get("security"):
@@ -189,6 +193,25 @@ def build_api(auth: Any = None) -> NinjaAPI:
     @api.exception_handler(RateLimited)
     def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
         response = respond(request, 429, error_body("rate_limited", str(exc)))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A lost or refused connection (a restart, a failover) is the client's to retry: the
+        # request's transaction was rolled back, and the same request with its idempotency key is safe.
+        response = respond(request, 503, error_body("unavailable", "The database is unavailable for a moment: "
+                                                    "send the same request again (with its idempotency key)."))
+        response["Retry-After"] = "5"
+        return response
+
+    api.add_exception_handler(OperationalError, _database_down)
+    api.add_exception_handler(InterfaceError, _database_down)
+
+    @api.exception_handler(StorageFull)
+    def _storage_full(request: HttpRequest, exc: StorageFull) -> HttpResponse:
+        # Nothing was stored: the client may send the same request (with its idempotency key) later.
+        response = respond(request, 503, error_body("storage_full", str(exc),
+                                                    {exc.field: [str(exc)]} if exc.field else None))
         response["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -7,6 +7,9 @@ GPS point if the original carried one and the reporter confirmed its use; intake
 otherwise). Files are content-addressed, so the same photo sent twice is
 stored once. A photo is written before the database transaction commits: if that transaction
 fails, the file stays behind unreferenced (harmless; a clean-up can list files no event names).
+Each file is written under a temporary name and renamed when complete, so a full disk never
+leaves a partial photo: the temporary file is removed and :class:`~civicgrid.core.errors.StorageFull`
+tells the reporter that nothing was saved (no event is created; the report may be sent again).
 
 Checks: at most ``CIVICGRID_EVENT_PHOTO_MAX_COUNT`` photos (default 9) of at most
 ``CIVICGRID_EVENT_PHOTO_MAX_BYTES`` (default 10 MB) each, JPEG, PNG or WebP by content (not by
@@ -27,6 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from civicgrid.core.errors import StorageFull
+
+log = logging.getLogger("civicgrid.events.photos")
 
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
 LOSSY = {"JPEG"}
@@ -163,8 +173,24 @@ def photos_check(uploads: list[PhotoUpload] | tuple[PhotoUpload, ...]) -> list[t
     return [photo_clean(u, i) for i, u in enumerate(uploads)]
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file of this writer, renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def photos_store(cleaned: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Write cleaned photos under the media root; return their metadata with ``path``."""
+    """Write cleaned photos under the media root; return their metadata with ``path``. A write the
+    disk refuses (full, read-only) raises :class:`StorageFull` and leaves no partial file."""
     now = timezone.localtime()
     stored = []
     for data, meta in cleaned:
@@ -173,9 +199,13 @@ def photos_store(cleaned: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, 
         rel = Path("events") / f"{now:%Y}" / f"{now:%m}" / f"{meta['sha256']}.{ext}"
         path = media_root() / rel
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            try:
+                _write(path, data)
+            except OSError as exc:
+                # The operator needs the cause (errno, directory); the reporter a plain message.
+                log.error("a photo could not be stored under %s: %s", media_root(), exc.strerror or exc)
+                raise StorageFull(_("The photos could not be stored: the server's storage is full or unavailable. "
+                                    "Nothing was saved; please send the report again later."),
+                                  field="photos") from exc
         stored.append({"path": rel.as_posix(), **meta})
     return stored

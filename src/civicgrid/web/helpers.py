@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.errors import CaseConflict
+from civicgrid.core.errors import StorageFull
 from civicgrid.events.photos import PhotoUpload
 
 T = TypeVar("T")
@@ -43,6 +44,8 @@ def run(call: Callable[[], T]) -> T:
         raise ActionFailed(errors_of(exc)) from None
     except CaseConflict as exc:
         raise ActionFailed({NON_FIELD: [str(exc)]}, status=409) from None
+    except StorageFull as exc:  # nothing was stored: the form may be sent again later
+        raise ActionFailed({exc.field or NON_FIELD: [str(exc)]}, status=503) from None
 
 
 def uploaded_photos(request: HttpRequest, field: str = "photos") -> list[PhotoUpload]:

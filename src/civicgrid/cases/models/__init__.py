@@ -16,7 +16,7 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
-from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState
+from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState, WorkerHeartbeat
 from civicgrid.cases.models.timers import Timer, TimerState
 
 __all__ = [
@@ -38,5 +38,6 @@ __all__ = [
     "TimelineEntry",
     "Timer",
     "TimerState",
+    "WorkerHeartbeat",
     "WorkingDay",
 ]
