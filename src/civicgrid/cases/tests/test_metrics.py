@@ -345,8 +345,8 @@ def test_the_events_awaiting_registration_are_the_reported_ones():
 def test_a_satisfaction_numerator_carries_no_binary_noise(october):
     # 0.9 × 13 basically satisfied is 11.700000000000001 in floating point
     case = october.cases["C1"]
-    Rating.objects.bulk_create([Rating(case=case, satisfaction="basic", contacted=True, resolved=True, valid=True,
-                                       at=at(2024, 10, 20, 9)) for _ in range(13)])
+    Rating.objects.bulk_create([Rating(case=case, closing=n, satisfaction="basic", contacted=True, resolved=True,
+                                       valid=True, at=at(2024, 10, 20, 9)) for n in range(1, 14)])  # 13 closings
     r = three_rates(period=Period.days(at(2024, 10, 20, 0).date(), at(2024, 10, 20, 0).date()),
                     region=october.cast.city.a)
     assert repr(r.satisfaction.numerator) == "11.7"
