@@ -172,8 +172,13 @@ SECURE_SSL_REDIRECT = env_bool("CIVICGRID_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = env_int("CIVICGRID_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CIVICGRID_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("CIVICGRID_HSTS_PRELOAD", False)
-if env_bool("CIVICGRID_BEHIND_PROXY", False):
+CIVICGRID_BEHIND_PROXY = env_bool("CIVICGRID_BEHIND_PROXY", False)
+if CIVICGRID_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours stand before the app (core.ratelimit.client_address): behind them every
+# request comes from a proxy's address, so sign-in throttling and public rate limits count the client
+# address the nearest proxy appended to X-Forwarded-For (addresses further left are the client's word).
+CIVICGRID_PROXY_HOPS = env_int("CIVICGRID_PROXY_HOPS", 1 if CIVICGRID_BEHIND_PROXY else 0, minimum=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

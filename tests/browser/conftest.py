@@ -14,6 +14,15 @@ from typing import Any
 import pytest
 
 from civicgrid.core.testing import REPO, require
+from civicgrid.events.tests.conftest import (  # noqa: F401 - the loop's fixtures, for every page test here
+    calendar_2024,
+    catalogue,
+    engine_caches,
+    jpeg,
+    media_root,
+    units,
+    world,
+)
 
 CHROMIUM = Path(os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"

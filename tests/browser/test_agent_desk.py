@@ -7,16 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from civicgrid.events.tests.conftest import (  # noqa: F401 - fixtures for the desk
-    POINT_A,
-    POINT_B,
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    media_root,
-    units,
-    world,
-)
+from civicgrid.events.tests.conftest import POINT_B
 from civicgrid.web.tests.conftest import BIN
 from conftest import PASSWORD
 from tests.browser.test_web_pages import shot, sign_in
@@ -24,7 +15,7 @@ from tests.browser.test_web_pages import shot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_refused_call_comes_back_with_everything_typed(page, live_server, world):  # noqa: F811
+def test_a_refused_call_comes_back_with_everything_typed(page, live_server, world):
     from civicgrid.cases.models import Case
 
     sign_in(page, live_server.url, "alice")
@@ -57,7 +48,7 @@ def test_a_refused_call_comes_back_with_everything_typed(page, live_server, worl
     assert f"已创建：{code}。" in page.inner_text(".messages")
 
 
-def test_an_enquiry_without_a_location_is_answered_from_the_knowledge_base(page, live_server, world):  # noqa: F811
+def test_an_enquiry_without_a_location_is_answered_from_the_knowledge_base(page, live_server, world):
     from civicgrid.cases.models import Case
     from civicgrid.web.tests.conftest import reported
 
@@ -94,7 +85,7 @@ def test_an_enquiry_without_a_location_is_answered_from_the_knowledge_base(page,
     assert not page.console_errors  # type: ignore[attr-defined]
 
 
-def test_the_city_agent_names_the_department_when_none_is_suggested(page, live_server, world, units):  # noqa: F811
+def test_the_city_agent_names_the_department_when_none_is_suggested(page, live_server, world, units):
     from civicgrid.cases.models import Case
     from civicgrid.org.models import Role
     from civicgrid.org.services import membership_grant, user_create

@@ -7,16 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from civicgrid.events.tests.conftest import (  # noqa: F401 - fixtures for the loop
-    POINT_A,
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
 from tests.browser.test_web_pages import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +23,7 @@ def planted_short(tag: str) -> str:
     return f"\"'><img src=x onerror=alert('{tag}')>{tag}"
 
 
-def plant_everywhere(world, units) -> list:  # noqa: F811 - the fixtures' values
+def plant_everywhere(world, units) -> list:
     from civicgrid.cases.models import Case
     from civicgrid.core.refcache import reference_changed
     from civicgrid.geo.models import Region
@@ -74,7 +64,7 @@ def ran(page) -> list:
     return page.evaluate("window.__xss || []")
 
 
-def test_markup_in_every_typed_name_runs_nowhere_on_maps_popups_charts_or_lists(page, live_server, world, units):  # noqa: F811
+def test_markup_in_every_typed_name_runs_nowhere_on_maps_popups_charts_or_lists(page, live_server, world, units):
     dispatched, waiting = plant_everywhere(world, units)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -12,16 +12,7 @@ import random
 import pytest
 from PIL import Image
 
-from civicgrid.events.tests.conftest import (  # noqa: F401 - fixtures for the loop
-    POINT_A,
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
+from civicgrid.events.tests.conftest import POINT_A, jpeg
 from tests.browser.test_web_pages import pin as tap_map
 from tests.browser.test_web_pages import shot
 
@@ -81,7 +72,7 @@ def send(page) -> None:
     page.click("#report-form button.primary")
 
 
-def test_the_page_says_in_which_street_community_and_grid_the_pin_landed(phone, live_server, world):  # noqa: F811
+def test_the_page_says_in_which_street_community_and_grid_the_pin_landed(phone, live_server, world):
     page = phone()
     page.goto(f"{live_server.url}/report/")
     assert page.locator(".area-label.area-street").count() == 4  # the streets are named on the map
@@ -91,7 +82,7 @@ def test_the_page_says_in_which_street_community_and_grid_the_pin_landed(phone, 
     assert page.errors == []
 
 
-def test_no_place_at_all_is_warned_before_sending_and_a_second_press_sends_it(phone, live_server, world):  # noqa: F811
+def test_no_place_at_all_is_warned_before_sending_and_a_second_press_sends_it(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -108,7 +99,7 @@ def test_no_place_at_all_is_warned_before_sending_and_a_second_press_sends_it(ph
     assert Case.objects.get().lon is None
 
 
-def test_a_pin_in_beijing_is_said_to_be_outside_every_street_and_warned_before_sending(phone, live_server, world):  # noqa: F811
+def test_a_pin_in_beijing_is_said_to_be_outside_every_street_and_warned_before_sending(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -129,7 +120,7 @@ def test_a_pin_in_beijing_is_said_to_be_outside_every_street_and_warned_before_s
     assert Case.objects.get().grid.code == "440301001001001"
 
 
-def test_an_address_without_a_pin_is_sent_at_once_for_the_centre_to_place(phone, live_server, world):  # noqa: F811
+def test_an_address_without_a_pin_is_sent_at_once_for_the_centre_to_place(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -144,7 +135,7 @@ def test_an_address_without_a_pin_is_sent_at_once_for_the_centre_to_place(phone,
     assert len(page.posts) == 1
 
 
-def test_a_refused_location_permission_is_said_on_the_page(phone, live_server, world):  # noqa: F811
+def test_a_refused_location_permission_is_said_on_the_page(phone, live_server, world):
     page = phone()  # no geolocation permission granted: the browser refuses
     page.goto(f"{live_server.url}/report/")
     page.click("#use-location")
@@ -155,7 +146,7 @@ def test_a_refused_location_permission_is_said_on_the_page(phone, live_server, w
     shot(page, "report-permission-refused")
 
 
-def test_a_granted_location_places_the_pin_and_names_the_grid(phone, live_server, world):  # noqa: F811
+def test_a_granted_location_places_the_pin_and_names_the_grid(phone, live_server, world):
     page = phone(permissions=["geolocation"], geolocation={"longitude": POINT_A[0], "latitude": POINT_A[1]})
     page.goto(f"{live_server.url}/report/")
     page.click("#use-location")
@@ -163,7 +154,7 @@ def test_a_granted_location_places_the_pin_and_names_the_grid(phone, live_server
     assert page.is_hidden("#location-message")
 
 
-def test_a_photo_too_large_is_refused_before_anything_is_uploaded(phone, live_server, world, settings):  # noqa: F811
+def test_a_photo_too_large_is_refused_before_anything_is_uploaded(phone, live_server, world, settings):
     settings.CIVICGRID_EVENT_PHOTO_MAX_BYTES = 100 * 1024
     page = phone()
     page.goto(f"{live_server.url}/report/")
@@ -178,7 +169,7 @@ def test_a_photo_too_large_is_refused_before_anything_is_uploaded(phone, live_se
     shot(page, "report-photo-too-big")
 
 
-def test_on_a_slow_link_the_phone_shows_the_uploads_progress(phone, live_server, world):  # noqa: F811
+def test_on_a_slow_link_the_phone_shows_the_uploads_progress(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -202,7 +193,7 @@ def test_on_a_slow_link_the_phone_shows_the_uploads_progress(phone, live_server,
     assert len(Case.objects.get().event.photos) == 1
 
 
-def test_chosen_photos_stay_chosen_when_the_form_comes_back_with_an_error(phone, live_server, world):  # noqa: F811
+def test_chosen_photos_stay_chosen_when_the_form_comes_back_with_an_error(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -224,7 +215,7 @@ def test_chosen_photos_stay_chosen_when_the_form_comes_back_with_an_error(phone,
     assert len(Case.objects.get().event.photos) == 2
 
 
-def test_a_photos_own_position_is_offered_and_used_only_when_confirmed(phone, live_server, world):  # noqa: F811
+def test_a_photos_own_position_is_offered_and_used_only_when_confirmed(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -243,7 +234,7 @@ def test_a_photos_own_position_is_offered_and_used_only_when_confirmed(phone, li
     assert case.grid.code == "440301001001001" and case.event.location_source == "photo"
 
 
-def test_a_photos_position_unconfirmed_places_nothing(phone, live_server, world):  # noqa: F811
+def test_a_photos_position_unconfirmed_places_nothing(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone()
@@ -258,7 +249,7 @@ def test_a_photos_position_unconfirmed_places_nothing(phone, live_server, world)
     assert case.lon is None and case.event.location_source == "none"
 
 
-def test_without_javascript_the_form_still_sends(phone, live_server, world):  # noqa: F811
+def test_without_javascript_the_form_still_sends(phone, live_server, world):
     from civicgrid.cases.models import Case
 
     page = phone(java_script_enabled=False)
@@ -272,7 +263,7 @@ def test_without_javascript_the_form_still_sends(phone, live_server, world):  # 
     assert Case.objects.get().event.location_source == "photo"
 
 
-def test_the_grid_workers_patrol_report_is_confirmed_with_its_tracking_code(phone, live_server, world):  # noqa: F811
+def test_the_grid_workers_patrol_report_is_confirmed_with_its_tracking_code(phone, live_server, world):
     from civicgrid.cases.models import Case
     from tests.browser.test_web_pages import sign_in
 

@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from civicgrid.events.tests.conftest import (  # noqa: F401 - fixtures for the loop
-    POINT_A,
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
+from civicgrid.events.tests.conftest import POINT_A, jpeg
 from conftest import PASSWORD
 from tests.browser.conftest import ARTIFACTS
 
@@ -53,7 +44,7 @@ def photo() -> dict:
     return {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg(size=(120, 90))}
 
 
-def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # noqa: F811 - the fixtures imported above
+def test_the_whole_loop_through_the_pages(page, live_server, world, units):
     from civicgrid.cases.models import Case
 
     base = live_server.url
@@ -148,7 +139,7 @@ def test_the_whole_loop_through_the_pages(page, live_server, world, units):  # n
     assert page.console_errors == ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
 
 
-def test_the_main_pages_have_no_console_errors(page, live_server, world, units):  # noqa: F811 - the fixtures imported above
+def test_the_main_pages_have_no_console_errors(page, live_server, world, units):
     from civicgrid.web.tests.conftest import reported, walk
 
     case = walk(reported(), world, units, "verifying")
@@ -168,7 +159,7 @@ def test_the_main_pages_have_no_console_errors(page, live_server, world, units):
     assert page.console_errors == []
 
 
-def test_the_resident_and_grid_pages_fit_a_phone(browser, live_server, world):  # noqa: F811 - the fixtures imported above
+def test_the_resident_and_grid_pages_fit_a_phone(browser, live_server, world):
     context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
@@ -193,7 +184,7 @@ def test_the_resident_and_grid_pages_fit_a_phone(browser, live_server, world):  
     assert errors == []
 
 
-def test_a_report_survives_a_dropped_connection_and_is_made_once(page, live_server, world):  # noqa: F811 - the fixtures imported above
+def test_a_report_survives_a_dropped_connection_and_is_made_once(page, live_server, world):
     from civicgrid.cases.models import Case
 
     attempts = []

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from civicgrid.events.tests.conftest import (  # noqa: F401 - fixtures for the workbench
-    POINT_A,
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
 from tests.browser.test_web_pages import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_registering_from_the_queue_updates_the_badges(page, live_server, world):  # noqa: F811 - fixtures above
+def test_registering_from_the_queue_updates_the_badges(page, live_server, world):
     from civicgrid.web.tests.conftest import reported
 
     first = reported()
@@ -37,7 +27,7 @@ def test_registering_from_the_queue_updates_the_badges(page, live_server, world)
     assert page.console_errors == []
 
 
-def test_a_long_queue_says_how_much_it_shows_and_pages_on(page, live_server, world, monkeypatch):  # noqa: F811
+def test_a_long_queue_says_how_much_it_shows_and_pages_on(page, live_server, world, monkeypatch):
     from civicgrid.web.tests.conftest import reported
     from civicgrid.web.views import work
 

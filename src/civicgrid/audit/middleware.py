@@ -12,6 +12,7 @@ from civicgrid.audit.context import (
     request_id_var,
     token_minter_var,
 )
+from civicgrid.core.ratelimit import client_address
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -29,7 +30,7 @@ class RequestContextMiddleware:
         correlation = incoming if _SAFE_ID.match(incoming) else ""
         rid = new_request_id()
         t1 = request_id_var.set(rid)
-        t2 = client_ip_var.set(request.META.get("REMOTE_ADDR", "") or "")
+        t2 = client_ip_var.set(client_address(request))  # behind our proxies, the client's
         t3 = correlation_id_var.set(correlation)
         t4 = token_minter_var.set(None)
         try:

@@ -5,8 +5,10 @@ throttles below (sign-in) count in the ``throttle`` cache, shared by every app p
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
 
@@ -17,6 +19,24 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's network address. Directly served, the socket's; behind ``CIVICGRID_PROXY_HOPS``
+    proxies of ours, the address the nearest of them appended to ``X-Forwarded-For`` (each proxy
+    appends the address it was reached from, so the entries further left are whatever the client
+    chose to send and are never trusted). Without a well-formed entry there, the socket's."""
+    remote = request.META.get("REMOTE_ADDR") or "-"
+    hops = getattr(settings, "CIVICGRID_PROXY_HOPS", 0)
+    if hops <= 0:
+        return remote
+    chain = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if len(chain) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(chain[-hops]))
+    except ValueError:
+        return remote
+
+
 def client_key(request: HttpRequest) -> str:
     """Who is asking: the token or the signed-in user when there is one, else the address."""
     token = getattr(request, "api_token", None)
@@ -25,7 +45,7 @@ def client_key(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return f"u{user.pk}"
-    return "a" + (request.META.get("REMOTE_ADDR") or "-")
+    return "a" + client_address(request)
 
 
 def rate_limit(request: HttpRequest, bucket: str, *, limit: int, per_seconds: int) -> None:

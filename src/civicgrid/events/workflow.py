@@ -76,7 +76,9 @@ STATES: dict[str, Any] = {
 # Timeline notes the reporter may read: what the centre wrote *to them* (a rejection's reason, the
 # direct answer, the reply, why it was reopened). Other notes (instructions to a department, a
 # handler's report, a supervision) stay inside.
-PUBLIC_NOTES = frozenset({"reject", "answer", "reply", "reopen"})
+# A reopening's note stays inside: it is a verifier's finding or the resident's own rating comment,
+# which may name them (a phone, a door); the public step says only that the case was reopened.
+PUBLIC_NOTES = frozenset({"reject", "answer", "reply"})
 OPEN_STATES = ("reported", "registered", "dispatched", "review", "handling", "verifying")
 CLOSED_STATES = frozenset({"rejected", "answered", "closed", "replied"})
 

@@ -177,7 +177,9 @@ def request_rows(cases: list[Case], *, extensions: bool = False) -> list[dict[st
             "requested_datetime": c.created_at,
             "updated_datetime": c.closed_at or c.updated_at,
             "expected_datetime": c.handling_due_at,
-            "address": c.address or None,
+            # the typed address can name a door ("3栋502室，王女士家门口"): published places are the
+            # grid (address_id) and coordinates rounded to about 100 m, never the free text
+            "address": None,
             "address_id": c.grid.code if c.grid_id else None,
             "zipcode": None,
             "lat": _rounded(c.lat),

@@ -29,13 +29,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from civicgrid.core.ratelimit import THROTTLE_CACHE
+from civicgrid.core.ratelimit import THROTTLE_CACHE, client_address
 
 PAIR, ADDRESS = "signin-pair", "signin-address"
 
 
 def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "-"
+    return client_address(request)  # behind our proxies, the client's, not the proxy's
 
 
 def _account(username: str) -> str:

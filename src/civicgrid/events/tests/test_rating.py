@@ -244,3 +244,17 @@ def test_four_staff_follow_ups_at_the_same_moment_store_exactly_one(world, units
     results, errors = race(*[follow_up for _ in range(4)])
     assert len(results) == 1 and all(isinstance(e, CaseConflict) for e in errors), errors
     assert Rating.objects.filter(case=case, source="follow_up").count() == 1
+
+
+def test_a_rating_comment_that_names_the_resident_stays_off_the_public_timeline(world, units):
+    # An unsatisfied rating reopens the event with the resident's comment as the reopening's note; the
+    # public timeline (the tracking page, its API and Open311's notes) says it was reopened, not what
+    # the resident wrote about themself.
+    case, secret = replied(world, units)
+    comment = "没修好。我是李四，电话13800002222，住3栋502"
+    ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="unsatisfied", secret=secret,
+                         comment=comment, now=at(2024, 9, 24))
+    public = event_public(tracking_code=case.tracking_code)
+    assert "reopen" in [s.action for s in public.steps]
+    shown = " ".join(str(s.note) for s in public.steps)
+    assert "13800002222" not in shown and "李四" not in shown

@@ -302,6 +302,16 @@ def test_published_coordinates_are_rounded_to_three_decimals(client, world, unit
     assert (row["lat"], row["long"]) == (22.512, 114.023)
 
 
+def test_the_typed_address_is_never_published_only_the_grid(client, world, units):
+    # "3栋502室，王女士家门口" names a door: with the rounded coordinates the grid says where
+    case = report(None, lon=114.023456, lat=22.512345, address="幸福路12号3栋502室（王女士家门口）").case
+    for fmt in ("json", "xml"):
+        for path, params in (("requests", SEPT), (f"requests/{case.tracking_code}", {})):
+            assert "王女士" not in client.get(f"{BASE}/{path}.{fmt}", params).content.decode()
+    row = both(client, f"requests/{case.tracking_code}", schema=schemas.REQUESTS)[0]
+    assert row["address"] is None and row["address_id"] == case.grid.code
+
+
 def test_only_a_city_administrator_edits_the_publication_rule_in_the_admin(client, world):
     from django.contrib.auth import get_user_model
 

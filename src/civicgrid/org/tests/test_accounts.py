@@ -178,3 +178,34 @@ def test_an_idle_session_past_the_cookie_age_is_signed_out(client, cast):
         expire_date=timezone.now() - dt.timedelta(seconds=1))
     response = client.get("/admin/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+PROXY = "10.0.0.2"  # our TLS proxy: every request reaches the app from it
+
+
+def test_behind_our_proxy_the_owner_still_signs_in_while_the_attacker_waits(cast, settings):
+    # Behind a proxy the socket's address is the proxy's for everyone; counting it would let one
+    # attacker keep alice out for the whole city. The client address is the one our proxy appended.
+    settings.CIVICGRID_PROXY_HOPS = 1
+
+    def via_proxy(client, username, password, client_addr, spoofed=""):
+        forwarded = f"{spoofed}, {client_addr}" if spoofed else client_addr
+        return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"},
+                           REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+    attacker = Client()
+    for n in range(settings.LOGIN_MAX_FAILURES * 2):
+        # the attacker varies what it claims to be (the left part is the client's word) — in vain
+        via_proxy(attacker, "alice", "wrong-password", ATTACKER, spoofed=f"192.0.2.{n}")
+    assert via_proxy(Client(), "alice", PASSWORD, ATTACKER).status_code == 429
+    assert signed_in(via_proxy(Client(), "alice", PASSWORD, OWNER))
+
+
+def test_without_proxy_hops_a_forwarded_header_is_the_clients_word_and_ignored(cast, settings):
+    settings.CIVICGRID_PROXY_HOPS = 0
+    for n in range(settings.LOGIN_MAX_FAILURES):
+        Client().post(LOGIN, {"username": "alice", "password": "wrong-password", "next": "/admin/"},
+                      REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    refused = Client().post(LOGIN, {"username": "alice", "password": PASSWORD, "next": "/admin/"},
+                            REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert refused.status_code == 429
