@@ -23,10 +23,12 @@ demo: setup
 	@mkdir -p var
 	@printf '%s\n' '# written by `make demo`: civicgrid reads this file when it exists (variables set in the environment win)' \
 		'CIVICGRID_ENV=development' 'CIVICGRID_DATA_DIR=$(CURDIR)/var' 'DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)' \
-		'CIVICGRID_DEMO=true' > var/demo.env
+		'CIVICGRID_DEMO=true' 'CIVICGRID_DEBUG=false' > var/demo.env
 	$(BIN)/civicgrid migrate --noinput
 	$(BIN)/civicgrid demo load
-	$(BIN)/civicgrid runserver $(HOST)
+	@# DEBUG off: the demo shows the pages a city's users see (the Chinese 404, not Django's debug page);
+	@# --insecure lets the development server serve the static files all the same
+	$(BIN)/civicgrid runserver --insecure $(HOST)
 
 test: setup browser lint test-sqlite test-postgres
 
