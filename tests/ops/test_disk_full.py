@@ -58,7 +58,7 @@ def test_an_api_report_on_a_full_disk_answers_503_and_stores_nothing_then_goes_i
     answer = client.post("/api/v1/events", body(), content_type="application/json", headers={"Idempotency-Key": "r-1"})
     assert answer.status_code == 503 and answer["Retry-After"] == "60"
     error = answer.json()["error"]
-    assert error["code"] == "storage_full" and "Nothing was saved" in error["message"]
+    assert error["code"] == "storage_full" and "未保存任何内容" in error["message"]
     assert list(error["fields"]) == ["photos"]
     assert not Case.objects.exists()
     assert files_under(media_root) == []  # not even a partial temporary file
@@ -75,5 +75,5 @@ def test_the_report_page_on_a_full_disk_keeps_the_form_and_says_nothing_was_save
         "/report/", {"text": "小区门口上水井盖缺失", "category": "C0101", "lon": "114.02", "lat": "22.51",
                      "reporter_phone": "13800138000", "photos": photo})
     assert page.status_code == 503
-    assert "Nothing was saved" in page.content.decode()
+    assert "Nothing was saved" in page.content.decode()  # asked in English
     assert not Case.objects.exists() and files_under(media_root) == []

@@ -172,10 +172,12 @@ def test_each_request_writes_one_access_line_with_its_request_id_and_without_its
     caplog.set_level(logging.INFO, logger="civicgrid.request")
     with override_settings(CIVICGRID_ACCESS_LOG=True):
         answer = client.get("/healthz/app?phone=13800138000", HTTP_X_REQUEST_ID="probe-000123")
-    assert answer["X-Request-ID"] == "probe-000123"
+    # the request id is always ours (a client must not choose it); the client's is its correlation id
+    ours = answer["X-Request-ID"]
+    assert ours != "probe-000123" and answer["X-Correlation-ID"] == "probe-000123"
     [record] = [r for r in caplog.records if r.name == "civicgrid.request"]
     line = _formatted(record)
-    assert line["request_id"] == "probe-000123" and line["route"] == "healthz/app" and line["status"] == 200
+    assert line["request_id"] == ours and line["route"] == "healthz/app" and line["status"] == 200
     assert "13800138000" not in json.dumps(line)
 
 

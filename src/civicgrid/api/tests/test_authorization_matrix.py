@@ -47,7 +47,8 @@ INTERNAL = "内部批示MX7"  # a note written for the staff only
 SUPERVISION = "督办事项MX7"
 TITLE = "甲区井盖缺失MX7"
 STAFF_NAMES = ("Alice-MX7", "Evan-MX7")  # display names of district A's dispatcher and handler
-HIDDEN_NAMESPACES = ("admin", "api-1.0.0")  # the admin has its own tests; the API is walked by its schema
+HIDDEN_NAMESPACES = ("admin", "api-1.0.0", "ops")  # the admin has its own tests; the API is walked by its
+# schema; the health and metrics endpoints answer machines (public health, metrics by token: tests/ops)
 
 
 @dataclass
