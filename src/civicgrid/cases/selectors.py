@@ -50,7 +50,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -462,29 +462,28 @@ def awaiting_registration_states_of(case_type: CaseType) -> frozenset[str]:
     return frozenset(explicit) if explicit is not None else frozenset({case_type.initial})
 
 
-def _awaiting_q(case_type: str | None) -> Q | None:
+def _states_q(case_type: str | None, states_of: Callable[[CaseType], frozenset[str]]) -> Q | None:
+    """Cases of ``case_type`` (every registered type when None) in the states ``states_of`` names for
+    their type; None when no type names any."""
     types = [registry.get(case_type)] if case_type else registry.all_types()
     q: Q | None = None
     for ctype in types:
-        found = awaiting_registration_states_of(ctype)
+        found = states_of(ctype)
         if found:
             part = Q(case_type=ctype.code, state__in=sorted(found))
             q = part if q is None else q | part
     return q
+
+
+def _awaiting_q(case_type: str | None) -> Q | None:
+    return _states_q(case_type, awaiting_registration_states_of)
 
 
 def _unregistered_q(case_type: str | None, states: Iterable[str] | None) -> Q | None:
     if states is not None:
         states = sorted(set(states))
         return Q(state__in=states) if states else None
-    types = [registry.get(case_type)] if case_type else registry.all_types()
-    q: Q | None = None
-    for ctype in types:
-        found = unregistered_states_of(ctype)
-        if found:
-            part = Q(case_type=ctype.code, state__in=sorted(found))
-            q = part if q is None else q | part
-    return q
+    return _states_q(case_type, unregistered_states_of)
 
 
 # A case metric is a condition on nine flags of a case row, written as alternatives (OR) of
