@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import random
 from collections.abc import Callable
 
@@ -110,8 +111,10 @@ def demo_events_load(*, city: Region, count: int = 3000, seed: int = 2026, say: 
     box = Boundary.objects.get(region=city, valid_to__isnull=True)
     now = timezone.now().replace(microsecond=0)
     lookups = ev.Lookups()
+    resident = User.objects.filter(username="resident").first()
+    own = OWN_REPORTS if resident is not None and count > 10 * OWN_REPORTS else 0
     rows = []
-    for i in range(count):
+    for i in range(count - own):
         enquiry = rng.random() < 0.05
         if enquiry:
             code, text, rtype, channel = "", rng.choice(list(ENQUIRIES)), "咨询", "hotline"
@@ -138,8 +141,13 @@ def demo_events_load(*, city: Region, count: int = 3000, seed: int = 2026, say: 
         for start in range(0, len(rows), 5000):
             writer.write(rows[start:start + 5000])
         writer.finish()
+    # The bulk-loaded reports came in without accounts, so nobody holds their rating secrets: the demo
+    # resident reports a few problems of their own through intake, signed in, to rate them signed in.
+    routed = list(Case.objects.filter(case_type=EVENT, city=city, state="reported", event__routing="routed")
+                  .order_by("-created_at", "-id")[:own])
+    mine = [_resident_report(resident, like, now) for like in routed]
     say(_("%(n)d events reported") % {"n": count})
-    _walk(city, rng, now, say)
+    _walk(city, rng, now, say, mine)
     _train(say)
     return count
 
@@ -157,8 +165,20 @@ def _train(say: Progress) -> None:
     say(_("category suggestions trained on %(n)d closed events") % {"n": row.documents})
 
 
-def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> None:
-    """Move a share of the events through the loop with the services, as the demo's staff."""
+OWN_REPORTS = 3  # the demo resident's own reports, answered and waiting for their rating
+
+
+def _resident_report(resident: User, like: Case, now: dt.datetime) -> Case:
+    """The resident reports, signed in, the same kind of problem at the same place as ``like`` (a
+    routed report, so a department is suggested), three days ago."""
+    data = ev.EventInput(text=like.text, channel="resident", request_type="求助",
+                         category=like.category.code if like.category_id else None, lon=like.lon, lat=like.lat)
+    return ev.event_report(actor=resident, data=data, now=now - dt.timedelta(days=3)).case
+
+
+def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress, own: list[Case]) -> None:
+    """Move a share of the events through the loop with the services, as the demo's staff; ``own``
+    (the demo resident's reports) are the first to reach "replied", where they wait for its rating."""
     dispatcher = User.objects.filter(username="city_dispatcher").first()
     resident = User.objects.filter(username="resident").first()
     awaiting: list[str] = []
@@ -168,9 +188,11 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
     events = list(Case.objects.filter(case_type=EVENT, city=city, state="reported").select_related("request_type")
                   .order_by("created_at", "id"))
     enquiries = [c for c in events if c.request_type and c.request_type.answer_directly]
-    routed = [c for c in events if c not in enquiries and c.event.routing == "routed"]
+    mine = {c.pk for c in own}
+    routed = [c for c in events if c not in enquiries and c.event.routing == "routed" and c.pk not in mine]
     rng.shuffle(routed)
     pool = iter(routed)
+    first = iter(own)
     done: dict[str, int] = {}
     step = dt.timedelta(minutes=20)
 
@@ -186,7 +208,7 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
             done[target] = min(n, len(enquiries))
             continue
         made = 0
-        for case in pool:
+        for case in (itertools.chain(first, pool) if target == "replied" else pool):
             if made >= n:
                 break
             t = case.created_at + step
@@ -195,7 +217,9 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
                 made += 1
                 continue
             if target == "merged":
-                survivor = next(pool)
+                survivor = next(pool, None)
+                if survivor is None:  # a small demo has run out of reports to merge into
+                    break
                 ev.event_register(actor=dispatcher, case=survivor, now=t)
                 from civicgrid.cases.services import case_merge
 
@@ -245,10 +269,7 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress) -> 
                 continue
             ev.event_reply(actor=dispatcher, case=fresh(case), reply="您反映的问题已处理完毕，感谢您的监督。",
                            now=t + 9 * step)
-            if target == "replied" and resident is not None and len(awaiting) < 5:
-                # The demo's reports came in without accounts, so nobody holds a rating secret for
-                # them: a few awaiting a rating are the demo resident's own, who rates them signed in.
-                Case.objects.filter(pk=case.pk).update(reporter=resident)
+            if target == "replied" and resident is not None and case.reporter_id == resident.pk:
                 awaiting.append(case.tracking_code)
             if target in ("rated", "unsatisfied"):
                 satisfaction = "unsatisfied" if target == "unsatisfied" else rng.choice(

@@ -106,6 +106,15 @@ def test_an_account_that_existed_before_the_demo_keeps_its_password(db):
     assert User.objects.get(username="d1_dispatcher").check_password(DEMO_PASSWORD)
 
 
+def test_a_small_demo_walks_its_few_events_without_running_out(db):
+    # 30 events leave the merge step no report to merge into (it stopped the whole load before)
+    call_command("demo_load", "--districts", "2", "--streets", "2", "--communities", "2", "--no-progress",
+                 "--events", "30", stdout=StringIO(), stderr=StringIO())
+    from civicgrid.cases.models import Case
+
+    assert Case.objects.filter(case_type="event").count() == 30
+
+
 @translation.override("en")
 def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does_nothing(db):
     out = StringIO()
