@@ -369,6 +369,7 @@ LOGGING["handlers"]["console"].update(formatter=CIVICGRID_LOG_FORMAT, filters=["
 # it appends each message id to, and how long each message takes.
 CIVICGRID_FAKE_GATEWAY_SINK = env_str("CIVICGRID_FAKE_GATEWAY_SINK", "") or ""
 CIVICGRID_FAKE_GATEWAY_DELAY = env_float("CIVICGRID_FAKE_GATEWAY_DELAY", 0.0, minimum=0.0)
-# A reused PostgreSQL connection is checked at the start of each request (only when reused): after a
-# database restart the first request reconnects instead of failing on the dead connection.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# A reused PostgreSQL connection that sat idle longer than this is checked at the start of a request
+# (civicgrid.ops.dbhealth): after a database restart the first request reconnects instead of failing on
+# the dead connection, without Django's CONN_HEALTH_CHECKS round trip on every request.
+CIVICGRID_DB_HEALTH_IDLE_SECONDS = env_float("CIVICGRID_DB_HEALTH_IDLE_SECONDS", 1.0, minimum=0.0)
