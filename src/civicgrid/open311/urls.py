@@ -14,4 +14,5 @@ urlpatterns = [
     re_path(r"^requests" + FMT, views.requests, name="requests"),
     re_path(r"^requests/(?P<code>[^/]+?)" + FMT, views.request_detail, name="request"),
     re_path(r"^tokens/(?P<token>[^/]+?)" + FMT, views.token_detail, name="token"),
+    re_path(r"^(?P<path>.*)$", views.not_found),  # last: answered in the protocol's format, not HTML
 ]

@@ -209,3 +209,11 @@ def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     if case is None:
         raise Open311Error(404, _("token %(token)s not found.") % {"token": token})
     return render([{"service_request_id": case.tracking_code, "token": token}], fmt, "service_requests")
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other path under /open311/v2/: the spec's error list (XML unless the path ends in .json),
+    not the site's HTML 404 page."""
+    fmt = "json" if path.endswith(".json") else "xml"
+    return render_error(Open311Error(404, _("There is no Open311 endpoint at this address.")), fmt)

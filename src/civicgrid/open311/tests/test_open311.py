@@ -236,6 +236,15 @@ def test_unknown_requests_and_tokens_are_404(client, world):
     assert wrong.status_code == 405 and wrong.json()[0]["code"] == 405
 
 
+def test_an_unknown_open311_path_answers_the_error_list_not_a_page(client, world):
+    as_json = client.get(f"{BASE}/no-such-thing.json")
+    assert as_json.status_code == 404 and as_json["Content-Type"].startswith("application/json")
+    assert check(as_json, schemas.ERRORS, 404)[0]["code"] == 404
+    as_xml = client.get(f"{BASE}/no/such/thing")
+    assert as_xml.status_code == 404 and "xml" in as_xml["Content-Type"]
+    assert b"<errors>" in as_xml.content and b"<html" not in as_xml.content.lower()
+
+
 def test_the_public_reads_are_rate_limited(client, world, settings):
     settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 3
     for _ in range(3):
