@@ -198,14 +198,9 @@ if not CIVICGRID_HASH_KEY:
 CIVICGRID_NEAREST_COMMUNITY_METERS = env_float("CIVICGRID_NEAREST_COMMUNITY_METERS", 500.0, minimum=0.0)
 CIVICGRID_SIBLING_OVERLAP_TOLERANCE = env_float("CIVICGRID_SIBLING_OVERLAP_TOLERANCE", 0.01, minimum=0.0)
 
-# Case engine: working hours of the working calendar (工作时), checked at start-up.
+# Case engine: working hours of the working calendar (工作时), checked by a system check of the calendar's app
+# (settings.py imports nothing of ours but civicgrid.core.env).
 CIVICGRID_WORKING_HOURS = env_str("CIVICGRID_WORKING_HOURS", "09:00-12:00,13:00-17:00")
-try:
-    from civicgrid.cases.clock import WorkingHours as _WorkingHours
-
-    _WorkingHours.parse(CIVICGRID_WORKING_HOURS or "")
-except ValueError as _exc:
-    raise ImproperlyConfigured(f"CIVICGRID_WORKING_HOURS: {_exc}") from None
 
 # Case engine: the largest extension (延期) one request may ask for, per time unit of the handling
 # clock; units not named keep the engine's defaults (10 working days and its equivalents, see

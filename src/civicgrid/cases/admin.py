@@ -45,7 +45,7 @@ from civicgrid.cases.models import (
 from civicgrid.cases.selectors import calendar_missing_message, calendar_year_days, calendar_years_missing
 from civicgrid.geo.models import Region
 from civicgrid.org.admin import ScopedAdminMixin
-from civicgrid.org.models import Department
+from civicgrid.org.models import Department, User
 from civicgrid.org.permissions import ACT, VIEW
 from civicgrid.org.scoping import is_superuser_active, scoped
 from civicgrid.privacy.masking import mask
@@ -271,7 +271,7 @@ class _CalendarPermissions:
 class CalendarYearForm(forms.ModelForm):
     """Enter or replace a year: from a CSV file (date,working,name) or from chinese-calendar."""
 
-    actor: Any = None
+    actor: User | None = None  # the administrator importing (set by the admin's get_form)
     file = forms.FileField(label=_("CSV file"), required=False,
                            help_text=_("One line per day: date,working,name — working is 1/上班 or 0/休息 "
                                        "(UTF-8 or GBK). Holidays on weekdays and make-up working days matter; "
@@ -290,7 +290,8 @@ class CalendarYearForm(forms.ModelForm):
             "first": covered.start, "last": covered.stop - 1}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         year = data.get("year") or getattr(self.instance, "year", None)
         upload, from_package = data.get("file"), data.get("from_package")
         if upload and from_package:
@@ -335,7 +336,8 @@ class CalendarYearAdmin(_CalendarPermissions, admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        if issubclass(form, CalendarYearForm) and isinstance(request.user, User):  # always, in this admin
+            form.actor = request.user
         return form
 
     @admin.display(description=_("holidays on weekdays"))
@@ -402,7 +404,8 @@ class WorkingDayForm(forms.ModelForm):
         fields = ("day", "is_working", "name")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         day = data.get("day") or self.instance.day
         if day is None:
             return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.translation import gettext as _
 
 log = logging.getLogger("civicgrid.cases.calendar")
@@ -29,3 +29,18 @@ def calendar_years_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                     hint=_("Import the State Council's holiday notice for the year as date,working,name rows, "
                            "or upgrade chinese-calendar and run `civicgrid cases calendar package`."))
             for year in missing]
+
+
+@register()
+def working_hours_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Refuse working hours that do not parse: every working-hour clock is computed from them."""
+    if app_configs is not None and not any(c.label == "cases" for c in app_configs):
+        return []
+    from civicgrid.cases.clock import SETTING_NAME, WorkingHours
+
+    try:
+        WorkingHours.from_settings()
+    except ValueError as exc:
+        return [Error(f"{SETTING_NAME}: {exc}", id="civicgrid.cases.E001",
+                      hint=_("Give the working-hour windows of a working day, e.g. 09:00-12:00,13:00-17:00."))]
+    return []

@@ -261,16 +261,16 @@ class Period:
     @classmethod
     def month(cls, year: int, month: int) -> Period:
         nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-        return cls(dt.date(year, month, 1), nxt)
+        return cls(_aware(dt.date(year, month, 1)), _aware(nxt))
 
     @classmethod
     def year(cls, year: int) -> Period:
-        return cls(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+        return cls(_aware(dt.date(year, 1, 1)), _aware(dt.date(year + 1, 1, 1)))
 
     @classmethod
     def days(cls, first: dt.date, last: dt.date) -> Period:
         """From the start of ``first`` to the end of ``last`` (both included)."""
-        return cls(first, last + dt.timedelta(days=1))
+        return cls(_aware(first), _aware(last + dt.timedelta(days=1)))
 
     def q(self, field_name: str) -> Q:
         """The filter keeping values of ``field_name`` inside the period (and not null)."""
@@ -571,8 +571,10 @@ def _lookups(q: Q) -> Iterable[str]:
     for child in q.children:
         if isinstance(child, Q):
             yield from _lookups(child)
-        else:
+        elif isinstance(child, tuple):
             yield child[0]
+        else:  # an expression: no lookup to read (the scoping rules write none)
+            raise TypeError(f"not a lookup: {child!r}")
 
 
 def _scoped_cases(user: Any) -> QuerySet[Case]:

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         self.stop = threading.Event()
         self.name = f"{socket.gethostname()}:{os.getpid()}"[:120]
         self.batch_size, self.outbox_limit = o["batch_size"], o["outbox_limit"]
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)
