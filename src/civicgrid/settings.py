@@ -62,7 +62,9 @@ INSTALLED_APPS = [
     "civicgrid.privacy",
     "civicgrid.geo",
     "civicgrid.org",
+    "civicgrid.workcal",
     "civicgrid.taxonomy",
+    "civicgrid.notify",
     "civicgrid.cases",
     "civicgrid.dispatch",
     "civicgrid.events",
@@ -201,7 +203,7 @@ CIVICGRID_SIBLING_OVERLAP_TOLERANCE = env_float("CIVICGRID_SIBLING_OVERLAP_TOLER
 # Case engine: working hours of the working calendar (工作时), checked at start-up.
 CIVICGRID_WORKING_HOURS = env_str("CIVICGRID_WORKING_HOURS", "09:00-12:00,13:00-17:00")
 try:
-    from civicgrid.cases.clock import WorkingHours as _WorkingHours
+    from civicgrid.workcal.clock import WorkingHours as _WorkingHours
 
     _WorkingHours.parse(CIVICGRID_WORKING_HOURS or "")
 except ValueError as _exc:

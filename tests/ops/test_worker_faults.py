@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from civicgrid.cases.models import Notification, Supervision, TimelineEntry, Timer, WorkerHeartbeat
+from civicgrid.cases.models import Supervision, TimelineEntry, Timer, WorkerHeartbeat
 from civicgrid.cases.services import notify
+from civicgrid.notify.models import Notification
 from civicgrid.ops.gateway import sink_read
 
 from . import procs

@@ -1,5 +1,6 @@
 """Delivering the notification outbox (通知投递). Services write :class:`Notification` rows in the
-transaction of the change they announce; the worker calls :func:`outbox_deliver` to send them.
+transaction of the change they announce; the worker's delivery loop (:mod:`civicgrid.notify.delivery`)
+calls :func:`outbox_deliver` to send them.
 
 How a batch goes:
 
@@ -10,7 +11,7 @@ How a batch goes:
 2. *Expand* each row's audience: its recipient; the active department handlers of
    ``audience_department``; the active dispatchers of ``audience_region``; or its ``address``.
 3. *Deliver* through the channel registered under the row's ``channel``
-   (:mod:`civicgrid.cases.channels`), and mark the row sent in the same transaction (an in-app
+   (:mod:`civicgrid.notify.channels`), and mark the row sent in the same transaction (an in-app
    message and its "sent" mark commit together).
 4. A channel that raises leaves the row pending: ``attempts`` + 1, ``last_error``, and the next
    attempt after an exponential backoff — ``CIVICGRID_OUTBOX_BACKOFF_SECONDS`` (30) × 2^(attempts
@@ -33,11 +34,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from civicgrid.cases.channels import Recipient, channel_get
-from civicgrid.cases.models import Notification, NotificationState
-from civicgrid.org.models import Membership, Role
+from civicgrid.notify.channels import Recipient, channel_get
+from civicgrid.notify.models import Notification, NotificationState
+from civicgrid.org.models import Membership, Role, User
 
-log = logging.getLogger("civicgrid.cases.outbox")
+log = logging.getLogger("civicgrid.notify.outbox")
 
 
 @dataclass
@@ -47,6 +48,11 @@ class OutboxReport:
     deliveries: int = 0  # messages handed to channels (one notification → several people)
     retried: int = 0  # failed this time, will be tried again
     failed: int = 0  # failed for good
+
+    def add(self, other: OutboxReport) -> None:
+        """Count ``other`` in (the rounds of a delivery loop add their batches up)."""
+        for name in ("claimed", "sent", "deliveries", "retried", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def summary(self) -> str:
         return (f"claimed {self.claimed}, sent {self.sent} ({self.deliveries} messages), retry later "
@@ -179,7 +185,7 @@ def outbox_deliver(*, now: dt.datetime | None = None, limit: int = 500) -> Outbo
     return report
 
 
-def outbox_retry(*, actor: Any, notifications: Any, now: dt.datetime | None = None) -> int:
+def outbox_retry(*, actor: User | None, notifications: Any, now: dt.datetime | None = None) -> int:
     """Send failed notifications again (an operator fixed the channel or the audience): they become
     pending with a fresh count of attempts. One audit row names them."""
     from civicgrid.audit.services import audit_record

@@ -1,7 +1,7 @@
 """The working calendar as the engine uses it: WorkingDay/CalendarYear rows, cached per process.
 
-Days listed in :class:`~civicgrid.cases.models.WorkingDay` override Monday–Friday; a year without a
-:class:`~civicgrid.cases.models.CalendarYear` row is *unknown*: Monday–Friday is assumed, the timer
+Days listed in :class:`~civicgrid.workcal.models.WorkingDay` override Monday–Friday; a year without a
+:class:`~civicgrid.workcal.models.CalendarYear` row is *unknown*: Monday–Friday is assumed, the timer
 is flagged ``calendar_fallback``, the logs warn, and entering the year recomputes those timers.
 """
 
@@ -14,10 +14,10 @@ from datetime import date
 
 from django.db.models import Max
 
-from civicgrid.cases.clock import MappingCalendar, WorkingHours
-from civicgrid.cases.models import CalendarYear, WorkingDay
+from civicgrid.workcal.clock import MappingCalendar, WorkingHours
+from civicgrid.workcal.models import CalendarYear, WorkingDay
 
-log = logging.getLogger("civicgrid.cases.calendar")
+log = logging.getLogger("civicgrid.workcal")
 CHECK_SECONDS = 30.0
 
 
