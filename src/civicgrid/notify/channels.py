@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,6 +64,7 @@ def _send(backend: Any, *args: Any, message_id: str) -> None:
     before message ids existed keep working)."""
     kind = type(backend)
     if kind not in _takes_id:
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(backend.send).parameters
         except (TypeError, ValueError):

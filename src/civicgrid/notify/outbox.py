@@ -98,11 +98,13 @@ def _audiences(notes: list[Notification]) -> tuple[dict[int, list[Any]], dict[in
     if depts:
         for m in (Membership.objects.filter(department_id__in=depts, role=Role.DEPARTMENT_HANDLER, is_active=True,
                                             user__is_active=True).select_related("user").order_by("user_id")):
-            by_dept[m.department_id].append(m.user)
+            if m.department_id is not None:
+                by_dept[m.department_id].append(m.user)
     if regions:
         for m in (Membership.objects.filter(region_id__in=regions, role=Role.DISPATCHER, is_active=True,
                                             user__is_active=True).select_related("user").order_by("user_id")):
-            by_region[m.region_id].append(m.user)
+            if m.region_id is not None:
+                by_region[m.region_id].append(m.user)
     return by_dept, by_region
 
 
@@ -112,8 +114,9 @@ def recipients_of(notification: Notification, by_dept: dict[int, list[Any]] | No
     if by_dept is None or by_region is None:
         by_dept, by_region = _audiences([notification])
     users: dict[int, Any] = {}
-    if notification.recipient_id and notification.recipient.is_active:
-        users[notification.recipient_id] = notification.recipient
+    recipient = notification.recipient if notification.recipient_id else None
+    if recipient is not None and recipient.is_active:
+        users[recipient.pk] = recipient
     for user in (*by_dept.get(notification.audience_department_id or 0, ()),
                  *by_region.get(notification.audience_region_id or 0, ())):
         users.setdefault(user.pk, user)

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.org.models import User
 from civicgrid.workcal.holidays import covered_years
 from civicgrid.workcal.models import CalendarYear, WorkingDay
 from civicgrid.workcal.selectors import calendar_missing_message, calendar_year_days, calendar_years_missing
@@ -32,6 +33,14 @@ from civicgrid.workcal.services import (
 )
 
 WEEKDAYS = "一二三四五六日"
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user of an admin request (the admin lets no anonymous visitor this far)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def _adopt(target: models.Model, source: models.Model) -> None:
@@ -73,7 +82,7 @@ class _CalendarPermissions:
 class CalendarYearForm(forms.ModelForm):
     """Enter or replace a year: from a CSV file (date,working,name) or from chinese-calendar."""
 
-    actor: Any = None
+    actor: User | None = None
     file = forms.FileField(label=_("CSV file"), required=False,
                            help_text=_("One line per day: date,working,name — working is 1/上班 or 0/休息 "
                                        "(UTF-8 or GBK). Holidays on weekdays and make-up working days matter; "
@@ -92,7 +101,8 @@ class CalendarYearForm(forms.ModelForm):
             "first": covered.start, "last": covered.stop - 1}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         year = data.get("year") or getattr(self.instance, "year", None)
         upload, from_package = data.get("file"), data.get("from_package")
         if upload and from_package:
@@ -136,8 +146,8 @@ class CalendarYearAdmin(_CalendarPermissions, admin.ModelAdmin):
         return () if obj is None else ("year", "source", "updated_at", "days")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = _actor(request)
         return form
 
     @admin.display(description=_("holidays on weekdays"))
@@ -167,10 +177,10 @@ class CalendarYearAdmin(_CalendarPermissions, admin.ModelAdmin):
         data = form.cleaned_data
         year = obj.year
         if data.get("from_package"):
-            result = calendar_year_from_package(actor=request.user, year=year)
+            result = calendar_year_from_package(actor=_actor(request), year=year)
             recomputed = result.timers_recomputed
         elif data.get("_raw") is not None:
-            report = calendar_year_import_bytes(actor=request.user, raw=data["_raw"], source=data["_source"],
+            report = calendar_year_import_bytes(actor=_actor(request), raw=data["_raw"], source=data["_source"],
                                                 year=year, commit=True)
             recomputed = report.timers_recomputed
         else:
@@ -193,7 +203,7 @@ class CalendarYearAdmin(_CalendarPermissions, admin.ModelAdmin):
                 self.message_user(request, gettext("chinese-calendar has no data for %(year)d: skipped.")
                                   % {"year": row.year}, messages.WARNING)
                 continue
-            result = calendar_year_from_package(actor=request.user, year=row.year)
+            result = calendar_year_from_package(actor=_actor(request), year=row.year)
             self.message_user(request, gettext("%(year)d reloaded; %(n)d open clocks recomputed.")
                               % {"year": row.year, "n": result.timers_recomputed}, messages.SUCCESS)
 
@@ -204,7 +214,8 @@ class WorkingDayForm(forms.ModelForm):
         fields = ("day", "is_working", "name")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         day = data.get("day") or self.instance.day
         if day is None:
             return data
@@ -243,14 +254,14 @@ class WorkingDayAdmin(_CalendarPermissions, admin.ModelAdmin):
         return _editor(request)
 
     def save_model(self, request: HttpRequest, obj: WorkingDay, form: Any, change: bool) -> None:
-        saved = calendar_day_set(actor=request.user, day=obj.day, working=obj.is_working, name=obj.name)
+        saved = calendar_day_set(actor=_actor(request), day=obj.day, working=obj.is_working, name=obj.name)
         if saved is None:  # the form refuses ordinary days, so this is a race with another editor
             raise PermissionDenied(gettext("The day was not stored."))
         _adopt(obj, saved)
 
     def delete_model(self, request: HttpRequest, obj: WorkingDay) -> None:
-        calendar_day_set(actor=request.user, day=obj.day, working=None)
+        calendar_day_set(actor=_actor(request), day=obj.day, working=None)
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[WorkingDay]) -> None:
         for day in queryset:
-            calendar_day_set(actor=request.user, day=day.day, working=None)
+            calendar_day_set(actor=_actor(request), day=day.day, working=None)
