@@ -1,8 +1,9 @@
-"""The working calendar as the engine uses it: WorkingDay/CalendarYear rows, cached per process.
+"""The working calendar the clocks compute with: WorkingDay/CalendarYear rows, cached per process.
 
 Days listed in :class:`~civicgrid.workcal.models.WorkingDay` override Monday–Friday; a year without a
-:class:`~civicgrid.workcal.models.CalendarYear` row is *unknown*: Monday–Friday is assumed, the timer
-is flagged ``calendar_fallback``, the logs warn, and entering the year recomputes those timers.
+:class:`~civicgrid.workcal.models.CalendarYear` row is *unknown*: Monday–Friday is assumed. (The case
+engine then flags its timer ``calendar_fallback`` and warns; entering the year sends
+``workcal.signals.calendar_year_entered``, on which it recomputes those timers.)
 """
 
 from __future__ import annotations
