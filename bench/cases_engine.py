@@ -122,9 +122,9 @@ def build_city() -> dict[str, Any]:
 
 
 def enter_calendar(*years: int) -> None:
-    from civicgrid.cases.calendar import working_calendar_invalidate
-    from civicgrid.cases.holidays import calendar_exceptions
-    from civicgrid.cases.models import CalendarYear, WorkingDay
+    from civicgrid.workcal.calendar import working_calendar_invalidate
+    from civicgrid.workcal.holidays import calendar_exceptions
+    from civicgrid.workcal.models import CalendarYear, WorkingDay
 
     for year in years:
         exceptions = calendar_exceptions(year) or {}
@@ -414,9 +414,10 @@ def part_sweep(m: int) -> dict[str, Any]:
     from django.db import connection, connections
     from django.utils import timezone
 
-    from civicgrid.cases.models import Case, Notification, Supervision, TimelineEntry
+    from civicgrid.cases.models import Case, Supervision, TimelineEntry
     from civicgrid.cases.sweep import cases_sweep
     from civicgrid.cases.testing import register_drill
+    from civicgrid.notify.models import Notification
 
     register_drill()
     build_city()

@@ -103,8 +103,9 @@ def main() -> int:
 
         connection.close()
         close_old_connections()
-        from civicgrid.cases.models import Case, Notification
+        from civicgrid.cases.models import Case
         from civicgrid.events.models import EventDetail
+        from civicgrid.notify.models import Notification
 
         deadline = time.monotonic() + LEASE + 90
         while Notification.objects.filter(state="pending").exists() and time.monotonic() < deadline:

@@ -15,7 +15,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from civicgrid.cases.channels import InAppChannel, channel_register, message_id  # noqa: E402
+from civicgrid.notify.channels import InAppChannel, channel_register, message_id  # noqa: E402
 from civicgrid.ops.gateway import FakeSmsGateway  # noqa: E402
 
 

@@ -18,9 +18,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from civicgrid.cases.models import Case, Notification, TimelineEntry, Timer, WorkerHeartbeat
+from civicgrid.cases.models import Case, TimelineEntry, Timer, WorkerHeartbeat
 from civicgrid.events.models import EventDetail
 from civicgrid.events.tests.conftest import POINT_A
+from civicgrid.notify.models import Notification
 from civicgrid.ops.gateway import sink_read
 from civicgrid.org.models import Role
 from civicgrid.org.services import membership_grant, token_create, user_create

@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from civicgrid.cases.models import Notification, Supervision, TimelineEntry, Timer, WorkerHeartbeat
+from civicgrid.cases.models import Supervision, TimelineEntry, Timer, WorkerHeartbeat
 from civicgrid.cases.services import notify
+from civicgrid.notify.models import Notification
 from civicgrid.ops.gateway import sink_read
 
 from . import procs
@@ -105,3 +106,33 @@ def test_a_worker_killed_mid_sweep_misses_no_clock_and_marks_none_twice(tmp_path
         assert Supervision.objects.filter(case=case, kind="overdue").count() == 1
         handle_overdue = Timer.objects.filter(case=case, kind="handle", overdue_at__isnull=False).count()
         assert TimelineEntry.objects.filter(case=case, action="escalate").count() == handle_overdue
+
+
+def test_a_slow_sms_gateway_does_not_hold_the_deadlines_back(tmp_path, world: Any):
+    """The delivery and the sweep are separate loops of the worker (notify's and the engine's): while
+    every text message waits seconds for the gateway, the overdue clocks are marked on time."""
+    sink = tmp_path / "gateway.log"
+    texts = [notify(case=None, event="test", subject=f"短信 {n}", channel="sms", address=f"1390001{n:04d}")
+             for n in range(6)]  # queued first: the delivery loop takes them before anything else
+    now = timezone.now()
+    cases = [report(None, now=now - dt.timedelta(days=40), text=f"小区门口上水井盖缺失 {n}号楼").case
+             for n in range(3)]
+    due = Timer.objects.filter(case__in=cases, state="running", overdue_at__isnull=True, due_at__lte=now)
+    assert due.exists()
+    env = procs.environment(tmp_path, CIVICGRID_SMS_BACKEND="civicgrid.ops.gateway.FakeSmsGateway",
+                            CIVICGRID_FAKE_GATEWAY_SINK=sink, CIVICGRID_FAKE_GATEWAY_DELAY="4")
+    log = tmp_path / "worker.log"
+    worker = procs.worker(env, log, "--interval", "0.5", "--outbox-limit", "1")
+    try:
+        procs.wait_until(lambda: sink.exists(), timeout=60, what="the gateway handed a first message",
+                         procs=(worker,), log=log)
+        procs.wait_until(lambda: not due.exists(), timeout=15, what="every due clock marked while the gateway is slow",
+                         procs=(worker,), log=log)
+        # The gateway has been answering for a few seconds at most: most texts still wait.
+        assert Notification.objects.filter(pk__in=[t.pk for t in texts], state="pending").count() >= 3
+        assert sum(sink_read(sink).values()) <= 3
+    finally:
+        procs.stop(worker)
+    assert worker.returncode == 0  # SIGTERM ends it after the message in the gateway's hands
+    for case in cases:
+        assert Supervision.objects.filter(case=case, kind="overdue").count() == 1

@@ -6,4 +6,8 @@ class CasesConfig(AppConfig):
     verbose_name = "案件引擎"
 
     def ready(self) -> None:
-        from civicgrid.cases import checks  # noqa: F401  (warns when the working calendar lacks a year)
+        from civicgrid.cases.timers import calendar_year_entered_recompute
+        from civicgrid.workcal.signals import calendar_year_entered
+
+        # Entering a year of the working calendar recomputes the clocks that assumed Monday–Friday.
+        calendar_year_entered.connect(calendar_year_entered_recompute, dispatch_uid="cases.timers.recompute")

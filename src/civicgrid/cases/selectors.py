@@ -1,4 +1,4 @@
-"""Reads of the case engine: simple case lookups, the working calendar's state, and the assessment
+"""Reads of the case engine: simple case lookups and the assessment
 metrics (考核指标, DOMAIN §6) over any period and jurisdiction.
 
 Metrics
@@ -57,23 +57,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.clock import CALENDAR_TZ
-from civicgrid.cases.models import (
-    CalendarYear,
-    Case,
-    Rating,
-    Satisfaction,
-    TimelineEntry,
-    Timer,
-    TimerState,
-    WorkingDay,
-)
+from civicgrid.cases.models import Case, Rating, Satisfaction, TimelineEntry, Timer, TimerState
 from civicgrid.cases.registry import CaseType
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
@@ -86,6 +75,7 @@ from civicgrid.org.scoping import (
     scope_q,
     scoped,
 )
+from civicgrid.workcal.clock import CALENDAR_TZ
 
 # ---------------------------------------------------------------------------------------------
 # simple case reads
@@ -179,55 +169,6 @@ def case_open_timers(*, case: Case) -> QuerySet[Timer]:
     """The clocks still running or paused on the case, soonest due first."""
     return (Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
             .select_related("assignment__department").order_by("due_at"))
-
-
-# ---------------------------------------------------------------------------------------------
-# the working calendar
-
-
-@dataclass(frozen=True)
-class CalendarYearSummary:
-    year: int
-    source: str
-    updated_at: dt.datetime
-    holidays: int  # weekdays off (法定节假日 on Monday–Friday)
-    make_up_days: int  # weekend working days (调休上班)
-
-    @property
-    def exceptions(self) -> int:
-        return self.holidays + self.make_up_days
-
-
-def calendar_years() -> list[CalendarYearSummary]:
-    """The years the working calendar has data for, with their counts of exceptions (two queries)."""
-    counts: dict[int, dict[bool, int]] = {}
-    rows = (WorkingDay.objects.annotate(y=ExtractYear("day")).values("y", "is_working")
-            .annotate(n=Count("pk")).order_by())
-    for row in rows:
-        counts.setdefault(row["y"], {})[row["is_working"]] = row["n"]
-    return [CalendarYearSummary(year=cy.year, source=cy.source, updated_at=cy.updated_at,
-                                holidays=counts.get(cy.year, {}).get(False, 0),
-                                make_up_days=counts.get(cy.year, {}).get(True, 0))
-            for cy in CalendarYear.objects.order_by("year")]
-
-
-def calendar_year_days(*, year: int) -> QuerySet[WorkingDay]:
-    """The exceptions stored for ``year`` (holidays on weekdays, make-up working days), in order."""
-    return WorkingDay.objects.filter(day__gte=dt.date(year, 1, 1), day__lte=dt.date(year, 12, 31)).order_by("day")
-
-
-def calendar_years_missing(*, today: dt.date | None = None) -> list[int]:
-    """This year and next year, when the working calendar has no data for them: deadlines in such a
-    year fall back to Monday–Friday."""
-    today = today or timezone.localdate()
-    wanted = [today.year, today.year + 1]
-    have = set(CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True))
-    return [y for y in wanted if y not in have]
-
-
-def calendar_missing_message(year: int) -> str:
-    return gettext("the working calendar has no data for %(year)d: deadlines fall back to Monday–Friday; "
-                   "enter the holidays with `civicgrid cases calendar import`") % {"year": year}
 
 
 # ---------------------------------------------------------------------------------------------

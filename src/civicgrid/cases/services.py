@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid.audit.services import audit_entry
-from civicgrid.cases import clock, registry
-from civicgrid.cases.calendar import working_calendar, working_hours
+from civicgrid.cases import registry
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import (
     ApprovalRequest,
@@ -30,7 +29,6 @@ from civicgrid.cases.models import (
     AssignmentState,
     Case,
     Channel,
-    Notification,
     Priority,
     Rating,
     RatingSource,
@@ -53,11 +51,14 @@ from civicgrid.cases.timers import (
 from civicgrid.core.batch import batched, insert_later, insert_one, returning_supported
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
+from civicgrid.notify.models import Notification
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, roles_reaching, scoped
 from civicgrid.taxonomy.models import TimeUnit
 from civicgrid.taxonomy.selectors import deadline_rules_for
+from civicgrid.workcal import clock
+from civicgrid.workcal.calendar import working_calendar, working_hours
 
 # The largest extension one request may ask for, per unit of the handling clock: 10 working days
 # and what that comes to in the other units (the setting CIVICGRID_EXTENSION_MAX overrides any).

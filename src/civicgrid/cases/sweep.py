@@ -57,15 +57,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
-from civicgrid.cases.models import (
-    Assignment,
-    Case,
-    Notification,
-    Supervision,
-    TimelineEntry,
-    Timer,
-)
+from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer
 from civicgrid.geo.models import Region
+from civicgrid.notify.models import Notification
 
 log = logging.getLogger("civicgrid.cases.sweep")
 

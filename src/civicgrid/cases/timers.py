@@ -8,10 +8,10 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from civicgrid.cases import clock
-from civicgrid.cases.calendar import unknown_years_not_warned, working_calendar, working_hours
 from civicgrid.cases.models import Assignment, Case, Timer, TimerState
 from civicgrid.core.batch import insert_later
+from civicgrid.workcal import clock
+from civicgrid.workcal.calendar import unknown_years_not_warned, working_calendar, working_hours
 
 log = logging.getLogger("civicgrid.cases.timers")
 
@@ -20,7 +20,7 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
     unknown = clock.unknown_days_between(start, due, working_calendar())
     if unknown_years_not_warned(unknown):  # loudly, but once per year and calendar, not once per clock
         log.warning("working calendar has no data for %s: Monday–Friday assumed (enter the year's holidays "
-                    "with `civicgrid cases calendar`)", ", ".join(map(str, sorted(unknown))))
+                    "with `civicgrid workcal calendar`)", ", ".join(map(str, sorted(unknown))))
     return bool(unknown)
 
 
@@ -156,3 +156,9 @@ def timers_recompute_unknown(*, years: Iterable[int], now: dt.datetime | None = 
         if t.kind == "handle" and t.assignment_id is None:
             Case.objects.filter(pk=t.case_id).update(handling_due_at=t.due_at)
     return len(items)
+
+
+def calendar_year_entered_recompute(sender: object, *, year: int, **kwargs: object) -> int:
+    """Receiver of ``workcal.signals.calendar_year_entered``: the clocks computed without ``year``'s
+    data are recomputed in the transaction that entered it (connected in ``CasesConfig.ready``)."""
+    return timers_recompute_unknown(years=[year])

@@ -38,8 +38,6 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.context import client_ip_var, current_request_id
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases import clock
-from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.models import Case, TimelineEntry, Timer
 from civicgrid.cases.services import notify
 from civicgrid.events.models import EventDetail, Routing
@@ -50,6 +48,8 @@ from civicgrid.geo.selectors import point_chain, points_locate_grid_codes
 from civicgrid.privacy import crypto
 from civicgrid.taxonomy.models import DispatchRule
 from civicgrid.taxonomy.selectors import deadline_rules_for
+from civicgrid.workcal import clock
+from civicgrid.workcal.calendar import working_calendar, working_hours
 
 _ALPHABET = np.frombuffer(b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ", dtype=np.uint8)  # the engine's 32 symbols
 

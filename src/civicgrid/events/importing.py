@@ -33,7 +33,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.cases.clock import CALENDAR_TZ
 from civicgrid.cases.models import Channel, Priority
 from civicgrid.events.models import EventDetail
 from civicgrid.events.services import (
@@ -46,6 +45,7 @@ from civicgrid.events.services import (
     fingerprint,
     idempotency_scope,
 )
+from civicgrid.workcal.clock import CALENDAR_TZ
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "编号", "外部编号", "external_id", "工单编号"),

@@ -40,8 +40,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.cases import clock, registry
-from civicgrid.cases.calendar import working_calendar, working_hours
+from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
 from civicgrid.cases.services import (
@@ -52,6 +51,8 @@ from civicgrid.cases.services import (
     assignments_finish,
 )
 from civicgrid.taxonomy.models import TimeUnit
+from civicgrid.workcal import clock
+from civicgrid.workcal.calendar import working_calendar, working_hours
 
 EVENT = "event"
 RETURN_WINDOW = (2, "working_days")  # a unit may dispute a dispatch within 2 working days (退单时限)

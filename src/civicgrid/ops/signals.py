@@ -76,7 +76,8 @@ def database_ok() -> tuple[bool, str]:
 
 
 def signals_read(*, now: dt.datetime | None = None, database_only: bool = False) -> Signals:
-    from civicgrid.cases.models import Notification, NotificationState, Supervision, Timer, TimerState, WorkerHeartbeat
+    from civicgrid.cases.models import Supervision, Timer, TimerState, WorkerHeartbeat
+    from civicgrid.notify.models import Notification, NotificationState
 
     now = now or timezone.now()
     s = Signals(now=now)

@@ -182,12 +182,12 @@ def battery(django_db_setup: Any, django_db_blocker: Any) -> Any:
     administrator, a superuser, the catalogue, the 2024 calendar and one reported case."""
     from django.db import transaction
 
-    from civicgrid.cases.calendar import working_calendar_invalidate
     from civicgrid.cases.tests.conftest import calendar_enter
     from civicgrid.geo.selectors import lookup_index_invalidate
     from civicgrid.org.models import Role, User
     from civicgrid.org.services import department_create, membership_grant, user_create
     from civicgrid.taxonomy.services import catalogue_seed
+    from civicgrid.workcal.calendar import working_calendar_invalidate
     from conftest import PASSWORD, build_small_city
 
     with django_db_blocker.unblock(), transaction.atomic():

@@ -16,7 +16,7 @@ SOURCE = "chinese-calendar"
 def seed(apps: Any, schema_editor: Any) -> None:
     import chinese_calendar
 
-    from civicgrid.cases.holidays import calendar_exceptions, covered_years
+    from civicgrid.workcal.holidays import calendar_exceptions, covered_years
 
     CalendarYear = apps.get_model("cases", "CalendarYear")
     WorkingDay = apps.get_model("cases", "WorkingDay")

@@ -1,7 +1,7 @@
-"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings,
-the working calendar and the notification outbox."""
+"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings and the
+worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
+``civicgrid.notify``.)"""
 
-from civicgrid.cases.models.calendar import CalendarYear, WorkingDay
 from civicgrid.cases.models.case import (
     ApprovalRequest,
     Assignment,
@@ -16,20 +16,16 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
-from civicgrid.cases.models.outbox import InboxMessage, Notification, NotificationState, WorkerHeartbeat
 from civicgrid.cases.models.timers import Timer, TimerState
+from civicgrid.cases.models.worker import WorkerHeartbeat
 
 __all__ = [
     "ApprovalRequest",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",
-    "CalendarYear",
     "Case",
     "Channel",
-    "InboxMessage",
-    "Notification",
-    "NotificationState",
     "Priority",
     "Rating",
     "RatingSource",
@@ -39,5 +35,4 @@ __all__ = [
     "Timer",
     "TimerState",
     "WorkerHeartbeat",
-    "WorkingDay",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from civicgrid.cases.clock import CALENDAR_TZ
+from civicgrid.workcal.clock import CALENDAR_TZ
 
 # A point inside grid 440301001001001 (Bob's grid, Alice's street, district A) and one inside
 # district B's first grid (Charlie's street).
@@ -31,9 +31,9 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 def engine_caches() -> Iterator[None]:
     """Per-process caches (the point lookup index, the working calendar) must not outlive the test
     database they were read from; messages are read as their English msgids."""
-    from civicgrid.cases.calendar import working_calendar_invalidate
     from civicgrid.cases.testing import register_drill
     from civicgrid.geo.selectors import lookup_index_invalidate
+    from civicgrid.workcal.calendar import working_calendar_invalidate
 
     register_drill()
     lookup_index_invalidate()
@@ -46,9 +46,9 @@ def engine_caches() -> Iterator[None]:
 
 def calendar_enter(*years: int) -> None:
     """Enter the years' holidays and make-up working days (as an administrator would each winter)."""
-    from civicgrid.cases.calendar import working_calendar_invalidate
-    from civicgrid.cases.holidays import calendar_exceptions
-    from civicgrid.cases.models import CalendarYear, WorkingDay
+    from civicgrid.workcal.calendar import working_calendar_invalidate
+    from civicgrid.workcal.holidays import calendar_exceptions
+    from civicgrid.workcal.models import CalendarYear, WorkingDay
 
     for year in years:
         exceptions = calendar_exceptions(year)

@@ -10,16 +10,24 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.calendar import working_calendar, working_calendar_invalidate
-from civicgrid.cases.calendar_services import (
+from civicgrid.cases.models import Timer
+from civicgrid.cases.tests.conftest import at, drill_create, fresh
+from civicgrid.org.models import Role
+from civicgrid.org.services import membership_grant, user_create
+from civicgrid.workcal.calendar import working_calendar, working_calendar_invalidate
+from civicgrid.workcal.checks import calendar_years_check
+from civicgrid.workcal.holidays import covered_years
+from civicgrid.workcal.models import CalendarYear, WorkingDay
+from civicgrid.workcal.selectors import calendar_years, calendar_years_missing
+from civicgrid.workcal.services import (
     CalendarDataError,
     calendar_day_set,
     calendar_may_edit,
@@ -27,13 +35,6 @@ from civicgrid.cases.calendar_services import (
     calendar_year_import_csv,
     calendar_year_set,
 )
-from civicgrid.cases.checks import calendar_years_check
-from civicgrid.cases.holidays import covered_years
-from civicgrid.cases.models import CalendarYear, Timer, WorkingDay
-from civicgrid.cases.selectors import calendar_years, calendar_years_missing
-from civicgrid.cases.tests.conftest import at, drill_create, fresh
-from civicgrid.org.models import Role
-from civicgrid.org.services import membership_grant, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,8 @@ def test_the_seeded_2024_has_the_national_day_holiday_and_its_make_up_sunday():
 
 def test_the_seed_migration_can_be_reversed_and_applied_again():
     migration = importlib.import_module("civicgrid.cases.migrations.0002_seed_calendar")
+    # The models as that migration sees them (they have since moved to workcal, same tables).
+    historical = MigrationLoader(connection).project_state(("cases", "0002_seed_calendar")).apps
 
     class Editor:
         pass
@@ -100,10 +103,10 @@ def test_the_seed_migration_can_be_reversed_and_applied_again():
     editor = Editor()
     editor.connection = connection  # type: ignore[attr-defined]
     before = WorkingDay.objects.count()
-    migration.unseed(django_apps, editor)
+    migration.unseed(historical, editor)
     assert not CalendarYear.objects.exists() and not WorkingDay.objects.exists()
-    migration.seed(django_apps, editor)
-    migration.seed(django_apps, editor)  # a second run adds nothing
+    migration.seed(historical, editor)
+    migration.seed(historical, editor)  # a second run adds nothing
     assert WorkingDay.objects.count() == before
     assert set(covered_years()) <= set(CalendarYear.objects.values_list("year", flat=True))
 
@@ -278,7 +281,7 @@ def test_the_system_check_warns_when_this_year_has_no_calendar_data():
     assert calendar_years_check() == []
     CalendarYear.objects.filter(year=this_year).delete()
     warnings = calendar_years_check()
-    assert [w.id for w in warnings] == ["civicgrid.cases.W001"]
+    assert [w.id for w in warnings] == ["civicgrid.workcal.W001"]
     assert f"no data for {this_year}" in warnings[0].msg and "Monday–Friday" in warnings[0].msg
     assert calendar_years_missing() == [this_year]
 
@@ -288,5 +291,5 @@ def test_the_system_check_warns_about_next_year_too():
     CalendarYear.objects.filter(year=next_year).delete()
     assert [w.msg for w in calendar_years_check()] == [
         f"the working calendar has no data for {next_year}: deadlines fall back to Monday–Friday; enter the "
-        "holidays with `civicgrid cases calendar import`"]
+        "holidays with `civicgrid workcal calendar import`"]
     assert next_year not in {y.year for y in calendar_years()}

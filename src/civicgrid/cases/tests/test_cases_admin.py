@@ -14,23 +14,26 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.models import CalendarYear, Notification, Supervision, WorkingDay
+from civicgrid.cases.models import Supervision
 from civicgrid.cases.services import case_supervise, case_transition
 from civicgrid.cases.tests.conftest import POINT_B, at, drill_create
+from civicgrid.notify.models import Notification
 from civicgrid.org.models import Role, User
 from civicgrid.org.services import membership_grant, user_create
+from civicgrid.workcal.models import CalendarYear, WorkingDay
 
 pytestmark = pytest.mark.django_db
 
 PHONE = "13800138000"
-CASE_PERMS = ("view_case", "view_notification", "view_supervision")
+CASE_PERMS = ("cases.view_case", "notify.view_notification", "cases.view_supervision")
 
 
-def allow(user: User, *codenames: str) -> User:
+def allow(user: User, *perms: str) -> User:
     """Django model permissions open the admin's doors (roles bring them in production, see the
     lead's note in the report); jurisdiction decides what is behind them."""
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="cases", codename=codename))
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     User.objects.filter(pk=user.pk).update(is_staff=True)
     return User.objects.get(pk=user.pk)
 
@@ -105,7 +108,7 @@ def test_the_case_list_searches_by_tracking_code(client, staff, two_cases):
 
 def test_notifications_and_supervision_items_are_scoped_read_only_lists(client, staff, two_cases):
     c = login(client, staff.alice)
-    response = c.get("/admin/cases/notification/")
+    response = c.get("/admin/notify/notification/")
     assert response.status_code == 200
     cases = {n.case_id for n in response.context["cl"].queryset}
     assert two_cases["a"].pk in cases and two_cases["b"].pk not in cases
@@ -118,7 +121,7 @@ def test_notifications_and_supervision_items_are_scoped_read_only_lists(client, 
     assert login(client, staff.alice).get(f"/admin/cases/supervision/{item.pk}/change/").status_code == 404
     note = Notification.objects.filter(case=two_cases["a"]).first()
     assert note is not None
-    assert c.post(f"/admin/cases/notification/{note.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert c.post(f"/admin/notify/notification/{note.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 # --- the working calendar -------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def carol(cast: Any) -> User:
 def test_the_calendar_list_warns_about_a_year_without_data(client, carol):
     next_year = timezone.localdate().year + 1
     CalendarYear.objects.filter(year=next_year).delete()
-    response = login(client, carol).get("/admin/cases/calendaryear/")
+    response = login(client, carol).get("/admin/workcal/calendaryear/")
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
     assert any(f"no data for {next_year}" in m for m in shown)
@@ -143,15 +146,15 @@ def test_the_calendar_list_warns_about_a_year_without_data(client, carol):
 
 
 def test_a_district_administrator_may_not_open_the_calendar(client, staff):
-    assert login(client, staff.admin_a).get("/admin/cases/calendaryear/").status_code == 403
-    assert login(client, staff.alice).get("/admin/cases/workingday/").status_code == 403
+    assert login(client, staff.admin_a).get("/admin/workcal/calendaryear/").status_code == 403
+    assert login(client, staff.alice).get("/admin/workcal/workingday/").status_code == 403
 
 
 def test_a_year_entered_in_the_admin_goes_through_the_calendar_service(client, carol):
     WorkingDay.objects.filter(day__year=2027).delete()
     CalendarYear.objects.filter(year=2027).delete()
     upload = SimpleUploadedFile("2027.csv", "2027-01-01,休息,元旦\n2027-02-20,上班,调休\n".encode("gbk"))
-    response = login(client, carol).post("/admin/cases/calendaryear/add/", {"year": 2027, "file": upload})
+    response = login(client, carol).post("/admin/workcal/calendaryear/add/", {"year": 2027, "file": upload})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert CalendarYear.objects.get(year=2027).source == "file 2027.csv"
     assert WorkingDay.objects.filter(day__year=2027).count() == 2
@@ -161,7 +164,7 @@ def test_a_year_entered_in_the_admin_goes_through_the_calendar_service(client, c
 def test_a_bad_line_in_an_uploaded_year_is_shown_and_nothing_is_written(client, carol):
     CalendarYear.objects.filter(year=2027).delete()
     upload = SimpleUploadedFile("2027.csv", b"2027-01-01,maybe,x\n")
-    response = login(client, carol).post("/admin/cases/calendaryear/add/", {"year": 2027, "file": upload})
+    response = login(client, carol).post("/admin/workcal/calendaryear/add/", {"year": 2027, "file": upload})
     assert response.status_code == 200
     assert "line 1:" in response.content.decode()
     assert not CalendarYear.objects.filter(year=2027).exists()
@@ -169,12 +172,12 @@ def test_a_bad_line_in_an_uploaded_year_is_shown_and_nothing_is_written(client, 
 
 def test_a_single_day_saved_in_the_admin_goes_through_the_calendar_service(client, carol):
     c = login(client, carol)
-    response = c.post("/admin/cases/workingday/add/", {"day": "2024-10-19", "is_working": "on", "name": "演练"})
+    response = c.post("/admin/workcal/workingday/add/", {"day": "2024-10-19", "is_working": "on", "name": "演练"})
     assert response.status_code == 302
     assert WorkingDay.objects.get(day=dt.date(2024, 10, 19)).is_working
     assert AuditEntry.objects.filter(action="cases.calendar.day_set", actor=carol).exists()
-    ordinary = c.post("/admin/cases/workingday/add/", {"day": "2024-10-21", "is_working": "on", "name": ""})
+    ordinary = c.post("/admin/workcal/workingday/add/", {"day": "2024-10-21", "is_working": "on", "name": ""})
     assert ordinary.status_code == 200 and "anyway" in ordinary.content.decode()
     day = WorkingDay.objects.get(day=dt.date(2024, 10, 19))
-    assert c.post(f"/admin/cases/workingday/{day.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert c.post(f"/admin/workcal/workingday/{day.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not WorkingDay.objects.filter(day=dt.date(2024, 10, 19)).exists()

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused
-from civicgrid.cases.models import AssignmentRole, AssignmentState, Notification, Supervision, Timer, TimerState
+from civicgrid.cases.models import AssignmentRole, AssignmentState, Supervision, Timer, TimerState
 from civicgrid.cases.services import case_recall, case_transition
 from civicgrid.cases.tests.conftest import STREET_A, at, drill_create, fresh
+from civicgrid.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
 

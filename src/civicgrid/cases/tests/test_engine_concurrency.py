@@ -178,7 +178,8 @@ def test_a_stale_case_object_cannot_undo_a_transition_by_another_action(cast, un
 
 @pytest.mark.django_db
 def test_a_conflict_rolls_back_everything_the_loser_wrote(cast, units):
-    from civicgrid.cases.models import Assignment, Notification, Timer
+    from civicgrid.cases.models import Assignment, Timer
+    from civicgrid.notify.models import Notification
 
     case = drill_create(cast.bob, now=T0)
     stale = fresh(case)

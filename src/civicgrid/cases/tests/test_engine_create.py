@@ -11,10 +11,11 @@ from django.db import connection
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases import services
 from civicgrid.cases.errors import TransitionNotAllowed
-from civicgrid.cases.models import Case, Notification, TimelineEntry, Timer
+from civicgrid.cases.models import Case, TimelineEntry, Timer
 from civicgrid.cases.services import Location, case_create
 from civicgrid.cases.tests.conftest import GRID_A, POINT_A, STREET_A, at, drill_create
 from civicgrid.geo.crs import wgs84_to_gcj02
+from civicgrid.notify.models import Notification
 from civicgrid.privacy.fields import hash_lookup
 
 pytestmark = pytest.mark.django_db

@@ -6,18 +6,8 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases import clock
-from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
-from civicgrid.cases.models import (
-    ApprovalRequest,
-    AssignmentState,
-    Notification,
-    Rating,
-    Supervision,
-    Timer,
-    TimerState,
-)
+from civicgrid.cases.models import ApprovalRequest, AssignmentState, Rating, Supervision, Timer, TimerState
 from civicgrid.cases.services import (
     case_decide_approval,
     case_escalate,
@@ -30,6 +20,9 @@ from civicgrid.cases.services import (
     case_transition,
 )
 from civicgrid.cases.tests.conftest import STREET_A, at, drill_create, fresh
+from civicgrid.notify.models import Notification
+from civicgrid.workcal import clock
+from civicgrid.workcal.calendar import working_calendar, working_hours
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,12 @@ import logging
 
 import pytest
 
-from civicgrid.cases.calendar import missing_years, working_calendar, working_calendar_invalidate
-from civicgrid.cases.models import CalendarYear, Timer, TimerState, WorkingDay
+from civicgrid.cases.models import Timer, TimerState
 from civicgrid.cases.services import case_decide_approval, case_request_approval, case_resume, case_transition
 from civicgrid.cases.tests.conftest import at, calendar_enter, drill_create, fresh
 from civicgrid.cases.timers import timers_recompute_unknown
+from civicgrid.workcal.calendar import missing_years, working_calendar, working_calendar_invalidate
+from civicgrid.workcal.models import CalendarYear, WorkingDay
 
 pytestmark = pytest.mark.django_db
 

@@ -284,7 +284,7 @@ def test_a_single_timeline_entry_cannot_be_deleted_either(cast, units):
 
 
 def test_a_public_transition_tells_the_reporter(cast, units):
-    from civicgrid.cases.models import Notification
+    from civicgrid.notify.models import Notification
 
     case = drill_create(units.rita, reporter=units.rita, now=T0)
     case_transition(actor=cast.alice, case=case, action="dispatch", department=units.urban, now=T0)
@@ -293,7 +293,7 @@ def test_a_public_transition_tells_the_reporter(cast, units):
 
 
 def test_a_public_transition_texts_a_reporter_without_an_account_but_never_an_anonymous_one(cast, units):
-    from civicgrid.cases.models import Notification
+    from civicgrid.notify.models import Notification
 
     named = drill_create(cast.alice, reporter_phone="13800138000", now=T0)
     hidden = drill_create(cast.alice, reporter_phone="13800138000", anonymous=True, now=T0)

@@ -10,11 +10,11 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from civicgrid.cases.channels import InAppChannel, Recipient, channel_get, channel_override
-from civicgrid.cases.models import InboxMessage, Notification
-from civicgrid.cases.outbox import backoff, outbox_deliver, recipients_of
 from civicgrid.cases.services import notify
 from civicgrid.cases.tests.conftest import STREET_A, drill_create
+from civicgrid.notify.channels import InAppChannel, Recipient, channel_get, channel_override
+from civicgrid.notify.models import InboxMessage, Notification
+from civicgrid.notify.outbox import backoff, outbox_deliver, recipients_of
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_a_notification_nobody_can_receive_is_failed_with_the_reason(cast):
 
 
 def test_an_sms_to_a_reporter_without_an_account_goes_to_the_console_masked(cast, caplog):
-    caplog.set_level(logging.INFO, logger="civicgrid.cases.channels")
+    caplog.set_level(logging.INFO, logger="civicgrid.notify.channels")
     queued(address="13800138000", channel="sms", subject="您的案件已办结")
     with override_settings(CIVICGRID_SMS_BACKEND="console"):
         assert outbox_deliver(now=soon()).sent == 1
@@ -172,7 +172,7 @@ def test_an_sms_to_a_reporter_without_an_account_goes_to_the_console_masked(cast
 
 
 def test_an_email_goes_to_the_console_by_default(cast, caplog):
-    caplog.set_level(logging.INFO, logger="civicgrid.cases.channels")
+    caplog.set_level(logging.INFO, logger="civicgrid.notify.channels")
     cast.alice.email = "alice@example.org"
     cast.alice.save()
     queued(recipient=cast.alice, channel="email", subject="周报")
@@ -205,7 +205,7 @@ def test_recipients_are_users_then_the_address(cast, units):
 @override_settings(CIVICGRID_OUTBOX_MAX_ATTEMPTS=1)
 def test_an_operator_sends_a_failed_notification_again_once_the_channel_is_back(cast, units):
     from civicgrid.audit.models import AuditEntry
-    from civicgrid.cases.outbox import outbox_retry
+    from civicgrid.notify.outbox import outbox_retry
 
     note = queued(department=units.urban)
     with channel_override("inapp", FlakyChannel()):

@@ -12,10 +12,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.models import Case, InboxMessage, Notification, Supervision, TimelineEntry, Timer
+from civicgrid.cases.models import Case, Supervision, TimelineEntry, Timer
 from civicgrid.cases.services import case_transition
 from civicgrid.cases.sweep import cases_sweep
 from civicgrid.cases.tests.conftest import STREET_A, at, drill_create, fresh
+from civicgrid.notify.models import InboxMessage, Notification
 
 pytestmark = pytest.mark.django_db
 

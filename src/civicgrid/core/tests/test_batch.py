@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_entry
-from civicgrid.cases.models import Case, Notification
+from civicgrid.cases.models import Case
 from civicgrid.core.batch import Batch, batched, insert_later, one_statement
+from civicgrid.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
 

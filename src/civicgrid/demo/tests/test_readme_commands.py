@@ -35,7 +35,7 @@ def readme_demo_commands() -> list[list[str]]:
 
 def test_the_readme_names_the_demo_commands_it_promises():
     commands = [" ".join(c[:2]) for c in readme_demo_commands()]
-    assert {"geo locate", "worker", "cases sweep", "cases calendar", "events import", "org token"} <= set(commands)
+    assert {"geo locate", "worker", "cases sweep", "workcal calendar", "events import", "org token"} <= set(commands)
 
 
 def test_every_readme_command_runs_on_the_demo_city_as_printed(monkeypatch):

@@ -177,9 +177,9 @@ def test_the_bulk_paths_due_times_equal_the_clocks_for_every_second_of_start(wor
     import datetime as dt
     import random
 
-    from civicgrid.cases import clock
-    from civicgrid.cases.calendar import working_calendar, working_hours
     from civicgrid.events.bulk import BulkWriter
+    from civicgrid.workcal import clock
+    from civicgrid.workcal.calendar import working_calendar, working_hours
 
     writer = BulkWriter(actor=None, now=NOW)
     rng = random.Random(7)

@@ -9,14 +9,15 @@ import pytest
 from django.db import connection
 
 from civicgrid.cases.errors import CaseConflict
-from civicgrid.cases.models import Case, Notification, Rating, Timer
-from civicgrid.cases.outbox import outbox_deliver
+from civicgrid.cases.models import Case, Rating, Timer
 from civicgrid.cases.services import case_decide_approval, case_request_approval
 from civicgrid.events import services as ev
 from civicgrid.events.models import EventDetail
 from civicgrid.events.photos import PhotoUpload
 from civicgrid.events.selectors import event_public
 from civicgrid.events.tests.conftest import T0, at, fresh, jpeg, report
+from civicgrid.notify.models import Notification
+from civicgrid.notify.outbox import outbox_deliver
 
 pytestmark = pytest.mark.django_db
 

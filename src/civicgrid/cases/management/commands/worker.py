@@ -1,14 +1,17 @@
-"""``civicgrid worker``: the background process that runs the sweep and delivers the outbox.
+"""``civicgrid worker``: the background process that runs the case engine's sweep and the delivery
+of the notification outbox.
 
-The sweep and the delivery run in two threads of the process, each on its own schedule, so a long
-sweep (a million open clocks) does not hold messages back and a slow SMS gateway does not delay
-the sweep. Each thread has its own database connection and reopens it after a failure (a
-database restart), so the worker recovers on its own.
+It composes two loops, each in a thread of its own, on its own schedule: the sweep (this app's,
+:func:`civicgrid.cases.sweep.cases_sweep`) and the delivery loop of ``civicgrid.notify``
+(:class:`civicgrid.notify.delivery.DeliveryLoop`). So a long sweep (a million open clocks) does not
+hold messages back, and a slow SMS gateway does not delay the sweep: deadlines are marked on time
+while a message waits for the gateway. Each thread has its own database connection and reopens it
+after a failure (a database restart), so the worker recovers on its own.
 
 One process is enough; several may run against one PostgreSQL database (each claims its rows with
 SKIP LOCKED, so no work is done twice). Killed at any moment (``kill -9``, a lost host), nothing is
 lost: a sweep batch is one transaction, and a claimed message is delivered again when its lease
-ends (at least once; the message id lets the gateway drop a repeat — see ``cases.channels``).
+ends (at least once; the message id lets the gateway drop a repeat — see ``notify.channels``).
 
 Each process writes a heartbeat row (:class:`~civicgrid.cases.models.WorkerHeartbeat`) after every
 round of either loop; the health endpoint and the metrics read it. SIGTERM or SIGINT ends it after
@@ -24,7 +27,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -33,8 +35,10 @@ from django.utils import timezone
 
 from civicgrid.audit.context import request_context
 from civicgrid.cases.models import WorkerHeartbeat
-from civicgrid.cases.outbox import OutboxReport, outbox_deliver
 from civicgrid.cases.sweep import cases_sweep
+from civicgrid.core.loops import run_every
+from civicgrid.notify.delivery import DeliveryLoop
+from civicgrid.notify.outbox import OutboxReport
 
 log = logging.getLogger("civicgrid.worker")
 
@@ -69,6 +73,7 @@ class Command(BaseCommand):
         self.stop = threading.Event()
         self.name = f"{socket.gethostname()}:{os.getpid()}"[:120]
         self.batch_size, self.outbox_limit = o["batch_size"], o["outbox_limit"]
+        self.delivery = self._delivery(outbox_interval)
         previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -82,13 +87,13 @@ class Command(BaseCommand):
             if connection.in_atomic_block:
                 # Inside a caller's transaction (a test) other threads could not see its rows: one
                 # thread does both, one after the other.
-                self._loop("round", lambda: self.round(batch_size=self.batch_size,
-                                                       outbox_limit=self.outbox_limit), interval)
+                run_every("round", lambda: self.round(batch_size=self.batch_size, outbox_limit=self.outbox_limit),
+                          interval, self.stop)
             else:
                 self._forget_stale()
-                loops = [threading.Thread(target=self._loop, args=("sweep", self.sweep_once, interval),
+                loops = [threading.Thread(target=run_every, args=("sweep", self.sweep_once, interval, self.stop),
                                           name="civicgrid-sweep", daemon=True),
-                         threading.Thread(target=self._loop, args=("outbox", self.deliver_once, outbox_interval),
+                         threading.Thread(target=self.delivery.run, args=(self.stop,),
                                           name="civicgrid-outbox", daemon=True)]
                 for t in loops:
                     t.start()
@@ -107,28 +112,11 @@ class Command(BaseCommand):
         self.stop.set()
         signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
 
-    def _loop(self, what: str, step: Callable[[], Any], interval: float) -> None:
-        """Run ``step`` every ``interval`` seconds until stopped; a failed round is logged and retried.
-
-        Rounds start at a fixed rate (a round that took 2 s of a 10 s interval is followed 8 s
-        later), so a clock that falls due is marked within one interval of its due time."""
-        try:
-            while not self.stop.is_set():
-                started = time.monotonic()
-                try:
-                    if not connection.in_atomic_block:
-                        close_old_connections()  # drops a connection a database restart broke
-                    step()
-                except Exception:
-                    # A database restart or a network blip must not end the worker: log and go on.
-                    log.exception("worker %s failed; trying again in %.0f s", what, interval)
-                    if not connection.in_atomic_block:
-                        connection.close()
-                if self.stop.wait(max(0.0, interval - (time.monotonic() - started))):
-                    break
-        finally:
-            if threading.current_thread() is not threading.main_thread():
-                connection.close()
+    def _delivery(self, interval: float) -> DeliveryLoop:
+        """notify's delivery loop, writing this worker's heartbeat after each batch and each round."""
+        return DeliveryLoop(limit=self.outbox_limit, interval=interval,
+                            on_batch=lambda: heartbeat(self.name),  # a long backlog is work, not silence
+                            on_round=lambda _report: heartbeat(self.name, delivered_at=timezone.now()))
 
     def _forget_stale(self) -> None:
         try:
@@ -155,20 +143,8 @@ class Command(BaseCommand):
         return sweep.summary()
 
     def deliver_once(self) -> str:
-        with request_context():
-            started = time.perf_counter()
-            total = OutboxReport()
-            while not self.stop.is_set():
-                got = outbox_deliver(limit=self.outbox_limit)
-                for name in ("claimed", "sent", "deliveries", "retried", "failed"):
-                    setattr(total, name, getattr(total, name) + getattr(got, name))
-                heartbeat(self.name)  # a long backlog is work, not silence
-                if got.claimed < self.outbox_limit:
-                    break
-            heartbeat(self.name, delivered_at=timezone.now())
-            level = logging.INFO if total.claimed else logging.DEBUG
-            log.log(level, "outbox in %.2f s — %s", time.perf_counter() - started, total.summary())
-        return total.summary()
+        report: OutboxReport = self.delivery.round(self.stop)
+        return report.summary()
 
     def round(self, *, batch_size: int, outbox_limit: int) -> str:
         """One sweep, then the outbox until it has nothing due; returns a one-line summary."""
@@ -176,6 +152,8 @@ class Command(BaseCommand):
         if not hasattr(self, "stop"):
             self.stop = threading.Event()
             self.name = f"{socket.gethostname()}:{os.getpid()}"[:120]
+        if getattr(self, "delivery", None) is None or self.delivery.limit != outbox_limit:
+            self.delivery = self._delivery(10.0)  # (one round: the interval is not used)
         if not connection.in_atomic_block:  # (inside a test's transaction the connection must stay)
             close_old_connections()
         return f"sweep: {self.sweep_once()}; outbox: {self.deliver_once()}"

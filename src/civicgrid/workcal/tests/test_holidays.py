@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from civicgrid.cases import holidays
-from civicgrid.cases.clock import CALENDAR_TZ, WorkingHours, due_at, unknown_days_between
-from civicgrid.cases.holidays import (
+from civicgrid.workcal import holidays
+from civicgrid.workcal.clock import CALENDAR_TZ, WorkingHours, due_at, unknown_days_between
+from civicgrid.workcal.holidays import (
     calendar_exceptions,
     chinese_calendar_days,
     covered_years,

@@ -44,6 +44,7 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        db_table = "cases_notification"  # made by the case engine, which held the outbox before
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [
@@ -73,6 +74,7 @@ class InboxMessage(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
+        db_table = "cases_inboxmessage"
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at"]
@@ -80,22 +82,3 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
-
-
-class WorkerHeartbeat(models.Model):
-    """One row per running ``civicgrid worker`` process: when it last showed it was alive, and when
-    its sweep and its delivery loop last finished a round. The health endpoint and the metrics read
-    them; a row is a row in the shared database, so app servers on other hosts see it too."""
-
-    name = models.CharField(_("worker"), max_length=120, unique=True)  # host:pid
-    started_at = models.DateTimeField(_("started at"))
-    beat_at = models.DateTimeField(_("last heartbeat"))
-    swept_at = models.DateTimeField(_("last sweep finished"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("last delivery round finished"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("worker heartbeat")
-        verbose_name_plural = _("worker heartbeats")
-
-    def __str__(self) -> str:
-        return self.name

@@ -1,5 +1,6 @@
 """Delivering the notification outbox (通知投递). Services write :class:`Notification` rows in the
-transaction of the change they announce; the worker calls :func:`outbox_deliver` to send them.
+transaction of the change they announce; the worker's delivery loop (:mod:`civicgrid.notify.delivery`)
+calls :func:`outbox_deliver` to send them.
 
 How a batch goes:
 
@@ -10,7 +11,7 @@ How a batch goes:
 2. *Expand* each row's audience: its recipient; the active department handlers of
    ``audience_department``; the active dispatchers of ``audience_region``; or its ``address``.
 3. *Deliver* through the channel registered under the row's ``channel``
-   (:mod:`civicgrid.cases.channels`), and mark the row sent in the same transaction (an in-app
+   (:mod:`civicgrid.notify.channels`), and mark the row sent in the same transaction (an in-app
    message and its "sent" mark commit together).
 4. A channel that raises leaves the row pending: ``attempts`` + 1, ``last_error``, and the next
    attempt after an exponential backoff — ``CIVICGRID_OUTBOX_BACKOFF_SECONDS`` (30) × 2^(attempts
@@ -33,11 +34,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from civicgrid.cases.channels import Recipient, channel_get
-from civicgrid.cases.models import Notification, NotificationState
-from civicgrid.org.models import Membership, Role
+from civicgrid.notify.channels import Recipient, channel_get
+from civicgrid.notify.models import Notification, NotificationState
+from civicgrid.org.models import Membership, Role, User
 
-log = logging.getLogger("civicgrid.cases.outbox")
+log = logging.getLogger("civicgrid.notify.outbox")
 
 
 @dataclass
@@ -47,6 +48,11 @@ class OutboxReport:
     deliveries: int = 0  # messages handed to channels (one notification → several people)
     retried: int = 0  # failed this time, will be tried again
     failed: int = 0  # failed for good
+
+    def add(self, other: OutboxReport) -> None:
+        """Count ``other`` in (the rounds of a delivery loop add their batches up)."""
+        for name in ("claimed", "sent", "deliveries", "retried", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def summary(self) -> str:
         return (f"claimed {self.claimed}, sent {self.sent} ({self.deliveries} messages), retry later "
@@ -92,12 +98,12 @@ def _audiences(notes: list[Notification]) -> tuple[dict[int, list[Any]], dict[in
     if depts:
         for m in (Membership.objects.filter(department_id__in=depts, role=Role.DEPARTMENT_HANDLER, is_active=True,
                                             user__is_active=True).select_related("user").order_by("user_id")):
-            if m.department_id is not None:  # always: the filter asks for it
+            if m.department_id is not None:
                 by_dept[m.department_id].append(m.user)
     if regions:
         for m in (Membership.objects.filter(region_id__in=regions, role=Role.DISPATCHER, is_active=True,
                                             user__is_active=True).select_related("user").order_by("user_id")):
-            if m.region_id is not None:  # always: the filter asks for it
+            if m.region_id is not None:
                 by_region[m.region_id].append(m.user)
     return by_dept, by_region
 
@@ -108,7 +114,7 @@ def recipients_of(notification: Notification, by_dept: dict[int, list[Any]] | No
     if by_dept is None or by_region is None:
         by_dept, by_region = _audiences([notification])
     users: dict[int, Any] = {}
-    recipient = notification.recipient  # None without a query when there is no recipient
+    recipient = notification.recipient if notification.recipient_id else None
     if recipient is not None and recipient.is_active:
         users[recipient.pk] = recipient
     for user in (*by_dept.get(notification.audience_department_id or 0, ()),
@@ -182,7 +188,7 @@ def outbox_deliver(*, now: dt.datetime | None = None, limit: int = 500) -> Outbo
     return report
 
 
-def outbox_retry(*, actor: Any, notifications: Any, now: dt.datetime | None = None) -> int:
+def outbox_retry(*, actor: User | None, notifications: Any, now: dt.datetime | None = None) -> int:
     """Send failed notifications again (an operator fixed the channel or the audience): they become
     pending with a fresh count of attempts. One audit row names them."""
     from civicgrid.audit.services import audit_record

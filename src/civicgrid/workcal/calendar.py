@@ -1,8 +1,9 @@
-"""The working calendar as the engine uses it: WorkingDay/CalendarYear rows, cached per process.
+"""The working calendar the clocks compute with: WorkingDay/CalendarYear rows, cached per process.
 
-Days listed in :class:`~civicgrid.cases.models.WorkingDay` override Monday–Friday; a year without a
-:class:`~civicgrid.cases.models.CalendarYear` row is *unknown*: Monday–Friday is assumed, the timer
-is flagged ``calendar_fallback``, the logs warn, and entering the year recomputes those timers.
+Days listed in :class:`~civicgrid.workcal.models.WorkingDay` override Monday–Friday; a year without a
+:class:`~civicgrid.workcal.models.CalendarYear` row is *unknown*: Monday–Friday is assumed. (The case
+engine then flags its timer ``calendar_fallback`` and warns; entering the year sends
+``workcal.signals.calendar_year_entered``, on which it recomputes those timers.)
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import date
 
 from django.db.models import Max
 
-from civicgrid.cases.clock import MappingCalendar, WorkingHours
-from civicgrid.cases.models import CalendarYear, WorkingDay
+from civicgrid.workcal.clock import MappingCalendar, WorkingHours
+from civicgrid.workcal.models import CalendarYear, WorkingDay
 
-log = logging.getLogger("civicgrid.cases.calendar")
+log = logging.getLogger("civicgrid.workcal")
 CHECK_SECONDS = 30.0
 
 

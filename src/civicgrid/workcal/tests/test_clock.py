@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from civicgrid.cases import clock
-from civicgrid.cases.clock import (
+from civicgrid.workcal import clock
+from civicgrid.workcal.clock import (
     CALENDAR_TZ,
     DayKinds,
     MappingCalendar,
@@ -54,12 +54,6 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 
 
 # --- calendars ----------------------------------------------------------------------------------
-
-def test_the_units_are_the_values_of_the_taxonomy_time_unit():
-    from civicgrid.taxonomy.models import TimeUnit
-
-    assert set(clock.UNITS) == set(TimeUnit.values)
-
 
 def test_both_calendars_satisfy_the_day_kinds_protocol():
     assert isinstance(CAL, DayKinds)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from civicgrid.cases.clock import MappingCalendar
+from civicgrid.workcal.clock import MappingCalendar
 
 MAKE_UP_DAY = "调休上班"
 

@@ -16,6 +16,7 @@ class CalendarYear(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        db_table = "cases_calendaryear"  # made by the case engine, which held the calendar before
         verbose_name = _("calendar year")
         verbose_name_plural = _("calendar years")
         ordering = ["year"]
@@ -33,6 +34,7 @@ class WorkingDay(models.Model):
     name = models.CharField(_("name"), max_length=40, blank=True)
 
     class Meta:
+        db_table = "cases_workingday"
         verbose_name = _("working-calendar day")
         verbose_name_plural = _("working-calendar days")
         ordering = ["day"]

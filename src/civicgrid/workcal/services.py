@@ -3,7 +3,7 @@ each winter when the State Council publishes them, from a CSV file or from the i
 ``chinese-calendar`` package.
 
 Only days that differ from Monday–Friday are stored (a holiday on a weekday, a working weekend
-day); a year is *known* once it has a :class:`~civicgrid.cases.models.CalendarYear` row. Entering a
+day); a year is *known* once it has a :class:`~civicgrid.workcal.models.CalendarYear` row. Entering a
 year recomputes the open clocks that were computed without its data (they assumed Monday–Friday).
 Every write is audited, and only superusers and administrators of the city (and the system) may
 write.
@@ -22,18 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
-from civicgrid.cases.calendar import working_calendar_invalidate
-from civicgrid.cases.holidays import calendar_exceptions
-from civicgrid.cases.models import CalendarYear, WorkingDay
-from civicgrid.cases.timers import timers_recompute_unknown
-from civicgrid.org.models import Membership, Role
+from civicgrid.org.models import Membership, Role, User
+from civicgrid.workcal.calendar import working_calendar_invalidate
+from civicgrid.workcal.holidays import calendar_exceptions
+from civicgrid.workcal.models import CalendarYear, WorkingDay
+from civicgrid.workcal.signals import calendar_year_entered
 
-log = logging.getLogger("civicgrid.cases.calendar")
+log = logging.getLogger("civicgrid.workcal")
 
 FIRST_YEAR, LAST_YEAR = 1949, 2200
 NAME_MAX = 40
@@ -53,7 +54,7 @@ def _default_working(day: dt.date) -> bool:
     return day.weekday() < 5
 
 
-def calendar_may_edit(user: Any) -> bool:
+def calendar_may_edit(user: User | AnonymousUser | None) -> bool:
     """Superusers and administrators of the city change the working calendar (``None``: the system)."""
     if user is None:
         return True
@@ -64,7 +65,7 @@ def calendar_may_edit(user: Any) -> bool:
     return Membership.objects.filter(user=user, is_active=True, role=Role.ADMIN, region__level="city").exists()
 
 
-def _require_editor(actor: Any) -> None:
+def _require_editor(actor: User | None) -> None:
     if not calendar_may_edit(actor):
         raise PermissionDenied(_("Only administrators of the city may change the working calendar."))
 
@@ -85,6 +86,12 @@ def _describe(days: Mapping[dt.date, tuple[bool, str]]) -> dict[str, Any]:
             "make_up_days": [d.isoformat() for d, (working, _n) in ordered if working]}
 
 
+def _year_entered(year: int) -> int:
+    """Tell the calendar's users that ``year`` is entered (they recompute, in this transaction);
+    how many things they recomputed."""
+    return sum(int(answer or 0) for _receiver, answer in calendar_year_entered.send(sender=CalendarYear, year=year))
+
+
 def _invalidate_now_and_on_commit() -> None:
     working_calendar_invalidate()
     transaction.on_commit(working_calendar_invalidate)
@@ -103,7 +110,7 @@ class CalendarYearChange:
     timers_recomputed: int
 
 
-def calendar_year_set(*, actor: Any, year: int, days: Mapping[dt.date, tuple[bool, str]],
+def calendar_year_set(*, actor: User | None, year: int, days: Mapping[dt.date, tuple[bool, str]],
                       source: str) -> CalendarYearChange:
     """Replace the working calendar of ``year`` with ``days`` (day → (working, name)), in one
     transaction, audited; then recompute the open clocks computed without this year's data.
@@ -144,7 +151,7 @@ def calendar_year_set(*, actor: Any, year: int, days: Mapping[dt.date, tuple[boo
                 existing.save(update_fields=["source", "updated_at"])
                 row = existing
             _invalidate_now_and_on_commit()
-            recomputed = timers_recompute_unknown(years=[year])
+            recomputed = _year_entered(year)
             audit_record(actor=actor, action="cases.calendar.year_set", target=row, before=before,
                          after={"source": source, **_describe(clean)}, extra={"timers_recomputed": recomputed})
     except BaseException:
@@ -158,7 +165,7 @@ def calendar_year_set(*, actor: Any, year: int, days: Mapping[dt.date, tuple[boo
                               timers_recomputed=recomputed)
 
 
-def calendar_year_from_package(*, actor: Any, year: int) -> CalendarYearChange:
+def calendar_year_from_package(*, actor: User | None, year: int) -> CalendarYearChange:
     """Enter ``year`` from the installed ``chinese-calendar`` (after upgrading it when the State
     Council has published a new year)."""
     exceptions = calendar_exceptions(year)
@@ -172,7 +179,7 @@ def calendar_year_from_package(*, actor: Any, year: int) -> CalendarYearChange:
                              source=f"{PACKAGE_SOURCE} {version}".strip())
 
 
-def calendar_day_set(*, actor: Any, day: dt.date, working: bool | None, name: str = "") -> WorkingDay | None:
+def calendar_day_set(*, actor: User | None, day: dt.date, working: bool | None, name: str = "") -> WorkingDay | None:
     """Set one day of a year the calendar has data for: a holiday, a make-up working day, or
     (``working=None``, or the Monday–Friday value) back to an ordinary day, whose row goes away.
 
@@ -186,8 +193,9 @@ def calendar_day_set(*, actor: Any, day: dt.date, working: bool | None, name: st
         with transaction.atomic():
             year_row = CalendarYear.objects.select_for_update().filter(year=day.year).first()
             if year_row is None:
-                raise ValidationError({"day": _("The working calendar has no data for %(year)d: enter the whole "
-                                                "year first (civicgrid cases calendar import).") % {"year": day.year}})
+                raise ValidationError({"day": _("The working calendar has no data for %(year)d: enter the "
+                                                "whole year first (civicgrid workcal calendar import).")
+                                       % {"year": day.year}})
             current = WorkingDay.objects.filter(day=day).first()
             before = None if current is None else {"working": current.is_working, "name": current.name}
             ordinary = working is None or bool(working) == _default_working(day)
@@ -293,7 +301,7 @@ def _parse_working(text: str) -> bool | None:
     return None
 
 
-def calendar_year_import_bytes(*, actor: Any, raw: bytes, source: str, year: int | None = None,
+def calendar_year_import_bytes(*, actor: User | None, raw: bytes, source: str, year: int | None = None,
                                commit: bool = False, encoding: str | None = None) -> CalendarImportReport:
     """Read a year's calendar from CSV bytes (``date,working,name`` per line; ``working`` is 1/0 or
     上班/休息; an optional header line). Dry run unless ``commit``; nothing is written while any
@@ -394,7 +402,7 @@ def calendar_year_import_bytes(*, actor: Any, raw: bytes, source: str, year: int
     return report
 
 
-def calendar_year_import_csv(*, actor: Any, path: str | Path, year: int | None = None, commit: bool = False,
+def calendar_year_import_csv(*, actor: User | None, path: str | Path, year: int | None = None, commit: bool = False,
                              encoding: str | None = None) -> CalendarImportReport:
     """Import a year's holidays and make-up working days from a CSV file (UTF-8 or GBK): see
     :func:`calendar_year_import_bytes`. The source recorded is the file's name."""

@@ -7,7 +7,7 @@ from django.core.management.base import SystemCheckError
 
 def test_working_hours_that_do_not_parse_stop_the_check_naming_the_setting(settings):
     settings.CIVICGRID_WORKING_HOURS = "13:00-12:00"
-    with pytest.raises(SystemCheckError, match=r"civicgrid\.cases\.E001.*CIVICGRID_WORKING_HOURS.*ends before"):
+    with pytest.raises(SystemCheckError, match=r"civicgrid\.workcal\.E001.*CIVICGRID_WORKING_HOURS.*ends before"):
         call_command("check")
 
 

@@ -8,7 +8,7 @@ keyed by :attr:`Notification.channel`; tests and deployments replace one with
 SMS and e-mail go through a *backend* chosen by a setting:
 
 ``CIVICGRID_SMS_BACKEND``
-    ``console`` (default): write the message to the log (``civicgrid.cases.channels``) with the
+    ``console`` (default): write the message to the log (``civicgrid.notify.channels``) with the
     phone number masked — nothing leaves the machine. Or the dotted path of a class whose
     instances have ``send(phone, text)`` (an SMS gateway adapter).
 ``CIVICGRID_EMAIL_BACKEND``
@@ -36,10 +36,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from civicgrid.cases.models import InboxMessage, Notification
+from civicgrid.notify.models import InboxMessage, Notification
 from civicgrid.privacy.masking import mask
 
-log = logging.getLogger("civicgrid.cases.channels")
+log = logging.getLogger("civicgrid.notify.channels")
 
 
 @dataclass(frozen=True)
