@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from civicgrid.audit.context import client_ip_var, correlation_id_var, current_request_id, token_minter_var
 from civicgrid.audit.models import AuditEntry
+from civicgrid.core.context import client_ip_var, correlation_id_var, current_request_id, token_minter_var
 
 MASK = "***"
 

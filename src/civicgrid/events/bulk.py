@@ -36,12 +36,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.audit.context import client_ip_var, current_request_id
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases import clock
 from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.models import Case, TimelineEntry, Timer
 from civicgrid.cases.services import notify
+from civicgrid.core.context import client_ip_var, current_request_id
 from civicgrid.events.models import EventDetail, Routing
 from civicgrid.events.services import SELF_REPORTED, event_route
 from civicgrid.events.workflow import EVENT, event_type

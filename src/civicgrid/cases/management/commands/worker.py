@@ -31,10 +31,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from civicgrid.audit.context import request_context
 from civicgrid.cases.models import WorkerHeartbeat
 from civicgrid.cases.outbox import OutboxReport, outbox_deliver
 from civicgrid.cases.sweep import cases_sweep
+from civicgrid.core.context import request_context
 
 log = logging.getLogger("civicgrid.worker")
 
