@@ -81,7 +81,10 @@ def audit_entry(
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """The audit row for one write, not yet saved (for callers that insert rows together)."""
+    """The audit row for one write, not yet saved: the one constructor of audit rows. :func:`audit_record`
+    saves it; services that insert rows together, bulk imports (:func:`audit_bulk`) and the bulk event
+    import (``COPY``) build theirs here too. The request context (:mod:`civicgrid.core.context`) gives
+    the request id, client address, correlation id and token minter."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk

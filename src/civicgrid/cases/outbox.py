@@ -1,5 +1,7 @@
-"""Delivering the notification outbox (通知投递). Services write :class:`Notification` rows in the
-transaction of the change they announce; the worker calls :func:`outbox_deliver` to send them.
+"""The notification outbox (通知发件箱): its one row constructor, :func:`outbox_row`, and delivery
+(通知投递). Services write :class:`Notification` rows in the transaction of the change they announce
+(``cases.services.notify``); the sweep writes its notifications set-based from the same row
+(:func:`civicgrid.core.batch.select_list`); the worker calls :func:`outbox_deliver` to send them.
 
 How a batch goes:
 
@@ -29,15 +31,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from civicgrid.cases.channels import Recipient, channel_get
-from civicgrid.cases.models import Notification, NotificationState
-from civicgrid.org.models import Membership, Role
+from civicgrid.cases.models import Case, Notification, NotificationState
+from civicgrid.geo.models import Region
+from civicgrid.org.models import Department, Membership, Role
 
 log = logging.getLogger("civicgrid.cases.outbox")
+
+
+def outbox_row(
+    *,
+    case: Case | None,
+    event: str,
+    subject: str,
+    body: str = "",
+    recipient: AbstractBaseUser | None = None,
+    department: Department | None = None,
+    region: Region | None = None,
+    address: str = "",
+    channel: str = "inapp",
+    now: dt.datetime | None = None,
+) -> Notification:
+    """One outbox row, not yet saved: pending, due at once. Its audience is a ``recipient``, the
+    handlers of a ``department``, the dispatchers of a ``region`` (a centre), or an ``address``
+    (phone or e-mail, encrypted); the subject is cut to its column's 200 characters."""
+    return Notification(
+        case=case,
+        event=event,
+        subject=subject[:200],
+        body=body,
+        channel=channel,
+        recipient=recipient,
+        audience_department=department,
+        audience_region=region,
+        address=address,
+        next_attempt_at=now or timezone.now(),
+    )
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""Starting, stopping, pausing and extending a case's clocks (计时器), on the working calendar."""
+"""Starting, stopping, pausing and extending a case's clocks (计时器), on the working calendar.
+
+:func:`timer_row` is the one constructor of clock rows: :func:`timer_start` and the bulk import
+(``events/bulk.py``, which computes the due times itself, memoised) both build them with it."""
 
 from __future__ import annotations
 
@@ -24,6 +27,22 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
     return bool(unknown)
 
 
+def timer_row(*, case: Case | None = None, case_id: int | None = None, kind: str, amount: float, unit: str,
+              started_at: dt.datetime, due_at: dt.datetime, calendar_fallback: bool,
+              assignment: Assignment | None = None, extended_by: float = 0.0) -> Timer:
+    """One running clock, not yet saved, for ``case`` (or ``case_id``, for rows written without
+    loading their case). ``due_at`` is computed by the caller on the working calendar;
+    ``calendar_fallback``: it crossed a year without calendar data."""
+    timer = Timer(assignment=assignment, kind=kind, unit=unit, amount=amount, state=TimerState.RUNNING,
+                  started_at=started_at, due_at=due_at, calendar_fallback=calendar_fallback,
+                  extended_by=extended_by)
+    if case is not None:
+        timer.case = case
+    else:
+        timer.case_id = case_id
+    return timer
+
+
 def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
                 assignment: Assignment | None = None, replace: bool = True, due: dt.datetime | None = None,
                 extended_by: float = 0.0) -> Timer:
@@ -39,8 +58,8 @@ def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.date
         ).update(state=TimerState.STOPPED, stopped_at=now)
     if due is None:
         due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
-    timer = Timer(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
-                  due_at=due, calendar_fallback=_fallback(now, due), extended_by=extended_by)
+    timer = timer_row(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
+                      due_at=due, calendar_fallback=_fallback(now, due), extended_by=extended_by)
     if case.deferred:
         timer.save(force_insert=True)
         timers_pause(case=case, now=now, timers=[timer])
