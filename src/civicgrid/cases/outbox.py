@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from civicgrid.cases.channels import Recipient, channel_get
 from civicgrid.cases.models import Case, Notification, NotificationState
+from civicgrid.core.batch import new_row
 from civicgrid.geo.models import Region
-from civicgrid.org.models import Department, Membership, Role
+from civicgrid.org.models import Department, Membership, Role, User
 
 log = logging.getLogger("civicgrid.cases.outbox")
 
@@ -50,7 +50,7 @@ def outbox_row(
     event: str,
     subject: str,
     body: str = "",
-    recipient: AbstractBaseUser | None = None,
+    recipient: User | None = None,
     department: Department | None = None,
     region: Region | None = None,
     address: str = "",
@@ -60,18 +60,13 @@ def outbox_row(
     """One outbox row, not yet saved: pending, due at once. Its audience is a ``recipient``, the
     handlers of a ``department``, the dispatchers of a ``region`` (a centre), or an ``address``
     (phone or e-mail, encrypted); the subject is cut to its column's 200 characters."""
-    return Notification(
-        case=case,
-        event=event,
-        subject=subject[:200],
-        body=body,
-        channel=channel,
-        recipient=recipient,
-        audience_department=department,
-        audience_region=region,
-        address=address,
-        next_attempt_at=now or timezone.now(),
-    )
+    note = new_row(Notification, {"event": event, "subject": subject[:200], "body": body, "channel": channel,
+                                  "address": address, "next_attempt_at": now or timezone.now()})
+    for name, related in (("case", case), ("recipient", recipient), ("audience_department", department),
+                          ("audience_region", region)):
+        if related is not None:
+            setattr(note, name, related)
+    return note
 
 
 @dataclass

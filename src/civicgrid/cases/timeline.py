@@ -12,14 +12,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, TimelineEntry
 from civicgrid.cases.registry import SYSTEM
+from civicgrid.core.batch import new_row
+from civicgrid.org.models import User
 
 
-def actor_name(actor: AbstractBaseUser | None) -> str:
+def actor_name(actor: User | None) -> str:
     """The name a timeline entry shows for ``actor``: the display name, else the username; the
     engine itself (``None``) is ``system``."""
     if actor is None:
@@ -31,7 +32,7 @@ def timeline_row(
     *,
     case: Case | None = None,
     case_id: int | None = None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     from_state: str = "",
     to_state: str = "",
@@ -42,22 +43,25 @@ def timeline_row(
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
     """One timeline entry, not yet saved. ``case`` (or, for rows written without loading their case,
-    ``case_id``); ``to_state`` defaults to ``from_state`` (a step that does not move the case); the
-    actor is recorded only when signed in (an anonymous visitor or the system is ``actor=None``)."""
-    entry = TimelineEntry(
-        at=at or timezone.now(),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_name=actor_name(actor),
-        action=action,
-        from_state=from_state,
-        to_state=to_state or from_state,
-        note=note,
-        data=data or {},
-        attachments=list(attachments),
-        public=public,
-    )
+    ``case_id``; neither for the sweep, whose SQL names the case); ``to_state`` defaults to
+    ``from_state`` (a step that does not move the case); the actor is recorded only when signed in
+    (an anonymous visitor or the system is ``actor=None``)."""
+    account = actor if getattr(actor, "is_authenticated", False) else None
+    entry = new_row(TimelineEntry, {
+        "case_id": case_id,
+        "at": at or timezone.now(),
+        "actor_id": account.pk if account is not None else None,
+        "actor_name": actor_name(actor),
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state or from_state,
+        "note": note,
+        "data": data or {},
+        "attachments": list(attachments),
+        "public": public,
+    })
+    if account is not None:
+        entry.actor = account
     if case is not None:
         entry.case = case
-    else:
-        entry.case_id = case_id
     return entry

@@ -14,7 +14,7 @@ from django.utils import timezone
 from civicgrid.cases import clock
 from civicgrid.cases.calendar import unknown_years_not_warned, working_calendar, working_hours
 from civicgrid.cases.models import Assignment, Case, Timer, TimerState
-from civicgrid.core.batch import insert_later
+from civicgrid.core.batch import insert_later, new_row
 
 log = logging.getLogger("civicgrid.cases.timers")
 
@@ -33,13 +33,13 @@ def timer_row(*, case: Case | None = None, case_id: int | None = None, kind: str
     """One running clock, not yet saved, for ``case`` (or ``case_id``, for rows written without
     loading their case). ``due_at`` is computed by the caller on the working calendar;
     ``calendar_fallback``: it crossed a year without calendar data."""
-    timer = Timer(assignment=assignment, kind=kind, unit=unit, amount=amount, state=TimerState.RUNNING,
-                  started_at=started_at, due_at=due_at, calendar_fallback=calendar_fallback,
-                  extended_by=extended_by)
+    timer = new_row(Timer, {"case_id": case_id, "kind": kind, "unit": unit, "amount": amount,
+                            "state": TimerState.RUNNING.value, "started_at": started_at, "due_at": due_at,
+                            "calendar_fallback": calendar_fallback, "extended_by": extended_by})
+    if assignment is not None:
+        timer.assignment = assignment
     if case is not None:
         timer.case = case
-    else:
-        timer.case_id = case_id
     return timer
 
 

@@ -24,10 +24,12 @@ inserted first and the rest after it, in one transaction.
 
 Rows written without a service call use the same column plans: :func:`row_values` gives a bulk
 writer (``COPY``) the values an INSERT would send, and :func:`select_list` lets a set-based
-``INSERT … SELECT`` (the sweep) write rows built by their table's constructor.
+``INSERT … SELECT`` (the sweep) write rows built by their table's constructor. The engine's row
+constructors make their rows with :func:`new_row` (a model instance without ``Model.__init__``'s
+keyword handling, which would cost the bulk import more than building the rows' values).
 
-What is remembered per process: per model, its columns and INSERT head, its relations and whether
-its columns can be cast (bounded by the number of models); per statement shape (how many rows of
+What is remembered per process: per model, its columns and INSERT head, its relations, its fields'
+defaults and whether its columns can be cast (bounded by the number of models); per statement shape (how many rows of
 which tables hang off a root), the compiled statement, in an LRU cache of
 :data:`TREE_CACHE_SIZE` shapes (:class:`LruCache`), so that a long import or a worker meeting new
 shapes does not grow without end.
@@ -41,9 +43,10 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, transaction
+from django.db.models.base import ModelState
 from django.db.models.sql import InsertQuery
 
 
@@ -550,12 +553,12 @@ def row_values(objs: list[models.Model], using: str = "default") -> tuple[list[s
     plan = _plan(model, using)
     if plan is None:
         fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]
-        return [f.column for f in fields], [tuple(f.get_db_prep_save(f.pre_save(obj, True), connection)
-                                                  for f in fields) for obj in objs]
+        return [str(f.column) for f in fields], [tuple(f.get_db_prep_save(f.pre_save(obj, True), connection)
+                                                       for f in fields) for obj in objs]
     columns = plan[0]
     n = len(columns)
     flat = _values(columns, objs, connection)
-    return [f.column for _a, _t, f in columns], [tuple(flat[i:i + n]) for i in range(0, len(flat), n)]
+    return [str(f.column) for _a, _t, f in columns], [tuple(flat[i:i + n]) for i in range(0, len(flat), n)]
 
 
 def select_list(obj: models.Model, exprs: dict[str, str], params: dict[str, Any], prefix: str,
@@ -582,4 +585,28 @@ def select_list(obj: models.Model, exprs: dict[str, str], params: dict[str, Any]
         params[key] = f.get_db_prep_save(f.pre_save(obj, True), connection)
         cast = _cast_type(f, connection) if connection.vendor == "postgresql" else None
         items.append(f"%({key})s::{cast}" if cast else f"%({key})s")
-    return ", ".join(qn(f.column) for f in fields), ", ".join(items)
+    return ", ".join(qn(str(f.column)) for f in fields), ", ".join(items)
+
+
+_defaults: dict[type[models.Model], list[tuple[str, Any]]] = {}  # per model: (attname, default factory)
+M = TypeVar("M", bound=models.Model)
+
+
+def new_row(model: type[M], attrs: dict[str, Any]) -> M:
+    """An unsaved ``model`` row with ``attrs`` (by attname: ``case_id``, not ``case``) and every other
+    concrete field at its default: what ``model(**attrs)`` gives, made without ``Model.__init__``,
+    whose keyword handling costs about ten times a dict update (the bulk import builds millions of
+    rows). No ``pre_init``/``post_init`` signal is sent: the engine's row models have no receivers.
+    Set related objects afterwards through their descriptors when the caller has them."""
+    plan = _defaults.get(model)
+    if plan is None:
+        plan = _defaults[model] = [(f.attname, f._get_default)  # type: ignore[attr-defined]
+                                   for f in model._meta.concrete_fields]
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    values = obj.__dict__
+    for attname, default in plan:
+        if attname not in attrs:
+            values[attname] = default()
+    values.update(attrs)
+    return obj

@@ -36,7 +36,8 @@ def secret_key_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     development key (its absence stops start-up in settings.py)."""
     if not _ours(app_configs, "core") or getattr(settings, "ENVIRONMENT", "") != "production":
         return []
-    key = str(getattr(settings._wrapped, "SECRET_KEY", "") or "")  # (settings.SECRET_KEY raises when empty)
+    wrapped: Any = settings._wrapped  # type: ignore[misc]  # (settings.SECRET_KEY raises when empty)
+    key = str(getattr(wrapped, "SECRET_KEY", "") or "")
     if key.startswith(DEV_SECRET_PREFIX) or len(key) < 50:
         return [Error("CIVICGRID_SECRET_KEY must be a random string of at least 50 characters in production.",
                       hint="python -c 'import secrets; print(secrets.token_urlsafe(50))'",

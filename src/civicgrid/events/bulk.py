@@ -31,7 +31,7 @@ import datetime as dt
 import json
 import secrets
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -129,7 +129,8 @@ class BulkWriter:
         self.postgres = connection.vendor == "postgresql"
         self.per_owner: Counter[int] = Counter()
         self.rules = {r.kind: r for r in self.ctype.start_clocks}
-        self.seconds: Counter[str] = Counter()  # where the time goes: place, rows, and each table's write
+        # where the time goes: place, rows, and each table's write
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     # --- rules, memoised -------------------------------------------------------------------------
 

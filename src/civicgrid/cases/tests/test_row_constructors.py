@@ -32,7 +32,8 @@ def _sources() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("model", sorted(CONSTRUCTORS))
 def test_rows_are_built_only_by_their_constructor(model: str) -> None:
-    built = re.compile(rf"(?<![\w.]){model}\(")  # TimelineEntry(…), not threading.Timer(…) or class …(Model)
+    # TimelineEntry(…) or new_row(TimelineEntry, …); not threading.Timer(…) nor class …(Model)
+    built = re.compile(rf"(?<![\w.]){model}\(|new_row\({model}\b")
     created = re.compile(rf"\b{model}\.objects\.(create|get_or_create|update_or_create)\(")
     found = []
     for name, text in _sources():
