@@ -203,7 +203,7 @@ def part_import(url: str, path: Path, result: Path) -> None:
     setup(url, migrate=False)
     from django.db import connection
 
-    from civicgrid.audit.context import request_context
+    from civicgrid.core.context import request_context
     from civicgrid.events.importing import events_import
 
     base = peak_mb()

@@ -1,7 +1,11 @@
 """Django settings for CivicGrid, read from the environment (see docs/deployment.md).
 
 SQLite is the embedded default so that a fresh clone runs with no server; production sets
-``DATABASE_URL`` to PostgreSQL. Every malformed value stops start-up with a message.
+``DATABASE_URL`` to PostgreSQL. Every malformed value stops start-up with a message, and so does a
+secret production lacks. Whether a well-formed value makes sense (a database we support, working
+hours, weights, limits, a shared throttle store…) is a system check of the app it concerns
+(``civicgrid check``; every management command runs them). Of civicgrid this file imports only
+``civicgrid.core.env``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.core.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from civicgrid.core.env import env_bool, env_choice, env_float, env_float_map, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -42,8 +46,7 @@ _DEV_SECRET = "civicgrid-development-only-secret-key-not-for-production-use-0000
 SECRET_KEY = env_str("CIVICGRID_SECRET_KEY", None if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and not SECRET_KEY:
     raise ImproperlyConfigured("CIVICGRID_SECRET_KEY must be set in production" + _ENV_HINT)
-if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY or "") < 50):
-    raise ImproperlyConfigured("CIVICGRID_SECRET_KEY must be a random string of at least 50 characters")
+# Its length and that it is not the development key: civicgrid.core.checks.
 
 ALLOWED_HOSTS = env_list("CIVICGRID_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CIVICGRID_CSRF_TRUSTED_ORIGINS")
@@ -117,8 +120,7 @@ try:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("CIVICGRID_DB_CONN_MAX_AGE", 60))}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
-if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-    raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
+# SQLite or PostgreSQL, nothing else: civicgrid.core.checks.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _sqlite_dir = Path(str(DATABASES["default"]["NAME"])).parent
     if str(DATABASES["default"]["NAME"]) != ":memory:" and not _sqlite_dir.exists():
@@ -206,16 +208,9 @@ CIVICGRID_WORKING_HOURS = env_str("CIVICGRID_WORKING_HOURS", "09:00-12:00,13:00-
 
 # Case engine: the largest extension (延期) one request may ask for, per time unit of the handling
 # clock; units not named keep the engine's defaults (10 working days and its equivalents, see
-# civicgrid.cases.services.EXTENSION_MAX). Example: "working_days=5,working_hours=35".
-CIVICGRID_EXTENSION_MAX: dict[str, float] = {}
-for _item in env_list("CIVICGRID_EXTENSION_MAX"):
-    _unit, _sep, _amount = _item.partition("=")
-    try:
-        CIVICGRID_EXTENSION_MAX[_unit.strip()] = float(_amount)
-    except ValueError:
-        raise ImproperlyConfigured(f"CIVICGRID_EXTENSION_MAX: {_item!r} is not unit=amount") from None
-    if not 0 < CIVICGRID_EXTENSION_MAX[_unit.strip()] < float("inf"):
-        raise ImproperlyConfigured(f"CIVICGRID_EXTENSION_MAX: {_item!r} needs a positive amount")
+# civicgrid.cases.services.EXTENSION_MAX). Example: "working_days=5,working_hours=35". Units and
+# amounts are checked by civicgrid.cases.checks (E002).
+CIVICGRID_EXTENSION_MAX: dict[str, float] = env_float_map("CIVICGRID_EXTENSION_MAX")
 
 # Background worker: due-soon warnings and the notification outbox (docs/operations.md).
 CIVICGRID_DUE_SOON_RATIO = env_float("CIVICGRID_DUE_SOON_RATIO", 0.2, minimum=0.0)
@@ -247,27 +242,19 @@ CIVICGRID_API_INTAKE_MAX_BODY_BYTES = env_int("CIVICGRID_API_INTAKE_MAX_BODY_BYT
 CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER",
                                              "civicgrid.dispatch.selectors.category_for_intake") or ""
 
-# Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6).
+# Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6), checked
+# by civicgrid.cases.checks.
 CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")
-try:
-    _weights = [float(w) for w in (CIVICGRID_SCORE_WEIGHTS or "").split(",")]
-    if len(_weights) != 3 or min(_weights) < 0 or sum(_weights) <= 0:
-        raise ValueError
-except ValueError:
-    raise ImproperlyConfigured("CIVICGRID_SCORE_WEIGHTS must be three non-negative numbers, e.g. 0.1,0.5,0.4") from None
 
 # Smart dispatch (docs/deployment.md): below this confidence a suggestion goes to a person; duplicate
 # candidates lie within the radius and the time window and share this much text (shingle Jaccard).
+# Both fractions at most 1: civicgrid.dispatch.checks.
 CIVICGRID_DISPATCH_MIN_CONFIDENCE = env_float("CIVICGRID_DISPATCH_MIN_CONFIDENCE", 0.6, minimum=0.0)
-if CIVICGRID_DISPATCH_MIN_CONFIDENCE > 1.0:
-    raise ImproperlyConfigured("CIVICGRID_DISPATCH_MIN_CONFIDENCE must be between 0 and 1")
 CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M = env_float("CIVICGRID_DISPATCH_DUPLICATE_RADIUS_M", 300.0, minimum=1.0)
 CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS = env_float("CIVICGRID_DISPATCH_DUPLICATE_WINDOW_HOURS", 72.0,
                                                       minimum=0.1)
 CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY = env_float("CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY", 0.3,
                                                         minimum=0.0)
-if CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY > 1.0:
-    raise ImproperlyConfigured("CIVICGRID_DISPATCH_DUPLICATE_MIN_SIMILARITY must be between 0 and 1")
 CIVICGRID_DISPATCH_LSH_FROM = env_int("CIVICGRID_DISPATCH_LSH_FROM", 2000, minimum=1)
 CIVICGRID_DISPATCH_RETRAIN_MIN_NEW = env_int("CIVICGRID_DISPATCH_RETRAIN_MIN_NEW", 200, minimum=1)
 
@@ -277,6 +264,9 @@ CIVICGRID_DISPATCH_RETRAIN_MIN_NEW = env_int("CIVICGRID_DISPATCH_RETRAIN_MIN_NEW
 CIVICGRID_MAP_TILE_URL = env_str("CIVICGRID_MAP_TILE_URL", "") or ""
 CIVICGRID_MAP_TILE_ATTRIBUTION = env_str("CIVICGRID_MAP_TILE_ATTRIBUTION", "") or ""
 CIVICGRID_DEMO = env_bool("CIVICGRID_DEMO", False)
+# What the sign-in page lists as logins to try: a dotted path to a function () → rows with username,
+# role and where; the demo's own when the demo is on (no page imports the demo app).
+CIVICGRID_SIGNIN_HINTS = "civicgrid.demo.selectors.signin_hints" if CIVICGRID_DEMO else ""
 CIVICGRID_WEB_PAGE_SIZE = env_int("CIVICGRID_WEB_PAGE_SIZE", 50, minimum=5)
 
 LANGUAGE_CODE = "zh-hans"
@@ -307,7 +297,8 @@ LOGGING = {
 # failure counts and cool-downs, which must be shared by every app process or an attacker gets each
 # process's allowance: the database in production (rare writes: failed sign-ins only), per process
 # in development and tests. `civicgrid migrate` creates both tables (org migration 0004). Neither
-# store forgets counts to make room before MAX_ENTRIES.
+# store forgets counts to make room before MAX_ENTRIES. A per-process throttle store in production
+# is a warning of civicgrid.org.checks.
 _cache = env_choice("CIVICGRID_CACHE", "local", ("local", "database"))
 _throttle_cache = env_choice("CIVICGRID_THROTTLE_CACHE", "database" if PRODUCTION or _cache == "database" else "local",
                              ("local", "database"))

@@ -16,9 +16,9 @@ from django.db.utils import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 
-from civicgrid.audit.context import request_context
 from civicgrid.cases.models import Timer, WorkerHeartbeat
 from civicgrid.cases.sweep import cases_sweep
+from civicgrid.core.context import request_context
 from civicgrid.notify.models import Notification
 from civicgrid.ops.logs import ContextFilter, JsonFormatter
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from civicgrid.audit.context import (
+from civicgrid.core.context import (
     client_ip_var,
     correlation_id_var,
     new_request_id,

@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from civicgrid.audit.context import client_ip_var, correlation_id_var, current_request_id, token_minter_var
 from civicgrid.audit.models import AuditEntry
+from civicgrid.core.batch import new_row
+from civicgrid.core.context import client_ip_var, correlation_id_var, current_request_id, token_minter_var
 
 MASK = "***"
 
@@ -81,29 +82,36 @@ def audit_entry(
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """The audit row for one write, not yet saved (for callers that insert rows together)."""
+    """The audit row for one write, not yet saved: the one constructor of audit rows. :func:`audit_record`
+    saves it; services that insert rows together, bulk imports (:func:`audit_bulk`) and the bulk event
+    import (``COPY``) build theirs here too. The request context (:mod:`civicgrid.core.context`) gives
+    the request id, client address, correlation id and token minter."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_repr = target_repr or str(target)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     minter = token_minter_var.get()
-    return AuditEntry(
-        actor=actor_obj,
-        actor_name=(actor_obj.get_username() if actor_obj is not None else (str(actor) if actor else "system"))[:150],
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id or ""),
-        target_repr=target_repr[:200],
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-        extra=_jsonable(extra) if extra is not None else None,
-        request_id=current_request_id(),
-        client_ip=client_ip_var.get() or "",
-        correlation_id=correlation_id_var.get() or "",
-        token_minter=minter if getattr(minter, "pk", None) else None,
-        token_minter_name=(minter.get_username() if minter is not None else "")[:150],
-    )
+    name = actor_obj.get_username() if actor_obj is not None else (str(actor) if actor else "system")
+    entry = new_row(AuditEntry, {
+        "actor_name": name[:150],
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id or ""),
+        "target_repr": target_repr[:200],
+        "before": _jsonable(before) if before is not None else None,
+        "after": _jsonable(after) if after is not None else None,
+        "extra": _jsonable(extra) if extra is not None else None,
+        "request_id": current_request_id(),
+        "client_ip": client_ip_var.get() or "",
+        "correlation_id": correlation_id_var.get() or "",
+        "token_minter_name": (minter.get_username() if minter is not None else "")[:150],
+    })
+    if actor_obj is not None:
+        entry.actor = actor_obj
+    if getattr(minter, "pk", None):
+        entry.token_minter = minter  # type: ignore[assignment]  # (the user model: audit does not import org)
+    return entry
 
 
 def audit_record(**kwargs: Any) -> AuditEntry:

@@ -6,6 +6,7 @@ class CasesConfig(AppConfig):
     verbose_name = "案件引擎"
 
     def ready(self) -> None:
+        from civicgrid.cases import checks  # noqa: F401  (the engine's settings)
         from civicgrid.cases.timers import calendar_year_entered_recompute
         from civicgrid.workcal.signals import calendar_year_entered
 

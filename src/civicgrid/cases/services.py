@@ -37,8 +37,10 @@ from civicgrid.cases.models import (
     TimelineEntry,
     Timer,
 )
+from civicgrid.notify.outbox import outbox_row
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
 from civicgrid.cases.selectors import departments_serving, regions_meeting_q
+from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import (
     timer_extend,
     timer_start,
@@ -81,12 +83,6 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 def _account(user: Any) -> Any:
     """The signed-in account to record (created by, opened by, …); None for the system or a visitor."""
     return user if getattr(user, "is_authenticated", False) else None
-
-
-def _actor_name(actor: Any) -> str:
-    if actor is None:
-        return SYSTEM
-    return (getattr(actor, "display_name", "") or actor.get_username())[:150]
 
 
 _OPEN_ASSIGNMENT = (AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED)
@@ -139,37 +135,9 @@ def tracking_code_new() -> str:
     return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
 
 
-def _timeline_entry(
-    *,
-    case: Case,
-    actor: Any,
-    action: str,
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    attachments: Sequence[Any] = (),
-    public: bool = False,
-    at: dt.datetime | None = None,
-) -> TimelineEntry:
-    return TimelineEntry(
-        at=at or timezone.now(),
-        case=case,
-        actor=_account(actor),
-        actor_name=_actor_name(actor),
-        action=action,
-        from_state=from_state,
-        to_state=to_state or from_state,
-        note=note,
-        data=data or {},
-        attachments=list(attachments),
-        public=public,
-    )
-
-
 def timeline_add(**kwargs: Any) -> TimelineEntry:
-    """Append a timeline entry now (arguments as :func:`_timeline_entry`)."""
-    entry = _timeline_entry(**kwargs)
+    """Append a timeline entry now (arguments as :func:`civicgrid.cases.timeline.timeline_row`)."""
+    entry = timeline_row(**kwargs)
     entry.save(force_insert=True)
     return entry
 
@@ -192,7 +160,7 @@ def _step(
 ) -> TimelineEntry:
     """One step of a case's history: its timeline entry and its audit row (``cases.<type>.<action>``),
     always written together, in the caller's transaction (inserted together when it ends)."""
-    entry = _timeline_entry(
+    entry = timeline_row(
         at=at,
         case=case,
         actor=actor,
@@ -230,18 +198,8 @@ def notify(
     channel: str = "inapp",
 ) -> Notification:
     """Queue a notification in the outbox (same transaction as the change); the worker delivers it."""
-    return insert_later(Notification(
-        case=case,
-        event=event,
-        subject=subject[:200],
-        body=body,
-        channel=channel,
-        recipient=recipient,
-        audience_department=department,
-        audience_region=region,
-        address=address,
-        next_attempt_at=timezone.now(),
-    ))
+    return insert_later(outbox_row(case=case, event=event, subject=subject, body=body, recipient=recipient,
+                                   department=department, region=region, address=address, channel=channel))
 
 
 def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> None:
@@ -460,7 +418,7 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
         if ctype.detail_model is not None:
             insert_later(ctype.detail_model(case=case, **(detail or {})))
         insert_later(
-            _timeline_entry(
+            timeline_row(
                 at=now,
                 case=case,
                 actor=actor,

@@ -38,7 +38,9 @@ may run in several workers at once and each mark fires exactly once.
 
 The rows are written set-based (``INSERT … SELECT`` and ``UPDATE … WHERE id IN (batch)``), with
 the SQL spelled out per database where they differ (JSON building, arrays): a million open cases
-must be swept in seconds. One audit row records each sweep that changed something.
+must be swept in seconds. The timeline entries and notifications are the rows their constructors
+build (``timeline_row``, ``outbox_row``), with the columns that differ per case filled by SQL. One
+audit row records each sweep that changed something.
 """
 
 from __future__ import annotations
@@ -58,8 +60,11 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer
+from civicgrid.cases.timeline import timeline_row
+from civicgrid.core.batch import select_list
 from civicgrid.geo.models import Region
 from civicgrid.notify.models import Notification
+from civicgrid.notify.outbox import outbox_row
 
 log = logging.getLogger("civicgrid.cases.sweep")
 
@@ -138,8 +143,6 @@ class _Sql:
         self.supervision = Supervision._meta.db_table
         self.notification = Notification._meta.db_table
         self.region = Region._meta.db_table
-        self.false = "false" if self.pg else "0"
-        self.empty_list = "'[]'::jsonb" if self.pg else "'[]'"
 
     def ids(self, column: str, name: str) -> str:
         """``column`` is one of the ids in parameter ``name`` (see :meth:`ids_param`)."""
@@ -185,15 +188,25 @@ def _text(template: str, params: dict[str, Any], prefix: str, **columns: str) ->
     return " || ".join(sql) if sql else "''"
 
 
-_NOTIFICATION_COLUMNS = ("channel, recipient_id, audience_department_id, audience_region_id, address, case_id, event, "
-                         "subject, body, state, attempts, next_attempt_at, last_error, created_at, sent_at")
-_TIMELINE_COLUMNS = "case_id, at, actor_id, actor_name, action, from_state, to_state, note, data, attachments, public"
+def _timeline_insert(q: _Sql, params: dict[str, Any], now: dt.datetime, action: str, **exprs: str) -> str:
+    """``INSERT INTO <timeline> (…) SELECT …`` of the engine's own entries (actor: system): the row
+    :func:`~civicgrid.cases.timeline.timeline_row` builds, with the columns in ``exprs`` taken from
+    the query (the case id and state, the note and data built in SQL). FROM and WHERE follow."""
+    row = timeline_row(actor=None, action=action, at=now)
+    columns, select = select_list(row, exprs, params, f"tl_{action}_")
+    return f"INSERT INTO {q.timeline} ({columns}) SELECT {select}"
 
 
-def _notification_values(department: str, region: str, case: str, event: str, subject: str) -> str:
-    """The SELECT list of one queued in-app notification (cf. services.notify)."""
-    return (f"'inapp', NULL, {department}, {region}, '', {case}, '{event}', SUBSTR({subject}, 1, 200), '', "
-            "'pending', 0, %(now)s, '', %(now)s, NULL")
+def _notification_insert(q: _Sql, params: dict[str, Any], now: dt.datetime, event: str, *, department: str,
+                         region: str, case: str, subject: str) -> str:
+    """``INSERT INTO <outbox> (…) SELECT …`` of in-app notifications to a unit: the row
+    :func:`~civicgrid.notify.outbox.outbox_row` builds, its audience, case and subject (cut as the
+    constructor cuts it) from the query, created at the sweep's time. FROM and WHERE follow."""
+    row = outbox_row(case=None, event=event, subject="", now=now)
+    columns, select = select_list(row, {"audience_department_id": department, "audience_region_id": region,
+                                        "case_id": case, "subject": f"SUBSTR({subject}, 1, 200)",
+                                        "created_at": "%(now)s"}, params, f"nt_{event}_")
+    return f"INSERT INTO {q.notification} ({columns}) SELECT {select}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +264,8 @@ def _due_soon_batch(q: _Sql, report: SweepReport, now: dt.datetime, ratio: float
     unit_region = f"CASE WHEN {unit_department} IS NULL THEN COALESCE(a.region_id, c.owner_region_id) END"
     subject = _text(_("Case %(code)s: the %(clock)s clock is due soon"), params, "s", code="c.tracking_code",
                     clock="t.kind")
-    sql = (f"INSERT INTO {q.notification} ({_NOTIFICATION_COLUMNS}) "
-           f"SELECT {_notification_values(unit_department, unit_region, 'c.id', 'due_soon', subject)} "
+    sql = (_notification_insert(q, params, now, "due_soon", department=unit_department, region=unit_region,
+                                case="c.id", subject=subject) + " "
            f"FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id LEFT JOIN {q.assignment} a ON a.id = t.assignment_id "
            f"WHERE {q.ids('t.id', 'ids')} AND ({unit_department} IS NOT NULL OR {unit_region} IS NOT NULL)")
     report.notifications += _execute(sql, params)[0]
@@ -277,9 +290,9 @@ def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
 
     # One timeline entry per case, naming the clocks that ran over.
     data = q.json_object(("clocks", q.json_agg("t.kind")))
-    _execute(f"INSERT INTO {q.timeline} ({_TIMELINE_COLUMNS}) "
-             f"SELECT c.id, %(now)s, NULL, 'system', 'overdue', c.state, c.state, '', {data}, {q.empty_list}, "
-             f"{q.false} FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id "
+    _execute(_timeline_insert(q, params, now, "overdue", case_id="c.id", from_state="c.state", to_state="c.state",
+                              data=data) + " "
+             f"FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id "
              f"WHERE {q.ids('t.id', 'ids')} GROUP BY c.id, c.state", params)
 
     # A supervision item per case, unless one is open (the partial unique index decides).
@@ -306,33 +319,33 @@ def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
         subject = _text(_("Case %(code)s is overdue"), params, "s", code="c.tracking_code")
         dept, region = "c.lead_department_id", "CASE WHEN c.lead_department_id IS NULL THEN c.owner_region_id END"
         report.notifications += _execute(
-            f"INSERT INTO {q.notification} ({_NOTIFICATION_COLUMNS}) "
-            f"SELECT {_notification_values(dept, region, 'c.id', 'overdue', subject)} FROM {q.case} c "
+            _notification_insert(q, params, now, "overdue", department=dept, region=region, case="c.id",
+                                 subject=subject) + f" FROM {q.case} c "
             f"WHERE {q.ids('c.id', 'stay')} AND (c.lead_department_id IS NOT NULL OR c.owner_region_id IS NOT NULL)",
             params)[0]
     if movable:
-        _escalate(q, report, params, movable)
+        _escalate(q, report, params, movable, now)
     report.overdue += len(rows)
     report.overdue_cases += len(case_ids)
     return len(rows)
 
 
-def _escalate(q: _Sql, report: SweepReport, params: dict[str, Any], case_ids: list[int]) -> None:
+def _escalate(q: _Sql, report: SweepReport, params: dict[str, Any], case_ids: list[int], now: dt.datetime) -> None:
     """Move the cases one level up (提级). Their rows are ours: claimed with the timers (PostgreSQL)
     or under the write lock (SQLite). One notification reaches both the lead department (it is
     overdue) and the centre that owns the case now."""
     params = {**params, "esc": q.ids_param(case_ids)}
     data = q.json_object(("from", "r.code"), ("to", "p.code"), ("rule", "'overdue'"))
     note = _text(_("The handling clock ran over: escalated to %(region)s"), params, "e", region="p.name")
-    _execute(f"INSERT INTO {q.timeline} ({_TIMELINE_COLUMNS}) "
-             f"SELECT c.id, %(now)s, NULL, 'system', 'escalate', c.state, c.state, {note}, {data}, {q.empty_list}, "
-             f"{q.false} FROM {q.case} c JOIN {q.region} r ON r.id = c.owner_region_id "
+    _execute(_timeline_insert(q, params, now, "escalate", case_id="c.id", from_state="c.state", to_state="c.state",
+                              note=note, data=data) + " "
+             f"FROM {q.case} c JOIN {q.region} r ON r.id = c.owner_region_id "
              f"JOIN {q.region} p ON p.id = r.parent_id WHERE {q.ids('c.id', 'esc')}", params)
     subject = _text(_("Case %(code)s is overdue and escalated to %(region)s"), params, "x",
                     code="c.tracking_code", region="p.name")
     report.notifications += _execute(
-        f"INSERT INTO {q.notification} ({_NOTIFICATION_COLUMNS}) "
-        f"SELECT {_notification_values('c.lead_department_id', 'r.parent_id', 'c.id', 'overdue', subject)} "
+        _notification_insert(q, params, now, "overdue", department="c.lead_department_id", region="r.parent_id",
+                             case="c.id", subject=subject) + " "
         f"FROM {q.case} c JOIN {q.region} r ON r.id = c.owner_region_id JOIN {q.region} p ON p.id = r.parent_id "
         f"WHERE {q.ids('c.id', 'esc')}", params)[0]
     # The version moves too: a dispatcher holding the case as it was is told it changed.
@@ -371,15 +384,15 @@ def _problem_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
         opened = candidates  # serialised writers: every candidate had none open
     if opened:
         params["opened"] = q.ids_param(opened)
-        _execute(f"INSERT INTO {q.timeline} ({_TIMELINE_COLUMNS}) "
-                 f"SELECT c.id, %(now)s, NULL, 'system', 'problem', c.state, c.state, SUBSTR({note}, 1, 2000), "
-                 f"{q.json_object(('reopenings', 'c.reopen_count'), ('transfers', 'c.transfer_count'))}, "
-                 f"{q.empty_list}, {q.false} FROM {q.case} c WHERE {q.ids('c.id', 'opened')}", params)
+        data = q.json_object(("reopenings", "c.reopen_count"), ("transfers", "c.transfer_count"))
+        _execute(_timeline_insert(q, params, now, "problem", case_id="c.id", from_state="c.state",
+                                  to_state="c.state", note=f"SUBSTR({note}, 1, 2000)", data=data)
+                 + f" FROM {q.case} c WHERE {q.ids('c.id', 'opened')}", params)
         subject = _text(_("Problem case %(code)s: %(note)s"), params, "q", code="c.tracking_code", note=note)
         above = "COALESCE(r.parent_id, c.owner_region_id)"
         report.notifications += _execute(
-            f"INSERT INTO {q.notification} ({_NOTIFICATION_COLUMNS}) "
-            f"SELECT {_notification_values('NULL', above, 'c.id', 'problem', subject)} FROM {q.case} c "
+            _notification_insert(q, params, now, "problem", department="NULL", region=above, case="c.id",
+                                 subject=subject) + f" FROM {q.case} c "
             f"LEFT JOIN {q.region} r ON r.id = c.owner_region_id "
             f"WHERE {q.ids('c.id', 'opened')} AND c.owner_region_id IS NOT NULL", params)[0]
     report.problems += len(opened)

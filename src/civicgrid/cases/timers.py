@@ -1,4 +1,7 @@
-"""Starting, stopping, pausing and extending a case's clocks (计时器), on the working calendar."""
+"""Starting, stopping, pausing and extending a case's clocks (计时器), on the working calendar.
+
+:func:`timer_row` is the one constructor of clock rows: :func:`timer_start` and the bulk import
+(``events/bulk.py``, which computes the due times itself, memoised) both build them with it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from civicgrid.cases.models import Assignment, Case, Timer, TimerState
-from civicgrid.core.batch import insert_later
+from civicgrid.core.batch import insert_later, new_row
 from civicgrid.workcal import clock
 from civicgrid.workcal.calendar import unknown_years_not_warned, working_calendar, working_hours
 
@@ -22,6 +25,22 @@ def _fallback(start: dt.datetime, due: dt.datetime) -> bool:
         log.warning("working calendar has no data for %s: Monday–Friday assumed (enter the year's holidays "
                     "with `civicgrid workcal calendar`)", ", ".join(map(str, sorted(unknown))))
     return bool(unknown)
+
+
+def timer_row(*, case: Case | None = None, case_id: int | None = None, kind: str, amount: float, unit: str,
+              started_at: dt.datetime, due_at: dt.datetime, calendar_fallback: bool,
+              assignment: Assignment | None = None, extended_by: float = 0.0) -> Timer:
+    """One running clock, not yet saved, for ``case`` (or ``case_id``, for rows written without
+    loading their case). ``due_at`` is computed by the caller on the working calendar;
+    ``calendar_fallback``: it crossed a year without calendar data."""
+    timer = new_row(Timer, {"case_id": case_id, "kind": kind, "unit": unit, "amount": amount,
+                            "state": TimerState.RUNNING.value, "started_at": started_at, "due_at": due_at,
+                            "calendar_fallback": calendar_fallback, "extended_by": extended_by})
+    if assignment is not None:
+        timer.assignment = assignment
+    if case is not None:
+        timer.case = case
+    return timer
 
 
 def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.datetime,
@@ -39,8 +58,8 @@ def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.date
         ).update(state=TimerState.STOPPED, stopped_at=now)
     if due is None:
         due = clock.due_at(now, amount, unit, calendar=working_calendar(), hours=working_hours())
-    timer = Timer(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
-                  due_at=due, calendar_fallback=_fallback(now, due), extended_by=extended_by)
+    timer = timer_row(case=case, assignment=assignment, kind=kind, unit=unit, amount=amount, started_at=now,
+                      due_at=due, calendar_fallback=_fallback(now, due), extended_by=extended_by)
     if case.deferred:
         timer.save(force_insert=True)
         timers_pause(case=case, now=now, timers=[timer])

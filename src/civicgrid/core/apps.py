@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        from civicgrid.core import checks  # noqa: F401  (database, secret key, proxy hops)
         from civicgrid.core.appendonly import post_migrate_install, sqlite_register
 
         # SQLite's append-only guards (core/appendonly.py): every connection knows the function the

@@ -1,10 +1,13 @@
-"""Rows written together at the end of a service call (成批写入).
+"""Rows written together at the end of a service call (成批写入), and the engine's rows written otherwise.
 
 A case step writes a handful of rows nobody reads back within the step: its timeline entry, its
 audit row, its outbox notifications, a new clock. :func:`batched` opens the service's transaction
-and collects such rows with :func:`insert_later`; when the block ends they are inserted together —
-on PostgreSQL as **one** statement (a data-modifying ``WITH`` per table), elsewhere as one
-multi-row INSERT per table. Rows keep the order they were added in, per table.
+and collects such rows with :func:`insert_later`; when the block ends they are inserted together:
+one multi-row ``INSERT`` per table, and on PostgreSQL the tables' statements joined into as few
+statements as :data:`MAX_STATEMENT_PARAMS` allows (data-modifying ``WITH`` parts; a table with more
+parameters than that keeps its own statement). Rows keep the order they were added in, per table.
+Values of plain types go to the driver as they are; anything else (JSON, encrypted fields, naive
+times, ``auto_now``) goes through the field's own ``get_db_prep_save``, as Django's INSERT would.
 
 Nested ``batched`` blocks share the outermost batch but keep their own savepoint: when an inner
 block fails, the rows it added are dropped with its savepoint, as if written and rolled back.
@@ -16,20 +19,58 @@ everything hanging off it then go out as **one** statement — ``WITH r AS (INSE
 and an ``INSERT … SELECT … FROM r`` per table — which needs no transaction of its own
 (``batched(one_statement=True)``): a report is one round trip instead of five plus ``BEGIN`` and
 ``COMMIT``. When the root's unique value is taken nothing at all is written and the block says so
-(:attr:`Batch.inserted`).
+(:attr:`Batch.inserted`). Elsewhere (SQLite, or a row whose value is an SQL expression) the root is
+inserted first and the rest after it, in one transaction.
+
+Rows written without a service call use the same column plans: :func:`row_values` gives a bulk
+writer (``COPY``) the values an INSERT would send, and :func:`select_list` lets a set-based
+``INSERT … SELECT`` (the sweep) write rows built by their table's constructor. The engine's row
+constructors make their rows with :func:`new_row` (a model instance without ``Model.__init__``'s
+keyword handling, which would cost the bulk import more than building the rows' values).
+
+What is remembered per process: per model, its columns and INSERT head, its relations, its fields'
+defaults and whether its columns can be cast (bounded by the number of models); per statement shape (how many rows of
+which tables hang off a root), the compiled statement, in an LRU cache of
+:data:`TREE_CACHE_SIZE` shapes (:class:`LruCache`), so that a long import or a worker meeting new
+shapes does not grow without end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, transaction
+from django.db.models.base import ModelState
 from django.db.models.sql import InsertQuery
+
+
+class LruCache(OrderedDict[Hashable, Any]):
+    """A dict that keeps at most ``size`` entries, forgetting the least recently used one: the caches
+    keyed by a statement's shape (how many rows of which tables) may meet new keys for as long as the
+    process lives (a long import, a worker), so they must not grow with it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get(self, key: Hashable, default: Any = None) -> Any:  # type: ignore[override]
+        found = super().get(key, _MISSING)
+        if found is _MISSING:
+            return default
+        self.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
 
 
 class Batch:
@@ -218,6 +259,8 @@ def _links_to(obj: models.Model, root: models.Model) -> tuple[str, ...]:
     return tuple(f.attname for f in _relations(type(obj)) if cache.get(f.name) is root and f.target_field.primary_key)
 
 
+# The caches below keyed by a model (or a model and a database alias) are bounded by the number of
+# models; those keyed by a shape are LRU caches (see LruCache).
 _relation_fields: dict[type[models.Model], tuple[models.Field, ...]] = {}
 
 
@@ -251,7 +294,8 @@ def _set_ids(root: models.Model, pk: int, rows: list[models.Model], links: list[
 
 
 # The statement of a tree, by its shape: the models in order, each with its rows' linked columns.
-_trees: dict[tuple[Any, ...], tuple[str, str]] = {}  # with %s placeholders, and with $1, $2, …
+TREE_CACHE_SIZE = 256  # distinct statement shapes kept (a service writes a handful)
+_trees = LruCache(TREE_CACHE_SIZE)  # shape → the statement with %s placeholders, and with $1, $2, …
 
 
 def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: list[tuple[str, ...]],
@@ -290,7 +334,7 @@ def _tree_sql(root: models.Model, unique: str, rows: list[models.Model], links: 
     key = tuple(shape)
     sql = _trees.get(key)
     if sql is None:
-        sql = _trees[key] = _tree_statement(root_model, unique, groups, rows, links, using)
+        sql = _trees.put(key, _tree_statement(root_model, unique, groups, rows, links, using))
     return sql, params
 
 
@@ -305,7 +349,7 @@ def _castable(model: type[models.Model], columns: list[_Column], connection: Any
     return found
 
 
-_kept_columns: dict[tuple[Any, ...], list[int]] = {}
+_kept_columns = LruCache(1024)  # (model, links, text link) → positions
 
 
 def _kept(model: type[models.Model], columns: list[_Column], links: tuple[str, ...], text: str) -> list[int]:
@@ -313,8 +357,8 @@ def _kept(model: type[models.Model], columns: list[_Column], links: tuple[str, .
     key = (model, links, text)
     found = _kept_columns.get(key)
     if found is None:
-        found = _kept_columns[key] = [k for k, (attname, _t, _f) in enumerate(columns)
-                                      if attname not in links and attname != text]
+        found = _kept_columns.put(key, [k for k, (attname, _t, _f) in enumerate(columns)
+                                        if attname not in links and attname != text])
     return found
 
 
@@ -391,8 +435,9 @@ def returning_supported(using: str = "default") -> bool:
 
 def insert_one(obj: models.Model, using: str = "default", *, unique: str = "") -> bool:
     """Insert one new row now and set its primary key: ``obj.save(force_insert=True)`` for the hot
-    rows of a case step (no signals are sent; none of these models has receivers), through the
-    same compiled statement as :func:`insert_rows` plus ``RETURNING`` where the database has it.
+    rows of a case step, through the same compiled statement as :func:`insert_rows` plus
+    ``RETURNING`` (no signals are sent; none of these models has receivers). Where the database
+    cannot return the id this is ``obj.save(force_insert=True)`` itself.
 
     With ``unique`` (a column with a unique constraint, where the database can return the id) a row
     that already holds the value is not an error: nothing is inserted and the answer is False."""
@@ -496,3 +541,72 @@ def _insert_sql(model: type[models.Model], objs: list[models.Model], using: str)
     query.insert_values(fields, objs)
     [(sql, params)] = query.get_compiler(using=using).as_sql()
     return sql, list(params)
+
+
+def row_values(objs: list[models.Model], using: str = "default") -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns an INSERT of ``objs`` (rows of one model, as its table's constructor built them)
+    writes, and each row's values in the form the database takes them: what :func:`insert_rows`
+    would send, for a caller that writes them otherwise (``COPY``). Foreign keys are read from their
+    ``…_id`` attributes (no related object is checked)."""
+    model = type(objs[0])
+    connection = connections[using]
+    plan = _plan(model, using)
+    if plan is None:
+        fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]
+        return [str(f.column) for f in fields], [tuple(f.get_db_prep_save(f.pre_save(obj, True), connection)
+                                                       for f in fields) for obj in objs]
+    columns = plan[0]
+    n = len(columns)
+    flat = _values(columns, objs, connection)
+    return [str(f.column) for _a, _t, f in columns], [tuple(flat[i:i + n]) for i in range(0, len(flat), n)]
+
+
+def select_list(obj: models.Model, exprs: dict[str, str], params: dict[str, Any], prefix: str,
+                using: str = "default") -> tuple[str, str]:
+    """``(columns, select list)`` of an ``INSERT INTO <table> (columns) SELECT <select list> FROM …``
+    that writes rows like ``obj`` (a row built by its table's constructor) set-based: each column
+    whose attname is in ``exprs`` takes that SQL expression (the case id from the query, a text built
+    in SQL), every other column ``obj``'s own value, as a named parameter ``%(<prefix><column>)s``
+    added to ``params`` (cast to the column's type on PostgreSQL, where a SELECT list does not take
+    the type of the column it fills)."""
+    model = type(obj)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.local_concrete_fields if f is not model._meta.auto_field]
+    unknown = set(exprs) - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"{model._meta.label} has no column {', '.join(sorted(unknown))}")
+    items = []
+    for f in fields:
+        if f.attname in exprs:
+            items.append(exprs[f.attname])
+            continue
+        key = f"{prefix}{f.column}"
+        params[key] = f.get_db_prep_save(f.pre_save(obj, True), connection)
+        cast = _cast_type(f, connection) if connection.vendor == "postgresql" else None
+        items.append(f"%({key})s::{cast}" if cast else f"%({key})s")
+    return ", ".join(qn(str(f.column)) for f in fields), ", ".join(items)
+
+
+_defaults: dict[type[models.Model], list[tuple[str, Any]]] = {}  # per model: (attname, default factory)
+M = TypeVar("M", bound=models.Model)
+
+
+def new_row(model: type[M], attrs: dict[str, Any]) -> M:
+    """An unsaved ``model`` row with ``attrs`` (by attname: ``case_id``, not ``case``) and every other
+    concrete field at its default: what ``model(**attrs)`` gives, made without ``Model.__init__``,
+    whose keyword handling costs about ten times a dict update (the bulk import builds millions of
+    rows). No ``pre_init``/``post_init`` signal is sent: the engine's row models have no receivers.
+    Set related objects afterwards through their descriptors when the caller has them."""
+    plan = _defaults.get(model)
+    if plan is None:
+        plan = _defaults[model] = [(f.attname, f._get_default)  # type: ignore[attr-defined]
+                                   for f in model._meta.concrete_fields]
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    values = obj.__dict__
+    for attname, default in plan:
+        if attname not in attrs:
+            values[attname] = default()
+    values.update(attrs)
+    return obj

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from civicgrid.audit.context import request_context
+from civicgrid.core.context import request_context
 
 
 class CivicCommand(BaseCommand):

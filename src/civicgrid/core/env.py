@@ -73,3 +73,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None or value.strip() == "":
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_float_map(name: str) -> dict[str, float]:
+    """``key=number,key=number`` (e.g. ``working_days=5,working_hours=35``) as a dict; a malformed item
+    stops start-up. What the numbers may be is checked by the app that reads them (a system check)."""
+    found: dict[str, float] = {}
+    for item in env_list(name):
+        key, sep, amount = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            found[key.strip()] = float(amount)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not key=number") from None
+    return found

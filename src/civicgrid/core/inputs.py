@@ -37,6 +37,16 @@ MAX_OFFSET = 100_000_000
 # The API operations that take photos in their JSON body (base64): their own body limit.
 _INTAKE_PATHS = re.compile(r"^/api/v1/events(/[^/]+/actions/[^/]+)?/?$")
 
+# Answers in a protocol's own error format, by path prefix (an outer app registers its own, e.g.
+# Open311's error list, from its ``AppConfig.ready``; ``core`` imports no app above it).
+ErrorAnswer = Callable[[int, str, dict[str, Any]], HttpResponse]
+_ERROR_ANSWERS: dict[str, ErrorAnswer] = {}
+
+
+def register_error_answer(prefix: str, answer: ErrorAnswer) -> None:
+    """Let refusals under ``prefix`` be answered by ``answer(status, text, view_kwargs)``."""
+    _ERROR_ANSWERS[prefix] = answer
+
 
 def day_error(value: dt.date) -> str | None:
     """Why ``value`` cannot be used as a day, or None."""
@@ -198,9 +208,7 @@ class InputGuardMiddleware:
             return api_error(status, "bad_request", "The request has invalid characters.", fields)
         text = "; ".join(f"{name}: {' '.join(_(r) for r in reasons)}" for name, reasons in fields.items())
         text = text or _("Not found.")
-        if path.startswith("/open311/"):
-            from civicgrid.open311.formats import Open311Error, render_error
-
-            fmt = kwargs.get("fmt") if kwargs.get("fmt") in ("json", "xml") else "json"
-            return render_error(Open311Error(status, text), fmt)
+        for prefix, answer in _ERROR_ANSWERS.items():
+            if path.startswith(prefix):
+                return answer(status, text, kwargs)
         return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")

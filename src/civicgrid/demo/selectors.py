@@ -27,6 +27,13 @@ def demo_city_get() -> Region | None:
     return Region.objects.filter(code=CITY_CODE).first()
 
 
+def signin_hints() -> list[DemoLogin]:
+    """The logins the sign-in page lists in the demo (the setting ``CIVICGRID_SIGNIN_HINTS`` names
+    this function when ``CIVICGRID_DEMO`` is on): none before the demo city is loaded."""
+    city = demo_city_get()
+    return demo_logins(city) if city is not None else []
+
+
 def demo_logins(city: Region) -> list[DemoLogin]:
     """Every login with a role in the demo city (by region or department), the superusers, and the
     demo resident: the table the demo command prints."""

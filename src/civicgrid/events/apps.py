@@ -10,6 +10,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("events")
 
     def ready(self) -> None:
+        from civicgrid.events import checks  # noqa: F401  (clock overrides)
         from civicgrid.events.workflow import register_event_type
 
         register_event_type()

@@ -13,7 +13,10 @@ For each chunk of checked rows (:class:`civicgrid.events.importing.ImportRow`):
    start time × limit;
 4. **writing** — case ids are reserved from the sequence, then the case rows, their event details,
    their ``create`` timeline entries, their two clocks and their ``cases.event.create`` audit rows
-   are written: with ``COPY … FROM STDIN`` on PostgreSQL, with batched ``INSERT`` on SQLite.
+   are written: with ``COPY … FROM STDIN`` on PostgreSQL (psycopg's ``Copy.write_row``, which
+   escapes every value itself), with batched ``INSERT`` on SQLite. The timeline entries, clocks and
+   audit rows are built by their tables' one constructors (``timeline_row``, ``timer_row``,
+   ``audit_entry``), as the services build theirs.
 
 The rows are those the service path writes (a test compares them column by column). Differences,
 on purpose: one "N events imported" notification per owning centre instead of one per event, and
@@ -28,7 +31,7 @@ import datetime as dt
 import json
 import secrets
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -36,10 +39,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.audit.context import client_ip_var, current_request_id
 from civicgrid.audit.models import AuditEntry
+from civicgrid.audit.services import audit_entry
 from civicgrid.cases.models import Case, TimelineEntry, Timer
 from civicgrid.cases.services import notify
+from civicgrid.cases.timeline import timeline_row
+from civicgrid.cases.timers import timer_row
+from civicgrid.core.batch import row_values
 from civicgrid.events.models import EventDetail, Routing
 from civicgrid.events.services import SELF_REPORTED, event_route
 from civicgrid.events.workflow import EVENT, event_type
@@ -61,20 +67,10 @@ CASE_COLUMNS = ("id", "case_type", "state", "version", "tracking_code", "title",
                 "handling_due_at", "created_by_id", "created_at", "updated_at", "closed_at")
 DETAIL_COLUMNS = ("case_id", "idempotency_key", "fingerprint", "source_system", "external_id", "photos",
                   "location_source", "category_text", "routing", "routing_reason", "suggested_department_id")
-TIMELINE_COLUMNS = ("case_id", "at", "actor_id", "actor_name", "action", "from_state", "to_state", "note", "data",
-                    "attachments", "public")
-TIMER_COLUMNS = ("case_id", "assignment_id", "kind", "unit", "amount", "state", "started_at", "due_at", "paused_at",
-                 "remaining", "extended_by", "due_soon_at", "overdue_at", "stopped_at", "calendar_fallback")
-AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "target_type", "target_id", "target_repr", "before",
-                 "after", "extra", "request_id", "client_ip")
 _JSON = object()  # marks JSON columns in the type maps below
 _TYPES: dict[str, dict[str, Any]] = {
     "case": {"created_at": dt, "updated_at": dt, "closed_at": dt, "handling_due_at": dt},
     "detail": {"photos": _JSON},
-    "timeline": {"at": dt, "data": _JSON, "attachments": _JSON},
-    "timer": {"started_at": dt, "due_at": dt, "paused_at": dt, "due_soon_at": dt, "overdue_at": dt,
-              "stopped_at": dt},
-    "audit": {"at": dt, "before": _JSON, "after": _JSON, "extra": _JSON},
 }
 
 
@@ -120,9 +116,6 @@ class BulkWriter:
 
     def __init__(self, *, actor: Any, now: dt.datetime) -> None:
         self.actor = actor if getattr(actor, "is_authenticated", False) else None
-        self.actor_name = (getattr(self.actor, "display_name", "") or self.actor.get_username())[:150] \
-            if self.actor else "system"
-        self.audit_name = self.actor.get_username()[:150] if self.actor else "system"
         self.now = now
         self.ctype = event_type()
         self.places = _Places()
@@ -136,7 +129,8 @@ class BulkWriter:
         self.postgres = connection.vendor == "postgresql"
         self.per_owner: Counter[int] = Counter()
         self.rules = {r.kind: r for r in self.ctype.start_clocks}
-        self.seconds: Counter[str] = Counter()  # where the time goes: place, rows, and each table's write
+        # where the time goes: place, rows, and each table's write
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     # --- rules, memoised -------------------------------------------------------------------------
 
@@ -256,9 +250,12 @@ class BulkWriter:
         while len(set(codes)) != n:  # pragma: no cover - a collision inside the chunk
             codes = _codes(n)
         now_wall = timezone.now()
-        rid, ip = current_request_id(), client_ip_var.get() or ""
         t0 = time.perf_counter()
-        cases, details, timeline, timers, audit = [], [], [], [], []
+        cases: list[tuple[Any, ...]] = []
+        details: list[tuple[Any, ...]] = []
+        timeline: list[TimelineEntry] = []
+        timers: list[Timer] = []
+        audit: list[AuditEntry] = []
         routed = 0
         handle_rule = self.rules.get("handle")
         for r, (chain, version), pk, code in zip(batch, places, ids, codes, strict=True):
@@ -290,22 +287,23 @@ class BulkWriter:
             details.append((pk, r.full_key, r.fp, p.source_system, p.external_id, [], p.location_source,
                             p.category_text, route.routing, route.reason,
                             route.department.pk if route.department else None))
-            timeline.append((pk, at, self.actor.pk if self.actor else None, self.actor_name, "create", "",
-                             self.ctype.initial, "", {"channel": p.channel, "grid": chain.get("grid")}, [], True))
+            timeline.append(timeline_row(case_id=pk, at=at, actor=self.actor, action="create",
+                                         to_state=self.ctype.initial, public=True,
+                                         data={"channel": p.channel, "grid": chain.get("grid")}))
             for kind, unit, amount, due, fallback in clocks:
-                timers.append((pk, None, kind, unit, amount, "running", at, due, None, None, 0.0, None, None, None,
-                               fallback))
-            audit.append((now_wall, self.actor.pk if self.actor else None, self.audit_name, f"cases.{EVENT}.create",
-                          "cases.case", str(pk), f"{code} {title}"[:200], None,
-                          {"state": self.ctype.initial, "tracking_code": code, "channel": p.channel}, None, rid, ip))
+                timers.append(timer_row(case_id=pk, kind=kind, unit=unit, amount=amount, started_at=at, due_at=due,
+                                        calendar_fallback=fallback))
+            audit.append(audit_entry(actor=self.actor, action=f"cases.{EVENT}.create", target_type="cases.case",
+                                     target_id=pk, target_repr=f"{code} {title}",
+                                     after={"state": self.ctype.initial, "tracking_code": code, "channel": p.channel}))
             if owner is not None:
                 self.per_owner[owner] += 1
         self.seconds["route, clocks, rows"] += time.perf_counter() - t0
         self._put(Case._meta.db_table, CASE_COLUMNS, cases, "case")
         self._put(EventDetail._meta.db_table, DETAIL_COLUMNS, details, "detail")
-        self._put(TimelineEntry._meta.db_table, TIMELINE_COLUMNS, timeline, "timeline")
-        self._put(Timer._meta.db_table, TIMER_COLUMNS, timers, "timer")
-        self._put(AuditEntry._meta.db_table, AUDIT_COLUMNS, audit, "audit")
+        self._put_rows(timeline, "timeline")
+        self._put_rows(timers, "timer")
+        self._put_rows(audit, "audit")
         return routed
 
     def finish(self) -> None:
@@ -331,57 +329,48 @@ class BulkWriter:
             return list(range(first, first + n))
 
     def _put(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], kind: str) -> None:
-        types = _TYPES[kind]
-        marks = [types.get(c) for c in columns]
+        """Rows given as tuples of Python values (cases, details): JSON and times converted here."""
+        marks = [_TYPES[kind].get(c) for c in columns]
         t0 = time.perf_counter()
         if self.postgres:
-            _copy(table, columns, rows, marks)
+            json_at = [i for i, m in enumerate(marks) if m is _JSON]
+            if json_at:
+                from psycopg.types.json import Jsonb
+
+                rows = [tuple(Jsonb(v) if i in json_at and v is not None else v for i, v in enumerate(row))
+                        for row in rows]
+            _copy(table, columns, rows)
         else:
-            _insert(table, columns, rows, marks)
+            _insert(table, columns, _sqlite_values(rows, marks))
+        self.seconds[f"write {kind}"] += time.perf_counter() - t0
+
+    def _put_rows(self, objs: list[Any], kind: str) -> None:
+        """Rows built by their table's constructor: their values as an INSERT would send them."""
+        if not objs:
+            return
+        t0 = time.perf_counter()
+        columns, rows = row_values(objs)
+        table = type(objs[0])._meta.db_table
+        (_copy if self.postgres else _insert)(table, tuple(columns), rows)
         self.seconds[f"write {kind}"] += time.perf_counter() - t0
 
 
-def _pg_escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
-def _pg_plain(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return _pg_escape(value)
-    return str(value)
-
-
-def _pg_datetime(value: Any) -> str:
-    return "\\N" if value is None else value.isoformat()
-
-
-def _pg_json(value: Any) -> str:
-    return "\\N" if value is None else _pg_escape(json.dumps(value, ensure_ascii=False))
-
-
-def _copy(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], marks: list[Any]) -> None:
-    """COPY in PostgreSQL's text format, one converter per column chosen once."""
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    convert = [_pg_json if m is _JSON else _pg_datetime if m is dt else _pg_plain for m in marks]
+def _copy(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """``COPY … FROM STDIN`` with psycopg's ``Copy.write_row``: psycopg adapts and escapes each value
+    (tabs, newlines, backslashes, ``\\N`` as text); a NUL character cannot be stored in PostgreSQL
+    text at all, and the import refuses such a row before it gets here, naming its line."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cur:
         raw = cur.cursor if hasattr(cur, "cursor") else cur
         with raw.copy(sql) as cp:
-            for i in range(0, len(rows), 5000):
-                lines = ["\t".join([f(v) for f, v in zip(convert, row, strict=True)]) for row in rows[i:i + 5000]]
-                cp.write(("\n".join(lines) + "\n").encode("utf-8"))
+            for row in rows:
+                cp.write_row(row)
 
 
-def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], marks: list[Any]) -> None:
+def _sqlite_values(rows: list[tuple[Any, ...]], marks: list[Any]) -> list[tuple[Any, ...]]:
     ops = connection.ops
-    conv = []
+    conv: list[Any] = []
     for m in marks:
         if m is _JSON:
             conv.append(lambda v: None if v is None else json.dumps(v))
@@ -389,9 +378,12 @@ def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], m
             conv.append(ops.adapt_datetimefield_value)
         else:
             conv.append(None)
-    pairs = list(enumerate(conv))
-    values = [tuple(v if f is None else f(v) for v, (_i, f) in zip(row, pairs, strict=True)) for row in rows]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    return [tuple(v if f is None else f(v) for v, f in zip(row, conv, strict=True)) for row in rows]
+
+
+def _insert(table: str, columns: tuple[str, ...], values: list[tuple[Any, ...]]) -> None:
+    qn = connection.ops.quote_name
+    sql = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cur:
         for i in range(0, len(values), 2000):
             cur.executemany(sql, values[i:i + 2000])

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Channel, Priority
+from civicgrid.core.inputs import NUL
 from civicgrid.events.models import EventDetail
 from civicgrid.events.services import (
     EventInput,
@@ -298,6 +299,10 @@ def _rows(path: Path, encoding: str | None, source: str, now: dt.datetime, repor
         if not any(c.strip() for c in cells):
             continue
         report.rows += 1
+        nul = [name for name, i in cols.items() if i < len(cells) and "\x00" in cells[i]]
+        if nul:  # PostgreSQL cannot store it (COPY would fail the whole import): this row is refused
+            report.rejected.append(RowRejection(line, "; ".join(f"{name}: {_(NUL)}" for name in nul)))
+            continue
         try:
             data, key, when = _row_input(cells, cols, source)
             reported_at = _when(when, now)

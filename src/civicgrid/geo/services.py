@@ -21,7 +21,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.audit.services import audit_bulk, audit_record, snapshot
+from civicgrid.audit.services import audit_bulk, audit_entry, audit_record, snapshot
 from civicgrid.geo import crs as crsmod
 from civicgrid.geo.models import LEVELS, Boundary, BoundaryVersion, Level, Region, parent_level
 from civicgrid.geo.subdivide import subdivide
@@ -554,8 +554,6 @@ def regions_import_apply(report: ImportReport, *, actor: Any, retire_missing: bo
     if not (creates or updates or retire):
         report.committed = True
         return report
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    actor_name = actor_obj.get_username() if actor_obj else "system"
     with transaction.atomic():
         version = None
         if creates or reshapes or retire:
@@ -576,9 +574,8 @@ def regions_import_apply(report: ImportReport, *, actor: Any, retire_missing: bo
 
         audits: list[AuditEntry] = []
         for region in new_regions:
-            audits.append(AuditEntry(actor=actor_obj, actor_name=actor_name, action="geo.region.create",
-                                     target_type="geo.region", target_id=str(region.pk), target_repr=str(region)[:200],
-                                     after=snapshot(region)))
+            audits.append(audit_entry(actor=actor, action="geo.region.create", target=region,
+                                      after=snapshot(region)))
         for p in updates:
             region = p.existing
             assert region is not None
@@ -596,17 +593,15 @@ def regions_import_apply(report: ImportReport, *, actor: Any, retire_missing: bo
             if "reshape" in p.action.split("+"):
                 Boundary.objects.filter(region=region, valid_to__isnull=True).update(valid_to=version)
                 boundaries.append(_boundary(region.pk, p.geom, version))  # type: ignore[arg-type]
-            audits.append(AuditEntry(actor=actor_obj, actor_name=actor_name, action=f"geo.region.{p.action}",
-                                     target_type="geo.region", target_id=str(region.pk), target_repr=str(region)[:200],
-                                     before=before, after=snapshot(region)))
+            audits.append(audit_entry(actor=actor, action=f"geo.region.{p.action}", target=region,
+                                      before=before, after=snapshot(region)))
         for region in retire:
             before = snapshot(region)
             region.is_active = False
             region.save(update_fields=["is_active", "updated_at"])
             Boundary.objects.filter(region=region, valid_to__isnull=True).update(valid_to=version)
-            audits.append(AuditEntry(actor=actor_obj, actor_name=actor_name, action="geo.region.retire",
-                                     target_type="geo.region", target_id=str(region.pk), target_repr=str(region)[:200],
-                                     before=before, after=snapshot(region)))
+            audits.append(audit_entry(actor=actor, action="geo.region.retire", target=region,
+                                      before=before, after=snapshot(region)))
         Boundary.objects.bulk_create(boundaries, batch_size=1000)
         audit_bulk(audits)
         audit_record(actor=actor, action="geo.import", target_type="geo.boundaryversion",

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from civicgrid.audit.context import request_context
+from civicgrid.core.context import request_context
 from civicgrid.core.loops import run_every
 from civicgrid.notify.outbox import OutboxReport, outbox_deliver
 

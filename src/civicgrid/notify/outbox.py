@@ -1,6 +1,7 @@
-"""Delivering the notification outbox (通知投递). Services write :class:`Notification` rows in the
-transaction of the change they announce; the worker's delivery loop (:mod:`civicgrid.notify.delivery`)
-calls :func:`outbox_deliver` to send them.
+"""The notification outbox (通知发件箱): its one row constructor, :func:`outbox_row`, and delivery
+(通知投递). Services write :class:`Notification` rows in the transaction of the change they announce
+(``cases.services.notify``); the sweep writes its notifications set-based from the same row
+(:func:`civicgrid.core.batch.select_list`); the worker's delivery loop (:mod:`civicgrid.notify.delivery`) calls :func:`outbox_deliver` to send them.
 
 How a batch goes:
 
@@ -30,15 +31,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from civicgrid.core.batch import new_row
+from civicgrid.geo.models import Region
 from civicgrid.notify.channels import Recipient, channel_get
 from civicgrid.notify.models import Notification, NotificationState
-from civicgrid.org.models import Membership, Role, User
+from civicgrid.org.models import Department, Membership, Role, User
 
 log = logging.getLogger("civicgrid.notify.outbox")
+
+
+def outbox_row(
+    *,
+    case: models.Model | None,  # a cases.Case (notify sits below the engine and does not import it)
+    event: str,
+    subject: str,
+    body: str = "",
+    recipient: User | None = None,
+    department: Department | None = None,
+    region: Region | None = None,
+    address: str = "",
+    channel: str = "inapp",
+    now: dt.datetime | None = None,
+) -> Notification:
+    """One outbox row, not yet saved: pending, due at once. Its audience is a ``recipient``, the
+    handlers of a ``department``, the dispatchers of a ``region`` (a centre), or an ``address``
+    (phone or e-mail, encrypted); the subject is cut to its column's 200 characters."""
+    note = new_row(Notification, {"event": event, "subject": subject[:200], "body": body, "channel": channel,
+                                  "address": address, "next_attempt_at": now or timezone.now()})
+    for name, related in (("case", case), ("recipient", recipient), ("audience_department", department),
+                          ("audience_region", region)):
+        if related is not None:
+            setattr(note, name, related)
+    return note
 
 
 @dataclass

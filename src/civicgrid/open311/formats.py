@@ -87,6 +87,12 @@ def render(value: Any, fmt: str, root: str, *, status: int = 200) -> HttpRespons
     return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])
 
 
+def input_error(status: int, text: str, view_kwargs: dict[str, Any]) -> HttpResponse:
+    """The input guard's refusal (:mod:`civicgrid.core.inputs`) as Open311's error list."""
+    fmt = view_kwargs.get("fmt") if view_kwargs.get("fmt") in ("json", "xml") else "json"
+    return render_error(Open311Error(status, text), str(fmt))
+
+
 def render_error(exc: Open311Error, fmt: str) -> HttpResponse:
     response = render([{"code": exc.code, "description": exc.description}], fmt, "errors", status=exc.code)
     if exc.retry_after is not None:

@@ -180,7 +180,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(403, _("api_key was not provided or is invalid."))
     if TokenScope.INTAKE.value not in token.scopes:
         raise Open311Error(403, _("This api_key may not submit requests (it lacks the intake scope)."))
-    from civicgrid.audit.context import token_minter_var
+    from civicgrid.core.context import token_minter_var
 
     token_minter_var.set(token.created_by)  # the audit rows name who minted the key, too
     _city(request)

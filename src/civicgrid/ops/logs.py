@@ -1,5 +1,5 @@
 """Structured logs: every line carries the request id (the web request's ``X-Request-ID``, or the
-id of the command or worker round, from :mod:`civicgrid.audit.context`), and personal values that
+id of the command or worker round, from :mod:`civicgrid.core.context`), and personal values that
 slipped into a message — mobile and identity numbers, e-mail addresses — are masked before any
 handler writes them.
 
@@ -15,7 +15,7 @@ import json
 import logging
 import re
 
-from civicgrid.audit.context import current_request_id
+from civicgrid.core.context import current_request_id
 from civicgrid.privacy.masking import mask_generic, mask_id_number, mask_phone
 
 # A mainland mobile number (optionally +86), an 18-character identity number, an e-mail address:

@@ -6,4 +6,4 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与用户"
 
     def ready(self) -> None:
-        from civicgrid.org import signals, signin  # noqa: F401  (token cache, sign-in throttling)
+        from civicgrid.org import checks, signals, signin  # noqa: F401  (throttle store, token cache, sign-in)

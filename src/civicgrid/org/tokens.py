@@ -16,8 +16,8 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
-from civicgrid.audit.context import token_minter_var
 from civicgrid.core.api import ApiError
+from civicgrid.core.context import token_minter_var
 from civicgrid.org.models import TokenScope
 from civicgrid.org.services import token_authenticate
 

@@ -22,7 +22,7 @@ from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.audit.services import audit_bulk, audit_record, changed, snapshot
+from civicgrid.audit.services import audit_bulk, audit_entry, audit_record, changed, snapshot
 from civicgrid.core.refcache import reference_changed
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department
@@ -57,13 +57,6 @@ def _clean_name(name: str) -> str:
     if len(name) > NAME_MAX:
         raise ValidationError({"name": _("A name is at most %(max)d characters.") % {"max": NAME_MAX}})
     return name
-
-
-def _actor_fields(actor: Any) -> tuple[Any, str]:
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    if actor_obj is not None:
-        return actor_obj, actor_obj.get_username()
-    return None, str(actor) if actor else "system"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,7 +776,6 @@ def _plan(table: _Table, *, source: str, kind: str, levels: Sequence[str] | None
 def _apply(report: CategoryImportReport, *, actor: Any) -> None:
     existing, _top = _existing_tree(report.kind)
     objects: dict[tuple[str, ...], Category] = dict(existing)
-    actor_obj, actor_name = _actor_fields(actor)
     audits: list[AuditEntry] = []
     by_depth: dict[int, list[PlannedCategory]] = {}
     for p in report.planned:
@@ -802,11 +794,9 @@ def _apply(report: CategoryImportReport, *, actor: Any) -> None:
         for p, c in zip(by_depth[depth], batch, strict=True):
             p.category = c
             objects[p.key] = c
-            audits.append(AuditEntry(actor=actor_obj, actor_name=actor_name,
-                                     action="taxonomy.category.create",
-                                     target_type="taxonomy.category", target_id=str(c.pk),
-                                     target_repr=str(c)[:200], after=snapshot(c, _CATEGORY_FIELDS),
-                                     extra={"import": report.source, "line": p.line}))
+            audits.append(audit_entry(actor=actor, action="taxonomy.category.create", target=c,
+                                      after=snapshot(c, _CATEGORY_FIELDS),
+                                      extra={"import": report.source, "line": p.line}))
     audit_bulk(audits)
     audit_record(actor=actor, action="taxonomy.category.import", target_type="taxonomy.category",
                  target_repr=report.source[:200],

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 
-from civicgrid.audit.context import current_request_id, request_context
 from civicgrid.audit.models import AppendOnlyError, AuditEntry
 from civicgrid.audit.services import audit_record
+from civicgrid.core.context import current_request_id, request_context
 from civicgrid.org.models import User
 
 pytestmark = pytest.mark.django_db

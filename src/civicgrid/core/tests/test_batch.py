@@ -163,3 +163,21 @@ def test_a_root_is_needed_before_a_text_link():
     with pytest.raises(ValueError, match="root"):
         with batched(savepoint=False, one_statement=True) as batch:
             batch.link_text(audit_entry(actor=None, action="cases.drill.create"), "target_id")
+
+
+def test_the_shape_caches_are_bounded():
+    """A long import meets new statement shapes for as long as it runs: the caches keep at most
+    their size, forgetting the least recently used shape."""
+    from civicgrid.core import batch as b
+
+    cache = b.LruCache(3)
+    for key in "abc":
+        cache.put(key, key.upper())
+    assert cache.get("a") == "A"  # used: now the newest
+    cache.put("d", "D")
+    assert list(cache) == ["c", "a", "d"] and cache.get("b") is None
+    assert isinstance(b._trees, b.LruCache) and b._trees.size == b.TREE_CACHE_SIZE
+    assert isinstance(b._kept_columns, b.LruCache)
+    for i in range(b.TREE_CACHE_SIZE + 50):
+        b._trees.put(("test shape", i), ("", ""))
+    assert len(b._trees) == b.TREE_CACHE_SIZE

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases.models import Case, TimelineEntry, Timer
@@ -201,3 +202,47 @@ def test_text_with_tabs_newlines_and_backslashes_survives_both_writers(world, tm
     events_import(path=path, commit=True, now=NOW, bulk=True)
     stored = Case.objects.get()
     assert stored.text == text.strip() and stored.title.startswith("line one after a tab")
+
+
+AWKWARD = [
+    "tab\there, newline\nthere, CRLF\r\nend",
+    "back\\slash, double \\\\, a literal \\N and \\t, \\. alone",
+    "\\N",
+    "井盖缺失 — 中文、全角，标点；“引号” and emoji 🚧",
+    'quote " and comma, semicolon; pipe |',
+]
+
+
+def test_awkward_text_round_trips_through_the_bulk_writer(world, tmp_path):
+    """Every text the COPY escaping could get wrong comes back as it went in (psycopg escapes it),
+    in the case, its timeline entry, its audit row; on PostgreSQL this is the COPY path."""
+    import csv
+
+    path = tmp_path / "awkward.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["编号", "标题", "描述", "地址", "姓名", "经度", "纬度"])
+        for i, text in enumerate(AWKWARD):
+            w.writerow([f"W{i}", f"T{i} {text[:20]}", text, text[:200], "王\\N", "114.02", "22.51"])
+    report = events_import(path=path, commit=True, now=NOW, bulk=True)
+    assert report.rejected == [] and report.good == len(AWKWARD)
+    for i, text in enumerate(AWKWARD):
+        case = Case.objects.get(event__external_id=f"W{i}")
+        assert case.text == text.strip()
+        assert case.address == text[:200].strip()
+        assert case.reporter_name == "王\\N"
+        entry = TimelineEntry.objects.get(case=case)
+        assert entry.action == "create" and entry.to_state == case.state
+        audit = AuditEntry.objects.get(action="cases.event.create", target_id=str(case.pk))
+        assert audit.target_repr == f"{case.tracking_code} {case.title}"[:200]
+
+
+def test_a_nul_character_refuses_its_row_naming_the_line_and_field(world, tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_text("编号,描述,地址,经度,纬度\nN1,好的描述,,114.02,22.51\nN2,坏\x00的描述,,114.02,22.51\n"
+                    "N3,也好,地\x00址,114.02,22.51\n", encoding="utf-8")
+    with translation.override("zh-hans"):
+        report = events_import(path=path, commit=True, now=NOW, bulk=True)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (3, "text: 含有空字符（NUL），不能接受。"), (4, "address: 含有空字符（NUL），不能接受。")]
+    assert list(Case.objects.values_list("event__external_id", flat=True)) == ["N1"]

@@ -55,11 +55,40 @@ def test_a_staff_page_sends_a_visitor_to_sign_in_and_refuses_the_wrong_role(worl
 
 
 def test_the_demo_note_is_shown_only_in_the_demo(world, settings):
-    settings.CIVICGRID_DEMO = False
+    settings.CIVICGRID_DEMO, settings.CIVICGRID_SIGNIN_HINTS = False, ""
     assert b'id="demo-logins"' not in client_for().get("/signin/").content
-    settings.CIVICGRID_DEMO = True
+    settings.CIVICGRID_DEMO, settings.CIVICGRID_SIGNIN_HINTS = True, "civicgrid.demo.selectors.signin_hints"
     page = client_for().get("/signin/").content.decode()
     assert 'id="demo-logins"' in page and "Demo-2026-pass" in page
+
+
+def sample_hints():
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(username="try_me", role="调度员", where="长乐街道")]
+
+
+def test_the_signin_page_lists_the_logins_the_setting_names(world, settings):
+    settings.CIVICGRID_DEMO = True
+    settings.CIVICGRID_SIGNIN_HINTS = f"{__name__}.sample_hints"
+    page = client_for().get("/signin/").content.decode()
+    assert "<code>try_me</code>" in page and "调度员" in page and "长乐街道" in page
+
+
+def test_no_page_imports_the_demo():
+    import ast
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parents[1]
+    found = []
+    for path in web.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if n.startswith("civicgrid.demo")]
+    assert found == []
 
 
 def test_pages_speak_chinese_first_and_english_on_request(world):

@@ -33,9 +33,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from civicgrid.audit.context import request_context
 from civicgrid.cases.models import WorkerHeartbeat
 from civicgrid.cases.sweep import cases_sweep
+from civicgrid.core.context import request_context
 from civicgrid.core.loops import run_every
 from civicgrid.notify.delivery import DeliveryLoop
 from civicgrid.notify.outbox import OutboxReport

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from civicgrid.audit.context import request_context
+from civicgrid.core.context import request_context
 from civicgrid.taxonomy.models import CategoryKind
 from civicgrid.taxonomy.services import CategoryImportError, CategoryImportReport, categories_import_csv
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from civicgrid.audit.context import request_context
+from civicgrid.core.context import request_context
 from civicgrid.taxonomy.services import catalogue_seed
 
 

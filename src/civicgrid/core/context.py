@@ -1,8 +1,11 @@
-"""Per-request context for audit rows: the request id and client address.
+"""The request context: who and where a piece of work comes from, for the rows it writes.
 
-Set by :mod:`civicgrid.audit.middleware` for web requests and by the CLI for commands, read by
-:func:`civicgrid.audit.services.audit_record`. Kept in context variables so services need not
-pass the request around.
+Our request id, the client's correlation id, the client address and the minter of the API token a
+request came with. Set by :mod:`civicgrid.audit.middleware` for web requests and by the CLI
+(:class:`civicgrid.core.commands.CivicCommand`) and the worker for their runs; read by the audit
+trail (:func:`civicgrid.audit.services.audit_entry`), the bulk import and the logs. It lives in
+``core``, the lowest layer, so that anything may set or read it; it holds context variables so that
+services need not pass the request around.
 """
 
 from __future__ import annotations
