@@ -37,7 +37,6 @@ from civicgrid.cases.models import (
     TimelineEntry,
     Timer,
 )
-from civicgrid.notify.outbox import outbox_row
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
 from civicgrid.cases.selectors import departments_serving, regions_meeting_q
 from civicgrid.cases.timeline import timeline_row
@@ -54,6 +53,7 @@ from civicgrid.core.batch import batched, insert_later, insert_one, returning_su
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.notify.models import Notification
+from civicgrid.notify.outbox import outbox_row
 from civicgrid.org.models import Department, Membership
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, roles_reaching, scoped

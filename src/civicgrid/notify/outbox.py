@@ -1,7 +1,8 @@
 """The notification outbox (通知发件箱): its one row constructor, :func:`outbox_row`, and delivery
 (通知投递). Services write :class:`Notification` rows in the transaction of the change they announce
 (``cases.services.notify``); the sweep writes its notifications set-based from the same row
-(:func:`civicgrid.core.batch.select_list`); the worker's delivery loop (:mod:`civicgrid.notify.delivery`) calls :func:`outbox_deliver` to send them.
+(:func:`civicgrid.core.batch.select_list`); the worker's delivery loop
+(:mod:`civicgrid.notify.delivery`) calls :func:`outbox_deliver` to send them.
 
 How a batch goes:
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from civicgrid.audit.services import audit_entry
-from civicgrid.notify.outbox import outbox_row
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import timer_row
+from civicgrid.notify.outbox import outbox_row
 
 SRC = Path(__file__).resolve().parents[2]  # src/civicgrid
 
