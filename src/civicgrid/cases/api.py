@@ -111,14 +111,14 @@ def case_out(case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
         "id": case.pk, "tracking_code": case.tracking_code, "case_type": case.case_type, "title": case.title,
         "state": case.state, "state_label": _state_label(case), "channel": case.channel,
         "priority": case.priority, "category": _code(case.category),
-        "category_name": case.category.name if case.category_id else None,
+        "category_name": case.category.name if case.category_id and case.category else None,
         "request_type": _code(case.request_type), "district": _code(case.district), "street": _code(case.street),
         "community": _code(case.community), "grid": _code(case.grid), "owner_region": _code(case.owner_region),
         "lead_department": _code(case.lead_department), "handling_due_at": case.handling_due_at,
         "overdue": bool(case.closed_at is None and case.handling_due_at and case.handling_due_at < now
                         and not case.deferred),
         "extended": case.extended, "deferred": case.deferred, "reopen_count": case.reopen_count,
-        "merged_into": case.merged_into.tracking_code if case.merged_into_id else None,
+        "merged_into": case.merged_into.tracking_code if case.merged_into_id and case.merged_into else None,
         "created_at": case.created_at, "closed_at": case.closed_at,
     }
 
@@ -161,7 +161,7 @@ class CaseFilters(Schema):
 
 def _day_period(first: dt.date | None, last: dt.date | None, field: str) -> Period:
     try:
-        return Period(first, last + dt.timedelta(days=1) if last else None)
+        return Period.of_days(first, last + dt.timedelta(days=1) if last else None)
     except ValueError:
         raise _invalid(field, "The period ends before it starts.") from None
 

@@ -211,6 +211,11 @@ class Period:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
 
+    @classmethod
+    def of_days(cls, first: dt.date | None, end: dt.date | None) -> Period:
+        """From the local midnight of ``first`` to that of ``end`` (either may be open)."""
+        return cls(_aware(first), _aware(end))
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", _aware(self.start))
         object.__setattr__(self, "end", _aware(self.end))

@@ -10,10 +10,10 @@ import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -236,8 +236,10 @@ def notify(
     channel: str = "inapp",
 ) -> Notification:
     """Queue a notification in the outbox (same transaction as the change); the worker delivers it."""
-    return insert_later(outbox_row(case=case, event=event, subject=subject, body=body, recipient=recipient,
-                                   department=department, region=region, address=address, channel=channel))
+    row = outbox_row(case=case, event=event, subject=subject, body=body, recipient=recipient,
+                     department=department, region=region, address=address, channel=channel)
+    insert_later(row)
+    return row
 
 
 def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> None:
@@ -250,11 +252,12 @@ def _notify_reporter(case: Case, event: str, subject: str, body: str = "") -> No
 def _clock_limit(case: Case, rule: ClockRule) -> tuple[float, str]:
     if rule.from_category:
         if case.category_id:
-            rules = deadline_rules_for(case.category)
+            rules = deadline_rules_for(case.category_id)
             if rules:
                 return float(rules[0].limit), rules[0].unit
-        if case.request_type_id:
-            return float(case.request_type.limit), case.request_type.unit
+        request_type = case.request_type if case.request_type_id else None
+        if request_type is not None:
+            return float(request_type.limit), request_type.unit
     return rule.amount, rule.unit
 
 
@@ -326,10 +329,10 @@ def _update_versioned(case: Case, changes: dict[str, Any]) -> int:
     qn = connection.ops.quote_name
     sets, params = [f"{qn('version')} = {qn('version')} + 1"], []
     for name, value in changes.items():
-        f = Case._meta.get_field(name)
+        f = cast(models.Field, Case._meta.get_field(name))  # the case's own columns, never a reverse relation
         if hasattr(value, "prepare_database_save"):  # a model instance for a foreign key
             value = value.prepare_database_save(f)
-        sets.append(f"{qn(f.column)} = %s")
+        sets.append(f"{qn(f.column or f.name)} = %s")
         params.append(f.get_db_prep_save(value, connection))
     sql = (f"UPDATE {qn(Case._meta.db_table)} SET {', '.join(sets)} "
            f"WHERE {qn('id')} = %s AND {qn('version')} = %s")
@@ -1047,6 +1050,7 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
         up = owner.parent if owner is not None and owner.parent_id else None
         if up is None:
             raise TransitionNotAllowed({"action": _("The case is already owned at the top level.")})
+        assert owner is not None  # it has a parent
         _guarded_update(case, action="escalate", owner_region=up, escalation_level=case.escalation_level + 1)
         _step(
             case=case,
