@@ -136,6 +136,24 @@ def departments_serving(*, case: Case, departments: QuerySet[Department]) -> Que
                                          | Q(service_regions__isnull=True, region__in=served)).values("pk"))
 
 
+def department_targets(*, actor: Any, case: Case) -> QuerySet[Department]:
+    """The departments an action on ``case`` may name for ``actor`` (lead, co-handling, summoned):
+    active, serving the case's place, and visible to the actor (the platform, ``actor=None``, sees
+    every one). The engine's ``targets_check`` and ``rules.case_actions`` both ask this."""
+    qs = departments_serving(case=case, departments=Department.objects.filter(is_active=True))
+    return scoped(qs, actor, VIEW) if actor is not None else qs
+
+
+def region_targets(*, actor: Any, case: Case) -> QuerySet[Region]:
+    """The regions an action on ``case`` may name for ``actor`` (a centre handling it itself):
+    active, meeting the case's place, visible to the actor."""
+    rq = Region.objects.filter(is_active=True)
+    if actor is not None:
+        rq = scoped(rq, actor, VIEW)
+    where = regions_meeting_q(case)
+    return rq.filter(where) if where is not None else rq
+
+
 STAFF_VIEW, PUBLIC_VIEW = "staff", "public"
 
 
@@ -157,7 +175,7 @@ def case_public_notes(case: Case) -> frozenset[str]:
     """The actions whose timeline notes are written *to* the reporter (the type's ``public_notes``:
     a rejection's reason, a direct answer, the reply); every other note stays inside."""
     try:
-        return frozenset(registry.of(case).extra.get("public_notes", ()))
+        return registry.of(case).public_notes
     except LookupError:
         return frozenset()
 
@@ -438,10 +456,10 @@ def unregistered_states_of(case_type: CaseType) -> frozenset[str]:
     """The states in which a case of this type was not registered (不予立案, rejected, closed
     without handling).
 
-    A type names them in ``extra["unregistered_states"]``; otherwise they are the closed states
+    A type names them in ``unregistered_states``; otherwise they are the closed states
     that are only reached by closing transitions from the initial state (DRILL: ``reject`` from
     ``new`` → ``rejected``; ``finish`` from ``handling`` → ``done`` is a registered, handled case)."""
-    explicit = case_type.extra.get("unregistered_states")
+    explicit = case_type.unregistered_states
     if explicit is not None:
         return frozenset(explicit)
     found = set()
@@ -456,9 +474,9 @@ def awaiting_registration_states_of(case_type: CaseType) -> frozenset[str]:
     """The states in which a case of this type still waits for the registration decision (an
     event ``reported``, not yet 立案 or 不予立案): received but not registered.
 
-    A type names them in ``extra["awaiting_registration_states"]``; otherwise it is the initial
+    A type names them in ``awaiting_registration_states``; otherwise it is the initial
     state, where every case starts before anyone has decided on it."""
-    explicit = case_type.extra.get("awaiting_registration_states")
+    explicit = case_type.awaiting_registration_states
     return frozenset(explicit) if explicit is not None else frozenset({case_type.initial})
 
 

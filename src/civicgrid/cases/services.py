@@ -40,7 +40,7 @@ from civicgrid.cases.models import (
     Timer,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
-from civicgrid.cases.selectors import departments_serving, regions_meeting_q
+from civicgrid.cases.selectors import department_targets, region_targets
 from civicgrid.cases.timers import (
     timer_extend,
     timer_start,
@@ -53,9 +53,9 @@ from civicgrid.cases.timers import (
 from civicgrid.core.batch import batched, insert_later, insert_one, returning_supported
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
-from civicgrid.org.models import Department, Membership
+from civicgrid.org.models import Department, Membership, Role
 from civicgrid.org.permissions import ACT, VIEW, role_allows
-from civicgrid.org.scoping import OutOfScope, roles_reaching, scoped
+from civicgrid.org.scoping import OutOfScope, roles_reaching
 from civicgrid.taxonomy.models import TimeUnit
 from civicgrid.taxonomy.selectors import deadline_rules_for
 
@@ -94,36 +94,74 @@ _OPEN_ASSIGNMENT = (AssignmentState.PENDING, AssignmentState.ACCEPTED, Assignmen
 def _department_holds(case: Case, actor: Any) -> bool:
     """Whether one of the actor's departments leads the case or holds an open assignment of it (a
     department the case was transferred away from, or recalled from, still sees it but may not act)."""
-    depts = Membership.objects.filter(user=actor, is_active=True, role="department_handler").values("department_id")
+    depts = Membership.objects.filter(user=actor, is_active=True, role=Role.DEPARTMENT_HANDLER).values("department_id")
     return Case.objects.filter(
         Q(lead_department__in=depts) | Q(assignments__department__in=depts, assignments__state__in=_OPEN_ASSIGNMENT),
         pk=case.pk,
     ).exists()
 
 
-def _actor_roles(actor: Any, case: Case, allowed: Iterable[str] = ()) -> set[str]:
-    """The roles through which ``actor`` may act on ``case``; raises OutOfScope if it cannot see it.
+class ActorRoles:
+    """The roles through which one person may act on one case: the one role resolution of the
+    engine, used by every service and by ``rules.case_actions`` (so the two cannot disagree).
 
-    Read-only roles (a leader) reach a case only to view it; they count here where the action
-    allows them (督办, 提级, decisions)."""
-    if actor is None:
-        return {SYSTEM}
-    if getattr(actor, "is_superuser", False) and actor.is_active:
-        return {"admin", "dispatcher", "leader", "grid_worker", "department_handler", "mediator", "auditor"}
-    roles = roles_reaching(case, actor, ACT)
-    if "owner" in roles:
-        roles.discard("owner")
-        roles.add(REPORTER)
-    if "department_handler" in roles and not _department_holds(case, actor):
-        roles.discard("department_handler")
-    allowed = set(allowed)
-    if roles & allowed:
-        return roles
-    seen = roles_reaching(case, actor, VIEW)
-    if not roles and not seen:
-        raise OutOfScope(_("No case matches the given query."))
-    roles |= {r for r in seen & allowed if r != "owner" and not role_allows(r, ACT)}
-    return roles
+    Acting roles reach the case to act (a department handler only while one of their departments
+    holds it; the reporter's own account as REPORTER). Read-only roles (a leader) reach a case only
+    to view it; they count where an action allows them (督办, 提级, decisions). Computed lazily: the
+    viewing roles only when an action asks for a role the acting ones lack."""
+
+    def __init__(self, actor: Any, case: Case) -> None:
+        self.actor, self.case = actor, case
+        self._viewing: frozenset[str] | None = None
+        if actor is None:
+            self.acting: frozenset[str] = frozenset({SYSTEM})
+        elif getattr(actor, "is_superuser", False) and actor.is_active:
+            self.acting = frozenset({Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.GRID_WORKER,
+                                     Role.DEPARTMENT_HANDLER, Role.MEDIATOR, Role.AUDITOR})
+        else:
+            roles = roles_reaching(case, actor, ACT)
+            if "owner" in roles:
+                roles.discard("owner")
+                roles.add(REPORTER)
+            if Role.DEPARTMENT_HANDLER in roles and not _department_holds(case, actor):
+                roles.discard(Role.DEPARTMENT_HANDLER)
+            self.acting = frozenset(roles)
+
+    @property
+    def viewing(self) -> frozenset[str]:
+        """Read-only roles through which the actor sees the case (raises OutOfScope when nothing
+        reaches it at all)."""
+        if self._viewing is None:
+            if self.actor is None or SYSTEM in self.acting or getattr(self.actor, "is_superuser", False):
+                self._viewing = frozenset()
+            else:
+                seen = roles_reaching(self.case, self.actor, VIEW)
+                if not self.acting and not seen:
+                    raise OutOfScope(_("No case matches the given query."))
+                self._viewing = frozenset(r for r in seen if r != "owner" and not role_allows(r, ACT))
+        return self._viewing
+
+    def through(self, allowed: Iterable[str]) -> set[str]:
+        """The actor's roles as an action allowing ``allowed`` counts them (OutOfScope when the
+        actor cannot see the case)."""
+        allowed = set(allowed)
+        if self.acting & allowed:
+            return set(self.acting)
+        return set(self.acting) | (self.viewing & allowed)
+
+    def may(self, allowed: Iterable[str]) -> bool:
+        allowed = set(allowed)
+        return bool(self.through(allowed) & allowed)
+
+
+def actor_roles(actor: Any, case: Case) -> ActorRoles:
+    """The engine's role resolution for ``actor`` on ``case`` (see ActorRoles)."""
+    return ActorRoles(actor, case)
+
+
+def _actor_roles(actor: Any, case: Case, allowed: Iterable[str] = ()) -> set[str]:
+    """The roles through which ``actor`` may act on ``case``; raises OutOfScope if it cannot see it."""
+    return actor_roles(actor, case).through(allowed)
 
 
 def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> set[str]:
@@ -519,14 +557,21 @@ class TransitionContext:
     first_step: bool = False  # the case's first change since intake: it has no assignments yet
 
 
-_REQUIREMENT_LABELS = {
+_INPUT_LABELS = {
     "note": gettext_lazy("note"),
     "reason": gettext_lazy("reason"),
-    "photo": gettext_lazy("photo"),
+    "photos": gettext_lazy("photo"),
+    "files": gettext_lazy("file"),
     "department": gettext_lazy("department"),
+    "co_departments": gettext_lazy("department"),
     "region": gettext_lazy("region"),
     "satisfaction": gettext_lazy("satisfaction"),
 }
+
+
+def input_label(inp: Any) -> str:
+    """The label of a transition's input (its declared label, else the engine's own word for it)."""
+    return str(inp.label or _INPUT_LABELS.get(inp.name, inp.name))
 
 
 def _check_requirements(
@@ -538,24 +583,64 @@ def _check_requirements(
     department: Any,
     region: Any,
     satisfaction: Any,
+    co_departments: Sequence[Any] = (),
+    data: dict[str, Any] | None = None,
 ) -> None:
+    """Every required input of the transition is given (422 naming each missing one); a required
+    department or region is satisfied by either when the transition takes both."""
+    by_kind = {
+        "photos": any(not isinstance(a, dict) or a.get("kind", "photo") == "photo" for a in attachments),
+        "files": any(isinstance(a, dict) and a.get("kind") == "file" for a in attachments),
+        "department": department is not None,
+        "departments": bool(co_departments),
+        "region": region is not None,
+    }
     given = {
         "note": bool(note.strip()),
         "reason": bool(reason.strip()),
-        "photo": bool(attachments),
+        "satisfaction": satisfaction in Satisfaction.values,
         "department": department is not None,
         "region": region is not None,
-        "satisfaction": satisfaction in Satisfaction.values,
     }
-    missing = {
-        r: _("This action needs a %(what)s.") % {"what": _REQUIREMENT_LABELS[r]} for r in t.requires if not given[r]
-    }
-    if "department" in missing and "region" in t.requires and given["region"]:
+    data = data or {}
+    missing = {}
+    for inp in t.inputs:
+        if not inp.required:
+            continue
+        if inp.kind in by_kind:
+            ok = by_kind[inp.kind]
+        elif inp.name in given:
+            ok = given[inp.name]
+        else:
+            ok = data.get(inp.name) not in (None, "", [], ())
+        if not ok:
+            missing[inp.name] = _("This action needs a %(what)s.") % {"what": input_label(inp)}
+    names = {i.name for i in t.inputs}
+    if "department" in missing and "region" in names and given["region"]:
         missing.pop("department")
-    if "region" in missing and "department" in t.requires and given["department"]:
+    if "region" in missing and "department" in names and given["department"]:
         missing.pop("region")
     if missing:
         raise TransitionNotAllowed(missing)
+
+
+def case_detail_row(case: Case) -> Any:
+    """The case's detail row (its type's one-to-one table), or None."""
+    model = registry.of(case).detail_model
+    if model is None:
+        return None
+    return model.objects.filter(case=case).first()
+
+
+def guards_refusal(t: Transition, case: Case, actor: Any) -> tuple[str, str] | None:
+    """The first guard of the transition that refuses it now: (field, reason); None when all hold."""
+    if not t.guards:
+        return None
+    detail = case_detail_row(case)
+    for g in t.guards:
+        if not g.check(case, detail, actor):
+            return g.field, str(g.reason)
+    return None
 
 
 def targets_check(
@@ -568,20 +653,11 @@ def targets_check(
     that does not serve the case's place is refused for it too."""
     wanted = {d.pk for d in departments if d is not None}
     if wanted:
-        qs = departments_serving(case=case, departments=Department.objects.filter(pk__in=wanted, is_active=True))
-        if actor is not None:
-            qs = scoped(qs, actor, VIEW)
+        qs = department_targets(actor=actor, case=case).filter(pk__in=wanted)
         if set(qs.values_list("pk", flat=True).distinct()) != wanted:
             raise OutOfScope(_("No department matches the given query."))
-    if region is not None:
-        rq = Region.objects.filter(pk=region.pk, is_active=True)
-        if actor is not None:
-            rq = scoped(rq, actor, VIEW)
-        where = regions_meeting_q(case)
-        if where is not None:
-            rq = rq.filter(where)
-        if not rq.exists():
-            raise OutOfScope(_("No region matches the given query."))
+    if region is not None and not region_targets(actor=actor, case=case).filter(pk=region.pk).exists():
+        raise OutOfScope(_("No region matches the given query."))
 
 
 def case_transition(
@@ -626,6 +702,9 @@ def case_transition(
                     % {"action": t.label or t.name, "state": ctype.states.get(case.state, case.state)}
                 }
             )
+        refused = guards_refusal(t, case, actor)
+        if refused is not None:
+            raise TransitionNotAllowed({refused[0]: refused[1]})
         _check_requirements(
             t,
             note=note,
@@ -634,6 +713,8 @@ def case_transition(
             department=department,
             region=region,
             satisfaction=satisfaction,
+            co_departments=co_departments,
+            data=data,
         )
         targets_check(actor=actor, case=case, departments=[department, *co_departments], region=region)
         from_state = case.state
@@ -766,13 +847,28 @@ def _leads_end(case: Case, now: dt.datetime) -> list[int]:
 def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:
     """The assignment the actor works in (their department's, or any for centre staff)."""
     qs = ctx.case.assignments.filter(state__in=states)
-    if ctx.actor is not None and "department_handler" in ctx.roles and not ctx.roles & {"dispatcher", "admin"}:
-        depts = [m.department_id for m in ctx.actor.memberships.filter(is_active=True, role="department_handler")]
+    if ctx.actor is not None and Role.DEPARTMENT_HANDLER in ctx.roles and not ctx.roles & {Role.DISPATCHER, Role.ADMIN}:
+        depts = [m.department_id for m in ctx.actor.memberships.filter(is_active=True, role=Role.DEPARTMENT_HANDLER)]
         qs = qs.filter(department_id__in=depts)
     a = qs.filter(role=AssignmentRole.LEAD).order_by("id").first() or qs.order_by("id").first()  # the lead first
     if a is None:
         raise TransitionNotAllowed({"action": _("There is no assignment of yours in that state.")})
     return a
+
+
+def pending_assignment_of(case: Case, detail: Any, actor: Any) -> bool:
+    """A guard for accepting (签收): the actor's unit holds an assignment of the case waiting to be
+    accepted (centre staff and the system: any unit's), as ``assignment_accept`` will take it."""
+    qs = case.assignments.filter(state=AssignmentState.PENDING)
+    if actor is not None:
+        roles = actor_roles(actor, case).acting
+        if Role.DEPARTMENT_HANDLER in roles and not roles & {Role.DISPATCHER, Role.ADMIN}:
+            qs = qs.filter(department__in=Membership.objects.filter(
+                user=actor, is_active=True, role=Role.DEPARTMENT_HANDLER).values("department_id"))
+    return qs.exists()
+
+
+NO_PENDING_ASSIGNMENT = gettext_lazy("There is no assignment of yours in that state.")
 
 
 def assignment_accept(ctx: TransitionContext) -> Assignment:
@@ -842,13 +938,13 @@ def _parent_centre(region: Region | None) -> Region | None:
 
 def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | None = None) -> Case:
     """Take back a dispatch before the unit accepted it (撤回)."""
-    ctype, _roles = _generic(actor, case, ctype_roles(case, "roles_generic"), _("recall"))
+    ctype, _roles = _generic(actor, case, ctype_roles(case, "recall"), _("recall"))
     now = now or timezone.now()
     with batched():
         pending = list(case.assignments.filter(state=AssignmentState.PENDING))
         if not pending or case.assignments.filter(state=AssignmentState.ACCEPTED).exists():
             raise TransitionNotAllowed({"action": _("Only a dispatch nobody has accepted yet can be recalled.")})
-        back_to = ctype.extra.get("recall_to", case.state)
+        back_to = ctype.recall_to or case.state
         from_state = case.state
         _guarded_update(case, action="recall", state=back_to, lead_department=None)
         for a in pending:
@@ -878,8 +974,9 @@ def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     return case
 
 
-def ctype_roles(case: Case, attr: str) -> frozenset[str]:
-    return getattr(registry.of(case), attr)
+def ctype_roles(case: Case, action: str) -> frozenset[str]:
+    """Who may take the generic ``action`` on a case of this type (its declaration)."""
+    return registry.of(case).generic.of(action)
 
 
 def case_merge(
@@ -891,13 +988,13 @@ def case_merge(
     if not duplicates:
         raise TransitionNotAllowed({"duplicates": _("Name the cases to merge.")})
     with batched():
-        _generic(actor, survivor, ctype_roles(survivor, "roles_generic"), _("merge"))
+        _generic(actor, survivor, ctype_roles(survivor, "merge"), _("merge"))
         if survivor.closed_at or survivor.merged_into_id:
             raise TransitionNotAllowed({"survivor": _("A closed or merged case cannot take others in.")})
         for dup in duplicates:
             if dup.pk == survivor.pk:
                 raise TransitionNotAllowed({"duplicates": _("A case cannot be merged into itself.")})
-            _generic(actor, dup, ctype_roles(dup, "roles_generic"), _("merge"))
+            _generic(actor, dup, ctype_roles(dup, "merge"), _("merge"))
             if dup.merged_into_id or dup.closed_at:
                 raise TransitionNotAllowed(
                     {"duplicates": _("%(code)s is already closed or merged.") % {"code": dup.tracking_code}}
@@ -949,7 +1046,7 @@ def case_supervise(
     if kind not in (Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE):
         raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
     with batched():
-        _generic(actor, case, ctype_roles(case, "roles_supervise"), _("supervise"))
+        _generic(actor, case, ctype_roles(case, str(kind)), _("supervise"))
         item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
         if item is None:
             item = Supervision.objects.create(
@@ -982,7 +1079,7 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
     """Move the case's ownership one level up (提级): street centre → district centre → city."""
     now = now or timezone.now()
     with batched():
-        _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("escalate"))
+        _generic(actor, case, ctype_roles(case, "escalate"), _("escalate"))
         owner = case.owner_region
         up = owner.parent if owner is not None and owner.parent_id else None
         if up is None:
@@ -1014,7 +1111,7 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
     now = now or timezone.now()
     with batched():
         ctype = registry.of(case)
-        _require_role(actor, case, {"dispatcher", "grid_worker", "admin", REPORTER, SYSTEM}, _("reopen"))
+        _require_role(actor, case, ctype.generic.reopen, _("reopen"))
         if not reason.strip():
             raise TransitionNotAllowed({"reason": _("Say why the case is reopened.")})
         if ctype.reopen_to is None or case.state not in ctype.closed_states:
@@ -1028,7 +1125,7 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
         for kind, extended in (Timer.objects.filter(case=case, assignment__isnull=True)
                                .order_by("-id").values_list("kind", "extended_by")):
             carried.setdefault(kind, extended)  # the latest clock of each kind
-        _start_clocks(case, ctype.extra.get("reopen_clocks", ()), now, carried=carried)
+        _start_clocks(case, ctype.reopen_clocks, now, carried=carried)
         _step(
             case=case,
             actor=actor,
@@ -1084,7 +1181,7 @@ def case_rate(
         raise TransitionNotAllowed({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
     with batched():
         ctype = registry.of(case)
-        _require_role(actor, case, {"dispatcher", "admin", REPORTER, SYSTEM}, _("rate"))
+        _require_role(actor, case, ctype.generic.rate, _("rate"))
         if case.closed_at is None or case.merged_into_id:
             raise TransitionNotAllowed({"action": _("A case is rated once it is closed.")})
         source = rating_source(actor, case, valid=valid)
@@ -1120,8 +1217,10 @@ def case_rate(
             public=source != RatingSource.ATTEMPT,
             after={"satisfaction": satisfaction, "resolved": resolved, "source": source},
         )
+        if source != RatingSource.ATTEMPT and ctype.rating_stops:
+            timers_stop(case=case, kinds=ctype.rating_stops, now=now)
         if (satisfaction == Satisfaction.UNSATISFIED and source != RatingSource.ATTEMPT
-                and ctype.extra.get("reopen_on_unsatisfied") and ctype.reopen_to):
+                and ctype.reopen_on_unsatisfied and ctype.reopen_to):
             case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."), now=now)
     return rating
 
@@ -1165,12 +1264,7 @@ def case_request_approval(
     if kind == ApprovalRequest.Kind.EXTENSION and not (amount and math.isfinite(amount) and amount > 0):
         raise TransitionNotAllowed({"amount": _("Say how much more time is needed.")})
     with batched():
-        _require_role(
-            actor,
-            case,
-            {"department_handler", "dispatcher", "grid_worker", "mediator", "admin", SYSTEM},
-            _("ask for more time on"),
-        )
+        _require_role(actor, case, ctype_roles(case, "request_extension"), _("ask for more time on"))
         if case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed.")})
         if kind == ApprovalRequest.Kind.EXTENSION:
@@ -1222,7 +1316,7 @@ def case_decide_approval(
     now = now or timezone.now()
     case = Case.objects.get(pk=request.case_id)  # as it is now: it may have moved on since the request
     with batched():
-        _generic(actor, case, ctype_roles(case, "roles_generic") | {"leader"}, _("decide on"))
+        _generic(actor, case, ctype_roles(case, "decide_extension"), _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
         if approve and actor is not None and request.requested_by_id == getattr(actor, "pk", None):
@@ -1271,7 +1365,7 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     """End a deferral: the paused clocks run again from now with the time they had left."""
     now = now or timezone.now()
     with batched():
-        _generic(actor, case, ctype_roles(case, "roles_generic") | {"department_handler"}, _("resume"))
+        _generic(actor, case, ctype_roles(case, "resume"), _("resume"))
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})
         timers_resume(case=case, now=now)

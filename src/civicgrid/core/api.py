@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
-from civicgrid.core.errors import StorageFull
+from civicgrid.core.errors import Conflict, StorageFull
 from civicgrid.core.inputs import MAX_PAGE, BadBody, JsonParser
 from civicgrid.core.ratelimit import RateLimited
 
@@ -181,6 +181,10 @@ def build_api(auth: Any = None) -> NinjaAPI:
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, error_body("not_found", "Not found."))
+
+    @api.exception_handler(Conflict)
+    def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return respond(request, 409, error_body("conflict", str(exc)))
 
     @api.exception_handler(PermissionDenied)
     def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

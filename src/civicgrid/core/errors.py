@@ -13,3 +13,8 @@ class StorageFull(RuntimeError):
     def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+class Conflict(Exception):
+    """Somebody changed the record first ("already dispatched by X"): the API answers 409 with the
+    message, a page shows it. The apps' own conflicts subclass it (``cases.errors.CaseConflict``)."""

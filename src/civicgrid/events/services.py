@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
-from civicgrid.cases.models import AssignmentState, Case, Channel, Priority, Rating, RatingSource, Satisfaction
+from civicgrid.cases.models import AssignmentState, Case, Channel, Priority, Rating, Satisfaction
 from civicgrid.cases.services import (
     CODE_ALPHABET,
     Location,
@@ -580,6 +580,11 @@ def event_dispute(*, actor: Any, case: Case, reason: str, now: dt.datetime | Non
     return case_transition(actor=actor, case=_event(case), action="dispute", reason=reason, now=now)
 
 
+def photos_stored(photos: Sequence[PhotoUpload]) -> list[dict[str, Any]]:
+    """Check and store an action's photos: the attachments of its timeline entry (422 at photos)."""
+    return _photos(photos)
+
+
 def _photos(photos: Sequence[PhotoUpload]) -> list[dict[str, Any]]:
     try:
         return photos_store(photos_check(list(photos)))
@@ -613,17 +618,13 @@ def event_reply(*, actor: Any, case: Case, reply: str, now: dt.datetime | None =
 def event_rate(*, actor: Any, case: Case, satisfaction: str, comment: str = "", contacted: bool = True,
                resolved: bool | None = None, valid: bool = True, now: dt.datetime | None = None) -> Rating:
     """The follow-up rating (回访评价): the reporter's once per closing, a staff follow-up once per
-    closing (409 for a second: ``case_rate``); "unsatisfied" reopens the event (返工)."""
-    now = now or timezone.now()
+    closing (409 for a second: ``case_rate``); "unsatisfied" reopens the event (返工); a rating
+    stops the follow-up clock (the type's ``rating_stops``)."""
     _event(case)
-    with transaction.atomic():
-        if resolved is None:
-            resolved = satisfaction != Satisfaction.UNSATISFIED
-        rating = case_rate(actor=actor, case=case, satisfaction=satisfaction, comment=comment, contacted=contacted,
-                           resolved=resolved, valid=valid, now=now)
-        if rating.source != RatingSource.ATTEMPT:
-            timers_stop(case=case, kinds=["follow_up"], now=now)
-    return rating
+    if resolved is None:
+        resolved = satisfaction != Satisfaction.UNSATISFIED
+    return case_rate(actor=actor, case=case, satisfaction=satisfaction, comment=comment, contacted=contacted,
+                     resolved=resolved, valid=valid, now=now)
 
 
 class RatingRefused(TransitionRefused):

@@ -43,22 +43,26 @@ from django.utils.translation import gettext_lazy
 from civicgrid.cases import clock, registry
 from civicgrid.cases.calendar import working_calendar, working_hours
 from civicgrid.cases.errors import TransitionNotAllowed
-from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, Transition
 from civicgrid.cases.services import (
+    NO_PENDING_ASSIGNMENT,
     TransitionContext,
     assignment_accept,
     assignment_dispute,
     assignment_open,
     assignments_finish,
+    pending_assignment_of,
 )
+from civicgrid.org.models import Role
 from civicgrid.taxonomy.models import TimeUnit
 
 EVENT = "event"
 RETURN_WINDOW = (2, "working_days")  # a unit may dispute a dispatch within 2 working days (退单时限)
 
-CENTRE = frozenset({"dispatcher", "admin", SYSTEM})
-HANDLER = frozenset({"department_handler", "admin", SYSTEM})
-VERIFIER = frozenset({"grid_worker", "dispatcher", "admin", SYSTEM})
+CENTRE = frozenset({Role.DISPATCHER, Role.ADMIN, SYSTEM})
+HANDLER = frozenset({Role.DEPARTMENT_HANDLER, Role.ADMIN, SYSTEM})
+VERIFIER = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN, SYSTEM})
+WHISTLER = frozenset({Role.DISPATCHER, Role.ADMIN})
 
 STATES: dict[str, Any] = {
     "reported": gettext_lazy("reported"),  # 已上报
@@ -141,10 +145,24 @@ def _dispute(ctx: TransitionContext) -> None:
                                                 "ask the centre to transfer it instead.") % {"n": amount}})
 
 
-def _answer(ctx: TransitionContext) -> None:
-    rt = ctx.case.request_type
-    if rt is None or not rt.answer_directly:
-        raise TransitionNotAllowed({"action": _("Only an enquiry can be answered directly; register it instead.")})
+def _is_enquiry(case: Any, detail: Any, actor: Any) -> bool:
+    rt = case.request_type
+    return rt is not None and bool(rt.answer_directly)
+
+
+def _suggested_department(case: Any) -> Any:
+    """The department the dispatch catalogue suggested at intake (dispatch's default), or None."""
+    from civicgrid.events.models import EventDetail
+    from civicgrid.org.models import Department
+
+    pk = EventDetail.objects.filter(case=case).values_list("suggested_department", flat=True).first()
+    return Department.objects.filter(pk=pk, is_active=True).first() if pk else None
+
+
+def _store_photos(photos: Any) -> list[dict[str, Any]]:
+    from civicgrid.events.services import photos_stored
+
+    return photos_stored(photos)
 
 
 def _whistle(ctx: TransitionContext) -> None:
@@ -163,34 +181,45 @@ def build_event_type() -> CaseType:
         return ClockRule(kind, lim[kind][0], lim[kind][1], **kw)
 
     t = Transition
+    note = Input("note", "text")
+    photos = Input("photos", "photos")
+    enquiry = Guard(_is_enquiry, gettext_lazy("Only an enquiry can be answered directly; register it instead."))
+    holds = Guard(pending_assignment_of, NO_PENDING_ASSIGNMENT)
     transitions = {
         "register": t("register", ("reported",), "registered", CENTRE, label=gettext_lazy("register"),
                       stops=("register",), public=True),
         "reject": t("reject", ("reported",), "rejected", CENTRE, label=gettext_lazy("not register"),
                     requires=("reason",), closes=True, stops=("*",), public=True),
         "answer": t("answer", ("reported",), "answered", CENTRE, label=gettext_lazy("answer directly"),
-                    requires=("note",), closes=True, stops=("*",), public=True, effect=_answer),
+                    requires=("note",), closes=True, stops=("*",), public=True, guards=(enquiry,)),
         "dispatch": t("dispatch", ("registered", "review"), "dispatched", CENTRE, label=gettext_lazy("dispatch"),
                       requires=("department", "region"), effect=_dispatch, public=True,
+                      inputs=(Input("department", "department", label=gettext_lazy("lead department"),
+                                    default=_suggested_department),
+                              Input("co_departments", "departments", label=gettext_lazy("co-handling departments")),
+                              Input("region", "region", label=gettext_lazy("region")), note),
                       starts=(rule("sign", per_assignment=True),)),
         # from "handling" too: a co-handling unit may accept after the lead unit did
         "accept": t("accept", ("dispatched", "handling"), "handling", HANDLER, label=gettext_lazy("accept"),
-                    effect=assignment_accept),
+                    effect=assignment_accept, guards=(holds,)),
         "dispute": t("dispute", ("dispatched", "handling"), "review", HANDLER,
                      label=gettext_lazy("dispute the dispatch"), requires=("reason",), effect=_dispute),
         "report_back": t("report_back", ("handling",), "verifying", HANDLER, label=gettext_lazy("report back"),
                          requires=("note", "photo"), starts=(rule("verify"),), public=True),
         "verify": t("verify", ("verifying",), "closed", VERIFIER, label=gettext_lazy("verify and close"),
-                    requires=("note",), closes=True, stops=("*",), effect=assignments_finish, public=True,
-                    starts=(rule("reply"),)),
+                    requires=("note",), inputs=(photos,), closes=True, stops=("*",), effect=assignments_finish,
+                    public=True, starts=(rule("reply"),)),
         "verify_fail": t("verify_fail", ("verifying",), "handling", VERIFIER,
-                         label=gettext_lazy("send back for rework"), requires=("reason",), stops=("verify",),
-                         public=True),
+                         label=gettext_lazy("send back for rework"), requires=("reason",), inputs=(photos,),
+                         stops=("verify",), public=True),
         "reply": t("reply", ("closed",), "replied", CENTRE, label=gettext_lazy("reply to the reporter"),
                    requires=("note",), stops=("reply",), starts=(rule("follow_up"),), public=True),
-        "whistle": t("whistle", ("registered", "dispatched", "review", "handling"), None,
-                     frozenset({"dispatcher", "admin"}), label=gettext_lazy("blow the whistle"),
-                     requires=("reason",), effect=_whistle),
+        "whistle": t("whistle", ("registered", "dispatched", "review", "handling"), None, WHISTLER,
+                     label=gettext_lazy("blow the whistle"), requires=("reason",), effect=_whistle,
+                     inputs=(Input("kind", "choice", required=True, label=gettext_lazy("kind of whistle"),
+                                   choices=tuple((k.value, k.label) for k in _whistle_kinds())),
+                             Input("departments", "departments", required=True,
+                                   label=gettext_lazy("departments to summon")))),
     }
     return CaseType(
         code=EVENT,
@@ -200,17 +229,23 @@ def build_event_type() -> CaseType:
         transitions=transitions,
         closed_states=CLOSED_STATES,
         reopen_to="handling",
+        generic=GenericRoles(),
         start_clocks=(rule("handle", from_category=True), rule("register")),
         detail_model=_detail_model(),
-        extra={
-            "recall_to": "registered",
-            "reopen_on_unsatisfied": True,
-            "reopen_clocks": (rule("handle", from_category=True),),
-            "unregistered_states": ("rejected", "answered"),
-            "reporter_roles": frozenset({REPORTER}),
-            "public_notes": PUBLIC_NOTES,
-        },
+        recall_to="registered",
+        reopen_on_unsatisfied=True,
+        reopen_clocks=(rule("handle", from_category=True),),
+        rating_stops=("follow_up",),
+        unregistered_states=frozenset({"rejected", "answered"}),
+        public_notes=PUBLIC_NOTES,
+        photo_store=_store_photos,
     )
+
+
+def _whistle_kinds() -> Any:
+    from civicgrid.events.models import WhistleKind
+
+    return WhistleKind
 
 
 def _detail_model() -> Any:

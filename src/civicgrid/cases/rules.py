@@ -1,0 +1,459 @@
+"""The engine's rulebook as every interface reads it, and its one way in.
+
+``case_actions(user, case)`` lists what this person may do on this case now — the transitions of
+the case's type and the generic actions every type gets (merge, recall, supervise, chase,
+escalate, reopen, rate, request_extension, decide_extension, resume) — with their labels, their
+typed inputs and the targets this person may name; an action a guard refuses now is listed with
+the reason. It resolves roles as the services do (``services.actor_roles``), so it cannot offer
+what the services refuse for a role, nor hide what they allow.
+
+``case_act(actor=…, case=…, action=…, data=…)`` is the one façade the API and the pages call: it
+parses the action's typed input (422 naming the field), checks the role (403) and calls the one
+service behind the action (which checks the state, the guards, the targets and acts). Refusals are
+the engine's exceptions (``cases.errors``), mapped to HTTP in one place (``core.api``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicgrid.cases import registry
+from civicgrid.cases import services as engine
+from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
+from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
+from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
+from civicgrid.cases.selectors import case_get, department_targets, region_targets
+from civicgrid.geo.models import Region
+from civicgrid.org.models import Department
+from civicgrid.org.scoping import OutOfScope
+from civicgrid.taxonomy.models import TimeUnit
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "case_act", "case_actions"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str  # form/API field name: "note", "reason", "photos", "files", "department", "co_departments", …
+    kind: str  # "text" | "photos" | "files" | "department" | "departments" | "region" | "choice" | "number" | "case"
+    required: bool
+    label: str  # translated
+    # (value, label): for department/departments/region the targets this actor may name (visible to
+    # them and serving the case's region); for choice the options
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionOffer:
+    name: str  # a transition's name or a generic action's name
+    label: str
+    kind: str  # "transition" | "generic"
+    inputs: tuple[InputSpec, ...]
+    refused: str = ""  # non-empty: a guard refuses it now; this is the reason (listed, not performable)
+    public: bool = False
+
+
+# --- the generic actions' declarations ----------------------------------------------------------
+
+_NOTE = Input("note", "text", label=gettext_lazy("note"))
+_REASON = Input("reason", "text", required=True, label=gettext_lazy("reason"))
+_YES_NO = (("yes", gettext_lazy("yes")), ("no", gettext_lazy("no")))
+
+GENERIC_LABELS: dict[str, Any] = {
+    "merge": gettext_lazy("merge duplicates"),  # 并单
+    "recall": gettext_lazy("recall the dispatch"),  # 撤回
+    "supervise": gettext_lazy("supervise"),  # 督办
+    "chase": gettext_lazy("chase"),  # 催办
+    "escalate": gettext_lazy("escalate"),  # 提级
+    "reopen": gettext_lazy("reopen"),  # 返工
+    "rate": gettext_lazy("record the rating"),  # 回访评价
+    "request_extension": gettext_lazy("ask for more time"),  # 延期/缓办申请
+    "decide_extension": gettext_lazy("decide on a request for more time"),  # 延期/缓办审批
+    "resume": gettext_lazy("end the deferral"),  # 恢复
+}
+
+GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
+    "merge": (Input("duplicates", "case", required=True, label=gettext_lazy("duplicates (tracking codes)")), _NOTE),
+    "recall": (_NOTE,),
+    "supervise": (_NOTE,),
+    "chase": (_NOTE,),
+    "escalate": (_NOTE,),
+    "reopen": (_REASON,),
+    "rate": (Input("satisfaction", "choice", required=True, label=gettext_lazy("satisfaction"),
+                   choices=tuple(Satisfaction.choices)),
+             Input("note", "text", label=gettext_lazy("comment")),
+             Input("valid", "choice", label=gettext_lazy("the call reached the reporter"), choices=_YES_NO)),
+    "request_extension": (Input("kind", "choice", required=True, label=gettext_lazy("request"),
+                                choices=tuple(ApprovalRequest.Kind.choices)),
+                          _REASON,
+                          Input("amount", "number", label=gettext_lazy("extra time (extension)")),
+                          Input("unit", "choice", label=gettext_lazy("unit"), choices=tuple(TimeUnit.choices))),
+    "decide_extension": (Input("request", "choice", required=True, label=gettext_lazy("request")),
+                         Input("decision", "choice", required=True, label=gettext_lazy("decision"),
+                               choices=(("approve", gettext_lazy("approve")), ("reject", gettext_lazy("reject")))),
+                         _NOTE),
+    "resume": (_NOTE,),
+}
+
+
+def _open(case: Case) -> bool:
+    return case.closed_at is None and case.merged_into_id is None
+
+
+def _pending_requests(case: Case) -> list[ApprovalRequest]:
+    return list(case.approval_requests.filter(state=ApprovalRequest.State.PENDING).order_by("requested_at", "id"))
+
+
+def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
+    """Whether the case's state allows the generic action at all now (the service refuses it
+    otherwise, 422): what case_actions offers."""
+    if action in ("merge", "supervise", "chase"):
+        return _open(case)
+    if action == "escalate":
+        return _open(case) and case.owner_region is not None and case.owner_region.parent_id is not None
+    if action == "recall":
+        return (case.assignments.filter(state=AssignmentState.PENDING).exists()
+                and not case.assignments.filter(state=AssignmentState.ACCEPTED).exists())
+    if action == "reopen":
+        return bool(ctype.reopen_to) and case.state in ctype.closed_states and case.merged_into_id is None
+    if action == "rate":
+        if case.closed_at is None or case.merged_into_id:
+            return False
+        source = engine.rating_source(_person(actor), case)
+        return source == "attempt" or not Rating.objects.filter(case=case, closing=case.closing,
+                                                                 source=source).exists()
+    if action == "request_extension":
+        return case.closed_at is None and len({r.kind for r in _pending_requests(case)}) < len(ApprovalRequest.Kind)
+    if action == "decide_extension":
+        return bool(_decidable(actor, case))
+    if action == "resume":
+        return bool(case.deferred)
+    return False  # pragma: no cover - every generic action is named above
+
+
+def _decidable(actor: Actor, case: Case) -> list[ApprovalRequest]:
+    """The pending requests ``actor`` may decide: not their own (nobody approves their own request)."""
+    me = getattr(actor, "pk", None)
+    return [r for r in _pending_requests(case) if me is None or r.requested_by_id != me]
+
+
+def _person(actor: Actor) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- case_actions -----------------------------------------------------------------------------------
+
+
+def _choices_of(inp: Input, actor: Actor, case: Case, ctype: CaseType) -> tuple[tuple[str, str], ...]:
+    person = _person(actor)
+    if inp.kind in ("department", "departments"):
+        return tuple((d.code, d.name) for d in department_targets(actor=person, case=case).order_by("code"))
+    if inp.kind == "region":
+        regions = region_targets(actor=person, case=case).filter(level__in=("city", "district", "street"))
+        return tuple((r.code, r.name) for r in regions.order_by("code"))
+    if inp.name == "satisfaction" and not inp.choices:
+        return tuple((v, str(label)) for v, label in Satisfaction.choices)
+    return tuple((str(v), str(label)) for v, label in inp.choices)
+
+
+def _spec(inp: Input, actor: Actor, case: Case, ctype: CaseType, names: set[str]) -> InputSpec:
+    required = inp.required
+    if required and inp.default is not None and inp.default(case) is not None:
+        required = False  # the engine fills it in (the suggested department)
+    if inp.name == "region" and "department" in names:
+        required = False  # a department or a region: the department is asked for
+    return InputSpec(name=inp.name, kind=inp.kind, required=required, label=engine.input_label(inp),
+                     choices=_choices_of(inp, actor, case, ctype))
+
+
+def _generic_spec(action: str, inp: Input, actor: Actor, case: Case, ctype: CaseType) -> InputSpec:
+    spec = _spec(inp, actor, case, ctype, set())
+    if action == "decide_extension" and inp.name == "request":
+        choices = tuple((str(r.pk), f"{r.get_kind_display()}: {r.reason}"[:120]) for r in _decidable(actor, case))
+        return InputSpec(spec.name, spec.kind, spec.required, spec.label, choices)
+    if action == "request_extension" and inp.name == "kind":
+        waiting = {r.kind for r in _pending_requests(case)}
+        return InputSpec(spec.name, spec.kind, spec.required, spec.label,
+                         tuple(c for c in spec.choices if c[0] not in waiting))
+    return spec
+
+
+def case_actions(user: Actor, case: Case, *, now: dt.datetime | None = None) -> list[ActionOffer]:
+    """What ``user`` may do on ``case`` now: the transitions possible in its state and the generic
+    actions its state allows, each only for a role the declaration allows it (resolved as the
+    services resolve it); a transition a guard refuses is listed with the reason in ``refused``.
+    Nothing for a person outside the case's jurisdiction."""
+    if user is not None and not getattr(user, "is_authenticated", False):
+        return []  # a visitor acts on nothing (the platform itself is actor None)
+    ctype = registry.of(case)
+    roles = engine.actor_roles(user, case)
+    offers: list[ActionOffer] = []
+    try:
+        for t in ctype.allowed_from(case.state):
+            if not roles.may(t.roles):
+                continue
+            refusal = engine.guards_refusal(t, case, _person(user))
+            names = {i.name for i in t.inputs}
+            offers.append(ActionOffer(
+                name=t.name, label=str(t.label or t.name), kind="transition",
+                inputs=tuple(_spec(i, user, case, ctype, names) for i in t.inputs),
+                refused=refusal[1] if refusal else "", public=t.public))
+        for action in GENERIC_ACTIONS:
+            if not roles.may(ctype.generic.of(action)) or not _available(action, user, case, ctype):
+                continue
+            offers.append(ActionOffer(
+                name=action, label=str(GENERIC_LABELS[action]), kind="generic",
+                inputs=tuple(_generic_spec(action, i, user, case, ctype) for i in GENERIC_INPUTS[action]),
+                public=action in ("merge", "reopen", "rate")))
+    except OutOfScope:
+        return []
+    return offers
+
+
+# --- case_act: parsing the typed input --------------------------------------------------------------
+
+
+def _invalid(field: str, message: str) -> TransitionNotAllowed:
+    return TransitionNotAllowed({field: message})
+
+
+def _values(data: Mapping[str, Any], name: str) -> list[Any]:
+    """A field's values: a list as sent (JSON), every value of a form field, or one value; empty
+    strings dropped."""
+    if hasattr(data, "getlist"):
+        raw: Any = data.getlist(name)
+    else:
+        raw = data.get(name)
+    if raw is None:
+        return []
+    items = list(raw) if isinstance(raw, list | tuple) else (raw.split(",") if isinstance(raw, str) else [raw])
+    return [v.strip() if isinstance(v, str) else v for v in items if not (isinstance(v, str) and not v.strip())]
+
+
+def _one(data: Mapping[str, Any], name: str) -> Any:
+    values = _values(data, name)
+    if len(values) > 1 and not isinstance(data.get(name), str):
+        raise _invalid(name, _("Give one value."))
+    return values[0] if values else None
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name) if not hasattr(data, "getlist") else (data.getlist(name) or [""])[-1]
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _invalid(name, _("Give a text."))
+    return value.strip()
+
+
+def _department(actor: Actor, code: Any, name: str) -> Department:
+    if not isinstance(code, str) or not code:
+        raise _invalid(name, _("Choose a department."))
+    dept = Department.objects.filter(code=code, is_active=True).first()
+    if dept is None:
+        raise _invalid(name, _("No active department %(code)s.") % {"code": code[:50]})
+    return dept
+
+
+def _region(code: Any, name: str) -> Region:
+    if not isinstance(code, str) or not code:
+        raise _invalid(name, _("Choose a region."))
+    region = Region.objects.filter(code=code, is_active=True).first()
+    if region is None:
+        raise _invalid(name, _("No region %(code)s.") % {"code": code[:50]})
+    return region
+
+
+def _number(value: Any, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise _invalid(name, _("Give a number."))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _invalid(name, _("Give a number.")) from None
+    if not math.isfinite(number):
+        raise _invalid(name, _("Give a number."))
+    return number
+
+
+def _case_ref(actor: Actor, value: Any, name: str) -> Case:
+    person = _person(actor)
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise _invalid(name, _("Name a case by its tracking code."))
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 10):
+        pk = int(value)
+        return case_get(user=person, pk=pk) if person is not None else Case.objects.get(pk=pk)
+    if person is None:
+        found = Case.objects.filter(tracking_code=str(value).upper()).first()
+        if found is None:
+            raise OutOfScope(_("No case matches the given query."))
+        return found
+    return case_get(user=person, tracking_code=str(value))
+
+
+def _choice(inp: Input, value: Any, choices: Sequence[tuple[str, Any]]) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) and {c[0] for c in choices} == {"yes", "no"}:
+        return "yes" if value else "no"
+    if not isinstance(value, str) or value not in {str(c[0]) for c in choices}:
+        raise _invalid(inp.name, _("Choose one of the options."))
+    return value
+
+
+def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case: Case,
+           choices: Mapping[str, Sequence[tuple[str, Any]]] | None = None) -> dict[str, Any]:
+    """Each input's typed value from ``data``: text stripped, departments and regions by code,
+    cases by tracking code (or id), numbers finite, choices among the options; 422 naming the
+    field otherwise. Required inputs left empty are the service's to refuse (it names them)."""
+    out: dict[str, Any] = {}
+    for inp in inputs:
+        if inp.kind == "text":
+            out[inp.name] = _text(data, inp.name)
+        elif inp.kind == "department":
+            code = _one(data, inp.name)
+            out[inp.name] = _department(actor, code, inp.name) if code is not None else None
+        elif inp.kind == "departments":
+            out[inp.name] = [_department(actor, c, inp.name) for c in dict.fromkeys(_values(data, inp.name))]
+        elif inp.kind == "region":
+            code = _one(data, inp.name)
+            out[inp.name] = _region(code, inp.name) if code is not None else None
+        elif inp.kind == "number":
+            out[inp.name] = _number(_one(data, inp.name), inp.name)
+        elif inp.kind == "case":
+            out[inp.name] = [_case_ref(actor, v, inp.name) for v in _values(data, inp.name)]
+        elif inp.kind == "choice":
+            options = (choices or {}).get(inp.name) or inp.choices
+            if inp.name == "satisfaction" and not options:
+                options = tuple(Satisfaction.choices)
+            out[inp.name] = _choice(inp, _one(data, inp.name), options) if options else _one(data, inp.name)
+        # photos and files come as uploads, not in data
+    return out
+
+
+def _store(store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None, uploads: Sequence[Any],
+           field: str) -> list[dict[str, Any]]:
+    if not uploads:
+        return []
+    if store is None:
+        raise _invalid(field, _("This action takes no attachments of this kind."))
+    return store(list(uploads))
+
+
+def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> None:
+    if not roles.may(allowed):
+        raise TransitionRefused(_("Your role may not %(action)s this case.") % {"action": label})
+
+
+# --- case_act: the action → service table ---------------------------------------------------------------
+
+
+def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, data: Mapping[str, Any],
+                   photos: Sequence[Any], files: Sequence[Any], now: dt.datetime | None) -> Case:
+    names = {i.name for i in t.inputs}
+    if photos and "photos" not in names:
+        raise _invalid("photos", _("This action takes no photos."))
+    if files and "files" not in names:
+        raise _invalid("files", _("This action takes no files."))
+    v = _parse(t.inputs, data, actor, case)
+    department = v.get("department")
+    if department is None and "department" in names and v.get("region") is None:
+        default = t.input("department")
+        department = default.default(case) if default is not None and default.default is not None else None
+    co: list[Department] = []
+    for inp in t.inputs:
+        if inp.kind == "departments":
+            co += v.get(inp.name) or []
+    attachments = (_store(ctype.photo_store, photos, "photos") + _store(ctype.file_store, files, "files"))
+    core = {"note", "reason", "department", "region", "satisfaction"}
+    free = {i.name: v.get(i.name) for i in t.inputs
+            if i.name not in core and i.kind not in ("departments", "photos", "files") and v.get(i.name) is not None}
+    return engine.case_transition(
+        actor=_person(actor), case=case, action=t.name, note=v.get("note") or "", reason=v.get("reason") or "",
+        data=free, attachments=attachments, department=department, co_departments=co, region=v.get("region"),
+        satisfaction=v.get("satisfaction"), now=now)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    return default if value is None else value == "yes"
+
+
+def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Mapping[str, Any],
+                now: dt.datetime | None) -> Case:
+    person = _person(actor)
+    choices: dict[str, Sequence[tuple[str, Any]]] = {}
+    if action == "decide_extension":
+        # any request of this case: one decided meanwhile is the service's conflict (409)
+        choices["request"] = [(str(pk), "") for pk in case.approval_requests.values_list("pk", flat=True)]
+    v = _parse(GENERIC_INPUTS[action], data, actor, case, choices)
+    note = v.get("note") or ""
+    if action == "merge":
+        engine.case_merge(actor=person, survivor=case, duplicates=v["duplicates"], note=note, now=now)
+    elif action == "recall":
+        engine.case_recall(actor=person, case=case, note=note, now=now)
+    elif action in ("supervise", "chase"):
+        engine.case_supervise(actor=person, case=case, kind=Supervision.Kind(action), note=note, now=now)
+    elif action == "escalate":
+        engine.case_escalate(actor=person, case=case, note=note, now=now)
+    elif action == "reopen":
+        engine.case_reopen(actor=person, case=case, reason=v.get("reason") or "", now=now)
+    elif action == "rate":
+        satisfaction = v.get("satisfaction") or ""
+        contacted = _bool(_choice(Input("contacted", "choice"), _one(data, "contacted"), _YES_NO), True)
+        resolved = _bool(_choice(Input("resolved", "choice"), _one(data, "resolved"), _YES_NO),
+                         satisfaction != Satisfaction.UNSATISFIED)
+        engine.case_rate(actor=person, case=case, satisfaction=satisfaction, comment=note,
+                         contacted=contacted, resolved=resolved, valid=_bool(v.get("valid"), True), now=now)
+    elif action == "request_extension":
+        engine.case_request_approval(actor=person, case=case, kind=v.get("kind") or ApprovalRequest.Kind.EXTENSION,
+                                     reason=v.get("reason") or "", amount=v.get("amount"), unit=v.get("unit") or "",
+                                     now=now)
+    elif action == "decide_extension":
+        if v.get("request") is None:
+            raise _invalid("request", _("Choose the request to decide."))
+        if v.get("decision") is None:
+            raise _invalid("decision", _("Approve or reject."))
+        req = ApprovalRequest.objects.get(pk=int(v["request"]), case=case)
+        engine.case_decide_approval(actor=person, request=req, approve=v["decision"] == "approve", note=note,
+                                    now=now)
+    elif action == "resume":
+        engine.case_resume(actor=person, case=case, note=note, now=now)
+    return Case.objects.get(pk=case.pk)
+
+
+def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], photos: Sequence[Any] = (),
+             files: Sequence[Any] = (), now: dt.datetime | None = None) -> Case:
+    """Perform ``action`` (a transition of the case's type or a generic action) with its typed
+    input ``data`` and uploads (``photos``, ``files``: objects with ``name`` and ``content``).
+
+    Refusals, in this order: a case outside the actor's jurisdiction → OutOfScope (404); an action
+    the type does not have → UnknownAction (404); a role that may not → TransitionRefused (403);
+    bad input → TransitionNotAllowed naming the field (422); the state, a guard or a missing input
+    → TransitionNotAllowed (422); a target outside the actor's reach → OutOfScope (404); somebody
+    acted first → CaseConflict (409). The case as it is afterwards."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        raise OutOfScope(_("No case matches the given query."))  # a visitor is not the platform
+    ctype = registry.of(case)
+    roles = engine.actor_roles(actor, case)
+    roles.through(())  # OutOfScope when the actor cannot see the case at all
+    if action in ctype.transitions:
+        t = ctype.transitions[action]
+        _refuse(roles, t.roles, t.label or t.name)
+        return _do_transition(actor, case, ctype, t, data, photos, files, now)
+    if action in GENERIC_ACTIONS:
+        _refuse(roles, ctype.generic.of(action), GENERIC_LABELS[action])
+        if photos or files:
+            raise _invalid("photos" if photos else "files", _("This action takes no attachments."))
+        return _do_generic(actor, case, ctype, action, data, now)
+    raise UnknownAction(_("This case has no action %(action)s.") % {"action": action[:50]})
