@@ -29,6 +29,35 @@ def state_in(state: str, case: Any) -> str:
 
 
 @register.filter
+def get(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` in a template (a form's errors or values by a field's name; "" when absent)."""
+    if not mapping:
+        return ""
+    value = mapping.get(key, "")
+    return "" if value is None else value
+
+
+@register.filter
+def takes_uploads(offer: Any) -> bool:
+    """Whether an offered action takes photos or files (its form is sent as multipart)."""
+    return any(i.kind in ("photos", "files") for i in offer.inputs)
+
+
+@register.filter
+def next_steps(case: Any) -> list[Any]:
+    """The transitions the case's type declares from its state and that move it on (a queue row's
+    shortcuts: the engine still decides who may take them, and the case page offers the rest)."""
+    from civicgrid.cases import registry
+
+    try:
+        ctype = registry.of(case)
+    except LookupError:
+        return []
+    return [t for t in ctype.allowed_from(case.state) if t.target is not None and t.target != case.state
+            and "reason" not in t.requires and not ctype.closed_states & {t.target}]
+
+
+@register.filter
 def clock_label(kind: str) -> str:
     """The translated name of a case clock (``handle`` → 办结时限)."""
     return str(CLOCK_LABELS.get(kind, kind))

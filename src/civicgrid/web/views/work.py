@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid.cases.rules import case_actions
 from civicgrid.events import services as ev
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
@@ -137,8 +138,14 @@ def grid_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.GRID_WORKER, Role.ADMIN)
 def grid_tasks_view(request: HttpRequest) -> HttpResponse:
-    """What waits for my on-site check, each with a verify form (photo, note)."""
-    return render(request, "web/grid_tasks.html", {"cases": grid_tasks(user=request.user)[:QUEUE_LIMIT]})
+    """What waits for my step (an event's on-site check), each case with the forms of the steps the
+    engine offers me on it now (``rules.case_actions``: verify with a photo and a note, or send back)."""
+    tasks = []
+    for case in grid_tasks(user=request.user)[:QUEUE_LIMIT]:
+        offers = [o for o in case_actions(request.user, case) if o.kind == "transition"]
+        if offers:
+            tasks.append((case, offers))
+    return render(request, "web/grid_tasks.html", {"tasks": tasks})
 
 
 @role_required(Role.GRID_WORKER, Role.ADMIN)
