@@ -4,25 +4,27 @@ actions (merge, recall, supervise, escalate, reopen, rate, extension/deferral re
 resume), and the assessment metrics with the cases behind each number.
 
 Everything is scoped as the pages are (``org.scoping`` through ``cases.selectors``): a case outside
-the user's jurisdiction is 404. The engine's refusals map to HTTP: OutOfScope 404,
+the user's jurisdiction is 404. Every action goes through the engine's one façade
+(``rules.case_act``); its refusals map to HTTP in one place (``core.api``): OutOfScope 404,
 TransitionRefused 403, TransitionNotAllowed 422 (with fields), CaseConflict 409.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
-from civicgrid.cases import registry
-from civicgrid.cases import services as engine
-from civicgrid.cases.errors import CaseConflict
+from civicgrid.cases import registry, rules
 from civicgrid.cases.models import ApprovalRequest, Case, Channel
 from civicgrid.cases.selectors import (
     CASE_METRICS,
@@ -42,7 +44,7 @@ from civicgrid.cases.selectors import (
     metrics_for,
 )
 from civicgrid.core.api import ApiError, ErrorOut, paginate
-from civicgrid.core.inputs import MAX_PAGE, Day
+from civicgrid.core.inputs import MAX_ID, MAX_PAGE, Day, Upload
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import region_by_code
 from civicgrid.org.models import Department
@@ -51,15 +53,6 @@ from civicgrid.taxonomy.selectors import category_by_code
 
 router = Router(tags=["cases"])
 metrics_router = Router(tags=["metrics"])
-T = TypeVar("T")
-ENGINE_ERRORS: dict[int | str, Any] = {409: ErrorOut}  # documented: somebody acted first
-
-
-def _engine(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except CaseConflict as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
 
 
 def _invalid(field: str, reason: str) -> ApiError:
@@ -343,46 +336,127 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return case_detail_out(case)
 
 
-# --- transitions ----------------------------------------------------------------------------------------
+# --- actions: the one way in ------------------------------------------------------------------------------
+
+
+class InputOut(Schema):
+    name: str
+    kind: str = Field(..., description="text, photos, files, department, departments, region, choice, number, case")
+    required: bool
+    label: str
+    choices: list[list[str]] = Field(..., description="[value, label] pairs: the targets I may name, or the options")
+
+
+class ActionOfferOut(Schema):
+    name: str
+    label: str
+    kind: Literal["transition", "generic"]
+    inputs: list[InputOut]
+    refused: str = Field("", description="not possible now: a guard's reason")
+    public: bool = Field(False, description="the step is shown to the reporter")
+
+
+@router.get("/{int:case_id}/actions", response=list[ActionOfferOut],
+            summary="What I may do on this case now, with each action's inputs and targets")
+def case_actions_list(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+    """The engine's ``case_actions``: the transitions of the case's type and the generic actions
+    (merge, recall, supervise, chase, escalate, reopen, rate, request_extension, decide_extension,
+    resume) this user may take now; those a guard refuses now carry the reason in ``refused``."""
+    case = _case(request, case_id)
+    return [{"name": o.name, "label": o.label, "kind": o.kind, "refused": o.refused, "public": o.public,
+             "inputs": [{"name": i.name, "kind": i.kind, "required": i.required, "label": i.label,
+                         "choices": [list(c) for c in i.choices]} for i in o.inputs]}
+            for o in rules.case_actions(request.user, case)]
+
+
+class UploadIn(Schema):
+    name: str = ""
+    content_base64: str = Field(..., description="the file, base64-encoded (photos: JPEG, PNG or WebP)")
 
 
 class ActionIn(Schema):
+    """Every action's input: the fields its ``inputs`` name (``GET …/actions``). A type's own typed
+    fields (a whistle's ``kind``, …) are sent beside these."""
+
+    model_config = ConfigDict(extra="allow")
+
     note: str = ""
     reason: str = ""
     department: str | None = Field(None, description="lead department code (dispatch, transfer)")
     co_departments: list[str] = Field([], description="co-handling department codes (协办)")
+    departments: list[str] = Field([], description="departments an action summons (吹哨)")
     region: str | None = Field(None, description="a centre's region code, when a centre handles it itself")
     satisfaction: Literal["satisfied", "basic", "unsatisfied"] | None = None
+    photos: list[UploadIn] = []
+    files: list[UploadIn] = []
+    duplicates: list[Annotated[int, Field(ge=1, le=MAX_ID)] | str] = Field(
+        [], description="merge: the duplicates' ids or tracking codes")
+    kind: str | None = Field(None, description="request_extension: extension or deferral; a type's own kind")
+    amount: float | None = Field(None, gt=0, le=10_000, description="request_extension: extra time")
+    unit: str | None = None
+    request: int | None = Field(None, ge=1, le=MAX_ID, description="decide_extension: the request's id")
+    decision: Literal["approve", "reject"] | None = None
+    valid: bool | None = Field(None, description="rate: a valid follow-up (the call reached the reporter)")
+    contacted: bool | None = None
+    resolved: bool | None = None
 
 
-def _department(code: str, field: str) -> Department:
-    dept = Department.objects.filter(code=code, is_active=True).first()
-    if dept is None:
-        raise _invalid(field, f"No active department {code}.")
-    return dept
+def uploads(items: list[UploadIn], field: str) -> list[Upload]:
+    out = []
+    for i, p in enumerate(items):
+        try:
+            out.append(Upload(p.name, base64.b64decode(p.content_base64, validate=True)))
+        except (binascii.Error, ValueError):
+            raise ApiError(422, "invalid", "The request has invalid fields.",
+                           {f"{field}.{i}": ["Not valid base64."]}) from None
+    return out
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def action_data(payload: ActionIn) -> dict[str, Any]:
+    """The body as the engine's façade reads it (absent fields left out)."""
+    data = {k: v for k, v in payload.model_dump(exclude={"photos", "files"}).items()
+            if v not in (None, [], "")}
+    data.update({k: v for k, v in (payload.model_extra or {}).items() if v is not None})
+    for name in ("valid", "contacted", "resolved"):
+        if name in data:
+            data[name] = _yes_no(data[name])
+    if "request" in data:
+        data["request"] = str(data["request"])
+    if "amount" in data:
+        data["amount"] = str(data["amount"])
+    return data
+
+
+def act(request: HttpRequest, case: Case, action: str, data: dict[str, Any],
+        photos: Sequence[Upload] = (), files: Sequence[Upload] = ()) -> Case:
+    """The one way in: ``rules.case_act`` (its refusals map to HTTP in core.api)."""
+    return rules.case_act(actor=request.user, case=case, action=action, data=data, photos=photos, files=files)
 
 
 @router.post("/{int:case_id}/actions/{action}", response={200: CaseOut, 409: ErrorOut},
-             summary="Perform a transition of the case's type (register, dispatch, accept, …)")
+             summary="Perform an action: a transition of the case's type or a generic action")
 def case_act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> dict[str, Any]:
-    """``action`` is one of the transitions of the case's type (``actions`` in the detail lists
-    those possible now). A transition that needs photos is done through its type's own endpoint
-    (events: ``/events/{code}/actions/report_back``). 404 for an unknown action."""
+    """``action`` is one of ``GET …/actions`` (a transition such as register, dispatch, accept,
+    report_back — photos as base64 — or merge, recall, supervise, chase, escalate, reopen, rate,
+    request_extension, decide_extension, resume); its inputs are the body's fields. 404 outside my
+    jurisdiction or for an action the case's type does not have, 403 for a role that may not, 422
+    naming the field for bad or missing input or a state or guard that refuses it, 404 for a target
+    (department, region, case) I may not name, 409 when somebody acted first."""
     case = _case(request, case_id)
-    try:
-        registry.of(case).transition(action)
-    except (registry.UnknownTransition, LookupError):
-        raise ApiError(404, "not_found", f"This case has no action {action!r}.") from None
-    dept = _department(payload.department, "department") if payload.department else None
-    co = [_department(c, "co_departments") for c in payload.co_departments]
-    region = _region(payload.region) if payload.region else None
-    _engine(lambda: engine.case_transition(
-        actor=request.user, case=case, action=action, note=payload.note, reason=payload.reason, department=dept,
-        co_departments=co, region=region, satisfaction=payload.satisfaction))
+    done = act(request, case, action, action_data(payload), uploads(payload.photos, "photos"),
+               uploads(payload.files, "files"))
+    return _refreshed(done)
+
+
+def _refreshed(case: Case) -> dict[str, Any]:
     return case_out(Case.objects.select_related(*LIST_RELATED).get(pk=case.pk))
 
 
-# --- generic actions ---------------------------------------------------------------------------------------
+# --- the generic actions' own addresses: thin aliases of the one way in ----------------------------------
 
 
 class NoteIn(Schema):
@@ -390,7 +464,8 @@ class NoteIn(Schema):
 
 
 class MergeIn(Schema):
-    duplicates: list[int] = Field(..., min_length=1, description="ids of the duplicates merged into this case")
+    duplicates: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        ..., min_length=1, description="ids of the duplicates merged into this case")
     note: str = ""
 
 
@@ -424,50 +499,38 @@ class DecisionIn(Schema):
     note: str = ""
 
 
-def _refreshed(case: Case) -> dict[str, Any]:
-    return case_out(Case.objects.select_related(*LIST_RELATED).get(pk=case.pk))
-
-
 @router.post("/{int:case_id}/merge", response={200: CaseOut, 409: ErrorOut},
-             summary="Merge duplicates into this case (并单)")
+             summary="Merge duplicates into this case (并单; actions/merge)")
 def case_merge(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
-    survivor = _case(request, case_id)
-    dups = [case_get(user=request.user, pk=pk) for pk in payload.duplicates]
-    _engine(lambda: engine.case_merge(actor=request.user, survivor=survivor, duplicates=dups, note=payload.note))
-    return _refreshed(survivor)
+    case = _case(request, case_id)
+    return _refreshed(act(request, case, "merge", {"duplicates": payload.duplicates, "note": payload.note}))
 
 
 @router.post("/{int:case_id}/recall", response={200: CaseOut, 409: ErrorOut},
-             summary="Take back a dispatch nobody has accepted yet (撤回)")
+             summary="Take back a dispatch nobody has accepted yet (撤回; actions/recall)")
 def case_recall(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
-    case = _case(request, case_id)
-    _engine(lambda: engine.case_recall(actor=request.user, case=case, note=payload.note))
-    return _refreshed(case)
+    return _refreshed(act(request, _case(request, case_id), "recall", {"note": payload.note}))
 
 
 @router.post("/{int:case_id}/supervise", response={201: SupervisionOut, 409: ErrorOut},
-             summary="Chase or supervise the handling unit (催办/督办)")
+             summary="Chase or supervise the handling unit (催办/督办; actions/chase, actions/supervise)")
 def case_supervise(request: HttpRequest, case_id: int, payload: SuperviseIn) -> Status[dict[str, Any]]:
-    case = _case(request, case_id)
-    item = _engine(lambda: engine.case_supervise(actor=request.user, case=case, kind=payload.kind,
-                                                 note=payload.note))
+    case = act(request, _case(request, case_id), payload.kind, {"note": payload.note})
+    item = case.supervisions.filter(kind=payload.kind, closed_at__isnull=True).order_by("-opened_at").first()
+    assert item is not None
     return Status(201, {"kind": item.kind, "note": item.note, "opened_at": item.opened_at})
 
 
 @router.post("/{int:case_id}/escalate", response={200: CaseOut, 409: ErrorOut},
-             summary="Move the case's ownership one level up (提级)")
+             summary="Move the case's ownership one level up (提级; actions/escalate)")
 def case_escalate(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
-    case = _case(request, case_id)
-    _engine(lambda: engine.case_escalate(actor=request.user, case=case, note=payload.note))
-    return _refreshed(case)
+    return _refreshed(act(request, _case(request, case_id), "escalate", {"note": payload.note}))
 
 
 @router.post("/{int:case_id}/reopen", response={200: CaseOut, 409: ErrorOut},
-             summary="Send a closed case back to work (返工)")
+             summary="Send a closed case back to work (返工; actions/reopen)")
 def case_reopen(request: HttpRequest, case_id: int, payload: ReopenIn) -> dict[str, Any]:
-    case = _case(request, case_id)
-    _engine(lambda: engine.case_reopen(actor=request.user, case=case, reason=payload.reason))
-    return _refreshed(case)
+    return _refreshed(act(request, _case(request, case_id), "reopen", {"reason": payload.reason}))
 
 
 class RatingOut(Schema):
@@ -479,44 +542,44 @@ class RatingOut(Schema):
 
 
 @router.post("/{int:case_id}/rate", response={201: RatingOut, 409: ErrorOut},
-             summary="Record the follow-up call and the rating (回访评价)")
+             summary="Record the follow-up call and the rating (回访评价; actions/rate)")
 def case_rate(request: HttpRequest, case_id: int, payload: RateIn) -> Status[dict[str, Any]]:
-    case = _case(request, case_id)
-    r = _engine(lambda: engine.case_rate(actor=request.user, case=case, satisfaction=payload.satisfaction,
-                                         contacted=payload.contacted, resolved=payload.resolved,
-                                         comment=payload.comment, valid=payload.valid))
+    case = act(request, _case(request, case_id), "rate", {
+        "satisfaction": payload.satisfaction, "note": payload.comment, "valid": _yes_no(payload.valid),
+        "contacted": _yes_no(payload.contacted), "resolved": _yes_no(payload.resolved)})
+    r = case.ratings.order_by("-id").first()
+    assert r is not None
     return Status(201, {"satisfaction": r.satisfaction, "contacted": r.contacted, "resolved": r.resolved,
                         "valid": r.valid, "at": r.at})
 
 
 @router.post("/{int:case_id}/requests", response={201: ApprovalOut, 409: ErrorOut},
-             summary="Ask for an extension (延期) or a deferral (缓办)")
+             summary="Ask for an extension (延期) or a deferral (缓办) (actions/request_extension)")
 def case_request(request: HttpRequest, case_id: int, payload: ApprovalIn) -> Status[dict[str, Any]]:
-    case = _case(request, case_id)
-    req = _engine(lambda: engine.case_request_approval(actor=request.user, case=case, kind=payload.kind,
-                                                       reason=payload.reason, amount=payload.amount,
-                                                       unit=payload.unit))
+    data: dict[str, Any] = {"kind": payload.kind, "reason": payload.reason, "unit": payload.unit}
+    if payload.amount is not None:
+        data["amount"] = str(payload.amount)
+    case = act(request, _case(request, case_id), "request_extension", data)
+    req = case.approval_requests.filter(kind=payload.kind).order_by("-id").first()
+    assert req is not None
     return Status(201, _approval_out(req))
 
 
 @router.post("/{int:case_id}/requests/{int:request_id}/decision", response={200: ApprovalOut, 409: ErrorOut},
-             summary="Approve or reject an extension or deferral")
+             summary="Approve or reject an extension or deferral (actions/decide_extension)")
 def case_decide(request: HttpRequest, case_id: int, request_id: int, payload: DecisionIn) -> dict[str, Any]:
     case = _case(request, case_id)
-    req = ApprovalRequest.objects.filter(pk=request_id, case=case).first()
-    if req is None:
+    if not ApprovalRequest.objects.filter(pk=request_id, case=case).exists():
         raise ApiError(404, "not_found", "Not found.")
-    req = _engine(lambda: engine.case_decide_approval(actor=request.user, request=req, approve=payload.approve,
-                                                      note=payload.note))
-    return _approval_out(req)
+    act(request, case, "decide_extension", {"request": str(request_id), "note": payload.note,
+                                            "decision": "approve" if payload.approve else "reject"})
+    return _approval_out(ApprovalRequest.objects.get(pk=request_id))
 
 
 @router.post("/{int:case_id}/resume", response={200: CaseOut, 409: ErrorOut},
-             summary="End a deferral: the clocks run again")
+             summary="End a deferral: the clocks run again (actions/resume)")
 def case_resume(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
-    case = _case(request, case_id)
-    _engine(lambda: engine.case_resume(actor=request.user, case=case, note=payload.note))
-    return _refreshed(case)
+    return _refreshed(act(request, _case(request, case_id), "resume", {"note": payload.note}))
 
 
 # --- metrics ------------------------------------------------------------------------------------------

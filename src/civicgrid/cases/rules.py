@@ -307,6 +307,8 @@ def _choice(inp: Input, value: Any, choices: Sequence[tuple[str, Any]]) -> str |
         return None
     if isinstance(value, bool) and {c[0] for c in choices} == {"yes", "no"}:
         return "yes" if value else "no"
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or value not in {str(c[0]) for c in choices}:
         raise _invalid(inp.name, _("Choose one of the options."))
     return value
@@ -334,10 +336,11 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
         elif inp.kind == "case":
             out[inp.name] = [_case_ref(actor, v, inp.name) for v in _values(data, inp.name)]
         elif inp.kind == "choice":
-            options = (choices or {}).get(inp.name) or inp.choices
-            if inp.name == "satisfaction" and not options:
-                options = tuple(Satisfaction.choices)
-            out[inp.name] = _choice(inp, _one(data, inp.name), options) if options else _one(data, inp.name)
+            if choices is not None and inp.name in choices:
+                options = tuple(choices[inp.name])  # the case's own options (its requests), maybe none
+            else:
+                options = inp.choices or (tuple(Satisfaction.choices) if inp.name == "satisfaction" else ())
+            out[inp.name] = _choice(inp, _one(data, inp.name), options)
         # photos and files come as uploads, not in data
     return out
 

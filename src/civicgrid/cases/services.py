@@ -1047,6 +1047,8 @@ def case_supervise(
         raise TransitionNotAllowed({"kind": _("Choose chase or supervise.")})
     with batched():
         _generic(actor, case, ctype_roles(case, str(kind)), _("supervise"))
+        if case.closed_at is not None or case.merged_into_id:
+            raise TransitionNotAllowed({"action": _("A closed or merged case is not chased or supervised.")})
         item = Supervision.objects.filter(case=case, kind=kind, closed_at__isnull=True).first()
         if item is None:
             item = Supervision.objects.create(
@@ -1080,6 +1082,8 @@ def case_escalate(*, actor: Any, case: Case, note: str = "", now: dt.datetime | 
     now = now or timezone.now()
     with batched():
         _generic(actor, case, ctype_roles(case, "escalate"), _("escalate"))
+        if case.closed_at is not None or case.merged_into_id:
+            raise TransitionNotAllowed({"action": _("A closed or merged case is not escalated.")})
         owner = case.owner_region
         up = owner.parent if owner is not None and owner.parent_id else None
         if up is None:

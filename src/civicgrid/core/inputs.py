@@ -17,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import annotated_types
@@ -33,9 +34,18 @@ INT64_MAX = 2**63 - 1
 NUL = gettext_noop("Contains a NUL character.")  # English in the API, translated on pages and Open311
 MAX_PAGE = 1_000_000  # pages of a list (×200 rows at most): far beyond any real list, inside every integer
 MAX_OFFSET = 100_000_000
+MAX_ID = 2**63 - 1  # a database id (bigint): anything larger is no id
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received in an API body or a form: its name (for the record only) and its bytes."""
+
+    name: str
+    content: bytes
 
 # The API operations that take photos in their JSON body (base64): their own body limit.
-_INTAKE_PATHS = re.compile(r"^/api/v1/events(/[^/]+/actions/[^/]+)?/?$")
+_INTAKE_PATHS = re.compile(r"^/api/v1/(events(/[^/]+/actions/[^/]+)?|cases/\d+/actions/[^/]+)/?$")
 
 
 def day_error(value: dt.date) -> str | None:

@@ -1,9 +1,10 @@
 """Events endpoints (mounted at /api/v1/events): intake from any client, the public tracking view
-and rating, the sensor/video webhook, and a lean staff list, detail and action set (the full staff
-API comes with the interfaces work).
+and rating, the sensor/video webhook, and a lean staff list and detail. The staff actions
+(``/{code}/actions/{action}``, ``/{code}/whistles``) are aliases of the one way in,
+``/api/v1/cases/{id}/actions/{action}`` (the engine's ``rules.case_act``).
 
-Errors are the house format; the engine's refusals map to 404 (outside the jurisdiction), 403 (role),
-422 (state or input, with fields) and 409 (somebody acted first).
+Errors are the house format; the engine's refusals map (in ``core.api``) to 404 (outside the
+jurisdiction), 403 (role), 422 (state or input, with fields) and 409 (somebody acted first).
 """
 
 from __future__ import annotations
@@ -11,37 +12,30 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import Strict
 
-from civicgrid.cases.errors import CaseConflict
+from civicgrid.cases import rules
+from civicgrid.cases.models import Case
 from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_public_timeline, case_timeline, case_view_of
 from civicgrid.core.api import ApiError, ErrorOut
 from civicgrid.core.inputs import MAX_OFFSET
 from civicgrid.core.ratelimit import rate_limit_public
 from civicgrid.events import services as ev
+from civicgrid.events.models import Whistle
 from civicgrid.events.photos import PhotoUpload
 from civicgrid.events.selectors import event_public, events_manual_queue, events_visible
-from civicgrid.events.workflow import STATES
-from civicgrid.org.models import Department, TokenScope
+from civicgrid.events.workflow import EVENT, STATES
+from civicgrid.org.models import TokenScope
 from civicgrid.org.tokens import api_auth_public, api_auth_token
 
 router = Router(tags=["events"])
-T = TypeVar("T")
 # Strict in JSON bodies: true is no coordinate and "yes" no answer (an integer is still a number).
 StrictFloat = Annotated[float, Strict()]
 StrictBool = Annotated[bool, Strict()]
-
-
-def _engine(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except CaseConflict as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
 
 
 # --- intake ------------------------------------------------------------------------------------
@@ -105,8 +99,7 @@ def _actor(request: HttpRequest) -> Any:
 def _report(request: HttpRequest, actor: Any, data: ev.EventInput, photos: list[PhotoUpload],
             key: str) -> Status[dict[str, Any]]:
     token = getattr(request, "api_token", None)  # a token's keys are its own
-    result = _engine(lambda: ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key,
-                                             token=token))
+    result = ev.event_report(actor=actor, data=data, photos=photos, idempotency_key=key, token=token)
     body = {"tracking_code": result.case.tracking_code, "state": result.case.state, "created": result.created,
             "routing": result.detail.routing, "photo_gps": list(result.photo_gps) if result.photo_gps else None,
             "rating_secret": result.rating_secret or None}
@@ -205,8 +198,8 @@ def rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[dict[str,
     closing of the event: a second rating answers 409."""
     rate_limit_public(request, "events-track")
     user = request.user if request.user.is_authenticated else None
-    rating = _engine(lambda: ev.event_rate_public(tracking_code=code, satisfaction=payload.satisfaction,
-                                                  secret=payload.secret, actor=user, comment=payload.comment))
+    rating = ev.event_rate_public(tracking_code=code, satisfaction=payload.satisfaction, secret=payload.secret,
+                                  actor=user, comment=payload.comment)
     return Status(201, {"satisfaction": rating.satisfaction})
 
 
@@ -283,8 +276,6 @@ def event_get(request: HttpRequest, code: str) -> dict[str, Any]:
     case = case_get(user=request.user, tracking_code=code)
     if case.case_type != "event":
         raise ApiError(404, "not_found", "Not found.")
-    from civicgrid.events.workflow import event_type
-
     fields = case._meta
     masked = {f: fields.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}
     if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
@@ -298,7 +289,8 @@ def event_get(request: HttpRequest, code: str) -> dict[str, Any]:
               "to_state": t.to_state, "note": t.note} for t in case_timeline(case=case)]
     return {**_out(case), "text": case.text, "address": case.address, **masked,
             "photos": getattr(getattr(case, "event", None), "photos", []) or [],
-            "actions": [t.name for t in event_type().allowed_from(case.state)], "timeline": steps}
+            "actions": [o.name for o in rules.case_actions(request.user, case) if not o.refused],
+            "timeline": steps}
 
 
 class ActionIn(Schema):
@@ -309,41 +301,27 @@ class ActionIn(Schema):
     photos: list[PhotoIn] = []
 
 
-def _department(code: str, name: str) -> Department:
-    dept = Department.objects.filter(code=code, is_active=True).first()
-    if dept is None:
-        raise ApiError(422, "invalid", "The request has invalid fields.", {name: [f"No active department {code}."]})
-    return dept
-
-
 ACTIONS = Literal["register", "reject", "answer", "dispatch", "accept", "dispute", "report_back", "verify",
                   "verify_fail", "reply"]
 
 
-@router.post("/{code}/actions/{action}", response=EventOut, summary="Perform a step of the loop")
-def event_act(request: HttpRequest, code: str, action: ACTIONS, payload: ActionIn) -> dict[str, Any]:
+def _staff_event(request: HttpRequest, code: str) -> Case:
     case = case_get(user=request.user, tracking_code=code)  # seen: the engine answers 403 where it may not act
-    if case.case_type != "event":
+    if case.case_type != EVENT:
         raise ApiError(404, "not_found", "Not found.")
-    user = request.user
-    photos = _photos(payload.photos)
-    dept = _department(payload.department, "department") if payload.department else None
-    co = [_department(c, "co_departments") for c in payload.co_departments]
-    calls: dict[str, Callable[[], Any]] = {
-        "register": lambda: ev.event_register(actor=user, case=case, note=payload.note),
-        "reject": lambda: ev.event_reject(actor=user, case=case, reason=payload.reason),
-        "answer": lambda: ev.event_answer(actor=user, case=case, answer=payload.note),
-        "dispatch": lambda: ev.event_dispatch(actor=user, case=case, department=dept, co_departments=co,
-                                              note=payload.note),
-        "accept": lambda: ev.event_accept(actor=user, case=case),
-        "dispute": lambda: ev.event_dispute(actor=user, case=case, reason=payload.reason),
-        "report_back": lambda: ev.event_report_back(actor=user, case=case, note=payload.note, photos=photos),
-        "verify": lambda: ev.event_verify(actor=user, case=case, passed=True, note=payload.note, photos=photos),
-        "verify_fail": lambda: ev.event_verify(actor=user, case=case, passed=False,
-                                               note=payload.reason or payload.note, photos=photos),
-        "reply": lambda: ev.event_reply(actor=user, case=case, reply=payload.note),
-    }
-    _engine(calls[action])
+    return case
+
+
+@router.post("/{code}/actions/{action}", response=EventOut,
+             summary="Perform a step of the loop (an alias of /cases/{id}/actions/{action})")
+def event_act(request: HttpRequest, code: str, action: ACTIONS, payload: ActionIn) -> dict[str, Any]:
+    case = _staff_event(request, code)
+    data: dict[str, Any] = {"note": payload.note, "reason": payload.reason, "co_departments": payload.co_departments}
+    if payload.department:
+        data["department"] = payload.department
+    if action == "verify_fail":  # the finding may come as the note
+        data["reason"] = payload.reason or payload.note
+    rules.case_act(actor=request.user, case=case, action=action, data=data, photos=_photos(payload.photos))
     return _out(case_get(user=request.user, tracking_code=code))
 
 
@@ -353,12 +331,14 @@ class WhistleIn(Schema):
     departments: list[str] = Field(..., min_length=1)
 
 
-@router.post("/{code}/whistles", response={201: dict}, summary="Summon departments to the event (吹哨)")
+@router.post("/{code}/whistles", response={201: dict},
+             summary="Summon departments to the event (吹哨; an alias of /cases/{id}/actions/whistle)")
 def whistle(request: HttpRequest, code: str, payload: WhistleIn) -> Status[dict[str, Any]]:
     case = case_get(user=request.user, tracking_code=code)
-    depts = [_department(c, "departments") for c in payload.departments]
-    w = _engine(lambda: ev.whistle_blow(actor=request.user, case=case, kind=payload.kind, reason=payload.reason,
-                                        departments=depts))
+    rules.case_act(actor=request.user, case=case, action="whistle",
+                   data={"kind": payload.kind, "reason": payload.reason, "departments": payload.departments})
+    w = Whistle.objects.filter(case=case).order_by("-id").first()
+    assert w is not None
     return Status(201, {"whistle": w.pk, "kind": w.kind,
                  "summons": [{"department": s.department.code, "ack_due_at": s.ack_due_at.isoformat(),
                               "arrive_due_at": s.arrive_due_at.isoformat()} for s in w.summons.all()]})

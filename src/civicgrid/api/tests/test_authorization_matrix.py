@@ -402,3 +402,309 @@ def test_the_matrix_sees_what_it_must_not_leak_where_it_may_be_shown(matrix: Wor
     charlie = next(p for p in matrix.principals if p.label == "dispatcher@B")
     other = report(None, text="乙区井盖缺失", lon=POINT_B[0], lat=POINT_B[1]).case
     assert other.tracking_code in _text(charlie.client.get("/api/v1/cases"))
+
+
+# --- the actions, driven by the declarations and case_actions ---------------------------------------
+#
+# Every action of the event type and of the test type DRILL (their transitions and the generic
+# actions) is tried by every person of district A on cases in each state: what ``case_actions``
+# offers is exactly what the one way in (``rules.case_act``) accepts. Then each action through each
+# interface (the service façade and the API) is refused to an outsider (404), a wrong role (403) and
+# with a target outside the case's reach (404), and nothing changes.
+
+B_DEPARTMENT = "440302-sw"  # district B's water bureau (made by _people)
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    from civicgrid.core.errors import Conflict
+
+    return (PermissionDenied, ValidationError, Http404, Conflict)
+
+
+@dataclass
+class ActionWorld:
+    cases: list[Any]  # events and drills in every state the loop passes through
+    duplicate: Any  # an open event to merge
+    people: list[Principal]  # district A's, the resident, district B's
+    units: Any
+
+
+def _now() -> Any:
+    return timezone.now()
+
+
+def _event_in(state: str, world: Any, units: Any, *, request: str = "", deferred: bool = False,
+              **fields: Any) -> Any:
+    from civicgrid.events import services as ev
+
+    case = report(units.rita, now=_now(), **fields).case
+    steps = [("registered", lambda c: ev.event_register(actor=world.alice, case=c)),
+             ("dispatched", lambda c: ev.event_dispatch(actor=world.alice, case=c)),
+             ("handling", lambda c: ev.event_accept(actor=units.evan, case=c)),
+             ("verifying", lambda c: ev.event_report_back(actor=units.evan, case=c, note="已修复",
+                                                          photos=[PhotoUpload("a.jpg", jpeg())])),
+             ("closed", lambda c: ev.event_verify(actor=world.bob, case=c, passed=True, note="已核查"))]
+    for _name, step in steps:
+        if case.state == state:
+            break
+        case = step(fresh(case))
+    assert fresh(case).state == state
+    return _asked(case, world, units, request=request, deferred=deferred)
+
+
+def _asked(case: Any, world: Any, units: Any, *, request: str = "", deferred: bool = False) -> Any:
+    """The case with a deferral granted, and/or a request of Evan's waiting."""
+    from civicgrid.cases.services import case_decide_approval, case_request_approval
+
+    if deferred:
+        req = case_request_approval(actor=units.evan, case=fresh(case), kind="deferral", reason="等待施工")
+        case_decide_approval(actor=world.alice, request=req, approve=True)
+    if request:
+        case_request_approval(actor=units.evan, case=fresh(case), kind=request, reason="材料未到", amount=2)
+    return fresh(case)
+
+
+def _drill_in(state: str, world: Any, units: Any) -> Any:
+    from civicgrid.cases.rules import case_act
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = drill_create(world.bob, now=_now())
+    if state in ("dispatched", "handling", "done"):
+        case = case_act(actor=world.alice, case=case, action="dispatch", data={"department": units.water.code})
+    if state in ("handling", "done"):
+        case = case_act(actor=units.evan, case=fresh(case), action="accept", data={})
+    if state == "done":
+        case = case_act(actor=units.evan, case=fresh(case), action="finish", data={"note": "已处理"})
+    assert fresh(case).state == state
+    return fresh(case)
+
+
+@pytest.fixture
+def actions_world(world: Any, units: Any, settings: Any) -> ActionWorld:
+    from civicgrid.cases.testing import register_drill
+
+    register_drill()
+    settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 0
+    cases = [_event_in(s, world, units) for s in ("reported", "registered", "dispatched", "verifying", "closed")]
+    cases += [_event_in("handling", world, units, request="extension"),
+              _event_in("handling", world, units, deferred=True)]
+    cases += [_event_in("reported", world, units, request_type="咨询", text="请问垃圾分类几点收运？")]  # answerable
+    cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
+    cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
+              _asked(_drill_in("handling", world, units), world, units, deferred=True)]
+    duplicate = report(None, text="又一个井盖缺失", now=_now()).case
+    return ActionWorld(cases=cases, duplicate=duplicate, people=_people(world, units), units=units)
+
+
+def _declared(case: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every action of the case's type, with its declared inputs: its transitions, then the
+    generic actions."""
+    from civicgrid.cases import registry, rules
+
+    ctype = registry.of(case)
+    return ([(t.name, t.inputs) for t in ctype.transitions.values()]
+            + [(name, rules.GENERIC_INPUTS[name]) for name in registry.GENERIC_ACTIONS])
+
+
+def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, department: str = "",
+                  ) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """Valid input for an action, from its declared inputs (``department``: the code to name)."""
+    from civicgrid.cases.models import ApprovalRequest
+    from civicgrid.core.inputs import Upload
+
+    data: dict[str, Any] = {}
+    photos: list[Any] = []
+    files: list[Any] = []
+    pending = list(case.approval_requests.filter(state="pending").order_by("id"))
+    for inp in inputs:
+        if inp.kind == "text":
+            data[inp.name] = "MX7 样例"
+        elif inp.kind == "department":
+            data[inp.name] = department or w.units.water.code
+        elif inp.kind == "departments":
+            data[inp.name] = [department or w.units.urban.code]
+        elif inp.kind == "number":
+            data[inp.name] = "1"
+        elif inp.kind == "case":
+            data[inp.name] = [w.duplicate.tracking_code]
+        elif inp.kind == "photos":
+            photos = [PhotoUpload("a.jpg", jpeg())]
+        elif inp.kind == "files":
+            files = [Upload("a.txt", b"MX7")]
+        elif inp.name == "request":
+            data[inp.name] = str(pending[0].pk) if pending else "1"
+        elif inp.name == "decision":
+            data[inp.name] = "approve"
+        elif inp.name == "kind" and inp.choices and inp.choices[0][0] in ApprovalRequest.Kind.values:
+            waiting = {r.kind for r in pending}
+            data[inp.name] = next((v for v, _l in inp.choices if v not in waiting), "extension")
+        elif inp.kind == "choice" and inp.choices and inp.name not in ("valid", "unit"):
+            data[inp.name] = str(inp.choices[0][0])
+    if department and "co_departments" in data and "department" in data:
+        data["co_departments"] = []  # the lead names the target; no co-handling unit besides
+    return data, photos, files
+
+
+def _accepted(user: Any, case: Any, action: str, data: dict[str, Any], photos: list[Any], files: list[Any]) -> str:
+    """'' when the one way in accepts the action (then undone), else the refusal."""
+    from django.db import transaction
+
+    from civicgrid.cases.rules import case_act
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            case_act(actor=user, case=fresh(case), action=action, data=data, photos=photos, files=files)
+            raise Undo
+    except Undo:
+        return ""
+    except _refusals() as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_case_actions_offers_exactly_what_the_one_way_in_accepts(actions_world: ActionWorld) -> None:
+    from civicgrid.cases.rules import case_actions
+
+    w = actions_world
+    mismatches: list[str] = []
+    people = [p for p in w.people if p.user is not None and (p.reaches or p.owns)]
+    for case in w.cases:
+        for who in people:
+            offers = {o.name: o for o in case_actions(who.user, fresh(case))}
+            for action, inputs in _declared(case):
+                data, photos, files = _sample_input(case, inputs, w)
+                refusal = _accepted(who.user, case, action, data, photos, files)
+                offered = action in offers and not offers[action].refused
+                if offered != (refusal == ""):
+                    mismatches.append(f"{case.case_type}/{case.state} {who.label} {action}: "
+                                      f"offered={offered}, service: {refusal or 'accepted'}")
+    assert mismatches == [], "\n".join(mismatches)
+    # the fixture exercises something: Alice may do several things on each case, the auditor nothing
+    alice = next(p for p in w.people if p.label == "dispatcher@A")
+    auditor = next(p for p in w.people if p.label == "auditor@A")
+    assert all(case_actions(alice.user, c) for c in w.cases)
+    assert not any(case_actions(auditor.user, c) for c in w.cases)
+
+
+def _api_body(data: dict[str, Any], photos: list[Any], files: list[Any]) -> dict[str, Any]:
+    import base64
+
+    def b64(items: list[Any]) -> list[dict[str, str]]:
+        return [{"name": u.name, "content_base64": base64.b64encode(u.content).decode()} for u in items]
+
+    return {**data, "photos": b64(photos), "files": b64(files)}
+
+
+WRONG_ROLE_ORDER = ("grid_worker", "mediator", "department_handler", "dispatcher", "leader", "auditor", "admin")
+
+
+def _wrong_role(w: ActionWorld, case: Any, allowed: frozenset[str]) -> Principal | None:
+    """A person of district A who sees the case but whose role the declaration does not allow."""
+    from civicgrid.cases.selectors import cases_visible
+
+    for role in WRONG_ROLE_ORDER:
+        if role in allowed:
+            continue
+        who = next(p for p in w.people if p.label == f"{role}@A")
+        if cases_visible(user=who.user).filter(pk=case.pk).exists():
+            return who
+    return None
+
+
+def _action_cases() -> list[tuple[str, str]]:
+    from civicgrid.cases import registry
+    from civicgrid.cases.testing import DRILL
+    from civicgrid.events.workflow import build_event_type
+
+    out = []
+    for ctype in (build_event_type(), DRILL):
+        out += [(ctype.code, t) for t in ctype.transitions]
+        out += [(ctype.code, g) for g in registry.GENERIC_ACTIONS]
+    return out
+
+
+def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str]:
+    """The problems of one action: refused to an outsider, a wrong role and a foreign target through
+    the service façade and the API, accepted from the right role with the same input (undone)."""
+    from django.db import transaction
+
+    from civicgrid.cases import registry
+    from civicgrid.cases.rules import case_act, case_actions
+
+    admin = next(p for p in w.people if p.label == "admin@A")
+    case = next((c for c in w.cases if c.case_type == type_code
+                 and any(o.name == action and not o.refused for o in case_actions(admin.user, fresh(c)))), None)
+    if case is None:
+        return [f"{type_code}.{action}: no case of the fixture allows it (add one)"]
+    ctype = registry.of(case)
+    allowed = ctype.transitions[action].roles if action in ctype.transitions else ctype.generic.of(action)
+    inputs = dict(_declared(case))[action]
+    data, photos, files = _sample_input(case, inputs, w)
+    url = f"/api/v1/cases/{case.pk}/actions/{action}"
+    before = (fresh(case).state, fresh(case).version)
+    problems: list[str] = []
+
+    def service(who: Principal, body: dict[str, Any], expected: type[BaseException], label: str) -> None:
+        refusal = _accepted(who.user, case, action, body, photos, files)
+        if not refusal.startswith((expected.__name__, "OutOfScope" if expected.__name__ == "Http404" else "-")):
+            problems.append(f"{type_code}.{action} service, {label} {who.label}: {refusal or 'accepted'}")
+
+    def api(who: Principal, body: dict[str, Any], expected: tuple[int, ...], label: str) -> None:
+        answer = who.client.post(url, _api_body(body, photos, files), content_type="application/json")
+        if answer.status_code not in expected:
+            problems.append(f"{type_code}.{action} API, {label} {who.label}: {answer.status_code}")
+
+    from django.http import Http404
+
+    from civicgrid.cases.errors import TransitionRefused
+
+    outsider = next(p for p in w.people if p.label == "dispatcher@B")
+    service(outsider, data, Http404, "outsider")
+    api(outsider, data, (404,), "outsider")
+    api(next(p for p in w.people if p.user is None), data, (401, 403), "anonymous")
+    wrong = _wrong_role(w, case, allowed)
+    if wrong is None:
+        problems.append(f"{type_code}.{action}: every role of district A that sees the case may do it")
+    else:
+        service(wrong, data, TransitionRefused, "wrong role")
+        api(wrong, data, (403,), "wrong role")
+    if any(i.kind in ("department", "departments") for i in inputs):
+        foreign, _p, _f = _sample_input(case, inputs, w, department=B_DEPARTMENT)
+        service(admin, foreign, Http404, "foreign target,")
+        api(admin, foreign, (404,), "foreign target,")
+    if (fresh(case).state, fresh(case).version) != before:
+        problems.append(f"{type_code}.{action}: a refusal changed the case")
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            done = admin.client.post(url, _api_body(data, photos, files), content_type="application/json")
+            if done.status_code != 200:
+                problems.append(f"{type_code}.{action} API, the right role: {done.status_code} {done.content!r}")
+            raise Undo
+    except Undo:
+        pass
+    try:
+        with transaction.atomic():
+            case_act(actor=admin.user, case=fresh(case), action=action, data=data, photos=photos, files=files)
+            raise Undo
+    except Undo:
+        pass
+    return problems
+
+
+def test_each_action_is_refused_to_an_outsider_a_wrong_role_and_a_foreign_target_through_every_interface(
+        actions_world: ActionWorld) -> None:
+    problems: list[str] = []
+    actions = _action_cases()
+    assert len(actions) > 30  # both types' transitions and every generic action
+    for type_code, action in actions:
+        problems += _refused_everywhere(actions_world, type_code, action)
+    assert problems == [], "\n".join(problems)

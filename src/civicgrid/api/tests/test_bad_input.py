@@ -124,7 +124,7 @@ API = [
     # malformed and oversized bodies
     Bad("malformed JSON", "anon", "POST", "/api/v1/events", '{"text": "井盖', "body"),
     Bad("JSON that is not UTF-8", "anon", "POST", "/api/v1/events", b'{"text": "\xff\xfe"}', "body"),
-    Bad("a body over the limit", "alice", "POST", "/api/v1/cases/{id}/actions/register",
+    Bad("a body over the limit", "alice", "POST", "/api/v1/cases/{id}/escalate",
         {"note": "x" * 3_000_000}, "body"),
 ]
 

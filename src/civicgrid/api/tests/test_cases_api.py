@@ -124,7 +124,7 @@ def test_a_transition_is_an_action_and_the_engine_refusals_map_to_403_404_422(cl
     client.force_login(units.evan)
     assert post(client, f"{url}/accept").json()["state"] == "handling"
     needs_photo = post(client, f"{url}/report_back", {"note": "已处理"})
-    assert needs_photo.status_code == 422 and "photo" in needs_photo.json()["error"]["fields"]
+    assert needs_photo.status_code == 422 and "photos" in needs_photo.json()["error"]["fields"]  # the body's field
 
 
 def test_tokens_read_with_read_and_act_with_write(client, world, units):

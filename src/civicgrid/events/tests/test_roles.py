@@ -93,7 +93,7 @@ def test_a_report_back_needs_a_photo(world, units):
     case = in_state("handling", world, units)
     with pytest.raises(ev.TransitionNotAllowed) as info:
         ev.event_report_back(actor=units.evan, case=case, note="已修复", photos=[], now=T0)
-    assert "photo" in info.value.message_dict
+    assert "photos" in info.value.message_dict  # the field the API body and the form name
 
 
 def test_a_step_out_of_order_is_refused(world, units):
