@@ -27,7 +27,7 @@ from civicgrid.geo.models import Level, Region
 from civicgrid.org.models import Department, Membership, Role
 from civicgrid.privacy.fields import hash_lookup
 
-CENTRE_ROLES = frozenset({"dispatcher", "admin"})
+CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
 
 
 def user_roles(user: Any) -> set[str]:
@@ -37,7 +37,7 @@ def user_roles(user: Any) -> set[str]:
     cached = getattr(user, "_web_roles", None)
     if cached is None:
         if user.is_superuser:
-            cached = {"admin", "dispatcher", "grid_worker", "department_handler", "leader"}
+            cached = {Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER, Role.LEADER}
         else:
             cached = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
         user._web_roles = cached
@@ -49,11 +49,11 @@ def home_url(user: Any) -> str:
     roles = user_roles(user)
     if roles & CENTRE_ROLES:
         return reverse("web:centre")
-    if "grid_worker" in roles:
+    if Role.GRID_WORKER in roles:
         return reverse("web:grid")
-    if "department_handler" in roles:
+    if Role.DEPARTMENT_HANDLER in roles:
         return reverse("web:department")
-    if roles & {"leader", "auditor", "mediator"}:
+    if roles & {Role.LEADER, Role.AUDITOR, Role.MEDIATOR}:
         return reverse("web:dashboard")
     return reverse("web:report")
 
@@ -73,12 +73,12 @@ def navigation(user: Any) -> list[NavItem]:
         items += [NavItem("centre", _("Workbench"), reverse("web:centre")),
                   NavItem("map", _("Map"), reverse("web:centre_map")),
                   NavItem("agent", _("12345"), reverse("web:agent"))]
-    if "grid_worker" in roles:
+    if Role.GRID_WORKER in roles:
         items += [NavItem("grid", _("My grid"), reverse("web:grid")),
                   NavItem("tasks", _("My tasks"), reverse("web:grid_tasks"))]
-    if "department_handler" in roles:
+    if Role.DEPARTMENT_HANDLER in roles:
         items.append(NavItem("department", _("My cases"), reverse("web:department")))
-    if roles - {"resident"}:
+    if roles - {Role.RESIDENT}:
         items += [NavItem("cases", _("Cases"), reverse("web:cases")),
                   NavItem("dashboard", _("Dashboard"), reverse("web:dashboard"))]
     return items
