@@ -84,7 +84,7 @@ def _summons_step(request: HttpRequest, case: Case) -> Callable[[], Any]:
     the street scores the answer (the events services decide who may)."""
     user, p = request.user, request.POST
     note = p.get("note", "").strip()
-    summons = WhistleSummons.objects.filter(pk=as_int(p.get("summons"), 0), whistle__case=case).first()
+    summons = WhistleSummons.objects.filter(pk=as_int(p.get("summons"), 0) or 0, whistle__case=case).first()
     step = p.get("step", "")
     if summons is None or step not in SUMMONS_LABELS:
         raise Http404
