@@ -96,7 +96,7 @@ class Transition:
     public: bool = False  # the timeline entry is shown to the reporter
     closes: bool = False  # the case counts as closed after it (closed_at is set)
     lead: bool = False  # the given department becomes the case's lead unit (dispatch, transfer)
-    effect: Callable[[Any], None] | None = None  # called with the TransitionContext, inside the transaction
+    effect: Callable[[Any], object] | None = None  # called with the TransitionContext, inside the transaction
 
     def __post_init__(self) -> None:
         unknown = set(self.requires) - set(REQUIREMENTS)

@@ -226,22 +226,29 @@ def _invalid(field: str, message: str) -> TransitionNotAllowed:
     return TransitionNotAllowed({field: message})
 
 
-def _values(data: Mapping[str, Any], name: str) -> list[Any]:
-    """A field's values: a list as sent (JSON), every value of a form field, or one value; empty
-    strings dropped."""
+def _values(data: Mapping[str, Any], name: str, *, split: bool = False) -> list[Any]:
+    """A field's values: a list as sent (JSON), every value of a form field, or one value (``split``:
+    a text of comma-separated values); empty strings dropped."""
     if hasattr(data, "getlist"):
         raw: Any = data.getlist(name)
     else:
         raw = data.get(name)
     if raw is None:
         return []
-    items = list(raw) if isinstance(raw, list | tuple) else (raw.split(",") if isinstance(raw, str) else [raw])
+    if isinstance(raw, list | tuple):
+        items = list(raw)
+    elif isinstance(raw, str) and split:
+        items = raw.split(",")
+    else:
+        items = [raw]
+    if split and len(items) == 1 and isinstance(items[0], str):
+        items = items[0].split(",")
     return [v.strip() if isinstance(v, str) else v for v in items if not (isinstance(v, str) and not v.strip())]
 
 
 def _one(data: Mapping[str, Any], name: str) -> Any:
     values = _values(data, name)
-    if len(values) > 1 and not isinstance(data.get(name), str):
+    if len(values) > 1:
         raise _invalid(name, _("Give one value."))
     return values[0] if values else None
 
@@ -327,14 +334,17 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
             code = _one(data, inp.name)
             out[inp.name] = _department(actor, code, inp.name) if code is not None else None
         elif inp.kind == "departments":
-            out[inp.name] = [_department(actor, c, inp.name) for c in dict.fromkeys(_values(data, inp.name))]
+            codes = _values(data, inp.name, split=True)
+            if any(not isinstance(c, str) for c in codes):
+                raise _invalid(inp.name, _("Choose a department."))
+            out[inp.name] = [_department(actor, c, inp.name) for c in dict.fromkeys(codes)]
         elif inp.kind == "region":
             code = _one(data, inp.name)
             out[inp.name] = _region(code, inp.name) if code is not None else None
         elif inp.kind == "number":
             out[inp.name] = _number(_one(data, inp.name), inp.name)
         elif inp.kind == "case":
-            out[inp.name] = [_case_ref(actor, v, inp.name) for v in _values(data, inp.name)]
+            out[inp.name] = [_case_ref(actor, v, inp.name) for v in _values(data, inp.name, split=True)]
         elif inp.kind == "choice":
             if choices is not None and inp.name in choices:
                 options = tuple(choices[inp.name])  # the case's own options (its requests), maybe none

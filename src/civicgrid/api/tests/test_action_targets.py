@@ -78,8 +78,8 @@ def test_a_whistle_cannot_summon_another_districts_department(client, world, oth
     assert not_found(post(client, f"/api/v1/events/{case.tracking_code}/whistles", body))
     body["departments"] = ["440300-b-only"]
     assert not_found(post(client, f"/api/v1/events/{case.tracking_code}/whistles", body))
-    assert not_found(post(client, f"/api/v1/cases/{case.pk}/actions/whistle",
-                          {"reason": "多部门联合处置", "co_departments": ["440302-cg"]}))
+    assert not_found(post(client, f"/api/v1/cases/{case.pk}/actions/whistle",  # the one way in, its inputs
+                          {"kind": "routine", "reason": "多部门联合处置", "departments": ["440302-cg"]}))
     assert not Whistle.objects.filter(case=case).exists()
     body["departments"] = ["440301-cg", "440300-all"]
     assert post(client, f"/api/v1/events/{case.tracking_code}/whistles", body).status_code == 201

@@ -24,6 +24,11 @@ on the same way. The rules, checked on every answer:
 * a role that may only read (no ``act`` in the role table: the auditor) changes nothing it reaches;
 * Rita reads her own case, but only its public view: no internal note or staff name in anything
   she is answered, anywhere.
+
+The actions (second half) are driven by the case types' declarations and the engine's
+``case_actions``: what it offers each person is exactly what the one way in accepts, and each
+action of the event type and of DRILL is refused to an outsider, a wrong role and a foreign target
+through the service façade and the API.
 """
 
 from __future__ import annotations

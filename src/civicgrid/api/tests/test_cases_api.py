@@ -210,3 +210,38 @@ def test_rate_and_reopen_a_closed_case(client, world, units):
     reopened = post(client, f"/api/v1/cases/{case.pk}/reopen", {"reason": "井盖又松了"})
     assert reopened.status_code == 200 and reopened.json()["state"] == "handling"
     assert reopened.json()["reopen_count"] == 1 and Case.objects.get(pk=case.pk).closed_at is None
+
+
+def test_the_actions_list_says_what_i_may_do_now_and_the_one_way_in_takes_photos(client, world, units):
+    import base64
+
+    case = report(None).case
+    client.force_login(world.alice)
+    offers = {o["name"]: o for o in client.get(f"/api/v1/cases/{case.pk}/actions").json()}
+    assert {"register", "reject", "merge", "chase"} <= set(offers) and "accept" not in offers
+    assert offers["answer"]["refused"]  # not an enquiry: listed with the guard's reason
+    assert offers["reject"]["inputs"] == [{"name": "reason", "kind": "text", "required": True,
+                                           "label": offers["reject"]["inputs"][0]["label"], "choices": []}]
+    post(client, f"/api/v1/cases/{case.pk}/actions/register")
+    dispatch = {o["name"]: o for o in client.get(f"/api/v1/cases/{case.pk}/actions").json()}["dispatch"]
+    department = next(i for i in dispatch["inputs"] if i["name"] == "department")
+    assert not department["required"]  # the suggested department is the default
+    assert ["440301-sw", "甲区水务局"] in department["choices"] and all(
+        not code.startswith("440302") for code, _label in department["choices"])
+    post(client, f"/api/v1/cases/{case.pk}/actions/dispatch")
+    client.force_login(world.charlie)
+    assert client.get(f"/api/v1/cases/{case.pk}/actions").status_code == 404
+    client.force_login(units.evan)
+    post(client, f"/api/v1/cases/{case.pk}/actions/accept")
+    photo = {"name": "a.jpg", "content_base64": base64.b64encode(jpeg()).decode()}
+    bad = post(client, f"/api/v1/cases/{case.pk}/actions/report_back",
+               {"note": "已补装", "photos": [{"name": "a.jpg", "content_base64": "%%%"}]})
+    assert bad.status_code == 422 and "photos.0" in bad.json()["error"]["fields"]
+    done = post(client, f"/api/v1/cases/{case.pk}/actions/report_back", {"note": "已补装", "photos": [photo]})
+    assert done.status_code == 200 and done.json()["state"] == "verifying"
+    asked = post(client, f"/api/v1/cases/{case.pk}/actions/request_extension",
+                 {"kind": "extension", "reason": "材料未到", "amount": "many"})
+    assert asked.status_code == 422 and "amount" in asked.json()["error"]["fields"]
+    client.force_login(world.alice)
+    chased = post(client, f"/api/v1/cases/{case.pk}/actions/chase", {"note": "请尽快核查"})
+    assert chased.status_code == 200 and fresh(case).supervisions.filter(kind="chase").exists()
