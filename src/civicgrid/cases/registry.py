@@ -49,13 +49,15 @@ class Input:
 
 @dataclass(frozen=True)
 class Guard:
-    """A condition over the case (and its detail row, None when the type has none) that must hold
-    for an action; ``check(case, detail, actor)`` false refuses it with ``reason`` (HTTP 422 at
-    ``field``), and ``case_actions`` lists the action as refused with that reason."""
+    """A condition over the case (and its detail row) that must hold for an action;
+    ``check(case, detail, actor)`` false refuses it with ``reason`` (HTTP 422 at ``field``), and
+    ``case_actions`` lists the action as refused with that reason. The detail row is read only for a
+    guard that says ``needs_detail`` (else ``detail`` is None: a step costs no extra read)."""
 
     check: Callable[[Case, Any, Any], bool]
     reason: Any
     field: str = "action"
+    needs_detail: bool = False
 
 
 def _input_of(requirement: str) -> Input:

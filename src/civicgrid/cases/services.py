@@ -636,7 +636,7 @@ def guards_refusal(t: Transition, case: Case, actor: Any) -> tuple[str, str] | N
     """The first guard of the transition that refuses it now: (field, reason); None when all hold."""
     if not t.guards:
         return None
-    detail = case_detail_row(case)
+    detail = case_detail_row(case) if any(g.needs_detail for g in t.guards) else None
     for g in t.guards:
         if not g.check(case, detail, actor):
             return g.field, str(g.reason)
