@@ -9,15 +9,52 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.registry import SYSTEM
-from civicgrid.events.workflow import CLOCK_LABELS, STATES
+from civicgrid.events.workflow import CLOCK_LABELS
 
 register = template.Library()
 
 
 @register.filter
-def state_label(state: str) -> str:
-    """The translated label of an event state (``registered`` → 已立案)."""
-    return str(STATES.get(state, state))
+def case_state(case: Any) -> str:
+    """The translated label of the case's state, as its type declares it (an event's ``registered`` → 已立案)."""
+    return state_in(case.state, case)
+
+
+@register.filter
+def state_in(state: str, case: Any) -> str:
+    """The translated label of ``state`` in the case's type (a timeline step's new state)."""
+    from civicgrid.web.selectors import state_label_of
+
+    return state_label_of(case.case_type, state)
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` in a template (a form's errors or values by a field's name; "" when absent)."""
+    if not mapping:
+        return ""
+    value = mapping.get(key, "")
+    return "" if value is None else value
+
+
+@register.filter
+def takes_uploads(offer: Any) -> bool:
+    """Whether an offered action takes photos or files (its form is sent as multipart)."""
+    return any(i.kind in ("photos", "files") for i in offer.inputs)
+
+
+@register.filter
+def next_steps(case: Any) -> list[Any]:
+    """The transitions the case's type declares from its state and that move it on (a queue row's
+    shortcuts: the engine still decides who may take them, and the case page offers the rest)."""
+    from civicgrid.cases import registry
+
+    try:
+        ctype = registry.of(case)
+    except LookupError:
+        return []
+    return [t for t in ctype.allowed_from(case.state) if t.target is not None and t.target != case.state
+            and "reason" not in t.requires and not ctype.closed_states & {t.target}]
 
 
 @register.filter
@@ -80,30 +117,9 @@ def bars(rows: list[tuple[str, float | None]], width: int = 560, row_height: int
             "bar_h": row_height - 6, "plot_w": plot_w}
 
 
-GENERIC_ACTIONS = {
-    "create": _("reported"), "merge": _("merged into another case"), "absorb": _("took in duplicates"),
-    "reopen": _("reopened"), "rate": _("rated"), "recall": _("dispatch recalled"), "escalate": _("escalated"),
-    "chase": _("chased"), "supervise": _("supervised"), "extension_request": _("asked for an extension"),
-    "extension_approved": _("extension approved"), "extension_rejected": _("extension refused"),
-    "whistle_ack": _("summons signed"), "whistle_arrive": _("on site"), "whistle_respond": _("summons answered"),
-    "whistle_score": _("summons scored"),
-}
-
-
 @register.filter
-def action_label(action: str) -> str:
-    """The translated name of a timeline step."""
-    from civicgrid.events.workflow import event_type
+def step_label(entry: Any, case: Any) -> str:
+    """A staff timeline step's name in the case's type, with the satisfaction when it is a rating."""
+    from civicgrid.web.selectors import step_label as labelled
 
-    t = event_type().transitions.get(action)
-    if t is not None:
-        return str(t.label)
-    return str(GENERIC_ACTIONS.get(action, action))
-
-
-@register.filter
-def step_label(entry: Any) -> str:
-    """A staff timeline step's name, with the satisfaction when it is a rating."""
-    from civicgrid.events.selectors import step_label as labelled
-
-    return labelled(action_label(entry.action), entry)
+    return labelled(entry, case.case_type)

@@ -33,9 +33,9 @@ def test_a_refused_report_back_is_named_in_chinese_with_its_reason(world, units)
 def test_chasing_says_chased_and_supervising_says_supervised(world):
     case = reported()
     c = client_for(world.alice)
-    chased = c.post(f"/cases/{case.tracking_code}/act/supervise/", {"kind": "chase", "note": "请尽快"}, follow=True)
+    chased = c.post(f"/cases/{case.tracking_code}/act/chase/", {"note": "请尽快"}, follow=True)
     assert "已完成：催办。" in chased.content.decode()
-    supervised = c.post(f"/cases/{case.tracking_code}/act/supervise/", {"kind": "supervise", "note": "限期办结"},
+    supervised = c.post(f"/cases/{case.tracking_code}/act/supervise/", {"note": "限期办结"},
                         follow=True)
     assert "已完成：督办。" in supervised.content.decode()
 

@@ -56,17 +56,19 @@ def test_a_report_back_needs_a_photo_and_then_waits_for_the_check(world, units):
 def test_the_department_asks_for_an_extension_and_the_centre_approves(world, units):
     case = walk(reported(), world, units, "handling")
     dana = client_for(units.dana)
-    assert dana.post(f"/cases/{case.tracking_code}/act/extension/", {"amount": "x", "reason": "r"}).status_code == 422
-    assert dana.post(f"/cases/{case.tracking_code}/act/extension/",
-                     {"amount": "2", "reason": "需要采购配件"}).status_code == 302
+    ask = f"/cases/{case.tracking_code}/act/request_extension/"
+    assert dana.post(ask, {"kind": "extension", "amount": "x", "reason": "r"}).status_code == 422
+    assert dana.post(ask, {"kind": "extension", "amount": "2", "reason": "需要采购配件"}).status_code == 302
     req = ApprovalRequest.objects.get(case=case)
     alice = client_for(world.alice)
     assert "需要采购配件" in alice.get(f"/cases/{case.tracking_code}/").content.decode()
-    decided = alice.post(f"/cases/{case.tracking_code}/act/decide/", {"request": req.pk, "approve": "1"})
+    decided = alice.post(f"/cases/{case.tracking_code}/act/decide_extension/",
+                         {"request": req.pk, "decision": "approve"})
     assert decided.status_code == 302
     assert fresh(case).extended
-    assert client_for(world.alice).post(f"/cases/{case.tracking_code}/act/decide/",
-                                        {"request": 999999, "approve": "1"}).status_code == 404
+    unknown = client_for(world.alice).post(f"/cases/{case.tracking_code}/act/decide_extension/",
+                                           {"request": 999999, "decision": "approve"})
+    assert unknown.status_code == 422 and list(unknown.context["errors"]) == ["request"]
 
 
 def test_the_grid_worker_sees_the_open_cases_of_the_grid_on_a_map(world, units):

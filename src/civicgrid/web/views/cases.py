@@ -1,5 +1,6 @@
-"""A case's page (detail with the timeline and the actions this person may take), every action as
-one POST through the events/cases services, the case list (also the target of every dashboard
+"""A case's page (detail with the timeline and the actions this person may take), drawn for any
+registered case type from its declaration and ``rules.case_actions``; every action one POST through
+the engine's one way in (``rules.case_act``), the case list (also the target of every dashboard
 number), and the case's photos (served only to those who may see the case)."""
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from civicgrid.cases import services as engine
-from civicgrid.cases.models import ApprovalRequest, Case, Supervision
+from civicgrid.cases import registry
+from civicgrid.cases.models import ApprovalRequest, Case
+from civicgrid.cases.rules import GENERIC_LABELS, ActionOffer, case_actions
+from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
     case_get,
@@ -33,18 +36,14 @@ from civicgrid.cases.selectors import (
     case_timeline,
     case_view_of,
     cases_visible,
-    departments_serving,
 )
+from civicgrid.cases.services import actor_roles
 from civicgrid.events import services as ev
-from civicgrid.events.models import WhistleKind, WhistleSummons
+from civicgrid.events.models import WhistleSummons
 from civicgrid.events.photos import media_root
 from civicgrid.events.selectors import event_detail, whistles_of
-from civicgrid.events.workflow import STATES, event_type
+from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Level
-from civicgrid.org.models import Department
-from civicgrid.org.permissions import ACT, VIEW
-from civicgrid.org.scoping import roles_reaching
-from civicgrid.org.selectors import departments_visible
 from civicgrid.web.helpers import (
     ActionFailed,
     as_int,
@@ -59,154 +58,72 @@ from civicgrid.web.selectors import (
     QUEUES,
     open_cases,
     queue_counts,
+    state_labels,
     user_departments,
     user_roles,
 )
 
-GENERIC = frozenset({"dispatcher", "admin"})
-# The next step of the loop in each state: its form is the one shown open on the case page.
-MAIN_ACTION = {"reported": "register", "registered": "dispatch", "review": "dispatch", "dispatched": "accept",
-               "handling": "report_back", "verifying": "verify", "closed": "reply"}
+
+def main_action(case: Case, offers: list[ActionOffer]) -> str:
+    """The offered action whose form opens at once: the next step of the case's loop, read from its
+    type's declaration as the first transition this person may take now that moves the case on and
+    asks for no reason (a rejection, a dispute, a send-back and a whistle each ask for one); else a
+    lone offer."""
+    transitions = registry.of(case).transitions
+    for o in offers:
+        if o.kind == "transition" and not o.refused and not any(i.name == "reason" for i in o.inputs):
+            t = transitions.get(o.name)
+            if t is not None and t.target is not None:
+                return o.name
+    doable = [o for o in offers if not o.refused]
+    return doable[0].name if len(doable) == 1 else ""
 
 
-def acting_roles(user: Any, case: Case) -> set[str]:
-    """The roles through which this person may act on the case (the engine decides in the end; this
-    only chooses which forms to show)."""
-    if user.is_superuser:
-        return {"admin", "dispatcher", "grid_worker", "department_handler", "leader"}
-    roles = roles_reaching(case, user, ACT) | (roles_reaching(case, user, VIEW) & {"leader"})
-    if "department_handler" in roles:
-        mine = set(user_departments(user=user).values_list("pk", flat=True))
-        holds = case.lead_department_id in mine or case.assignments.filter(
-            department_id__in=mine, ended_at__isnull=True).exists()
-        if not holds:
-            roles.discard("department_handler")
-    return roles
-
-
-def allowed_actions(user: Any, case: Case) -> list[str]:
-    """The actions whose forms this person sees on the case page."""
-    if case.case_type != "event":
-        return []
-    roles = acting_roles(user, case)
-    names = [t.name for t in event_type().allowed_from(case.state) if t.roles & roles]
-    if case.state == "handling" and "accept" in names and not user.is_superuser:
-        # a co-handling unit may still accept while the lead unit handles; the lead has accepted already
-        mine = user_departments(user=user).values("pk")
-        if not case.assignments.filter(department_id__in=mine, state="pending").exists():
-            names.remove("accept")
-    open_case = case.closed_at is None and case.merged_into_id is None
-    if open_case and roles & GENERIC:
-        names += ["merge", "escalate"]
-    if open_case and roles & {"dispatcher", "admin", "leader"}:
-        names.append("supervise")
-    if open_case and roles & {"department_handler", "dispatcher", "grid_worker", "admin"}:
-        names.append("extension")
-    return names
-
-
-def _department(user: Any, code: str, field: str) -> Department:
-    dept = departments_visible(user).filter(code=code).first() if code else None
-    if dept is None:
-        raise ActionFailed({field: [_("Choose a department.")]})
-    return dept
-
-
-def _cases_by_codes(user: Any, codes: list[str]) -> list[Case]:
-    return [case_get(user=user, tracking_code=c) for c in codes if c.strip()]
+def _summons_step(request: HttpRequest, case: Case) -> Callable[[], Any]:
+    """The event's whistle-summons panel: a summoned department signs, reports on site and answers;
+    the street scores the answer (the events services decide who may)."""
+    user, p = request.user, request.POST
+    note = p.get("note", "").strip()
+    summons = WhistleSummons.objects.filter(pk=as_int(p.get("summons"), 0) or 0, whistle__case=case).first()
+    step = p.get("step", "")
+    if summons is None or step not in SUMMONS_LABELS:
+        raise Http404
+    return {
+        "ack": lambda: ev.whistle_acknowledge(actor=user, summons=summons, note=note),
+        "arrive": lambda: ev.whistle_arrive(actor=user, summons=summons, note=note),
+        "respond": lambda: ev.whistle_respond(actor=user, summons=summons, response=note),
+        "score": lambda: ev.whistle_score(actor=user, summons=summons, score=as_int(p.get("score"), -1) or 0,
+                                          note=note),
+    }[step]
 
 
 def _perform(request: HttpRequest, case: Case, action: str) -> str:
-    """Carry out one action through the services; answers the message shown afterwards."""
-    user, p = request.user, request.POST
-    note, reason = p.get("note", "").strip(), p.get("reason", "").strip()
-    calls: dict[str, Callable[[], Any]] = {
-        "register": lambda: ev.event_register(actor=user, case=case, note=note),
-        "reject": lambda: ev.event_reject(actor=user, case=case, reason=reason),
-        "answer": lambda: ev.event_answer(actor=user, case=case, answer=note),
-        "accept": lambda: ev.event_accept(actor=user, case=case),
-        "dispute": lambda: ev.event_dispute(actor=user, case=case, reason=reason),
-        "report_back": lambda: ev.event_report_back(actor=user, case=case, note=note,
-                                                    photos=uploaded_photos(request)),
-        "verify": lambda: ev.event_verify(actor=user, case=case, passed=True, note=note,
-                                          photos=uploaded_photos(request)),
-        "verify_fail": lambda: ev.event_verify(actor=user, case=case, passed=False, note=reason,
-                                               photos=uploaded_photos(request)),
-        "reply": lambda: ev.event_reply(actor=user, case=case, reply=note),
-        "escalate": lambda: engine.case_escalate(actor=user, case=case, note=note),
-        "supervise": lambda: engine.case_supervise(actor=user, case=case,
-                                                   kind=p.get("kind") or Supervision.Kind.CHASE, note=note),
-    }
-    if action == "dispatch":
-        dept = _department(user, p.get("department", ""), "department") if p.get("department") else None
-        co = [_department(user, c, "co_departments") for c in p.getlist("co_departments") if c]
-        calls[action] = lambda: ev.event_dispatch(actor=user, case=case, department=dept, co_departments=co,
-                                                  note=note)
-    elif action == "whistle":
-        depts = [_department(user, c, "departments") for c in p.getlist("departments") if c]
-        calls[action] = lambda: ev.whistle_blow(actor=user, case=case, kind=p.get("kind", ""), reason=reason,
-                                                departments=depts)
-    elif action == "merge":
-        dups = _cases_by_codes(user, p.getlist("duplicates"))
-        calls[action] = lambda: engine.case_merge(actor=user, survivor=case, duplicates=dups, note=note)
-    elif action == "extension":
-        try:
-            amount = float(p.get("amount") or 0)
-        except ValueError:
-            raise ActionFailed({"amount": [_("Give a number.")]}) from None
-        calls[action] = lambda: engine.case_request_approval(actor=user, case=case, kind="extension",
-                                                             reason=reason, amount=amount)
-    elif action == "decide":
-        req = case.approval_requests.filter(pk=as_int(p.get("request"), 0)).first()
-        if req is None:
-            raise Http404
-        calls[action] = lambda: engine.case_decide_approval(actor=user, request=req, approve=p.get("approve") == "1",
-                                                            note=note)
-    elif action == "summons":
-        summons = WhistleSummons.objects.filter(pk=as_int(p.get("summons"), 0), whistle__case=case).first()
-        step = p.get("step", "")
-        if summons is None or step not in ("ack", "arrive", "respond", "score"):
-            raise Http404
-        calls[action] = {
-            "ack": lambda: ev.whistle_acknowledge(actor=user, summons=summons, note=note),
-            "arrive": lambda: ev.whistle_arrive(actor=user, summons=summons, note=note),
-            "respond": lambda: ev.whistle_respond(actor=user, summons=summons, response=note),
-            "score": lambda: ev.whistle_score(actor=user, summons=summons, score=as_int(p.get("score"), -1) or 0,
-                                              note=note),
-        }[step]
-    if action not in calls:
-        raise Http404
-    run(calls[action])
-    return _("Done: %(action)s.") % {"action": done_label(action, p)}
+    """Carry out one action through the engine's one way in (``rules.case_act``), or a step of an
+    event's summons panel; answers the message shown afterwards."""
+    if action == "summons" and case.case_type == EVENT:
+        run(_summons_step(request, case))
+    else:
+        run(lambda: case_act_rule(actor=request.user, case=case, action=action, data=request.POST,
+                                  photos=uploaded_photos(request), files=uploaded_photos(request, "files")))
+    return _("Done: %(action)s.") % {"action": done_label(case, action, request.POST)}
 
 
-GENERIC_LABELS: dict[str, Any] = {
-    "merge": gettext_lazy("merge duplicates"), "escalate": gettext_lazy("escalate"),
-    "supervise": gettext_lazy("supervise"), "extension": gettext_lazy("ask for an extension"),
-    "decide": gettext_lazy("decide"), "summons": gettext_lazy("answer the summons"),
-}
-# The steps of a whistle-summons, each its own action for the person doing it.
+# The steps of a whistle-summons (an event's own panel), each its own action for the person doing it.
 SUMMONS_LABELS: dict[str, Any] = {
     "ack": gettext_lazy("sign for the summons"), "arrive": gettext_lazy("report on site"),
     "respond": gettext_lazy("answer the summons"), "score": gettext_lazy("score the department's response"),
 }
 
 
-def done_label(action: str, data: Any) -> str:
-    """The name of what was just done (or tried), from the action and the form: 催办 and 督办 are one
-    action of two kinds, and a summons has four steps, each named for itself."""
-    if action == "supervise":
-        kind = data.get("kind") or Supervision.Kind.CHASE
-        if kind in Supervision.Kind.values:
-            return str(Supervision.Kind(kind).label)
+def done_label(case: Case, action: str, data: Any) -> str:
+    """The name of what was just done (or tried): the action's label in the case's type (or the
+    engine's generic action's); a summons has four steps, each named for itself."""
     if action == "summons" and data.get("step") in SUMMONS_LABELS:
         return str(SUMMONS_LABELS[data["step"]])
-    return str(_labels().get(action, action))
-
-
-def _labels() -> dict[str, Any]:
-    """The label of every action a case page may show: the event type's steps, then the generic ones."""
-    return {**{name: t.label for name, t in event_type().transitions.items()}, **GENERIC_LABELS}
+    t = registry.of(case).transitions.get(action)
+    if t is not None:
+        return str(t.label or t.name)
+    return str(GENERIC_LABELS.get(action, action))
 
 
 def _row_context(request: HttpRequest) -> dict[str, Any]:
@@ -229,40 +146,43 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] | None = None,
                  failed: str = "") -> dict[str, Any]:
+    """The case page: the case, its timeline, clocks, units and pending requests; the actions the
+    engine offers this person now (``rules.case_actions``), each drawn as a form from its inputs;
+    and, for an event, the event's own panels (its report's detail and photos, its whistle-summons)."""
     user = request.user
-    actions = allowed_actions(user, case)
-    detail = event_detail(case=case) if case.case_type == "event" else None
+    offers = case_actions(user, case)
     fields = case._meta
-    timers = list(case_open_timers(case=case))
     ctx: dict[str, Any] = {
-        "case": case, "detail": detail, "state_label": STATES.get(case.state, case.state),
-        "timeline": case_timeline(case=case), "timers": timers,
-        # the extension form asks in the unit of the clock it extends
-        "handle_unit": next((t.get_unit_display() for t in timers if t.kind == "handle"), ""),
+        "case": case, "timeline": case_timeline(case=case), "timers": list(case_open_timers(case=case)),
         "assignments": case.assignments.select_related("department", "region").order_by("id"),
-        "whistles": whistles_of(case=case) if case.case_type == "event" else [],
         "approvals": case.approval_requests.filter(state=ApprovalRequest.State.PENDING),
-        "actions": actions, "labels": _labels(),
-        # the next step of the loop opens at once; of the side actions only a lone one does
-        "main_action": MAIN_ACTION.get(case.state) if MAIN_ACTION.get(case.state) in actions else
-        (actions[0] if len(actions) == 1 else ""), "errors": errors or {}, "failed": failed,
+        "actions": offers, "main_action": main_action(case, offers),
+        "errors": errors or {}, "failed": failed, "values": request.POST if errors else {},
         "reporter_name": fields.get_field("reporter_name").masked(case),
         "reporter_phone": fields.get_field("reporter_phone").masked(case),
-        "whistle_kinds": WhistleKind.choices, "supervision_kinds": [Supervision.Kind.CHASE, Supervision.Kind.SUPERVISE],
-        "values": request.POST if errors else {},
         # a refused action is named in words, with every reason given (some belong to no field shown)
-        "failed_label": done_label(failed, request.POST) if failed else "",
+        "failed_label": done_label(case, failed, request.POST) if failed else "",
         "failed_messages": [m for ms in (errors or {}).values() for m in ms],
-        "my_department_ids": set(user_departments(user=user).values_list("pk", flat=True)),
-        "can_decide": bool(acting_roles(user, case) & (GENERIC | {"leader"})),
     }
-    if {"dispatch", "whistle"} & set(actions):
-        # only units that serve the case's place: the engine refuses any other (404)
-        ctx["departments"] = departments_serving(case=case, departments=departments_visible(user)).order_by("code")
-    if "merge" in actions:
+    if any(o.name == "merge" for o in offers):
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
 
-        ctx["duplicates"] = duplicate_candidates_for_case(case, user=user, limit=5)
+        ctx["candidates"] = duplicate_candidates_for_case(case, user=user, limit=5)
+    if case.case_type == EVENT:
+        ctx.update(event_panels(user, case))
+    return ctx
+
+
+def event_panels(user: Any, case: Case) -> dict[str, Any]:
+    """An event's own panels: the report's detail (routing, photos) and its whistle-summons, where a
+    summoned department answers and the street scores the answer."""
+    whistles = whistles_of(case=case)
+    ctx: dict[str, Any] = {"detail": event_detail(case=case), "whistles": whistles,
+                           "my_department_ids": set(), "can_score": False}
+    if whistles:
+        ctx["my_department_ids"] = set(user_departments(user=user).values_list("pk", flat=True))
+        # who may score is who may blow the whistle (the street centre), as the engine resolves roles
+        ctx["can_score"] = actor_roles(user, case).may(registry.of(case).transition("whistle").roles)
     return ctx
 
 
@@ -346,7 +266,7 @@ def _active_filters(f: Any, *, open_only: bool, state: str, q: str, code_hit: bo
         out.append(ActiveFilter("period", _("Reported"), _("%(start)s to %(end)s") % {
             "start": f.start.isoformat(), "end": f.end.isoformat()}))
     if state:
-        out.append(ActiveFilter("state", _("State"), str(STATES.get(state, state))))
+        out.append(ActiveFilter("state", _("State"), state_labels().get(state, state)))
     if q:
         out.append(ActiveFilter("q", _("Search"), q))
     return out
@@ -398,7 +318,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         query["end"] = f.end.isoformat()
         wider = query.urlencode()
     return render(request, "web/case_list.html", {
-        "f": f, "states": STATES, "state": state, "q": q, "open_only": open_only, "code_hit": code_hit,
+        "f": f, "states": state_labels(), "state": state, "q": q, "open_only": open_only, "code_hit": code_hit,
         "active": _active_filters(f, open_only=open_only, state=state, q=q, code_hit=code_hit),
         "wider_query": wider, **page})
 

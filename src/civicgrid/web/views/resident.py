@@ -23,10 +23,12 @@ from civicgrid.core.ratelimit import RateLimited, rate_limit
 from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
 from civicgrid.events.selectors import event_public, event_reported_by
+from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.taxonomy.selectors import category_tree, request_types
 from civicgrid.web.helpers import ActionFailed, idempotency_key, remember, replayed, run, uploaded_photos
+from civicgrid.web.selectors import PublicCase, case_public
 
 TRACKING_CODE = re.compile(r"[^/]{1,20}")  # as long as the field; a slash could not even be in the URL
 
@@ -184,7 +186,7 @@ def track_code(request: HttpRequest, code: str) -> HttpResponse:
     limited = _limited(request, "web-track")
     if limited:
         return limited
-    view = event_public(tracking_code=code)
+    view = case_public(tracking_code=code)
     if view is None:
         return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
     secret = secret_to_show(request, view.tracking_code)
@@ -195,9 +197,15 @@ def track_code(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _track_context(request: HttpRequest, view: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    return {"event": view, "satisfactions": Satisfaction.choices, "errors": {}, "values": {},
-            "own": event_reported_by(tracking_code=view.tracking_code, user=request.user), **extra}
+def _track_context(request: HttpRequest, view: PublicCase, extra: dict[str, Any]) -> dict[str, Any]:
+    """The public view of any case type, and an event's own panel: the reporter's rating (with the
+    rating secret its intake gave, or signed in to the reporting account)."""
+    ctx: dict[str, Any] = {"public": view, "can_rate": False, "errors": {}, "values": {}, **extra}
+    if view.case_type == EVENT:
+        event = event_public(tracking_code=view.tracking_code)
+        ctx.update(can_rate=bool(event and event.can_rate), satisfactions=Satisfaction.choices,
+                   own=event_reported_by(tracking_code=view.tracking_code, user=request.user))
+    return ctx
 
 
 @require_POST
@@ -217,7 +225,7 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
         except ev.RatingRefused as exc:
             raise ActionFailed({"secret": [str(exc)]}, status=403) from None
     except ActionFailed as exc:
-        view = event_public(tracking_code=code)
+        view = case_public(tracking_code=code)
         if view is None:
             raise Http404 from None
         values = {"satisfaction": satisfaction, "comment": request.POST.get("comment", "")}

@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid.cases.rules import case_actions
 from civicgrid.events import services as ev
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
-from civicgrid.org.models import Department
+from civicgrid.org.models import Department, Role
 from civicgrid.org.selectors import departments_visible
 from civicgrid.privacy.validators import validate_phone
 from civicgrid.web.helpers import ActionFailed, as_int, errors_of, remember, replayed, run
@@ -31,6 +32,7 @@ from civicgrid.web.selectors import (
     QUEUES,
     caller_cases,
     department_cases,
+    department_states,
     grid_open_cases,
     grid_tasks,
     grid_worker_grids,
@@ -123,7 +125,7 @@ def centre_map(request: HttpRequest) -> HttpResponse:
 # --- grid worker ------------------------------------------------------------------------------
 
 
-@role_required("grid_worker", "admin")
+@role_required(Role.GRID_WORKER, Role.ADMIN)
 def grid_home(request: HttpRequest) -> HttpResponse:
     """My grid's map and its open cases."""
     grids = grid_worker_grids(user=request.user)
@@ -134,13 +136,19 @@ def grid_home(request: HttpRequest) -> HttpResponse:
                                              "points": points, "now": timezone.now()})
 
 
-@role_required("grid_worker", "admin")
+@role_required(Role.GRID_WORKER, Role.ADMIN)
 def grid_tasks_view(request: HttpRequest) -> HttpResponse:
-    """What waits for my on-site check, each with a verify form (photo, note)."""
-    return render(request, "web/grid_tasks.html", {"cases": grid_tasks(user=request.user)[:QUEUE_LIMIT]})
+    """What waits for my step (an event's on-site check), each case with the forms of the steps the
+    engine offers me on it now (``rules.case_actions``: verify with a photo and a note, or send back)."""
+    tasks = []
+    for case in grid_tasks(user=request.user)[:QUEUE_LIMIT]:
+        offers = [o for o in case_actions(request.user, case) if o.kind == "transition"]
+        if offers:
+            tasks.append((case, offers))
+    return render(request, "web/grid_tasks.html", {"tasks": tasks})
 
 
-@role_required("grid_worker", "admin")
+@role_required(Role.GRID_WORKER, Role.ADMIN)
 def grid_patrol(request: HttpRequest) -> HttpResponse:
     """The patrol report (巡查上报): the report form on the patrol channel."""
     grids = grid_worker_grids(user=request.user)
@@ -157,10 +165,13 @@ def grid_patrol(request: HttpRequest) -> HttpResponse:
 # --- department -------------------------------------------------------------------------------
 
 
-@role_required("department_handler")
+@role_required(Role.DEPARTMENT_HANDLER)
 def department(request: HttpRequest) -> HttpResponse:
+    """The open cases of my departments, of every registered type, with a tab per state in which a
+    department has them (from the types' declarations)."""
+    tabs = department_states()
     state = request.GET.get("state", "")
-    if state and state not in ("dispatched", "handling", "verifying", "review"):
+    if state not in tabs:
         state = ""
     qs = department_cases(user=request.user, state=state)
     total = qs.count()
@@ -169,7 +180,7 @@ def department(request: HttpRequest) -> HttpResponse:
     first = (page - 1) * QUEUE_LIMIT
     cases = list(qs[first:first + QUEUE_LIMIT])
     return render(request, "web/department.html", {
-        "departments": user_departments(user=request.user), "state": state, "now": timezone.now(),
+        "departments": user_departments(user=request.user), "state": state, "tabs": tabs, "now": timezone.now(),
         "cases": cases, "page": page, "pages": pages, "total": total, "first": first + 1 if cases else 0,
         "last": first + len(cases)})
 
