@@ -56,6 +56,7 @@ from civicgrid.web.helpers import (
 from civicgrid.web.selectors import (
     CENTRE_ROLES,
     QUEUES,
+    case_public,
     open_cases,
     queue_counts,
     state_labels,
@@ -213,6 +214,8 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
             return render(request, "web/partials/queue_row.html",
                           {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request)}, status=200)
         case = case_get(user=request.user, tracking_code=code)
+        if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+            return _refused_on_tracking_page(request, case, exc, action)
         return render(request, "web/case_detail.html", case_context(request, case, exc.errors, action),
                       status=exc.status)
     case = case_get(user=request.user, tracking_code=code)
@@ -223,6 +226,18 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)
     return redirect(url)
+
+
+def _refused_on_tracking_page(request: HttpRequest, case: Case, exc: ActionFailed, action: str) -> HttpResponse:
+    """A reporter's refused action comes back on the page they sent it from, their tracking page
+    (the public view: never the staff's case page), with the errors next to the fields."""
+    from civicgrid.web.views.resident import track_context
+
+    view = case_public(tracking_code=case.tracking_code)
+    if view is None:
+        raise Http404
+    ctx = track_context(request, view, {"errors": exc.errors, "failed": action, "values": request.POST})
+    return render(request, "web/track.html", ctx, status=exc.status)
 
 
 # --- the case list (dashboard drill-down target) ------------------------------------------------
