@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import registry
 from civicgrid.cases.models import ApprovalRequest, Case
-from civicgrid.cases.rules import GENERIC_LABELS, ActionOffer, case_actions
+from civicgrid.cases.rules import GENERIC_INPUTS, GENERIC_LABELS, ActionOffer, case_actions
 from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
@@ -40,7 +40,7 @@ from civicgrid.cases.selectors import (
 from civicgrid.cases.services import actor_roles
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleSummons
-from civicgrid.events.photos import media_root
+from civicgrid.events.photos import PhotoUpload, media_root
 from civicgrid.events.selectors import event_detail, whistles_of
 from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Level
@@ -98,14 +98,37 @@ def _summons_step(request: HttpRequest, case: Case) -> Callable[[], Any]:
     }[step]
 
 
+def uploads_of(request: HttpRequest, case: Case, action: str) -> tuple[list[PhotoUpload], list[PhotoUpload]]:
+    """The action's uploads as ``case_act`` takes them (photos, files): each of its inputs of kind
+    photos or files read under the input's own name (the form names the field so). The inputs are the
+    declaration's, as ``case_actions`` offers them (same names and kinds), read without computing the
+    offers again. An upload under any other name is passed on as a file, for the engine to refuse
+    (never dropped in silence)."""
+    ctype = registry.of(case)
+    t = ctype.transitions.get(action)
+    inputs = t.inputs if t is not None else GENERIC_INPUTS.get(action, ())
+    photos: list[PhotoUpload] = []
+    files: list[PhotoUpload] = []
+    taken = set()
+    for spec in inputs:
+        if spec.kind in ("photos", "files"):
+            (photos if spec.kind == "photos" else files).extend(uploaded_photos(request, spec.name))
+            taken.add(spec.name)
+    for name in request.FILES:
+        if name not in taken:
+            (photos if name == "photos" else files).extend(uploaded_photos(request, name))
+    return photos, files
+
+
 def _perform(request: HttpRequest, case: Case, action: str) -> str:
     """Carry out one action through the engine's one way in (``rules.case_act``), or a step of an
     event's summons panel; answers the message shown afterwards."""
     if action == "summons" and case.case_type == EVENT:
         run(_summons_step(request, case))
     else:
+        photos, files = uploads_of(request, case, action)
         run(lambda: case_act_rule(actor=request.user, case=case, action=action, data=request.POST,
-                                  photos=uploaded_photos(request), files=uploaded_photos(request, "files")))
+                                  photos=photos, files=files))
     return _("Done: %(action)s.") % {"action": done_label(case, action, request.POST)}
 
 
