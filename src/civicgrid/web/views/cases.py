@@ -59,6 +59,7 @@ from civicgrid.web.selectors import (
     case_public,
     open_cases,
     queue_counts,
+    row_actions,
     state_labels,
     user_departments,
     user_roles,
@@ -150,12 +151,13 @@ def done_label(case: Case, action: str, data: Any) -> str:
     return str(GENERIC_LABELS.get(action, action))
 
 
-def _row_context(request: HttpRequest) -> dict[str, Any]:
+def _row_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     """What a queue row redrawn after an action needs besides the case: its queue (which buttons it
     shows) and, for the workbench, every queue's count, sent along to replace the badges (htmx
     out-of-band swap) so they never show the count from before the action."""
     queue = request.POST.get("queue", "")
-    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now()}
+    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now(),
+                           "row_actions": row_actions(user=request.user, cases=[case])}
     if user_roles(request.user) & CENTRE_ROLES:
         ctx["oob_counts"] = queue_counts(user=request.user, now=ctx["now"])
     return ctx
@@ -235,7 +237,7 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if htmx_row:
             case = case_get(user=request.user, tracking_code=code)
             return render(request, "web/partials/queue_row.html",
-                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request)}, status=200)
+                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request, case)}, status=200)
         case = case_get(user=request.user, tracking_code=code)
         if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
             return _refused_on_tracking_page(request, case, exc, action)
@@ -244,7 +246,7 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     case = case_get(user=request.user, tracking_code=code)
     if htmx_row:
         return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message,
-                                                               **_row_context(request)})
+                                                               **_row_context(request, case)})
     messages.success(request, message)
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)

@@ -40,6 +40,7 @@ from civicgrid.web.selectors import (
     open_cases_by_grid,
     queue_cases,
     queue_counts,
+    row_actions,
     user_departments,
     user_roles,
 )
@@ -85,6 +86,7 @@ def queue_page(request: HttpRequest, name: str) -> dict[str, Any]:
     first = (page - 1) * QUEUE_LIMIT
     cases = list(queue_cases(user=request.user, name=name, now=now)[first:first + QUEUE_LIMIT])
     return {"queues": QUEUES, "queue": name, "counts": counts, "cases": cases, "now": now, "page": page,
+            "row_actions": row_actions(user=request.user, cases=cases),
             "pages": pages, "total": total, "first": first + 1 if cases else 0, "last": first + len(cases)}
 
 
