@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -329,10 +328,8 @@ def _row_actions_of(user: Any, case: Case) -> RowActions:
 def _loaded_suggestion(case: Case) -> bool:
     """Whether the row came with a suggested department (an event's, loaded with it): the engine's
     default for dispatch, which makes the department optional."""
-    try:
-        return getattr(case.event, "suggested_department_id", None) is not None  # type: ignore[attr-defined]
-    except ObjectDoesNotExist:
-        return False
+    # a case with no event detail has none (the missing relation is an AttributeError too)
+    return getattr(getattr(case, "event", None), "suggested_department_id", None) is not None
 
 
 def row_actions(*, user: Any, cases: Iterable[Case]) -> dict[int, RowActions]:
