@@ -9,6 +9,7 @@ A new type shows up here by registering, without a page of its own."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from civicgrid.cases import registry
 from civicgrid.cases.models import Case, Supervision, TimelineEntry
 from civicgrid.cases.registry import CaseType
+from civicgrid.cases.rules import ActionOffer, case_actions
 from civicgrid.cases.selectors import case_public_timeline, cases_visible
 from civicgrid.events.selectors import events_visible
 from civicgrid.geo.models import Level, Region
@@ -293,6 +295,60 @@ def queue_cases(*, user: Any, name: str, now: dt.datetime | None = None) -> Quer
 def queue_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     return {name: queue_cases(user=user, name=name, now=now).count() for name in QUEUES}
+
+
+@dataclass(frozen=True)
+class RowActions:
+    """A queue row's shortcuts, drawn from the engine's offers (``rules.case_actions``): ``steps``
+    the offered steps that move the case on and ask for no required input (one click each), ``asks``
+    those that ask for one (a link to the case page's form), ``chase`` whether chase is offered."""
+
+    steps: tuple[ActionOffer, ...] = ()
+    asks: tuple[ActionOffer, ...] = ()
+    chase: bool = False
+
+
+def _row_actions_of(user: Any, case: Case) -> RowActions:
+    try:
+        ctype = registry.of(case)
+    except LookupError:
+        return RowActions()
+    offers = case_actions(user, case)
+    steps, asks = [], []
+    for o in offers:
+        t = ctype.transitions.get(o.name) if o.kind == "transition" else None
+        if t is None or o.refused or t.target is None or t.target == case.state or t.target in ctype.closed_states:
+            continue
+        if any(i.name == "reason" for i in o.inputs):
+            continue  # a rejection, a dispute, a send-back: the case page, where the reason is asked
+        (asks if any(i.required for i in o.inputs) else steps).append(o)
+    return RowActions(tuple(steps), tuple(asks), any(o.name == "chase" for o in offers))
+
+
+def _loaded_suggestion(case: Case) -> bool:
+    """Whether the row came with a suggested department (an event's, loaded with it): the engine's
+    default for dispatch, which makes the department optional."""
+    # a case with no event detail has none (the missing relation is an AttributeError too)
+    return getattr(getattr(case, "event", None), "suggested_department_id", None) is not None
+
+
+def row_actions(*, user: Any, cases: Iterable[Case]) -> dict[int, RowActions]:
+    """Each row's shortcuts (:class:`RowActions`), by case id.
+
+    ``case_actions`` costs some queries a case (roles, assignments, requests, targets): computed for
+    every row, a page of 100 rows would cost hundreds. So the offers are computed once per distinct
+    (type, state, suggested department or not) among the rows, on the first row of each: a queue
+    holds only cases of this person's jurisdiction, where their roles resolve alike, so the rows of
+    one type and state are offered the same steps. A guard that refuses one case of the group is
+    still the engine's to refuse when the button is pressed (the row then shows the reason)."""
+    memo: dict[tuple[str, str, bool], RowActions] = {}
+    out: dict[int, RowActions] = {}
+    for c in cases:
+        key = (c.case_type, c.state, _loaded_suggestion(c))
+        if key not in memo:
+            memo[key] = _row_actions_of(user, c)
+        out[c.pk] = memo[key]
+    return out
 
 
 @dataclass(frozen=True)

@@ -44,20 +44,6 @@ def takes_uploads(offer: Any) -> bool:
 
 
 @register.filter
-def next_steps(case: Any) -> list[Any]:
-    """The transitions the case's type declares from its state and that move it on (a queue row's
-    shortcuts: the engine still decides who may take them, and the case page offers the rest)."""
-    from civicgrid.cases import registry
-
-    try:
-        ctype = registry.of(case)
-    except LookupError:
-        return []
-    return [t for t in ctype.allowed_from(case.state) if t.target is not None and t.target != case.state
-            and "reason" not in t.requires and not ctype.closed_states & {t.target}]
-
-
-@register.filter
 def clock_label(kind: str) -> str:
     """The translated name of a case clock (``handle`` → 办结时限)."""
     return str(CLOCK_LABELS.get(kind, kind))

@@ -138,6 +138,7 @@ def test_without_a_suggestion_or_a_department_the_department_field_is_named(worl
     form = form_of(response)
     after_field = form[form.index('id="id_department"'):]
     assert "请指定部门" in after_field[:after_field.index("</select>") + 300]
+    assert "区域" not in form[:form.index('id="id_department"')]  # the desk has no region to give
 
 
 def test_the_department_list_holds_only_departments_in_the_agent_s_reach(world, units):
@@ -219,3 +220,44 @@ def test_a_bad_number_in_the_look_up_is_named_and_not_audited(world):
                                                    HTTP_HX_REQUEST="true").content.decode()
     assert "errorlist" in html and 'id="earlier"' not in html
     assert not AuditEntry.objects.filter(action="events.caller_lookup").exists()
+
+
+# --- 5. one way in: the engine's façade and its targets -------------------------------------------
+
+
+def test_the_desk_answers_registers_and_dispatches_through_the_engine_s_one_way_in(world, units, monkeypatch):
+    from civicgrid.cases import rules
+    from civicgrid.web.views import work
+
+    done = []
+
+    def spy(**kw):
+        done.append(kw["action"])
+        return rules.case_act(**kw)
+
+    monkeypatch.setattr(work, "case_act_rule", spy, raising=False)
+    cathy = city_agent(world)
+    dispatched = client_for(cathy).post("/agent/", call(
+        request_type="complaint", text="垃圾箱破损", category=BIN, address="某街道某小区", then="dispatch",
+        department=units.urban.code))
+    assert dispatched.status_code == 302 and done == ["register", "dispatch"]
+    assert Case.objects.get().lead_department == units.urban
+    answered = client_for(world.alice).post("/agent/", call(then="answer", answer="每天晚上七点到九点"))
+    assert answered.status_code == 302 and done == ["register", "dispatch", "answer"]
+    assert Case.objects.filter(state="answered").count() == 1
+
+
+def test_a_department_not_serving_the_call_s_place_is_refused_on_its_field(world, units):
+    department_create(actor=None, code="440302-cg", name="乙区城管局", region=world.city.b,
+                      function="urban_management")
+    cathy = city_agent(world)  # sees every district's departments
+    assert "440302-cg" in client_for(cathy).get("/agent/").content.decode()
+    response = client_for(cathy).post("/agent/", call(
+        request_type="complaint", text="垃圾箱破损", category=BIN, lon=POINT_A[0], lat=POINT_A[1], then="dispatch",
+        department="440302-cg"))
+    assert response.status_code == 422 and Case.objects.count() == 0
+    form = form_of(response)
+    after_field = form[form.index('id="id_department"'):]
+    assert "请从列表中选择部门" in after_field[:after_field.index("</select>") + 300]
+    assert "不在本中心辖区内" not in form
+

@@ -14,7 +14,7 @@ import pytest
 from civicgrid.cases.rules import case_actions
 from civicgrid.cases.testing import register_drill
 from civicgrid.org.models import Role
-from civicgrid.web.tests.conftest import POINT_A, client_for, fresh, reported, walk
+from civicgrid.web.tests.conftest import BIN, POINT_A, client_for, fresh, reported, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,15 @@ FORM = re.compile(r'<form [^>]*class="case-action" data-action="([^"]+)"')
 
 
 def offered(user, case) -> list[str]:
-    """The actions the case page offers ``user``, as their forms name them (none when the page is
-    not theirs: not found, or the reporter's own tracking page)."""
+    """The actions the pages offer ``user`` on the case, as their forms name them: the case page, or
+    for its reporter the tracking page it sends them to; none only when the case is not found."""
     response = client_for(user).get(f"/cases/{case.tracking_code}/")
-    if response.status_code != 200:
+    if response.status_code == 302:  # the reporter reads their own report on the tracking page
+        assert response["Location"] == f"/track/{case.tracking_code}/"
+        response = client_for(user).get(response["Location"])
+    if response.status_code == 404:
         return []
+    assert response.status_code == 200, response.status_code
     return FORM.findall(response.content.decode())
 
 
@@ -44,11 +48,11 @@ def people(world, units):
                            outsider=world.charlie)
 
 
-def drill(world, *, title="路灯巡检演练"):
+def drill(world, *, title="路灯巡检演练", reporter=None):
     from civicgrid.cases.services import Location, case_create
 
     register_drill()
-    return case_create(actor=world.alice, case_type="drill", title=title, text="演练",
+    return case_create(actor=world.alice, case_type="drill", title=title, text="演练", reporter=reporter,
                        location=Location(lon=POINT_A[0], lat=POINT_A[1]))
 
 
@@ -97,6 +101,47 @@ def test_an_action_a_guard_refuses_is_shown_with_its_reason_and_cannot_be_sent(w
     assert 'data-refused="finish"' in form and "disabled" in form
     response = client_for(units.dana).post(f"/cases/{case.tracking_code}/act/finish/", {"note": "完成"})
     assert response.status_code == 422 and fresh(case).state == "handling"
+
+
+def test_the_tracking_page_offers_the_reporter_exactly_what_the_engine_lists(world, units, people):
+    from civicgrid.cases.rules import case_act
+    from civicgrid.events.services import EventInput, event_report
+
+    own_event = event_report(actor=people.resident, data=EventInput(
+        text="楼道灯不亮，晚上很黑", category=BIN, lon=POINT_A[0], lat=POINT_A[1],
+        reporter_phone="13800138000", reporter_name="丽塔")).case
+    rejected = case_act(actor=world.alice, case=drill(world, reporter=people.resident), action="reject",
+                        data={"reason": "不属于本平台受理范围"})
+    seen = set()
+    for case in (own_event, "replied", rejected):
+        case = walk(own_event, world, units, case) if case == "replied" else fresh(case)
+        expected = [o.name for o in case_actions(people.resident, case)]
+        assert offered(people.resident, case) == expected, case.state
+        seen |= set(expected)
+    assert {"reopen", "rate"} <= seen  # the reporter's own actions, not an empty page
+
+
+def test_the_reporter_reopens_their_rejected_case_from_the_tracking_page(world, units, people):
+    case = drill(world, reporter=people.resident)
+    rita = client_for(people.resident)
+    assert rita.post(f"/cases/{case.tracking_code}/act/reject/", {"reason": "x"}).status_code == 403
+    from civicgrid.cases.rules import case_act
+
+    case_act(actor=world.alice, case=case, action="reject", data={"reason": "不属于本平台受理范围"})
+    page = rita.get(f"/track/{case.tracking_code}/").content.decode()
+    form = page[page.index('data-action="reopen"'):]
+    form = form[:form.index("</form>")]
+    assert 'name="reason"' in form and f'name="next" value="/track/{case.tracking_code}/"' in form
+    # a refusal comes back on the tracking page (never the staff's case page), the reason asked for
+    refused = rita.post(f"/cases/{case.tracking_code}/act/reopen/", {"reason": "",
+                                                                      "next": f"/track/{case.tracking_code}/"})
+    html = refused.content.decode()
+    assert refused.status_code == 422 and 'id="public-timeline"' in html and 'id="timeline"' not in html
+    assert fresh(case).state == "rejected"
+    done = rita.post(f"/cases/{case.tracking_code}/act/reopen/", {"reason": "问题仍然存在",
+                                                                   "next": f"/track/{case.tracking_code}/"})
+    assert done.status_code == 302 and done["Location"] == f"/track/{case.tracking_code}/"
+    assert fresh(case).state != "rejected" and fresh(case).reopen_count == 1
 
 
 # --- the page column of the authorization matrix ----------------------------------------------

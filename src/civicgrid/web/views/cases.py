@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases import registry
 from civicgrid.cases.models import ApprovalRequest, Case
-from civicgrid.cases.rules import GENERIC_LABELS, ActionOffer, case_actions
+from civicgrid.cases.rules import GENERIC_INPUTS, GENERIC_LABELS, ActionOffer, case_actions
 from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
@@ -40,7 +40,7 @@ from civicgrid.cases.selectors import (
 from civicgrid.cases.services import actor_roles
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleSummons
-from civicgrid.events.photos import media_root
+from civicgrid.events.photos import PhotoUpload, media_root
 from civicgrid.events.selectors import event_detail, whistles_of
 from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Level
@@ -56,8 +56,10 @@ from civicgrid.web.helpers import (
 from civicgrid.web.selectors import (
     CENTRE_ROLES,
     QUEUES,
+    case_public,
     open_cases,
     queue_counts,
+    row_actions,
     state_labels,
     user_departments,
     user_roles,
@@ -97,14 +99,37 @@ def _summons_step(request: HttpRequest, case: Case) -> Callable[[], Any]:
     }[step]
 
 
+def uploads_of(request: HttpRequest, case: Case, action: str) -> tuple[list[PhotoUpload], list[PhotoUpload]]:
+    """The action's uploads as ``case_act`` takes them (photos, files): each of its inputs of kind
+    photos or files read under the input's own name (the form names the field so). The inputs are the
+    declaration's, as ``case_actions`` offers them (same names and kinds), read without computing the
+    offers again. An upload under any other name is passed on as a file, for the engine to refuse
+    (never dropped in silence)."""
+    ctype = registry.of(case)
+    t = ctype.transitions.get(action)
+    inputs = t.inputs if t is not None else GENERIC_INPUTS.get(action, ())
+    photos: list[PhotoUpload] = []
+    files: list[PhotoUpload] = []
+    taken = set()
+    for spec in inputs:
+        if spec.kind in ("photos", "files"):
+            (photos if spec.kind == "photos" else files).extend(uploaded_photos(request, spec.name))
+            taken.add(spec.name)
+    for name in request.FILES:
+        if name not in taken:
+            (photos if name == "photos" else files).extend(uploaded_photos(request, name))
+    return photos, files
+
+
 def _perform(request: HttpRequest, case: Case, action: str) -> str:
     """Carry out one action through the engine's one way in (``rules.case_act``), or a step of an
     event's summons panel; answers the message shown afterwards."""
     if action == "summons" and case.case_type == EVENT:
         run(_summons_step(request, case))
     else:
+        photos, files = uploads_of(request, case, action)
         run(lambda: case_act_rule(actor=request.user, case=case, action=action, data=request.POST,
-                                  photos=uploaded_photos(request), files=uploaded_photos(request, "files")))
+                                  photos=photos, files=files))
     return _("Done: %(action)s.") % {"action": done_label(case, action, request.POST)}
 
 
@@ -126,12 +151,13 @@ def done_label(case: Case, action: str, data: Any) -> str:
     return str(GENERIC_LABELS.get(action, action))
 
 
-def _row_context(request: HttpRequest) -> dict[str, Any]:
+def _row_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     """What a queue row redrawn after an action needs besides the case: its queue (which buttons it
     shows) and, for the workbench, every queue's count, sent along to replace the badges (htmx
     out-of-band swap) so they never show the count from before the action."""
     queue = request.POST.get("queue", "")
-    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now()}
+    ctx: dict[str, Any] = {"queue": queue if queue in QUEUES else "", "now": timezone.now(),
+                           "row_actions": row_actions(user=request.user, cases=[case])}
     if user_roles(request.user) & CENTRE_ROLES:
         ctx["oob_counts"] = queue_counts(user=request.user, now=ctx["now"])
     return ctx
@@ -211,18 +237,32 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if htmx_row:
             case = case_get(user=request.user, tracking_code=code)
             return render(request, "web/partials/queue_row.html",
-                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request)}, status=200)
+                          {"c": case, "row_error": flat_errors(exc.errors), **_row_context(request, case)}, status=200)
         case = case_get(user=request.user, tracking_code=code)
+        if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+            return _refused_on_tracking_page(request, case, exc, action)
         return render(request, "web/case_detail.html", case_context(request, case, exc.errors, action),
                       status=exc.status)
     case = case_get(user=request.user, tracking_code=code)
     if htmx_row:
         return render(request, "web/partials/queue_row.html", {"c": case, "row_done": message,
-                                                               **_row_context(request)})
+                                                               **_row_context(request, case)})
     messages.success(request, message)
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)
     return redirect(url)
+
+
+def _refused_on_tracking_page(request: HttpRequest, case: Case, exc: ActionFailed, action: str) -> HttpResponse:
+    """A reporter's refused action comes back on the page they sent it from, their tracking page
+    (the public view: never the staff's case page), with the errors next to the fields."""
+    from civicgrid.web.views.resident import track_context
+
+    view = case_public(tracking_code=case.tracking_code)
+    if view is None:
+        raise Http404
+    ctx = track_context(request, view, {"errors": exc.errors, "failed": action, "values": request.POST})
+    return render(request, "web/track.html", ctx, status=exc.status)
 
 
 # --- the case list (dashboard drill-down target) ------------------------------------------------

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases.models import Case, Satisfaction
+from civicgrid.cases.rules import ActionOffer, case_actions
+from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_view_of
 from civicgrid.core.ratelimit import RateLimited, rate_limit
 from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
@@ -190,20 +192,41 @@ def track_code(request: HttpRequest, code: str) -> HttpResponse:
     if view is None:
         return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
     secret = secret_to_show(request, view.tracking_code)
-    response = render(request, "web/track.html", _track_context(request, view, {
+    response = render(request, "web/track.html", track_context(request, view, {
         "new": request.GET.get("new") == "1", "rating_secret": secret}))
     if secret:
         response["Cache-Control"] = "no-store"  # shown once: no copy in a cache
     return response
 
 
-def _track_context(request: HttpRequest, view: PublicCase, extra: dict[str, Any]) -> dict[str, Any]:
-    """The public view of any case type, and an event's own panel: the reporter's rating (with the
-    rating secret its intake gave, or signed in to the reporting account)."""
-    ctx: dict[str, Any] = {"public": view, "can_rate": False, "errors": {}, "values": {}, **extra}
+def reporter_offers(request: HttpRequest, code: str) -> list[ActionOffer]:
+    """The actions the engine offers the signed-in reporter on their own case (``rules.case_actions``:
+    reopen, rate…), drawn on the tracking page as the case page draws them and posted to the same
+    ``case_act``; nothing for a visitor, and nothing here for staff (theirs is the case page)."""
+    if not request.user.is_authenticated:
+        return []
+    try:
+        case = case_get(user=request.user, tracking_code=code)
+    except Http404:
+        return []
+    if case_view_of(user=request.user, case=case) != PUBLIC_VIEW:
+        return []
+    return case_actions(request.user, case)
+
+
+def track_context(request: HttpRequest, view: PublicCase, extra: dict[str, Any]) -> dict[str, Any]:
+    """The public view of any case type, the actions the engine offers its signed-in reporter, and an
+    event's own panel: the reporter's rating with the rating secret its intake gave (signed in to the
+    reporting account, the engine's ``rate`` offer takes its place)."""
+    offers = reporter_offers(request, view.tracking_code)
+    ctx: dict[str, Any] = {"public": view, "can_rate": False, "errors": {}, "values": {}, "failed": "",
+                           "actions": offers, "next": reverse("web:track_code", args=[view.tracking_code]),
+                           **extra}
+    ctx["own_rate"] = any(o.name == "rate" for o in offers)
     if view.case_type == EVENT:
         event = event_public(tracking_code=view.tracking_code)
-        ctx.update(can_rate=bool(event and event.can_rate), satisfactions=Satisfaction.choices,
+        ctx.update(can_rate=bool(event and event.can_rate) and not ctx["own_rate"],
+                   satisfactions=Satisfaction.choices,
                    own=event_reported_by(tracking_code=view.tracking_code, user=request.user))
     return ctx
 
@@ -229,7 +252,7 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
         if view is None:
             raise Http404 from None
         values = {"satisfaction": satisfaction, "comment": request.POST.get("comment", "")}
-        return render(request, "web/track.html", _track_context(request, view, {"errors": exc.errors,
+        return render(request, "web/track.html", track_context(request, view, {"errors": exc.errors,
                                                                                 "values": values}),
                       status=exc.status)
     thanks = _("Thank you: your rating (%(satisfaction)s) was recorded.") % {

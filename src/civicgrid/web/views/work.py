@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,12 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicgrid.cases.models import Case
+from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.rules import case_actions
+from civicgrid.cases.selectors import department_targets
 from civicgrid.events import services as ev
+from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Region
 from civicgrid.geo.selectors import regions_geojson
 from civicgrid.org.models import Department, Role
-from civicgrid.org.selectors import departments_visible
 from civicgrid.privacy.validators import validate_phone
 from civicgrid.web.helpers import ActionFailed, as_int, errors_of, remember, replayed, run
 from civicgrid.web.selectors import (
@@ -40,6 +44,7 @@ from civicgrid.web.selectors import (
     open_cases_by_grid,
     queue_cases,
     queue_counts,
+    row_actions,
     user_departments,
     user_roles,
 )
@@ -85,6 +90,7 @@ def queue_page(request: HttpRequest, name: str) -> dict[str, Any]:
     first = (page - 1) * QUEUE_LIMIT
     cases = list(queue_cases(user=request.user, name=name, now=now)[first:first + QUEUE_LIMIT])
     return {"queues": QUEUES, "queue": name, "counts": counts, "cases": cases, "now": now, "page": page,
+            "row_actions": row_actions(user=request.user, cases=cases),
             "pages": pages, "total": total, "first": first + 1 if cases else 0, "last": first + len(cases)}
 
 
@@ -194,7 +200,7 @@ def _agent_context(request: HttpRequest) -> dict[str, Any]:
     q = (request.GET.get("q") or "").strip()
     return {"phone": "", "phone_error": "", "earlier": None, "q": q,
             "answers": knowledge_answers(user=request.user, query=q) if q else [],
-            "errors": {}, "values": {}, "departments": departments_visible(request.user).order_by("code"),
+            "errors": {}, "values": {}, "departments": agent_departments(request.user),
             **report_choices()}
 
 
@@ -216,12 +222,10 @@ def agent(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():  # all of it or nothing: no case left half-way
             case = submit_report(request, "hotline").case
             if how == "answer":
-                case = run(lambda: ev.event_answer(actor=request.user, case=case,
-                                                   answer=request.POST["answer"].strip()))
+                case = _act(request, case, "answer", {"note": request.POST["answer"].strip()})
                 told = _("Answered and closed: %(code)s.") % {"code": case.tracking_code}
             elif how == "dispatch":
-                run(lambda: ev.event_register(actor=request.user, case=case))
-                case = run(lambda: ev.event_dispatch(actor=request.user, case=case, department=department))
+                case = _agent_dispatch(request, _act(request, case, "register", {}), department)
                 told = _("Created and dispatched to %(dept)s: %(code)s.") % {
                     "code": case.tracking_code, "dept": case.lead_department.name}
             else:
@@ -242,6 +246,37 @@ def agent(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
+def _act(request: HttpRequest, case: Case, action: str, data: dict[str, Any]) -> Case:
+    """One step of the call through the engine's one way in, as the case page takes it."""
+    return run(lambda: case_act_rule(actor=request.user, case=case, action=action, data=data))
+
+
+def _agent_dispatch(request: HttpRequest, case: Case, department: Department | None) -> Case:
+    """Dispatch the registered call: to the department named, if the engine's dispatch offer lists it
+    for this case (visible to the agent and serving the call's place; refused on its field
+    otherwise), else to the suggested one (the engine's default)."""
+    if department is not None:
+        offer = next((o for o in case_actions(request.user, case) if o.name == "dispatch"), None)
+        codes = {v for i in (offer.inputs if offer else ()) if i.name == "department" for v, _label in i.choices}
+        if department.code not in codes:
+            raise ActionFailed({"department": [_("Choose a department from the list.")]})
+    try:
+        return _act(request, case, "dispatch", {"department": department.code} if department is not None else {})
+    except ActionFailed as exc:
+        if "department" in exc.errors:  # the desk asks for a department, never a region
+            exc.errors.pop("region", None)
+            if department is None:  # it went for the suggested one: say there was none
+                exc.errors["department"] = [_("No department was suggested for this event: name one.")]
+        raise
+
+
+def agent_departments(user: Any) -> QuerySet[Department]:
+    """The departments the desk lists before the call is placed: the engine's dispatch targets
+    (``department_targets``) for a case with no place yet; once placed, the dispatch offer's own
+    choices decide (:func:`_agent_dispatch`)."""
+    return department_targets(actor=user, case=Case(case_type=EVENT)).order_by("code")
+
+
 def _agent_checks(request: HttpRequest, how: str) -> Department | None:
     """What the page itself requires before anything is written: a chosen request type (never a
     silent 咨询), the answer when answering, a department from the agent's list. Every bad field is
@@ -254,7 +289,7 @@ def _agent_checks(request: HttpRequest, how: str) -> Department | None:
     department = None
     code = p.get("department", "").strip()
     if code:
-        department = departments_visible(request.user).filter(code=code).first()
+        department = agent_departments(request.user).filter(code=code).first()
         if department is None:
             errors["department"] = [_("Choose a department from the list.")]
     if errors:
