@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, Unkn
 from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
 from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
 from civicgrid.cases.selectors import case_get, department_targets, region_targets
+from civicgrid.cases.services import TRACKING_CODE_LENGTH
+from civicgrid.core.inputs import MAX_ID
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
 from civicgrid.org.scoping import OutOfScope
@@ -294,19 +297,32 @@ def _number(value: Any, name: str) -> float | None:
     return number
 
 
+_CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
+
+
 def _case_ref(actor: Actor, value: Any, name: str) -> Case:
+    """A case named by its id or its tracking code; anything that is neither (a number out of
+    range, "²", text with spaces or symbols) is 422 naming the field, a case the actor cannot see
+    404."""
     person = _person(actor)
     if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise _invalid(name, _("Name a case by its tracking code."))
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 10):
-        pk = int(value)
-        return case_get(user=person, pk=pk) if person is not None else Case.objects.get(pk=pk)
+    if isinstance(value, str) and not _CODE.fullmatch(value):
+        raise _invalid(name, _("Name a case by its tracking code."))
+    if isinstance(value, str) and value.isdigit() and len(value) != TRACKING_CODE_LENGTH:
+        if len(value) > TRACKING_CODE_LENGTH:
+            raise _invalid(name, _("Name a case by its tracking code."))
+        value = int(value)
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_ID:
+            raise _invalid(name, _("Name a case by its tracking code."))
+        return case_get(user=person, pk=value) if person is not None else Case.objects.get(pk=value)
     if person is None:
-        found = Case.objects.filter(tracking_code=str(value).upper()).first()
+        found = Case.objects.filter(tracking_code=value.upper()).first()
         if found is None:
             raise OutOfScope(_("No case matches the given query."))
         return found
-    return case_get(user=person, tracking_code=str(value))
+    return case_get(user=person, tracking_code=value)
 
 
 def _choice(inp: Input, value: Any, choices: Sequence[tuple[str, Any]]) -> str | None:

@@ -74,6 +74,7 @@ EXTENSION_MAX: dict[str, float] = {
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+TRACKING_CODE_LENGTH = 10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +171,8 @@ def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> 
 
 def tracking_code_new() -> str:
     """A code residents type to follow their case: 10 characters, no look-alike letters."""
-    return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
+    # 32 symbols: 5 bits a byte
+    return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(TRACKING_CODE_LENGTH)])
 
 
 def timeline_add(**kwargs: Any) -> TimelineEntry:
