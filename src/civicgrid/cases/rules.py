@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ from civicgrid.taxonomy.models import TimeUnit
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
-__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "case_act", "case_actions"]
+__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "action_inputs", "case_act", "case_actions"]
 
 
 @dataclass(frozen=True)
@@ -316,7 +316,12 @@ def _case_ref(actor: Actor, value: Any, name: str) -> Case:
     if isinstance(value, int):
         if not 1 <= value <= MAX_ID:
             raise _invalid(name, _("Name a case by its tracking code."))
-        return case_get(user=person, pk=value) if person is not None else Case.objects.get(pk=value)
+        if person is not None:
+            return case_get(user=person, pk=value)
+        by_id = Case.objects.filter(pk=value).first()
+        if by_id is None:
+            raise OutOfScope(_("No case matches the given query."))
+        return by_id
     if person is None:
         found = Case.objects.filter(tracking_code=value.upper()).first()
         if found is None:
@@ -371,13 +376,36 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
     return out
 
 
-def _store(store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None, uploads: Sequence[Any],
-           field: str) -> list[dict[str, Any]]:
-    if not uploads:
-        return []
-    if store is None:
-        raise _invalid(field, _("This action takes no attachments of this kind."))
-    return store(list(uploads))
+Uploads = Sequence[Any] | Mapping[str, Sequence[Any]]
+
+
+def _uploads(t: Transition, photos: Uploads, files: Uploads) -> dict[str, list[Any]]:
+    """The uploads of a transition by input name. ``photos`` and ``files`` are each a mapping of
+    input name → uploads (any input of kind photos or files), or a plain sequence: the uploads of the
+    input of that name ("photos", "files"), else of the one input of that kind the transition takes
+    (422 naming the field when there is none or several)."""
+    out: dict[str, list[Any]] = {}
+    for given, kind in ((photos, "photos"), (files, "files")):
+        if isinstance(given, Mapping):
+            for name, items in given.items():
+                if items:
+                    out.setdefault(str(name), []).extend(items)
+            continue
+        if not given:
+            continue
+        inp = t.input(kind)
+        if inp is None or inp.kind != kind:
+            of_kind = [i for i in t.inputs if i.kind == kind]
+            if len(of_kind) != 1:
+                raise _invalid(kind, _("This action takes no photos.") if kind == "photos"
+                               else _("This action takes no files."))
+            inp = of_kind[0]
+        out.setdefault(inp.name, []).extend(given)
+    for name in out:
+        inp = t.input(name)
+        if inp is None or inp.kind not in ("photos", "files"):
+            raise _invalid(name, _("This action takes no files or photos here."))
+    return out
 
 
 def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> None:
@@ -389,12 +417,9 @@ def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> No
 
 
 def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, data: Mapping[str, Any],
-                   photos: Sequence[Any], files: Sequence[Any], now: dt.datetime | None) -> Case:
+                   photos: Uploads, files: Uploads, now: dt.datetime | None) -> Case:
     names = {i.name for i in t.inputs}
-    if photos and "photos" not in names:
-        raise _invalid("photos", _("This action takes no photos."))
-    if files and "files" not in names:
-        raise _invalid("files", _("This action takes no files."))
+    uploads = _uploads(t, photos, files)
     v = _parse(t.inputs, data, actor, case)
     department = v.get("department")
     if department is None and "department" in names and v.get("region") is None:
@@ -404,13 +429,12 @@ def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, dat
     for inp in t.inputs:
         if inp.kind == "departments":
             co += v.get(inp.name) or []
-    attachments = (_store(ctype.photo_store, photos, "photos") + _store(ctype.file_store, files, "files"))
     core = {"note", "reason", "department", "region", "satisfaction"}
     free = {i.name: v.get(i.name) for i in t.inputs
             if i.name not in core and i.kind not in ("departments", "photos", "files") and v.get(i.name) is not None}
     return engine.case_transition(
         actor=_person(actor), case=case, action=t.name, note=v.get("note") or "", reason=v.get("reason") or "",
-        data=free, attachments=attachments, department=department, co_departments=co, region=v.get("region"),
+        data=free, uploads=uploads, department=department, co_departments=co, region=v.get("region"),
         satisfaction=v.get("satisfaction"), now=now)
 
 
@@ -461,16 +485,11 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
     return Case.objects.get(pk=case.pk)
 
 
-def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], photos: Sequence[Any] = (),
-             files: Sequence[Any] = (), now: dt.datetime | None = None) -> Case:
-    """Perform ``action`` (a transition of the case's type or a generic action) with its typed
-    input ``data`` and uploads (``photos``, ``files``: objects with ``name`` and ``content``).
-
-    Refusals, in this order: a case outside the actor's jurisdiction → OutOfScope (404); an action
-    the type does not have → UnknownAction (404); a role that may not → TransitionRefused (403);
-    bad input → TransitionNotAllowed naming the field (422); the state, a guard or a missing input
-    → TransitionNotAllowed (422); a target outside the actor's reach → OutOfScope (404); somebody
-    acted first → CaseConflict (409). The case as it is afterwards."""
+def action_inputs(actor: Actor, case: Case, action: str) -> tuple[Input, ...]:
+    """The inputs ``action`` takes on ``case`` (its declaration), once the actor may take it: the
+    refusals of :func:`case_act` up to the role (404 out of scope or for an action the type does not
+    have, 403 for a role that may not). An interface reads a body with it (what to accept, what to
+    refuse as undeclared)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         raise OutOfScope(_("No case matches the given query."))  # a visitor is not the platform
     ctype = registry.of(case)
@@ -479,10 +498,33 @@ def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], 
     if action in ctype.transitions:
         t = ctype.transitions[action]
         _refuse(roles, t.roles, t.label or t.name)
-        return _do_transition(actor, case, ctype, t, data, photos, files, now)
+        return t.inputs
     if action in GENERIC_ACTIONS:
         _refuse(roles, ctype.generic.of(action), GENERIC_LABELS[action])
-        if photos or files:
-            raise _invalid("photos" if photos else "files", _("This action takes no attachments."))
-        return _do_generic(actor, case, ctype, action, data, now)
+        return GENERIC_INPUTS[action]
     raise UnknownAction(_("This case has no action %(action)s.") % {"action": action[:50]})
+
+
+def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], photos: Uploads = (),
+             files: Uploads = (), now: dt.datetime | None = None) -> Case:
+    """Perform ``action`` (a transition of the case's type or a generic action) with its typed
+    input ``data`` and uploads (objects with ``name`` and ``content``): ``photos`` and ``files``
+    each either a mapping of input name → uploads (any input of kind photos or files, whatever its
+    name; both may carry any such input) or a plain sequence for the input named "photos" /
+    "files", else the transition's one input of that kind. They are stored only once the step is
+    allowed (``services.case_transition``).
+
+    Refusals, in this order: a case outside the actor's jurisdiction → OutOfScope (404); an action
+    the type does not have → UnknownAction (404); a role that may not → TransitionRefused (403);
+    bad input → TransitionNotAllowed naming the field (422); the state, a guard or a missing input
+    → TransitionNotAllowed (422); a target outside the actor's reach → OutOfScope (404); somebody
+    acted first → CaseConflict (409). The case as it is afterwards. Fields of ``data`` the action
+    does not declare are not read (a page's form carries its own; the API refuses them)."""
+    action_inputs(actor, case, action)
+    ctype = registry.of(case)
+    if action in ctype.transitions:
+        return _do_transition(actor, case, ctype, ctype.transitions[action], data, photos, files, now)
+    for given, kind in ((photos, "photos"), (files, "files")):
+        if any(given.values()) if isinstance(given, Mapping) else given:
+            raise _invalid(kind, _("This action takes no attachments."))
+    return _do_generic(actor, case, ctype, action, data, now)

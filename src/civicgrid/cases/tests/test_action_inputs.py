@@ -11,12 +11,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
+from django.http import Http404
 
 from civicgrid.cases import registry
-from civicgrid.cases.errors import TransitionNotAllowed
-from civicgrid.cases.registry import SYSTEM, CaseType, Input, Transition
+from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused
+from civicgrid.cases.models import TimelineEntry
+from civicgrid.cases.registry import SYSTEM, CaseType, Guard, Input, Transition
 from civicgrid.cases.rules import case_act
-from civicgrid.cases.tests.conftest import POINT_A, at, fresh
+from civicgrid.cases.tests.conftest import POINT_A, POINT_B, at, fresh
 from civicgrid.org.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +50,9 @@ HANDOVER = CaseType(
                               inputs=(Input("handover", "department"), Input("area", "region"),
                                       Input("related", "case"), Input("hours", "number"))),
         "sign": Transition("sign", ("new",), "working", CENTRE, label="sign",
-                           inputs=(Input("agreement", "files", required=True), Input("evidence", "photos"))),
+                           inputs=(Input("agreement", "files", required=True), Input("evidence", "photos")),
+                           guards=(Guard(lambda case, detail, actor: not case.title.startswith("!"),
+                                         "Not with a title like that."),)),
         "close": Transition("close", ("working",), "done", CENTRE, label="close", closes=True, requires=("note",)),
     },
     photo_store=_store,
@@ -65,11 +69,11 @@ def handover_type() -> Iterator[CaseType]:
     registry.unregister(HANDOVER.code)
 
 
-def handover_create(actor: Any, point: tuple[float, float] = POINT_A) -> Any:
+def handover_create(actor: Any, point: tuple[float, float] = POINT_A, title: str = "交接") -> Any:
     from civicgrid.cases.services import Location, case_create
 
     return case_create(actor=actor, case_type="handover", location=Location(lon=point[0], lat=point[1]),
-                       title="交接", now=T0)
+                       title=title, now=T0)
 
 
 def act(client: Any, case: Any, action: str, body: dict[str, Any]) -> Any:
@@ -95,3 +99,145 @@ def test_a_malformed_case_reference_is_422_naming_the_field(client, cast, bad):
         case_act(actor=cast.alice, case=case, action="note_it", data={"related": bad})
     assert list(exc.value.message_dict) == ["related"]
     assert fresh(case).state == "new" and EFFECTS == []
+
+
+# --- the API carries every declared input (review #1) ------------------------------------------------
+
+
+def test_the_api_carries_a_types_own_fields_to_the_engine(client, cast, units, calendar_2024):
+    from civicgrid.cases.testing import register_drill
+
+    register_drill()
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = drill_create(cast.bob, now=T0)
+    client.force_login(cast.alice)
+    assert act(client, case, "dispatch", {"department": "440301-cg"}).status_code == 200
+    client.force_login(units.dana)
+    assert act(client, case, "accept", {}).status_code == 200
+    r = act(client, case, "finish", {"note": "done", "hours": "abc"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["hours"]
+    assert fresh(case).state == "handling"
+    r = act(client, case, "finish", {"note": "done", "hours": 1.5})
+    assert r.status_code == 200, r.content
+    entry = TimelineEntry.objects.filter(case=case, action="finish").get()
+    assert entry.data == {"hours": 1.5}
+
+
+def test_a_field_the_action_does_not_declare_is_refused_naming_it(client, cast):
+    case = handover_create(cast.bob)
+    client.force_login(cast.alice)
+    r = act(client, case, "note_it", {"note": "x", "handvoer": "440301-cg"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["handvoer"]
+    r = act(client, case, "chase", {"note": "x", "reason": "not an input of chase"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["reason"]
+    assert not TimelineEntry.objects.filter(case=case, action__in=("note_it", "chase")).exists()
+    assert act(client, case, "chase", {"note": "快点", "reason": ""}).status_code == 200  # empty: as not sent
+
+
+def test_the_openapi_schema_still_describes_the_action_body(client, cast):
+    client.force_login(cast.alice)
+    spec = client.get("/api/v1/openapi.json").json()
+    body = spec["paths"]["/api/v1/cases/{case_id}/actions/{action}"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = spec["components"]["schemas"][ref]
+    assert {"note", "department", "photos", "duplicates"} <= set(schema["properties"])
+    assert schema.get("additionalProperties") is True
+
+
+# --- targets of any name are scope-checked before the effect, and kept as codes (review #2) ----------
+
+
+@pytest.fixture
+def district_b_unit(cast):
+    from civicgrid.org.services import department_create
+
+    return department_create(actor=None, code="440302-cg", name="乙区城管局", region=cast.city.b,
+                             function="urban_management")
+
+
+def test_a_target_of_the_types_own_name_outside_my_reach_is_404_and_no_effect_runs(client, cast, units,
+                                                                                  district_b_unit):
+    case = handover_create(cast.bob)
+    client.force_login(cast.alice)
+    elsewhere = handover_create(cast.charlie, point=POINT_B)
+    for body in ({"handover": "440302-cg"}, {"area": "440301002"}, {"area": "440302001"},
+                 {"related": elsewhere.tracking_code}, {"related": elsewhere.pk}):
+        r = act(client, case, "note_it", body)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (body, r.content)
+        with pytest.raises(Http404):  # the page's way in: the same refusal
+            case_act(actor=cast.alice, case=fresh(case), action="note_it", data=body)
+    assert EFFECTS == []
+    assert not TimelineEntry.objects.filter(case=case, action="note_it").exists()
+
+
+def test_a_target_of_the_types_own_name_in_reach_is_written_as_its_code(client, cast, units):
+    case = handover_create(cast.bob)
+    other = handover_create(cast.bob)
+    client.force_login(cast.alice)
+    r = act(client, case, "note_it", {"handover": "440301-cg", "area": "440301001", "related": other.tracking_code,
+                                      "hours": 2})
+    assert r.status_code == 200, r.content
+    assert EFFECTS[0]["handover"] == units.urban  # the effect gets the checked department
+    entry = TimelineEntry.objects.get(case=case, action="note_it")
+    assert entry.data == {"handover": "440301-cg", "area": "440301001", "related": [other.tracking_code],
+                          "hours": 2.0}
+
+
+# --- uploads of any name, stored only once the step is allowed (review #3, #10) -----------------------
+
+
+def b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_uploads_of_the_types_own_names_through_the_api(client, cast):
+    case = handover_create(cast.bob)
+    client.force_login(cast.alice)
+    r = act(client, case, "sign", {"evidence": [{"name": "p.jpg", "content_base64": b64("jpg")}]})
+    assert r.status_code == 422 and list(fields_of(r)) == ["agreement"]  # a photo is not the agreement
+    r = act(client, case, "sign", {"agreement": "not a list"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["agreement"]
+    r = act(client, case, "sign", {"agreement": [{"name": "a.pdf", "content_base64": b64("pdf")}],
+                                   "evidence": [{"name": "p.jpg", "content_base64": b64("jpg")}]})
+    assert r.status_code == 200, r.content
+    entry = TimelineEntry.objects.get(case=case, action="sign")
+    assert sorted(a["name"] for a in entry.attachments) == ["a.pdf", "p.jpg"]
+    assert sorted(STORED) == ["a.pdf", "p.jpg"]
+
+
+def test_case_act_takes_uploads_by_input_name_or_for_the_one_input_of_the_kind(cast):
+    from civicgrid.core.inputs import Upload
+
+    case = handover_create(cast.bob)
+    case_act(actor=cast.alice, case=case, action="sign", data={}, files={"agreement": [Upload("a.pdf", b"%PDF")]},
+             photos={"evidence": [Upload("p.jpg", b"jpg")]})
+    assert fresh(case).state == "working" and sorted(STORED) == ["a.pdf", "p.jpg"]
+    other = handover_create(cast.bob)
+    case_act(actor=cast.alice, case=other, action="sign", data={}, files=[Upload("b.pdf", b"%PDF")])
+    assert fresh(other).state == "working"
+    third = handover_create(cast.bob)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        case_act(actor=cast.alice, case=third, action="sign", data={}, photos={"agreement2": [Upload("x", b"x")]})
+    assert list(exc.value.message_dict) == ["agreement2"]
+
+
+def test_a_refused_step_stores_no_upload(client, cast, units):
+    from civicgrid.core.inputs import Upload
+
+    files = {"agreement": [Upload("a.pdf", b"%PDF")]}
+    case = handover_create(cast.bob)
+    with pytest.raises(TransitionRefused):  # Bob's role may not sign
+        case_act(actor=cast.bob, case=case, action="sign", data={}, files=files)
+    guarded = handover_create(cast.bob, title="!交接")
+    with pytest.raises(TransitionNotAllowed):  # the guard refuses
+        case_act(actor=cast.alice, case=guarded, action="sign", data={}, files=files)
+    assert STORED == []
+    case_act(actor=cast.alice, case=case, action="sign", data={}, files=files)
+    STORED.clear()
+    client.force_login(cast.alice)
+    r = act(client, case, "sign", {"agreement": [{"name": "again.pdf", "content_base64": b64("pdf")}]})
+    assert r.status_code in (409, 422)  # signed already: the state refuses it
+    assert STORED == []
