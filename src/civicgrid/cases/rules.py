@@ -139,7 +139,7 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
     if action == "decide_extension":
         return bool(_decidable(actor, case))
     if action == "resume":
-        return bool(case.deferred)
+        return bool(case.deferred) and _open(case)
     return False  # pragma: no cover - every generic action is named above
 
 

@@ -1036,7 +1036,7 @@ def case_merge(
             dtype = registry.of(dup)
             from_state = dup.state
             _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now,
-                            closing=dup.closing + 1)
+                            closing=dup.closing + 1, deferred=False)  # a deferral ends with the case
             timers_stop(case=dup, kinds=["*"], now=now)
             dup.assignments.filter(
                 state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
@@ -1405,6 +1405,8 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     now = now or timezone.now()
     with batched():
         _generic(actor, case, ctype_roles(case, "resume"), _("resume"))
+        if case.closed_at is not None or case.merged_into_id:
+            raise TransitionNotAllowed({"action": _("A closed or merged case is not resumed.")})
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})
         timers_resume(case=case, now=now)

@@ -241,3 +241,45 @@ def test_a_refused_step_stores_no_upload(client, cast, units):
     r = act(client, case, "sign", {"agreement": [{"name": "again.pdf", "content_base64": b64("pdf")}]})
     assert r.status_code in (409, 422)  # signed already: the state refuses it
     assert STORED == []
+
+
+# --- a merged or closed case is not resumed (review #6) ----------------------------------------------
+
+
+def deferred_drill(cast, units):
+    from civicgrid.cases.models import ApprovalRequest
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = drill_create(cast.bob, now=T0)
+    case_act(actor=cast.alice, case=case, action="dispatch", data={"department": "440301-cg"}, now=T0)
+    case_act(actor=units.dana, case=fresh(case), action="accept", data={}, now=T0)
+    case_act(actor=units.dana, case=fresh(case), action="request_extension",
+             data={"kind": "deferral", "reason": "等待审批"}, now=T0)
+    req = ApprovalRequest.objects.get(case=case)
+    case_act(actor=cast.alice, case=fresh(case), action="decide_extension",
+             data={"request": str(req.pk), "decision": "approve"}, now=T0)
+    assert fresh(case).deferred
+    return fresh(case)
+
+
+def test_a_merged_case_ends_its_deferral_and_is_not_offered_or_allowed_resume(client, cast, units, calendar_2024):
+    from civicgrid.cases.rules import case_actions
+    from civicgrid.cases.services import case_resume
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = deferred_drill(cast, units)
+    survivor = drill_create(cast.bob, now=T0)
+    case_act(actor=cast.alice, case=survivor, action="merge", data={"duplicates": [case.tracking_code]}, now=T0)
+    merged = fresh(case)
+    assert merged.merged_into_id == survivor.pk and not merged.deferred
+    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
+    # a case merged while deferred before this fix: still refused, by the service and the API
+    type(merged).objects.filter(pk=merged.pk).update(deferred=True)
+    merged = fresh(case)
+    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
+    with pytest.raises(TransitionNotAllowed):
+        case_resume(actor=cast.alice, case=merged)
+    client.force_login(cast.alice)
+    r = act(client, merged, "resume", {})
+    assert r.status_code == 422 and list(fields_of(r)) == ["action"]
+    assert fresh(case).handling_due_at == merged.handling_due_at
