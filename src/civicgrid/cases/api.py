@@ -271,7 +271,8 @@ class CaseDetailOut(CaseOut):
     reporter_name: str = Field(..., description="masked")
     reporter_phone: str = Field(..., description="masked")
     anonymous: bool
-    actions: list[str] = Field(..., description="the transitions of the case's type possible in its state")
+    actions: list[str] = Field(..., description="what I may do on the case now (GET …/actions, less those a guard "
+                                                "refuses)")
     assignments: list[AssignmentOut]
     timers: list[TimerOut]
     supervisions: list[SupervisionOut]
@@ -288,12 +289,14 @@ def _case(request: HttpRequest, case_id: int) -> Case:
     return case_get(user=request.user, pk=case_id)
 
 
-def case_detail_out(case: Case) -> dict[str, Any]:
+def case_detail_out(case: Case, user: Any = None) -> dict[str, Any]:
+    """The staff view of ``case``; ``actions`` are what ``user`` may do on it now (``case_actions``,
+    without those a guard refuses)."""
     case = Case.objects.select_related(*LIST_RELATED).get(pk=case.pk)
     meta = case._meta
     masked = {f: meta.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}  # type: ignore[union-attr]
     try:
-        actions = [t.name for t in registry.of(case).allowed_from(case.state)]
+        actions = [o.name for o in rules.case_actions(user, case) if not o.refused] if user is not None else []
     except LookupError:
         actions = []
     return {
@@ -333,7 +336,7 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case(request, case_id)
     if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
         return case_public_out(case)
-    return case_detail_out(case)
+    return case_detail_out(case, request.user)
 
 
 # --- actions: the one way in ------------------------------------------------------------------------------

@@ -65,6 +65,10 @@ class ActionOffer:
     public: bool = False
 
 
+# The levels of region an action may name (a centre that handles the case itself): those that have
+# a centre. case_actions offers them and case_act accepts them, no other.
+REGION_TARGET_LEVELS = ("city", "district", "street")
+
 # --- the generic actions' declarations ----------------------------------------------------------
 
 _NOTE = Input("note", "text", label=gettext_lazy("note"))
@@ -94,7 +98,9 @@ GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
     "rate": (Input("satisfaction", "choice", required=True, label=gettext_lazy("satisfaction"),
                    choices=tuple(Satisfaction.choices)),
              Input("note", "text", label=gettext_lazy("comment")),
-             Input("valid", "choice", label=gettext_lazy("the call reached the reporter"), choices=_YES_NO)),
+             Input("valid", "choice", label=gettext_lazy("the call reached the reporter"), choices=_YES_NO),
+             Input("contacted", "choice", label=gettext_lazy("the reporter was contacted"), choices=_YES_NO),
+             Input("resolved", "choice", label=gettext_lazy("the problem is resolved"), choices=_YES_NO)),
     "request_extension": (Input("kind", "choice", required=True, label=gettext_lazy("request"),
                                 choices=tuple(ApprovalRequest.Kind.choices)),
                           _REASON,
@@ -161,7 +167,7 @@ def _choices_of(inp: Input, actor: Actor, case: Case, ctype: CaseType) -> tuple[
     if inp.kind in ("department", "departments"):
         return tuple((d.code, d.name) for d in department_targets(actor=person, case=case).order_by("code"))
     if inp.kind == "region":
-        regions = region_targets(actor=person, case=case).filter(level__in=("city", "district", "street"))
+        regions = region_targets(actor=person, case=case).filter(level__in=REGION_TARGET_LEVELS)
         return tuple((r.code, r.name) for r in regions.order_by("code"))
     if inp.name == "satisfaction" and not inp.choices:
         return tuple((v, str(label)) for v, label in Satisfaction.choices)
@@ -277,8 +283,8 @@ def _department(actor: Actor, code: Any, name: str) -> Department:
 def _region(code: Any, name: str) -> Region:
     if not isinstance(code, str) or not code:
         raise _invalid(name, _("Choose a region."))
-    region = Region.objects.filter(code=code, is_active=True).first()
-    if region is None:
+    region = Region.objects.filter(code=code, is_active=True, level__in=REGION_TARGET_LEVELS).first()
+    if region is None:  # a community or grid is no target: a centre handles a case (as case_actions offers)
         raise _invalid(name, _("No region %(code)s.") % {"code": code[:50]})
     return region
 
@@ -463,9 +469,8 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
         engine.case_reopen(actor=person, case=case, reason=v.get("reason") or "", now=now)
     elif action == "rate":
         satisfaction = v.get("satisfaction") or ""
-        contacted = _bool(_choice(Input("contacted", "choice"), _one(data, "contacted"), _YES_NO), True)
-        resolved = _bool(_choice(Input("resolved", "choice"), _one(data, "resolved"), _YES_NO),
-                         satisfaction != Satisfaction.UNSATISFIED)
+        contacted = _bool(v.get("contacted"), True)
+        resolved = _bool(v.get("resolved"), satisfaction != Satisfaction.UNSATISFIED)
         engine.case_rate(actor=person, case=case, satisfaction=satisfaction, comment=note,
                          contacted=contacted, resolved=resolved, valid=_bool(v.get("valid"), True), now=now)
     elif action == "request_extension":

@@ -1358,7 +1358,7 @@ def case_decide_approval(
         _generic(actor, case, ctype_roles(case, "decide_extension"), _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
-        if approve and actor is not None and request.requested_by_id == getattr(actor, "pk", None):
+        if actor is not None and request.requested_by_id == getattr(actor, "pk", None):
             raise TransitionRefused(_("You asked for this yourself: somebody else must approve your own request."))
         if approve and request.kind == ApprovalRequest.Kind.EXTENSION:
             _extension_check(request.amount, request.unit)  # a request stored before the limit existed

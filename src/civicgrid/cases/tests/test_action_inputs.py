@@ -184,6 +184,48 @@ def test_a_target_of_the_types_own_name_in_reach_is_written_as_its_code(client, 
                           "hours": 2.0}
 
 
+# --- a merged or closed case is not resumed (review #6) ----------------------------------------------
+
+
+def deferred_drill(cast, units):
+    from civicgrid.cases.models import ApprovalRequest
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = drill_create(cast.bob, now=T0)
+    case_act(actor=cast.alice, case=case, action="dispatch", data={"department": "440301-cg"}, now=T0)
+    case_act(actor=units.dana, case=fresh(case), action="accept", data={}, now=T0)
+    case_act(actor=units.dana, case=fresh(case), action="request_extension",
+             data={"kind": "deferral", "reason": "等待审批"}, now=T0)
+    req = ApprovalRequest.objects.get(case=case)
+    case_act(actor=cast.alice, case=fresh(case), action="decide_extension",
+             data={"request": str(req.pk), "decision": "approve"}, now=T0)
+    assert fresh(case).deferred
+    return fresh(case)
+
+
+def test_a_merged_case_ends_its_deferral_and_is_not_offered_or_allowed_resume(client, cast, units, calendar_2024):
+    from civicgrid.cases.rules import case_actions
+    from civicgrid.cases.services import case_resume
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = deferred_drill(cast, units)
+    survivor = drill_create(cast.bob, now=T0)
+    case_act(actor=cast.alice, case=survivor, action="merge", data={"duplicates": [case.tracking_code]}, now=T0)
+    merged = fresh(case)
+    assert merged.merged_into_id == survivor.pk and not merged.deferred
+    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
+    # a case merged while deferred before this fix: still refused, by the service and the API
+    type(merged).objects.filter(pk=merged.pk).update(deferred=True)
+    merged = fresh(case)
+    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
+    with pytest.raises(TransitionNotAllowed):
+        case_resume(actor=cast.alice, case=merged)
+    client.force_login(cast.alice)
+    r = act(client, merged, "resume", {})
+    assert r.status_code == 422 and list(fields_of(r)) == ["action"]
+    assert fresh(case).handling_due_at == merged.handling_due_at
+
+
 # --- uploads of any name, stored only once the step is allowed (review #3, #10) -----------------------
 
 
@@ -243,43 +285,59 @@ def test_a_refused_step_stores_no_upload(client, cast, units):
     assert STORED == []
 
 
-# --- a merged or closed case is not resumed (review #6) ----------------------------------------------
+# --- one rule each (review #9) ------------------------------------------------------------------------
 
 
-def deferred_drill(cast, units):
+def test_nobody_decides_their_own_request_approve_or_reject(cast, units, calendar_2024):
     from civicgrid.cases.models import ApprovalRequest
+    from civicgrid.cases.services import case_decide_approval
     from civicgrid.cases.tests.conftest import drill_create
 
     case = drill_create(cast.bob, now=T0)
-    case_act(actor=cast.alice, case=case, action="dispatch", data={"department": "440301-cg"}, now=T0)
-    case_act(actor=units.dana, case=fresh(case), action="accept", data={}, now=T0)
-    case_act(actor=units.dana, case=fresh(case), action="request_extension",
+    case_act(actor=cast.alice, case=case, action="request_extension",
              data={"kind": "deferral", "reason": "等待审批"}, now=T0)
     req = ApprovalRequest.objects.get(case=case)
-    case_act(actor=cast.alice, case=fresh(case), action="decide_extension",
-             data={"request": str(req.pk), "decision": "approve"}, now=T0)
-    assert fresh(case).deferred
-    return fresh(case)
+    for approve in (True, False):
+        with pytest.raises(TransitionRefused):
+            case_decide_approval(actor=cast.alice, request=req, approve=approve)
+    assert ApprovalRequest.objects.get(pk=req.pk).state == ApprovalRequest.State.PENDING
+    case_decide_approval(actor=cast.admin_a, request=req, approve=False)
+    assert ApprovalRequest.objects.get(pk=req.pk).state == ApprovalRequest.State.REJECTED
 
 
-def test_a_merged_case_ends_its_deferral_and_is_not_offered_or_allowed_resume(client, cast, units, calendar_2024):
+def test_rate_declares_what_it_reads_and_the_api_carries_it(client, cast, units, calendar_2024):
+    from civicgrid.cases.models import Rating
     from civicgrid.cases.rules import case_actions
-    from civicgrid.cases.services import case_resume
     from civicgrid.cases.tests.conftest import drill_create
 
-    case = deferred_drill(cast, units)
-    survivor = drill_create(cast.bob, now=T0)
-    case_act(actor=cast.alice, case=survivor, action="merge", data={"duplicates": [case.tracking_code]}, now=T0)
-    merged = fresh(case)
-    assert merged.merged_into_id == survivor.pk and not merged.deferred
-    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
-    # a case merged while deferred before this fix: still refused, by the service and the API
-    type(merged).objects.filter(pk=merged.pk).update(deferred=True)
-    merged = fresh(case)
-    assert "resume" not in [o.name for o in case_actions(cast.alice, merged)]
-    with pytest.raises(TransitionNotAllowed):
-        case_resume(actor=cast.alice, case=merged)
+    case = drill_create(cast.bob, now=T0)
+    case_act(actor=cast.alice, case=case, action="reject", data={"reason": "重复"}, now=T0)
+    rate = {o.name: o for o in case_actions(cast.alice, fresh(case))}["rate"]
+    assert {"satisfaction", "contacted", "resolved", "valid"} <= {i.name for i in rate.inputs}
     client.force_login(cast.alice)
-    r = act(client, merged, "resume", {})
-    assert r.status_code == 422 and list(fields_of(r)) == ["action"]
-    assert fresh(case).handling_due_at == merged.handling_due_at
+    r = act(client, case, "rate", {"satisfaction": "basic", "contacted": False, "resolved": True})
+    assert r.status_code == 200, r.content
+    rating = Rating.objects.get(case=case)
+    assert rating.contacted is False and rating.resolved is True
+
+
+def test_the_detail_lists_what_this_user_may_do(client, cast, units):
+    from civicgrid.cases.tests.conftest import drill_create
+
+    case = drill_create(cast.bob, now=T0)
+    client.force_login(cast.alice)
+    assert "dispatch" in client.get(f"/api/v1/cases/{case.pk}").json()["actions"]
+    client.force_login(cast.bob)  # the grid worker sees the case but does not dispatch it
+    assert "dispatch" not in client.get(f"/api/v1/cases/{case.pk}").json()["actions"]
+
+
+def test_the_parser_accepts_only_the_region_levels_offered(cast):
+    from civicgrid.cases.rules import case_actions
+
+    case = handover_create(cast.bob)
+    offered = {o.name: o for o in case_actions(cast.alice, case)}["note_it"]
+    area = {i.name: i for i in offered.inputs}["area"]
+    assert "440301001001" not in [c[0] for c in area.choices]  # a community is not offered
+    with pytest.raises(TransitionNotAllowed) as exc:
+        case_act(actor=cast.alice, case=case, action="note_it", data={"area": "440301001001"})
+    assert list(exc.value.message_dict) == ["area"]
