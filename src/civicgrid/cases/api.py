@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from civicgrid.cases import registry, rules
 from civicgrid.cases.models import ApprovalRequest, Case, Channel
@@ -271,7 +271,8 @@ class CaseDetailOut(CaseOut):
     reporter_name: str = Field(..., description="masked")
     reporter_phone: str = Field(..., description="masked")
     anonymous: bool
-    actions: list[str] = Field(..., description="the transitions of the case's type possible in its state")
+    actions: list[str] = Field(..., description="what I may do on the case now (GET …/actions, less those a guard "
+                                                "refuses)")
     assignments: list[AssignmentOut]
     timers: list[TimerOut]
     supervisions: list[SupervisionOut]
@@ -288,12 +289,14 @@ def _case(request: HttpRequest, case_id: int) -> Case:
     return case_get(user=request.user, pk=case_id)
 
 
-def case_detail_out(case: Case) -> dict[str, Any]:
+def case_detail_out(case: Case, user: Any = None) -> dict[str, Any]:
+    """The staff view of ``case``; ``actions`` are what ``user`` may do on it now (``case_actions``,
+    without those a guard refuses)."""
     case = Case.objects.select_related(*LIST_RELATED).get(pk=case.pk)
     meta = case._meta
     masked = {f: meta.get_field(f).masked(case) for f in ("reporter_name", "reporter_phone")}  # type: ignore[union-attr]
     try:
-        actions = [t.name for t in registry.of(case).allowed_from(case.state)]
+        actions = [o.name for o in rules.case_actions(user, case) if not o.refused] if user is not None else []
     except LookupError:
         actions = []
     return {
@@ -333,7 +336,7 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case(request, case_id)
     if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
         return case_public_out(case)
-    return case_detail_out(case)
+    return case_detail_out(case, request.user)
 
 
 # --- actions: the one way in ------------------------------------------------------------------------------
@@ -374,9 +377,11 @@ class UploadIn(Schema):
     content_base64: str = Field(..., description="the file, base64-encoded (photos: JPEG, PNG or WebP)")
 
 
-class ActionIn(Schema):
+class ActionIn(BaseModel):
     """Every action's input: the fields its ``inputs`` name (``GET …/actions``). A type's own typed
-    fields (a whistle's ``kind``, …) are sent beside these."""
+    fields (a whistle's ``kind``, a drill's ``hours``, …) are sent beside these, by their input's
+    name; a field the action does not declare is refused (422 naming it). (A pydantic model, not a
+    ninja Schema: ninja's Schema drops fields it does not list.)"""
 
     model_config = ConfigDict(extra="allow")
 
@@ -416,19 +421,53 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def action_data(payload: ActionIn) -> dict[str, Any]:
-    """The body as the engine's façade reads it (absent fields left out)."""
-    data = {k: v for k, v in payload.model_dump(exclude={"photos", "files"}).items()
-            if v not in (None, [], "")}
-    data.update({k: v for k, v in (payload.model_extra or {}).items() if v is not None})
+def _sent(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+_UPLOADS = TypeAdapter(list[UploadIn])
+
+
+def action_data(payload: ActionIn, inputs: Sequence[registry.Input] | None = None) -> dict[str, Any]:
+    """The body as the engine's façade reads it (absent or empty fields left out; uploads apart:
+    :func:`action_uploads`). With the action's declared ``inputs``: a field sent that the action
+    does not take is 422 naming it."""
+    sent = {k: getattr(payload, k) for k in payload.model_fields_set}
+    sent.update(payload.model_extra or {})
+    kinds = {i.name: i.kind for i in inputs} if inputs is not None else None
+    if kinds is not None:
+        for name, value in sent.items():
+            if name not in kinds and _sent(value):
+                raise _invalid(name, "This action takes no such field.")
+    data = {k: v for k, v in sent.items() if k not in ("photos", "files") and _sent(v)
+            and (kinds is None or kinds.get(k) not in ("photos", "files"))}
     for name in ("valid", "contacted", "resolved"):
-        if name in data:
+        if isinstance(data.get(name), bool):
             data[name] = _yes_no(data[name])
-    if "request" in data:
+    if isinstance(data.get("request"), int):
         data["request"] = str(data["request"])
-    if "amount" in data:
+    if isinstance(data.get("amount"), int | float):
         data["amount"] = str(data["amount"])
     return data
+
+
+def action_uploads(payload: ActionIn, inputs: Sequence[registry.Input]) -> dict[str, list[Upload]]:
+    """The uploads of each input of kind photos or files, by its name (``[{name, content_base64}]``
+    each; 422 naming the field for anything else)."""
+    out: dict[str, list[Upload]] = {}
+    for inp in inputs:
+        if inp.kind not in ("photos", "files"):
+            continue
+        raw = getattr(payload, inp.name, None) if inp.name in ("photos", "files") else \
+            (payload.model_extra or {}).get(inp.name)
+        if not raw:
+            continue
+        try:
+            items = _UPLOADS.validate_python([i.model_dump() if isinstance(i, UploadIn) else i for i in raw])
+        except ValidationError:
+            raise _invalid(inp.name, "Send a list of {name, content_base64} objects.") from None
+        out[inp.name] = uploads(items, inp.name)
+    return out
 
 
 def act(request: HttpRequest, case: Case, action: str, data: dict[str, Any],
@@ -447,8 +486,9 @@ def case_act(request: HttpRequest, case_id: int, action: str, payload: ActionIn)
     naming the field for bad or missing input or a state or guard that refuses it, 404 for a target
     (department, region, case) I may not name, 409 when somebody acted first."""
     case = _case(request, case_id)
-    done = act(request, case, action, action_data(payload), uploads(payload.photos, "photos"),
-               uploads(payload.files, "files"))
+    inputs = rules.action_inputs(request.user, case, action)  # 404 / 403 before the body is read
+    done = rules.case_act(actor=request.user, case=case, action=action, data=action_data(payload, inputs),
+                          photos=action_uploads(payload, inputs))
     return _refreshed(done)
 
 

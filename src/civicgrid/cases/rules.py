@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, Unkn
 from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
 from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
 from civicgrid.cases.selectors import case_get, department_targets, region_targets
+from civicgrid.cases.services import TRACKING_CODE_LENGTH
+from civicgrid.core.inputs import MAX_ID
 from civicgrid.geo.models import Region
 from civicgrid.org.models import Department
 from civicgrid.org.scoping import OutOfScope
@@ -38,7 +41,7 @@ from civicgrid.taxonomy.models import TimeUnit
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
-__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "case_act", "case_actions"]
+__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "action_inputs", "case_act", "case_actions"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class ActionOffer:
     refused: str = ""  # non-empty: a guard refuses it now; this is the reason (listed, not performable)
     public: bool = False
 
+
+# The levels of region an action may name (a centre that handles the case itself): those that have
+# a centre. case_actions offers them and case_act accepts them, no other.
+REGION_TARGET_LEVELS = ("city", "district", "street")
 
 # --- the generic actions' declarations ----------------------------------------------------------
 
@@ -91,7 +98,9 @@ GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
     "rate": (Input("satisfaction", "choice", required=True, label=gettext_lazy("satisfaction"),
                    choices=tuple(Satisfaction.choices)),
              Input("note", "text", label=gettext_lazy("comment")),
-             Input("valid", "choice", label=gettext_lazy("the call reached the reporter"), choices=_YES_NO)),
+             Input("valid", "choice", label=gettext_lazy("the call reached the reporter"), choices=_YES_NO),
+             Input("contacted", "choice", label=gettext_lazy("the reporter was contacted"), choices=_YES_NO),
+             Input("resolved", "choice", label=gettext_lazy("the problem is resolved"), choices=_YES_NO)),
     "request_extension": (Input("kind", "choice", required=True, label=gettext_lazy("request"),
                                 choices=tuple(ApprovalRequest.Kind.choices)),
                           _REASON,
@@ -136,7 +145,7 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
     if action == "decide_extension":
         return bool(_decidable(actor, case))
     if action == "resume":
-        return bool(case.deferred)
+        return bool(case.deferred) and _open(case)
     return False  # pragma: no cover - every generic action is named above
 
 
@@ -158,7 +167,7 @@ def _choices_of(inp: Input, actor: Actor, case: Case, ctype: CaseType) -> tuple[
     if inp.kind in ("department", "departments"):
         return tuple((d.code, d.name) for d in department_targets(actor=person, case=case).order_by("code"))
     if inp.kind == "region":
-        regions = region_targets(actor=person, case=case).filter(level__in=("city", "district", "street"))
+        regions = region_targets(actor=person, case=case).filter(level__in=REGION_TARGET_LEVELS)
         return tuple((r.code, r.name) for r in regions.order_by("code"))
     if inp.name == "satisfaction" and not inp.choices:
         return tuple((v, str(label)) for v, label in Satisfaction.choices)
@@ -274,8 +283,8 @@ def _department(actor: Actor, code: Any, name: str) -> Department:
 def _region(code: Any, name: str) -> Region:
     if not isinstance(code, str) or not code:
         raise _invalid(name, _("Choose a region."))
-    region = Region.objects.filter(code=code, is_active=True).first()
-    if region is None:
+    region = Region.objects.filter(code=code, is_active=True, level__in=REGION_TARGET_LEVELS).first()
+    if region is None:  # a community or grid is no target: a centre handles a case (as case_actions offers)
         raise _invalid(name, _("No region %(code)s.") % {"code": code[:50]})
     return region
 
@@ -294,19 +303,37 @@ def _number(value: Any, name: str) -> float | None:
     return number
 
 
+_CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
+
+
 def _case_ref(actor: Actor, value: Any, name: str) -> Case:
+    """A case named by its id or its tracking code; anything that is neither (a number out of
+    range, "²", text with spaces or symbols) is 422 naming the field, a case the actor cannot see
+    404."""
     person = _person(actor)
     if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise _invalid(name, _("Name a case by its tracking code."))
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 10):
-        pk = int(value)
-        return case_get(user=person, pk=pk) if person is not None else Case.objects.get(pk=pk)
+    if isinstance(value, str) and not _CODE.fullmatch(value):
+        raise _invalid(name, _("Name a case by its tracking code."))
+    if isinstance(value, str) and value.isdigit() and len(value) != TRACKING_CODE_LENGTH:
+        if len(value) > TRACKING_CODE_LENGTH:
+            raise _invalid(name, _("Name a case by its tracking code."))
+        value = int(value)
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_ID:
+            raise _invalid(name, _("Name a case by its tracking code."))
+        if person is not None:
+            return case_get(user=person, pk=value)
+        by_id = Case.objects.filter(pk=value).first()
+        if by_id is None:
+            raise OutOfScope(_("No case matches the given query."))
+        return by_id
     if person is None:
-        found = Case.objects.filter(tracking_code=str(value).upper()).first()
+        found = Case.objects.filter(tracking_code=value.upper()).first()
         if found is None:
             raise OutOfScope(_("No case matches the given query."))
         return found
-    return case_get(user=person, tracking_code=str(value))
+    return case_get(user=person, tracking_code=value)
 
 
 def _choice(inp: Input, value: Any, choices: Sequence[tuple[str, Any]]) -> str | None:
@@ -355,13 +382,36 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
     return out
 
 
-def _store(store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None, uploads: Sequence[Any],
-           field: str) -> list[dict[str, Any]]:
-    if not uploads:
-        return []
-    if store is None:
-        raise _invalid(field, _("This action takes no attachments of this kind."))
-    return store(list(uploads))
+Uploads = Sequence[Any] | Mapping[str, Sequence[Any]]
+
+
+def _uploads(t: Transition, photos: Uploads, files: Uploads) -> dict[str, list[Any]]:
+    """The uploads of a transition by input name. ``photos`` and ``files`` are each a mapping of
+    input name → uploads (any input of kind photos or files), or a plain sequence: the uploads of the
+    input of that name ("photos", "files"), else of the one input of that kind the transition takes
+    (422 naming the field when there is none or several)."""
+    out: dict[str, list[Any]] = {}
+    for given, kind in ((photos, "photos"), (files, "files")):
+        if isinstance(given, Mapping):
+            for name, items in given.items():
+                if items:
+                    out.setdefault(str(name), []).extend(items)
+            continue
+        if not given:
+            continue
+        inp = t.input(kind)
+        if inp is None or inp.kind != kind:
+            of_kind = [i for i in t.inputs if i.kind == kind]
+            if len(of_kind) != 1:
+                raise _invalid(kind, _("This action takes no photos.") if kind == "photos"
+                               else _("This action takes no files."))
+            inp = of_kind[0]
+        out.setdefault(inp.name, []).extend(given)
+    for name in out:
+        inp = t.input(name)
+        if inp is None or inp.kind not in ("photos", "files"):
+            raise _invalid(name, _("This action takes no files or photos here."))
+    return out
 
 
 def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> None:
@@ -373,12 +423,9 @@ def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> No
 
 
 def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, data: Mapping[str, Any],
-                   photos: Sequence[Any], files: Sequence[Any], now: dt.datetime | None) -> Case:
+                   photos: Uploads, files: Uploads, now: dt.datetime | None) -> Case:
     names = {i.name for i in t.inputs}
-    if photos and "photos" not in names:
-        raise _invalid("photos", _("This action takes no photos."))
-    if files and "files" not in names:
-        raise _invalid("files", _("This action takes no files."))
+    uploads = _uploads(t, photos, files)
     v = _parse(t.inputs, data, actor, case)
     department = v.get("department")
     if department is None and "department" in names and v.get("region") is None:
@@ -388,13 +435,12 @@ def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, dat
     for inp in t.inputs:
         if inp.kind == "departments":
             co += v.get(inp.name) or []
-    attachments = (_store(ctype.photo_store, photos, "photos") + _store(ctype.file_store, files, "files"))
     core = {"note", "reason", "department", "region", "satisfaction"}
     free = {i.name: v.get(i.name) for i in t.inputs
             if i.name not in core and i.kind not in ("departments", "photos", "files") and v.get(i.name) is not None}
     return engine.case_transition(
         actor=_person(actor), case=case, action=t.name, note=v.get("note") or "", reason=v.get("reason") or "",
-        data=free, attachments=attachments, department=department, co_departments=co, region=v.get("region"),
+        data=free, uploads=uploads, department=department, co_departments=co, region=v.get("region"),
         satisfaction=v.get("satisfaction"), now=now)
 
 
@@ -423,9 +469,8 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
         engine.case_reopen(actor=person, case=case, reason=v.get("reason") or "", now=now)
     elif action == "rate":
         satisfaction = v.get("satisfaction") or ""
-        contacted = _bool(_choice(Input("contacted", "choice"), _one(data, "contacted"), _YES_NO), True)
-        resolved = _bool(_choice(Input("resolved", "choice"), _one(data, "resolved"), _YES_NO),
-                         satisfaction != Satisfaction.UNSATISFIED)
+        contacted = _bool(v.get("contacted"), True)
+        resolved = _bool(v.get("resolved"), satisfaction != Satisfaction.UNSATISFIED)
         engine.case_rate(actor=person, case=case, satisfaction=satisfaction, comment=note,
                          contacted=contacted, resolved=resolved, valid=_bool(v.get("valid"), True), now=now)
     elif action == "request_extension":
@@ -445,16 +490,11 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
     return Case.objects.get(pk=case.pk)
 
 
-def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], photos: Sequence[Any] = (),
-             files: Sequence[Any] = (), now: dt.datetime | None = None) -> Case:
-    """Perform ``action`` (a transition of the case's type or a generic action) with its typed
-    input ``data`` and uploads (``photos``, ``files``: objects with ``name`` and ``content``).
-
-    Refusals, in this order: a case outside the actor's jurisdiction → OutOfScope (404); an action
-    the type does not have → UnknownAction (404); a role that may not → TransitionRefused (403);
-    bad input → TransitionNotAllowed naming the field (422); the state, a guard or a missing input
-    → TransitionNotAllowed (422); a target outside the actor's reach → OutOfScope (404); somebody
-    acted first → CaseConflict (409). The case as it is afterwards."""
+def action_inputs(actor: Actor, case: Case, action: str) -> tuple[Input, ...]:
+    """The inputs ``action`` takes on ``case`` (its declaration), once the actor may take it: the
+    refusals of :func:`case_act` up to the role (404 out of scope or for an action the type does not
+    have, 403 for a role that may not). An interface reads a body with it (what to accept, what to
+    refuse as undeclared)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         raise OutOfScope(_("No case matches the given query."))  # a visitor is not the platform
     ctype = registry.of(case)
@@ -463,10 +503,33 @@ def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], 
     if action in ctype.transitions:
         t = ctype.transitions[action]
         _refuse(roles, t.roles, t.label or t.name)
-        return _do_transition(actor, case, ctype, t, data, photos, files, now)
+        return t.inputs
     if action in GENERIC_ACTIONS:
         _refuse(roles, ctype.generic.of(action), GENERIC_LABELS[action])
-        if photos or files:
-            raise _invalid("photos" if photos else "files", _("This action takes no attachments."))
-        return _do_generic(actor, case, ctype, action, data, now)
+        return GENERIC_INPUTS[action]
     raise UnknownAction(_("This case has no action %(action)s.") % {"action": action[:50]})
+
+
+def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], photos: Uploads = (),
+             files: Uploads = (), now: dt.datetime | None = None) -> Case:
+    """Perform ``action`` (a transition of the case's type or a generic action) with its typed
+    input ``data`` and uploads (objects with ``name`` and ``content``): ``photos`` and ``files``
+    each either a mapping of input name → uploads (any input of kind photos or files, whatever its
+    name; both may carry any such input) or a plain sequence for the input named "photos" /
+    "files", else the transition's one input of that kind. They are stored only once the step is
+    allowed (``services.case_transition``).
+
+    Refusals, in this order: a case outside the actor's jurisdiction → OutOfScope (404); an action
+    the type does not have → UnknownAction (404); a role that may not → TransitionRefused (403);
+    bad input → TransitionNotAllowed naming the field (422); the state, a guard or a missing input
+    → TransitionNotAllowed (422); a target outside the actor's reach → OutOfScope (404); somebody
+    acted first → CaseConflict (409). The case as it is afterwards. Fields of ``data`` the action
+    does not declare are not read (a page's form carries its own; the API refuses them)."""
+    action_inputs(actor, case, action)
+    ctype = registry.of(case)
+    if action in ctype.transitions:
+        return _do_transition(actor, case, ctype, ctype.transitions[action], data, photos, files, now)
+    for given, kind in ((photos, "photos"), (files, "files")):
+        if any(given.values()) if isinstance(given, Mapping) else given:
+            raise _invalid(kind, _("This action takes no attachments."))
+    return _do_generic(actor, case, ctype, action, data, now)

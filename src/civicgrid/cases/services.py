@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -38,7 +38,7 @@ from civicgrid.cases.models import (
     Timer,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
-from civicgrid.cases.selectors import department_targets, region_targets
+from civicgrid.cases.selectors import cases_visible, department_targets, region_targets
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import (
     timer_extend,
@@ -74,6 +74,7 @@ EXTENSION_MAX: dict[str, float] = {
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+TRACKING_CODE_LENGTH = 10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +171,8 @@ def _require_role(actor: Any, case: Case, allowed: Iterable[str], what: str) -> 
 
 def tracking_code_new() -> str:
     """A code residents type to follow their case: 10 characters, no look-alike letters."""
-    return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(10)])  # 32 symbols: 5 bits a byte
+    # 32 symbols: 5 bits a byte
+    return "".join([CODE_ALPHABET[b & 31] for b in secrets.token_bytes(TRACKING_CODE_LENGTH)])
 
 
 def timeline_add(**kwargs: Any) -> TimelineEntry:
@@ -547,12 +549,16 @@ def _check_requirements(
     satisfaction: Any,
     co_departments: Sequence[Any] = (),
     data: dict[str, Any] | None = None,
+    uploads: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
     """Every required input of the transition is given (422 naming each missing one); a required
-    department or region is satisfied by either when the transition takes both."""
+    department or region is satisfied by either when the transition takes both. An input of kind
+    photos or files is given by the uploads sent under its name (``attachments`` already stored by
+    the caller count for the inputs of kind photos)."""
+    uploads = uploads or {}
     by_kind = {
-        "photos": any(not isinstance(a, dict) or a.get("kind", "photo") == "photo" for a in attachments),
-        "files": any(isinstance(a, dict) and a.get("kind") == "file" for a in attachments),
+        "photos": bool(attachments),
+        "files": False,
         "department": department is not None,
         "departments": bool(co_departments),
         "region": region is not None,
@@ -569,7 +575,11 @@ def _check_requirements(
     for inp in t.inputs:
         if not inp.required:
             continue
-        if inp.kind in by_kind:
+        if inp.kind in ("photos", "files") and uploads.get(inp.name):
+            ok = True
+        elif inp.kind in ("department", "region") and inp.name not in ("department", "region"):
+            ok = data.get(inp.name) is not None  # a type's own target input: its own value
+        elif inp.kind in by_kind:
             ok = by_kind[inp.kind]
         elif inp.name in given:
             ok = given[inp.name]
@@ -606,20 +616,70 @@ def guards_refusal(t: Transition, case: Case, actor: Any) -> tuple[str, str] | N
 
 
 def targets_check(
-    *, actor: Any, case: Case, departments: Sequence[Department | None] = (), region: Region | None = None
+    *,
+    actor: Any,
+    case: Case,
+    departments: Sequence[Department | None] = (),
+    region: Region | None = None,
+    regions: Sequence[Region | None] = (),
+    cases: Sequence[Case] = (),
 ) -> None:
     """Every unit an action names (lead and co-handling departments, whistle-summoned departments, a
-    centre's region) must be one the actor can see and one that serves the case's place; anything
-    else is answered as if it did not exist (OutOfScope, 404), so nobody can send a case into, or
-    probe, another jurisdiction. The platform itself (``actor=None``) sees every unit, but a unit
-    that does not serve the case's place is refused for it too."""
+    centre's region, and any input of kind department, departments or region, whatever its name)
+    must be one the actor can see and one that serves the case's place; every case it names (an
+    input of kind case) one the actor can see. Anything else is answered as if it did not exist
+    (OutOfScope, 404), so nobody can send a case into, or probe, another jurisdiction. The platform
+    itself (``actor=None``) sees every unit and case, but a unit that does not serve the case's
+    place is refused for it too."""
     wanted = {d.pk for d in departments if d is not None}
     if wanted:
         qs = department_targets(actor=actor, case=case).filter(pk__in=wanted)
         if set(qs.values_list("pk", flat=True).distinct()) != wanted:
             raise OutOfScope(_("No department matches the given query."))
-    if region is not None and not region_targets(actor=actor, case=case).filter(pk=region.pk).exists():
+    places = {r.pk for r in (region, *regions) if r is not None}
+    if places and region_targets(actor=actor, case=case).filter(pk__in=places).count() != len(places):
         raise OutOfScope(_("No region matches the given query."))
+    named = {c.pk for c in cases}
+    if named and actor is not None and cases_visible(user=actor).filter(pk__in=named).count() != len(named):
+        raise OutOfScope(_("No case matches the given query."))
+
+
+def _free_targets(data: dict[str, Any] | None) -> tuple[list[Department], list[Region], list[Case]]:
+    """The departments, regions and cases among a step's typed inputs of the type's own names."""
+    found: list[Any] = []
+    for value in (data or {}).values():
+        found += list(value) if isinstance(value, list | tuple) else [value]
+    return ([v for v in found if isinstance(v, Department)], [v for v in found if isinstance(v, Region)],
+            [v for v in found if isinstance(v, Case)])
+
+
+def timeline_value(value: Any) -> Any:
+    """A typed input as the timeline's JSON keeps it: a department or region by its code, a case by
+    its tracking code, lists item by item; anything else as it is."""
+    if isinstance(value, Department | Region):
+        return value.code
+    if isinstance(value, Case):
+        return value.tracking_code
+    if isinstance(value, list | tuple):
+        return [timeline_value(v) for v in value]
+    return value
+
+
+def _upload_stores(ctype: CaseType, t: Transition, uploads: Mapping[str, Sequence[Any]]
+                   ) -> list[tuple[str, Callable[[Sequence[Any]], list[dict[str, Any]]]]]:
+    """The store of each input uploads were sent for (422 naming an input that takes none)."""
+    out = []
+    for name, items in uploads.items():
+        if not items:
+            continue
+        inp = t.input(name)
+        if inp is None or inp.kind not in ("photos", "files"):
+            raise TransitionNotAllowed({name: _("This action takes no files or photos here.")})
+        store = ctype.photo_store if inp.kind == "photos" else ctype.file_store
+        if store is None:
+            raise TransitionNotAllowed({name: _("This action takes no attachments of this kind.")})
+        out.append((name, store))
+    return out
 
 
 def case_transition(
@@ -635,9 +695,16 @@ def case_transition(
     co_departments: Sequence[Department] = (),
     region: Region | None = None,
     satisfaction: str | None = None,
+    uploads: Mapping[str, Sequence[Any]] | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Perform one of the case type's transitions.
+
+    ``uploads`` maps an input of kind photos or files (by its name) to the uploads sent for it
+    (objects with ``name`` and ``content``); they are stored by the type's ``photo_store`` or
+    ``file_store`` only once every check has passed and the step's effect has run (a refused step
+    stores nothing), and kept as the timeline entry's attachments beside ``attachments`` (those
+    already stored by the caller).
 
     Refusals: out of the actor's jurisdiction → OutOfScope (404); a role that may not →
     TransitionRefused (403); wrong state or missing input → TransitionNotAllowed (422); somebody
@@ -677,8 +744,12 @@ def case_transition(
             satisfaction=satisfaction,
             co_departments=co_departments,
             data=data,
+            uploads=uploads,
         )
-        targets_check(actor=actor, case=case, departments=[department, *co_departments], region=region)
+        stores = _upload_stores(ctype, t, uploads or {})
+        free_departments, free_regions, free_cases = _free_targets(data)
+        targets_check(actor=actor, case=case, departments=[department, *co_departments, *free_departments],
+                      region=region, regions=free_regions, cases=free_cases)
         from_state = case.state
         target = t.target or case.state
         changes: dict[str, Any] = {"state": target}
@@ -715,6 +786,7 @@ def case_transition(
         if t.effect is not None:
             t.effect(ctx)
         _start_clocks(case, t.starts, now, opened=ctx.opened)
+        attachments = [*attachments, *(a for name, store in stores for a in store(list((uploads or {})[name])))]
         _step(
             case=case,
             actor=actor,
@@ -723,7 +795,7 @@ def case_transition(
             from_state=from_state,
             to_state=target,
             note=note or reason,
-            data={**ctx.data, **ctx.timeline_data},
+            data={**{k: timeline_value(v) for k, v in ctx.data.items()}, **ctx.timeline_data},
             attachments=attachments,
             public=t.public,
             before={"state": from_state},
@@ -964,7 +1036,7 @@ def case_merge(
             dtype = registry.of(dup)
             from_state = dup.state
             _guarded_update(dup, action="merge", state=dtype.merged_state, merged_into=survivor, closed_at=now,
-                            closing=dup.closing + 1)
+                            closing=dup.closing + 1, deferred=False)  # a deferral ends with the case
             timers_stop(case=dup, kinds=["*"], now=now)
             dup.assignments.filter(
                 state__in=[AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
@@ -1286,7 +1358,7 @@ def case_decide_approval(
         _generic(actor, case, ctype_roles(case, "decide_extension"), _("decide on"))
         if approve and case.closed_at is not None:
             raise TransitionNotAllowed({"action": _("The case is closed: there is nothing left to extend or defer.")})
-        if approve and actor is not None and request.requested_by_id == getattr(actor, "pk", None):
+        if actor is not None and request.requested_by_id == getattr(actor, "pk", None):
             raise TransitionRefused(_("You asked for this yourself: somebody else must approve your own request."))
         if approve and request.kind == ApprovalRequest.Kind.EXTENSION:
             _extension_check(request.amount, request.unit)  # a request stored before the limit existed
@@ -1333,6 +1405,8 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
     now = now or timezone.now()
     with batched():
         _generic(actor, case, ctype_roles(case, "resume"), _("resume"))
+        if case.closed_at is not None or case.merged_into_id:
+            raise TransitionNotAllowed({"action": _("A closed or merged case is not resumed.")})
         if not case.deferred:
             raise TransitionNotAllowed({"action": _("The case is not deferred.")})
         timers_resume(case=case, now=now)

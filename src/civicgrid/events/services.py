@@ -596,18 +596,17 @@ def event_report_back(*, actor: Any, case: Case, note: str, photos: Sequence[Pho
                       now: dt.datetime | None = None) -> Case:
     """The unit reports its work done, with photos (处置反馈)."""
     return case_transition(actor=actor, case=_event(case), action="report_back", note=note,
-                           attachments=_photos(photos), now=now)
+                           uploads={"photos": photos}, now=now)  # stored once the step is allowed
 
 
 def event_verify(*, actor: Any, case: Case, passed: bool, note: str, photos: Sequence[PhotoUpload] = (),
                  now: dt.datetime | None = None) -> Case:
     """The grid worker's on-site check (核查): passed closes the event, failed sends it back (返工)."""
-    attachments = _photos(photos)
     if passed:
         return case_transition(actor=actor, case=_event(case), action="verify", note=note,
-                               attachments=attachments, now=now)
+                               uploads={"photos": photos}, now=now)
     return case_transition(actor=actor, case=_event(case), action="verify_fail", reason=note,
-                           attachments=attachments, now=now)
+                           uploads={"photos": photos}, now=now)
 
 
 def event_reply(*, actor: Any, case: Case, reply: str, now: dt.datetime | None = None) -> Case:
