@@ -160,6 +160,9 @@ class CaseType:
     transitions: dict[str, Transition]
     closed_states: frozenset[str] = frozenset()
     reopen_to: str | None = None  # where a reopened case goes (返工)
+    # the closed states a case may be reopened from (None: every closed state); a case closed without
+    # being handled (an event not registered) has nobody to send it back to
+    reopen_from: frozenset[str] | None = None
     merged_state: str = "merged"
     generic: GenericRoles = GenericRoles()  # who may take each generic action
     start_clocks: tuple[ClockRule, ...] = ()  # clocks started when a case is created
@@ -190,6 +193,14 @@ class CaseType:
         for name, state in (("reopen_to", self.reopen_to), ("recall_to", self.recall_to)):
             if state and state not in states:
                 raise ValueError(f"{self.code}: {name} {state!r} is not a state")
+        if self.reopen_from is not None and not self.reopen_from <= self.closed_states:
+            raise ValueError(f"{self.code}: reopen_from names states that are not closed states")
+
+    def reopenable(self, state: str) -> bool:
+        """Whether a case in ``state`` may be reopened (返工)."""
+        if not self.reopen_to or state not in self.closed_states:
+            return False
+        return self.reopen_from is None or state in self.reopen_from
 
     def transition(self, name: str) -> Transition:
         try:

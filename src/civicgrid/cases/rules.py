@@ -133,7 +133,7 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
         return (case.assignments.filter(state=AssignmentState.PENDING).exists()
                 and not case.assignments.filter(state=AssignmentState.ACCEPTED).exists())
     if action == "reopen":
-        return bool(ctype.reopen_to) and case.state in ctype.closed_states and case.merged_into_id is None
+        return ctype.reopenable(case.state) and case.merged_into_id is None
     if action == "rate":
         if case.closed_at is None or case.merged_into_id:
             return False

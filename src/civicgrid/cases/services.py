@@ -1153,7 +1153,7 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
         _require_role(actor, case, ctype.generic.reopen, _("reopen"))
         if not reason.strip():
             raise TransitionNotAllowed({"reason": _("Say why the case is reopened.")})
-        if ctype.reopen_to is None or case.state not in ctype.closed_states:
+        if not ctype.reopenable(case.state):
             raise TransitionNotAllowed({"action": _("Only a closed case can be reopened.")})
         from_state = case.state
         _guarded_update(
@@ -1259,7 +1259,7 @@ def case_rate(
         if source != RatingSource.ATTEMPT and ctype.rating_stops:
             timers_stop(case=case, kinds=ctype.rating_stops, now=now)
         if (satisfaction == Satisfaction.UNSATISFIED and source != RatingSource.ATTEMPT
-                and ctype.reopen_on_unsatisfied and ctype.reopen_to):
+                and ctype.reopen_on_unsatisfied and ctype.reopenable(case.state)):
             case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."), now=now)
     return rating
 

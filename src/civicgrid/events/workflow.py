@@ -234,6 +234,8 @@ def build_event_type() -> CaseType:
         start_clocks=(rule("handle", from_category=True), rule("register")),
         detail_model=_detail_model(),
         recall_to="registered",
+        # a report not registered (rejected, answered directly) was never handled: nobody to send it back to
+        reopen_from=frozenset({"closed", "replied"}),
         reopen_on_unsatisfied=True,
         reopen_clocks=(rule("handle", from_category=True),),
         rating_stops=("follow_up",),

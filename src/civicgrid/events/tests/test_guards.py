@@ -48,3 +48,16 @@ def test_a_guard_that_needs_the_detail_gets_it_and_the_others_do_not(world, unit
     blind = Transition("check", ("reported",), None, frozenset({"dispatcher"}),
                        guards=(Guard(lambda c, d, a: seen.append(d) or True, "never"),))
     assert guards_refusal(blind, case, world.alice) is None and seen[-1] is None
+
+
+def test_an_event_not_registered_is_not_reopened_it_was_never_handled(world, units):
+    # Reopening sends a case back to its handlers; a rejected report has none (it would sit in
+    # "handling" with no unit). The reporter's way on is a new report or a complaint, not a reopening.
+    from civicgrid.cases.services import case_reopen
+
+    case = report(units.rita).case
+    rejected = ev.event_reject(actor=world.alice, case=case, reason="不属于受理范围")
+    assert "reopen" not in {o.name for o in case_actions(units.rita, fresh(rejected))}
+    with pytest.raises(TransitionNotAllowed):
+        case_reopen(actor=units.rita, case=fresh(rejected), reason="我不同意")
+    assert fresh(rejected).state == "rejected"

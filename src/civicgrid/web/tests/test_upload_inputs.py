@@ -49,7 +49,8 @@ def sent(monkeypatch):
     calls = []
 
     def fake_case_act(*, actor, case, action, data, photos=(), files=(), now=None):
-        calls.append({"action": action, "photos": [p.name for p in photos], "files": [f.name for f in files]})
+        calls.append({"action": action, "photos": {k: [p.name for p in v] for k, v in dict(photos).items()},
+                      "files": {k: [f.name for f in v] for k, v in dict(files).items()}})
         return case
 
     monkeypatch.setattr("civicgrid.web.views.cases.case_act_rule", fake_case_act)
@@ -66,13 +67,21 @@ def test_uploads_under_the_offered_inputs_names_reach_the_engine(units, handling
         "agreement": SimpleUploadedFile("agreement.pdf", b"%PDF-1.4 signed", content_type="application/pdf"),
         "evidence": SimpleUploadedFile("site.jpg", jpeg(), content_type="image/jpeg")})
     assert response.status_code == 302
-    assert sent == [{"action": "finish", "photos": ["site.jpg"], "files": ["agreement.pdf"]}]
+    assert sent == [{"action": "finish", "photos": {"evidence": ["site.jpg"]}, "files": {"agreement": ["agreement.pdf"]}}]
 
 
 def test_an_upload_the_step_does_not_take_is_passed_on_for_the_engine_to_refuse(units, handling, sent):
     client_for(units.dana).post(f"/cases/{handling.tracking_code}/act/finish/", {
         "note": "已签协议", "stray": SimpleUploadedFile("x.pdf", b"%PDF", content_type="application/pdf")})
-    assert sent == [{"action": "finish", "photos": [], "files": ["x.pdf"]}]
+    assert sent == [{"action": "finish", "photos": {}, "files": {"stray": ["x.pdf"]}}]
+
+
+def test_an_upload_under_a_name_the_step_does_not_declare_is_refused_and_nothing_is_stored(units, handling):
+    response = client_for(units.dana).post(f"/cases/{handling.tracking_code}/act/finish/", {
+        "note": "已签协议", "stray": SimpleUploadedFile("x.pdf", b"%PDF", content_type="application/pdf")},
+        headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert fresh(handling).state == "handling"
 
 
 def test_the_drill_finish_still_stores_its_photos_and_files(world, units):

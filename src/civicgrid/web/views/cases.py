@@ -99,25 +99,23 @@ def _summons_step(request: HttpRequest, case: Case) -> Callable[[], Any]:
     }[step]
 
 
-def uploads_of(request: HttpRequest, case: Case, action: str) -> tuple[list[PhotoUpload], list[PhotoUpload]]:
-    """The action's uploads as ``case_act`` takes them (photos, files): each of its inputs of kind
-    photos or files read under the input's own name (the form names the field so). The inputs are the
+def uploads_of(request: HttpRequest, case: Case,
+               action: str) -> tuple[dict[str, list[PhotoUpload]], dict[str, list[PhotoUpload]]]:
+    """The action's uploads as ``case_act`` takes them: (photos, files), each a mapping of input name
+    to the files sent under that name (the form names each field after its input). The inputs are the
     declaration's, as ``case_actions`` offers them (same names and kinds), read without computing the
-    offers again. An upload under any other name is passed on as a file, for the engine to refuse
-    (never dropped in silence)."""
+    offers again. An upload under any other name is passed on under its own name, for the engine to
+    refuse (never dropped in silence)."""
     ctype = registry.of(case)
     t = ctype.transitions.get(action)
     inputs = t.inputs if t is not None else GENERIC_INPUTS.get(action, ())
-    photos: list[PhotoUpload] = []
-    files: list[PhotoUpload] = []
-    taken = set()
-    for spec in inputs:
-        if spec.kind in ("photos", "files"):
-            (photos if spec.kind == "photos" else files).extend(uploaded_photos(request, spec.name))
-            taken.add(spec.name)
+    photos: dict[str, list[PhotoUpload]] = {}
+    files: dict[str, list[PhotoUpload]] = {}
+    kinds = {spec.name: spec.kind for spec in inputs if spec.kind in ("photos", "files")}
     for name in request.FILES:
-        if name not in taken:
-            (photos if name == "photos" else files).extend(uploaded_photos(request, name))
+        uploads = uploaded_photos(request, name)
+        if uploads:
+            (photos if kinds.get(name) == "photos" else files)[name] = uploads
     return photos, files
 
 
