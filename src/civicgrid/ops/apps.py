@@ -11,5 +11,5 @@ class OpsConfig(AppConfig):
 
         from civicgrid.ops.dbhealth import check_idle_connections, mark_idle
 
-        request_started.connect(check_idle_connections, dispatch_uid="civicgrid.ops.dbhealth.check")
-        request_finished.connect(mark_idle, dispatch_uid="civicgrid.ops.dbhealth.mark")
+        request_started.connect(check_idle_connections, weak=False, dispatch_uid="civicgrid.ops.dbhealth.check")
+        request_finished.connect(mark_idle, weak=False, dispatch_uid="civicgrid.ops.dbhealth.mark")
