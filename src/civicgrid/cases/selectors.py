@@ -126,18 +126,24 @@ def departments_serving(*, case: Case, departments: QuerySet[Department]) -> Que
                                          | Q(service_regions__isnull=True, region__in=served)).values("pk"))
 
 
-def department_targets(*, actor: Any, case: Case) -> QuerySet[Department]:
+def department_targets(*, actor: Any, case: Case, among: Iterable[int] | None = None) -> QuerySet[Department]:
     """The departments an action on ``case`` may name for ``actor`` (lead, co-handling, summoned):
     active, serving the case's place, and visible to the actor (the platform, ``actor=None``, sees
-    every one). The engine's ``targets_check`` and ``rules.case_actions`` both ask this."""
-    qs = departments_serving(case=case, departments=Department.objects.filter(is_active=True))
+    every one). The engine's ``targets_check`` and ``rules.case_actions`` both ask this; ``among``
+    (ids) narrows it first, so a check of the named units reads only those."""
+    base = Department.objects.filter(is_active=True)
+    if among is not None:
+        base = base.filter(pk__in=list(among))
+    qs = departments_serving(case=case, departments=base)
     return scoped(qs, actor, VIEW) if actor is not None else qs
 
 
-def region_targets(*, actor: Any, case: Case) -> QuerySet[Region]:
+def region_targets(*, actor: Any, case: Case, among: Iterable[int] | None = None) -> QuerySet[Region]:
     """The regions an action on ``case`` may name for ``actor`` (a centre handling it itself):
-    active, meeting the case's place, visible to the actor."""
+    active, meeting the case's place, visible to the actor (``among``: only those ids)."""
     rq = Region.objects.filter(is_active=True)
+    if among is not None:
+        rq = rq.filter(pk__in=list(among))
     if actor is not None:
         rq = scoped(rq, actor, VIEW)
     where = regions_meeting_q(case)

@@ -633,11 +633,11 @@ def targets_check(
     place is refused for it too."""
     wanted = {d.pk for d in departments if d is not None}
     if wanted:
-        qs = department_targets(actor=actor, case=case).filter(pk__in=wanted)
+        qs = department_targets(actor=actor, case=case, among=wanted)
         if set(qs.values_list("pk", flat=True).distinct()) != wanted:
             raise OutOfScope(_("No department matches the given query."))
     places = {r.pk for r in (region, *regions) if r is not None}
-    if places and region_targets(actor=actor, case=case).filter(pk__in=places).count() != len(places):
+    if places and region_targets(actor=actor, case=case, among=places).count() != len(places):
         raise OutOfScope(_("No region matches the given query."))
     named = {c.pk for c in cases}
     if named and actor is not None and cases_visible(user=actor).filter(pk__in=named).count() != len(named):
