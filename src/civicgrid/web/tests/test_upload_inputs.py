@@ -67,7 +67,8 @@ def test_uploads_under_the_offered_inputs_names_reach_the_engine(units, handling
         "agreement": SimpleUploadedFile("agreement.pdf", b"%PDF-1.4 signed", content_type="application/pdf"),
         "evidence": SimpleUploadedFile("site.jpg", jpeg(), content_type="image/jpeg")})
     assert response.status_code == 302
-    assert sent == [{"action": "finish", "photos": {"evidence": ["site.jpg"]}, "files": {"agreement": ["agreement.pdf"]}}]
+    assert sent == [{"action": "finish", "photos": {"evidence": ["site.jpg"]},
+                     "files": {"agreement": ["agreement.pdf"]}}]
 
 
 def test_an_upload_the_step_does_not_take_is_passed_on_for_the_engine_to_refuse(units, handling, sent):
