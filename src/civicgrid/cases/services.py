@@ -1153,7 +1153,7 @@ def case_reopen(*, actor: Any, case: Case, reason: str, now: dt.datetime | None 
         _require_role(actor, case, ctype.generic.reopen, _("reopen"))
         if not reason.strip():
             raise TransitionNotAllowed({"reason": _("Say why the case is reopened.")})
-        if not ctype.reopenable(case.state):
+        if ctype.reopen_to is None or not ctype.reopenable(case.state):
             raise TransitionNotAllowed({"action": _("Only a closed case can be reopened.")})
         from_state = case.state
         _guarded_update(
