@@ -173,6 +173,9 @@ class Assignment(models.Model):
                                    on_delete=models.PROTECT, related_name="assignments")
     region = models.ForeignKey(Region, verbose_name=_("centre"), null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+", help_text=_("A centre (street, district…) handling it itself."))
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="case_assignments",
+                               help_text=_("A person owning the work: a mediator, a leader (包案), a petition handler."))
     role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices, default=AssignmentRole.LEAD)
     state = models.CharField(_("state"), max_length=16, choices=AssignmentState.choices,
                              default=AssignmentState.PENDING)
@@ -187,14 +190,17 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["case_id", "id"]
-        indexes = [models.Index(fields=["department", "state"], name="cases_assign_dept_state_idx")]
+        indexes = [models.Index(fields=["department", "state"], name="cases_assign_dept_state_idx"),
+                   models.Index(fields=["person", "state"], name="cases_assign_person_state_idx",
+                                condition=models.Q(person__isnull=False))]
         constraints = [
-            models.CheckConstraint(condition=models.Q(department__isnull=False) | models.Q(region__isnull=False),
+            models.CheckConstraint(condition=models.Q(department__isnull=False) | models.Q(region__isnull=False)
+                                   | models.Q(person__isnull=False),
                                    name="cases_assignment_has_a_unit"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} → {self.department or self.region} ({self.role}, {self.state})"
+        return f"{self.case_id} → {self.department or self.region or self.person} ({self.role}, {self.state})"
 
     @property
     def is_open(self) -> bool:
