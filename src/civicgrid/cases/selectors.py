@@ -75,6 +75,7 @@ from civicgrid.org.scoping import (
     scope_q,
     scoped,
 )
+from civicgrid.org.selectors import department_service_areas
 from civicgrid.workcal.clock import CALENDAR_TZ
 
 # ---------------------------------------------------------------------------------------------
@@ -124,6 +125,37 @@ def departments_serving(*, case: Case, departments: QuerySet[Department]) -> Que
     return departments.filter(
         pk__in=Department.objects.filter(Q(service_regions__in=served)
                                          | Q(service_regions__isnull=True, region__in=served)).values("pk"))
+
+
+def _place_chain(case: Case) -> tuple[set[int], str, int] | None:
+    chain = {lv: getattr(case, f"{lv}_id") for lv in LEVELS}
+    known = [lv for lv in LEVELS if chain[lv]]
+    if not known:
+        return None
+    return {chain[lv] for lv in known}, known[-1], chain[known[-1]]
+
+
+def _meets(place: tuple[set[int], str, int] | None, region_id: int, region_chain: Callable[[str], Any]) -> bool:
+    """:func:`regions_meeting_q` for one region in memory: the region is on the case's chain, or
+    lies inside the case's deepest known region."""
+    if place is None:
+        return True
+    known, deepest, deepest_id = place
+    return region_id in known or region_chain(deepest) == deepest_id
+
+
+def region_meets(*, case: Case, region: Region) -> bool:
+    """Whether ``region`` meets the case's place (:func:`regions_meeting_q`), without a query."""
+    return _meets(_place_chain(case), region.pk, lambda lv: getattr(region, f"{lv}_id"))
+
+
+def department_serves(*, case: Case, department: Department) -> bool:
+    """Whether ``department`` serves the case's place (:func:`departments_serving` for one
+    department), from its cached service areas (``org.selectors.department_service_areas``)."""
+    place = _place_chain(case)
+    if place is None:
+        return True
+    return any(_meets(place, int(area["id"] or 0), area.get) for area in department_service_areas(department.pk))
 
 
 def department_targets(*, actor: Any, case: Case, among: Iterable[int] | None = None) -> QuerySet[Department]:

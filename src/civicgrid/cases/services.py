@@ -38,7 +38,7 @@ from civicgrid.cases.models import (
     Timer,
 )
 from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
-from civicgrid.cases.selectors import cases_visible, department_targets, region_targets
+from civicgrid.cases.selectors import cases_visible, department_serves, region_meets
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import (
     timer_extend,
@@ -56,7 +56,7 @@ from civicgrid.notify.models import Notification
 from civicgrid.notify.outbox import outbox_row
 from civicgrid.org.models import Department, Membership, Role
 from civicgrid.org.permissions import ACT, VIEW, role_allows
-from civicgrid.org.scoping import OutOfScope, roles_reaching
+from civicgrid.org.scoping import OutOfScope, reaches, roles_reaching
 from civicgrid.taxonomy.models import TimeUnit
 from civicgrid.taxonomy.selectors import deadline_rules_for
 from civicgrid.workcal import clock
@@ -631,14 +631,17 @@ def targets_check(
     (OutOfScope, 404), so nobody can send a case into, or probe, another jurisdiction. The platform
     itself (``actor=None``) sees every unit and case, but a unit that does not serve the case's
     place is refused for it too."""
-    wanted = {d.pk for d in departments if d is not None}
-    if wanted:
-        qs = department_targets(actor=actor, case=case, among=wanted)
-        if set(qs.values_list("pk", flat=True).distinct()) != wanted:
+    # The answer of department_targets / region_targets for the named units, decided in memory: the
+    # units are loaded, their service areas are cached reference data and the actor's reach comes
+    # from their memberships (org.scoping.reaches asks the database only when it must).
+    for dept in {d.pk: d for d in departments if d is not None}.values():
+        if not (dept.is_active and department_serves(case=case, department=dept)
+                and (actor is None or reaches(dept, actor, VIEW))):
             raise OutOfScope(_("No department matches the given query."))
-    places = {r.pk for r in (region, *regions) if r is not None}
-    if places and region_targets(actor=actor, case=case, among=places).count() != len(places):
-        raise OutOfScope(_("No region matches the given query."))
+    for place in {r.pk: r for r in (region, *regions) if r is not None}.values():
+        if not (place.is_active and region_meets(case=case, region=place)
+                and (actor is None or reaches(place, actor, VIEW))):
+            raise OutOfScope(_("No region matches the given query."))
     named = {c.pk for c in cases}
     if named and actor is not None and cases_visible(user=actor).filter(pk__in=named).count() != len(named):
         raise OutOfScope(_("No case matches the given query."))

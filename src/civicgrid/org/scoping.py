@@ -199,6 +199,20 @@ def roles_reaching(obj: models.Model, user: Any, action: str) -> set[str]:
     return roles
 
 
+def reaches(obj: models.Model, user: Any, action: str = VIEW) -> bool:
+    """Whether ``user`` may ``action`` the loaded ``obj`` — the same answer as
+    ``scoped(model.objects.filter(pk=obj.pk), user, action).exists()``, decided from the object's own
+    columns and the user's memberships without a query when the filter allows it (a department, a
+    region); otherwise the database is asked."""
+    q = scope_q(type(obj), user, action)
+    if q is None:
+        return True
+    held = _holds(obj, q)
+    if held is None:
+        held = scoped(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+    return held
+
+
 def _holds(obj: models.Model, q: models.Q) -> bool | None:
     """Whether the loaded ``obj`` matches ``q`` when ``q`` only compares the object's own columns
     (``street=5``, ``region__in=[…]``); None when it needs the database."""

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from civicgrid.geo.models import Region
+from civicgrid.core.refcache import reference_cached
+from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department, Membership, User
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import get_scoped_or_404, scoped
@@ -31,3 +32,16 @@ def department_get(user: Any, code: str, action: str = VIEW) -> Department:
 
 def user_memberships(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, is_active=True).select_related("region", "department")
+
+
+@reference_cached(key=lambda department_id: ("service areas", department_id))
+def department_service_areas(department_id: int) -> tuple[dict[str, int | None], ...]:
+    """The areas a department serves — the regions it names (``service_regions``), or the region it
+    belongs to when it names none — each as its id and its chain (``{"id": …, "city": …, "district":
+    …, …}``). Reference data: read once per process and dropped when a department or its service areas
+    change (``core.refcache``; other processes within ``CIVICGRID_REFERENCE_CACHE_SECONDS``)."""
+    columns = ["pk", *(f"{lv}_id" for lv in LEVELS)]
+    rows = list(Region.objects.filter(served_by=department_id).values(*columns))
+    if not rows:
+        rows = list(Region.objects.filter(departments=department_id).values(*columns))
+    return tuple({"id": r["pk"], **{lv: r[f"{lv}_id"] for lv in LEVELS}} for r in rows)
