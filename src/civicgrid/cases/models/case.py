@@ -175,7 +175,8 @@ class Assignment(models.Model):
                                related_name="+", help_text=_("A centre (street, district…) handling it itself."))
     person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="case_assignments",
-                               help_text=_("A person owning the work: a mediator, a leader (包案), a petition handler."))
+                               help_text=_("A person owning the work: a mediator, a leader (包案), "
+                                           "a petition handler."))
     role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices, default=AssignmentRole.LEAD)
     state = models.CharField(_("state"), max_length=16, choices=AssignmentState.choices,
                              default=AssignmentState.PENDING)

@@ -21,8 +21,8 @@ from civicgrid.cases.models import AssignmentState, Timer, TimerState
 from civicgrid.cases.rules import case_act, case_actions
 from civicgrid.cases.selectors import cases_assigned_to, person_targets
 from civicgrid.cases.services import Location, case_create, case_recall
-from civicgrid.cases.tests.conftest import POINT_A, at, fresh
 from civicgrid.cases.testing import OWNERS
+from civicgrid.cases.tests.conftest import POINT_A, at, fresh
 from civicgrid.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +213,8 @@ def test_a_transfer_to_another_person_ends_the_first_and_starts_the_new_ones_clo
                                                     (people.leo, AssignmentState.PENDING)]
     assert shares[0].ended_at == at(2024, 11, 5, 9, 30)
     signs = {t.assignment.person.username: (t.state, t.due_at) for t in Timer.objects.filter(case=case, kind="sign")}
-    assert signs == {"mia": (TimerState.STOPPED, at(2024, 11, 5, 10)), "leo": (TimerState.RUNNING, at(2024, 11, 6, 9, 30))}
+    assert signs == {"mia": (TimerState.STOPPED, at(2024, 11, 5, 10)),
+                     "leo": (TimerState.RUNNING, at(2024, 11, 6, 9, 30))}
     assert Notification.objects.filter(case=case, event="assigned", recipient=people.leo).exists()
     with pytest.raises(TransitionRefused):
         case_act(actor=people.mia, case=fresh(case), action="finish", data={"note": "x"}, now=T0)
