@@ -355,3 +355,15 @@ def test_the_case_page_offers_a_select_of_the_people_who_may_be_named(cast, peop
     r = _client(cast.alice).post(f"/cases/{case.tracking_code}/act/assign/", {"person": str(people.mia.pk)})
     assert r.status_code in (200, 302, 303)
     assert fresh(case).assignments.get().person == people.mia
+
+
+def test_the_sweep_tells_the_person_when_their_own_sign_off_clock_is_due_soon(cast, people, calendar_2024):
+    from civicgrid.cases.sweep import cases_sweep
+
+    case = assign(cast, task_create(cast.alice), people.mia)  # sign-off due Tuesday 10:00
+    report = cases_sweep(now=at(2024, 11, 5, 9))
+    assert report.due_soon >= 1
+    told = Notification.objects.get(case=case, event="due_soon", recipient=people.mia)
+    assert (told.audience_department, told.audience_region) == (None, None)
+    cases_sweep(now=at(2024, 11, 5, 10, 30))
+    assert Timer.objects.get(case=case, kind="sign").overdue_at == at(2024, 11, 5, 10, 30)
