@@ -37,6 +37,7 @@ from civicgrid.cases.selectors import (
     case_public_timeline,
     case_timeline,
     case_view_of,
+    cases_assigned_to,
     cases_visible,
     metric_cases,
     metrics_by_department,
@@ -215,6 +216,22 @@ def cases_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     return _page(qs, filters.page, filters.page_size, filters.count)
 
 
+class MineFilters(Schema):
+    done: bool = Field(False, description="also the cases where my assignment is done")
+    page: int = Field(1, le=MAX_PAGE)
+    page_size: int = 50
+    count: bool = Field(False, description="also count the whole list")
+
+
+@router.get("/mine", response=CasePage, summary="My cases: those assigned to me as a person, soonest due first")
+def cases_mine(request: HttpRequest, filters: Query[MineFilters]) -> dict[str, Any]:
+    """The cases where I hold an open person assignment (waiting for me to accept it, accepted, or
+    disputed by me and under review) — a mediator's, a leader's who owns the case (包案) — with
+    ``done=true`` also those where my part is done. What I may do on each: ``GET /cases/{id}/actions``."""
+    return _page(cases_assigned_to(user=request.user, done=filters.done), filters.page, filters.page_size,
+                 filters.count)
+
+
 # --- detail ------------------------------------------------------------------------------------------
 
 
@@ -232,6 +249,8 @@ class AssignmentOut(Schema):
     id: int
     department: str | None
     region: str | None
+    person: int | None = Field(None, description="the account id of the person it is given to")
+    person_name: str | None = Field(None, description="their display name")
     role: str
     state: str
     created_at: dt.datetime
@@ -302,10 +321,11 @@ def case_detail_out(case: Case, user: Any = None) -> dict[str, Any]:
     return {
         **case_out(case), "text": case.text, "address": case.address, "lon": case.lon, "lat": case.lat,
         **masked, "anonymous": case.anonymous, "actions": actions,
-        "assignments": [{"id": a.pk, "department": _code(a.department), "region": _code(a.region), "role": a.role,
-                         "state": a.state, "created_at": a.created_at, "accepted_at": a.accepted_at,
+        "assignments": [{"id": a.pk, "department": _code(a.department), "region": _code(a.region),
+                         "person": a.person_id, "person_name": str(a.person) if a.person_id else None,
+                         "role": a.role, "state": a.state, "created_at": a.created_at, "accepted_at": a.accepted_at,
                          "ended_at": a.ended_at}
-                        for a in case.assignments.select_related("department", "region").order_by("id")],
+                        for a in case.assignments.select_related("department", "region", "person").order_by("id")],
         "timers": [{"kind": t.kind, "state": t.state, "due_at": t.due_at} for t in case_open_timers(case=case)],
         "supervisions": [{"kind": s.kind, "note": s.note, "opened_at": s.opened_at}
                          for s in case.supervisions.filter(closed_at__isnull=True).order_by("opened_at")],
@@ -344,7 +364,8 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 class InputOut(Schema):
     name: str
-    kind: str = Field(..., description="text, photos, files, department, departments, region, choice, number, case")
+    kind: str = Field(..., description="text, photos, files, department, departments, region, choice, number, case, "
+                                       "person")
     required: bool
     label: str
     choices: list[list[str]] = Field(..., description="[value, label] pairs: the targets I may name, or the options")

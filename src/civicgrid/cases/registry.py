@@ -14,12 +14,16 @@ from civicgrid.org.models import Role
 if TYPE_CHECKING:
     from civicgrid.cases.models import Case
 
-# A transition's roles are org roles (civicgrid.org.models.Role values) plus these two:
+# A transition's roles are org roles (civicgrid.org.models.Role values) plus these three:
 REPORTER = "reporter"  # the account that reported the case
 SYSTEM = "system"  # the engine itself, commands and imports (actor=None)
+# ... and the person an open assignment of the case is given to (a mediator, a leader owning the case):
+# a transition allowing ASSIGNEE may be taken by them on their own assignment (accept, dispute, finish)
+ASSIGNEE = "assignee"
 
 # The kinds of input an action may take (rules.InputSpec.kind) and the shorthand ``requires`` names.
-INPUT_KINDS = ("text", "photos", "files", "department", "departments", "region", "choice", "number", "case")
+INPUT_KINDS = ("text", "photos", "files", "department", "departments", "region", "choice", "number", "case",
+               "person")
 REQUIREMENTS = ("note", "reason", "photo", "photos", "files", "department", "co_departments", "region",
                 "satisfaction")
 _REQUIREMENT_KINDS = {"note": "text", "reason": "text", "photos": "photos", "files": "files",
@@ -33,7 +37,9 @@ class Input:
 
     ``kind`` is one of INPUT_KINDS; ``choices`` the (value, label) options of a ``choice``;
     ``default`` gives the value used when none is sent (called with the case; e.g. the department
-    suggested at intake), which makes a required input optional for the person acting."""
+    suggested at intake), which makes a required input optional for the person acting. ``roles``
+    (an input of kind ``person`` only, and required there): the org roles one of which the person
+    named must hold where the case lies (``selectors.person_targets``)."""
 
     name: str
     kind: str = "text"
@@ -41,10 +47,18 @@ class Input:
     label: Any = ""
     choices: tuple[tuple[str, Any], ...] = ()
     default: Callable[[Case], Any] | None = None
+    roles: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
             raise ValueError(f"input {self.name}: unknown kind {self.kind!r}")
+        if (self.kind == "person") != bool(self.roles):
+            raise ValueError(f"input {self.name}: an input of kind person, and only one, names the roles "
+                             "a person must hold to be named")
+        unknown = set(self.roles) - set(Role.values)
+        if unknown:
+            raise ValueError(f"input {self.name}: unknown roles {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "roles", frozenset(self.roles))
 
 
 @dataclass(frozen=True)

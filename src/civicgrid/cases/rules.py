@@ -31,11 +31,11 @@ from civicgrid.cases import services as engine
 from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
 from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
 from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
-from civicgrid.cases.selectors import case_get, department_targets, region_targets
+from civicgrid.cases.selectors import case_get, department_targets, person_targets, region_targets
 from civicgrid.cases.services import TRACKING_CODE_LENGTH
 from civicgrid.core.inputs import MAX_ID
 from civicgrid.geo.models import Region
-from civicgrid.org.models import Department
+from civicgrid.org.models import Department, User
 from civicgrid.org.scoping import OutOfScope
 from civicgrid.taxonomy.models import TimeUnit
 
@@ -47,11 +47,13 @@ __all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "action_inputs", "case
 @dataclass(frozen=True)
 class InputSpec:
     name: str  # form/API field name: "note", "reason", "photos", "files", "department", "co_departments", …
-    kind: str  # "text" | "photos" | "files" | "department" | "departments" | "region" | "choice" | "number" | "case"
+    # "text" | "photos" | "files" | "department" | "departments" | "region" | "choice" | "number" | "case" | "person"
+    kind: str
     required: bool
     label: str  # translated
     # (value, label): for department/departments/region the targets this actor may name (visible to
-    # them and serving the case's region); for choice the options
+    # them and serving the case's region); for person the people (value: the account's id) holding
+    # one of the input's roles where the case lies; for choice the options
     choices: tuple[tuple[str, str], ...] = ()
 
 
@@ -169,6 +171,9 @@ def _choices_of(inp: Input, actor: Actor, case: Case, ctype: CaseType) -> tuple[
     if inp.kind == "region":
         regions = region_targets(actor=person, case=case).filter(level__in=REGION_TARGET_LEVELS)
         return tuple((r.code, r.name) for r in regions.order_by("code"))
+    if inp.kind == "person":
+        people = person_targets(actor=person, case=case, roles=inp.roles).order_by("display_name", "username")
+        return tuple((str(u.pk), str(u)) for u in people)
     if inp.name == "satisfaction" and not inp.choices:
         return tuple((v, str(label)) for v, label in Satisfaction.choices)
     return tuple((str(v), str(label)) for v, label in inp.choices)
@@ -289,6 +294,24 @@ def _region(code: Any, name: str) -> Region:
     return region
 
 
+def _person_ref(value: Any, name: str) -> User:
+    """A person named by their account's id (as ``case_actions`` offers them): anything else is 422
+    naming the field; an id that is no active account is answered like one out of reach (404), so
+    nobody probes which accounts exist."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _invalid(name, _("Choose a person."))
+    if isinstance(value, str):
+        if not value.isdigit() or len(value) > len(str(MAX_ID)):
+            raise _invalid(name, _("Choose a person."))
+        value = int(value)
+    if not 1 <= value <= MAX_ID:
+        raise _invalid(name, _("Choose a person."))
+    found = User.objects.filter(pk=value, is_active=True).first()
+    if found is None:
+        raise OutOfScope(_("No person matches the given query."))
+    return found
+
+
 def _number(value: Any, name: str) -> float | None:
     if value is None or value == "":
         return None
@@ -351,8 +374,9 @@ def _choice(inp: Input, value: Any, choices: Sequence[tuple[str, Any]]) -> str |
 def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case: Case,
            choices: Mapping[str, Sequence[tuple[str, Any]]] | None = None) -> dict[str, Any]:
     """Each input's typed value from ``data``: text stripped, departments and regions by code,
-    cases by tracking code (or id), numbers finite, choices among the options; 422 naming the
-    field otherwise. Required inputs left empty are the service's to refuse (it names them)."""
+    cases by tracking code (or id), people by their account's id, numbers finite, choices among the
+    options; 422 naming the field otherwise. Required inputs left empty are the service's to refuse
+    (it names them)."""
     out: dict[str, Any] = {}
     for inp in inputs:
         if inp.kind == "text":
@@ -368,6 +392,9 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
         elif inp.kind == "region":
             code = _one(data, inp.name)
             out[inp.name] = _region(code, inp.name) if code is not None else None
+        elif inp.kind == "person":
+            ref = _one(data, inp.name)
+            out[inp.name] = _person_ref(ref, inp.name) if ref is not None else None
         elif inp.kind == "number":
             out[inp.name] = _number(_one(data, inp.name), inp.name)
         elif inp.kind == "case":

@@ -62,14 +62,24 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.models import Case, Rating, Satisfaction, TimelineEntry, Timer, TimerState
+from civicgrid.cases.models import (
+    Assignment,
+    AssignmentState,
+    Case,
+    Rating,
+    Satisfaction,
+    TimelineEntry,
+    Timer,
+    TimerState,
+)
 from civicgrid.cases.registry import CaseType
 from civicgrid.geo.models import LEVELS, Region
-from civicgrid.org.models import Department
+from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import (
     get_scoped_or_404,
     is_superuser_active,
+    memberships_scoped,
     reaches_as_creator,
     roles_reaching,
     scope_q,
@@ -182,6 +192,42 @@ def region_targets(*, actor: Any, case: Case, among: Iterable[int] | None = None
     return rq.filter(where) if where is not None else rq
 
 
+def person_targets(*, actor: Any, case: Case, roles: Iterable[str], among: Iterable[int] | None = None
+                   ) -> QuerySet[User]:
+    """The people an action on ``case`` may name for ``actor`` (an input of kind ``person``: a
+    mediator, a leader owning the case, a petition handler): active accounts holding one of
+    ``roles`` (the input's declaration) through an active membership that reaches the case's place
+    — a region on the case's chain (its grid, community, street, district or city), or, for a
+    department handler, a department serving the place — and that the actor can see (the region or
+    department of that membership is in the actor's view; the platform, ``actor=None``, sees every
+    one). The engine's ``targets_check`` and ``rules.case_actions`` both ask this; ``among`` (ids)
+    narrows it first."""
+    held = Membership.objects.filter(is_active=True, role__in=list(roles), user__is_active=True)
+    if among is not None:
+        held = held.filter(user_id__in=list(among))
+    chain = [getattr(case, f"{lv}_id") for lv in LEVELS if getattr(case, f"{lv}_id")]
+    if chain:
+        serving = departments_serving(case=case, departments=Department.objects.filter(is_active=True))
+        held = held.filter(Q(region_id__in=chain)
+                           | Q(role=Role.DEPARTMENT_HANDLER, department__in=serving.values("pk")))
+    if actor is not None:
+        held = memberships_scoped(held, actor, VIEW)
+    return User.objects.filter(pk__in=held.values("user_id"), is_active=True)
+
+
+def cases_assigned_to(*, user: Any, done: bool = False) -> QuerySet[Case]:
+    """"My cases" of a person: the cases they may see where they hold an open person assignment
+    (waiting to be accepted, accepted or disputed) — with ``done``, also those where their assignment
+    is done —, soonest due first."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    states = [AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.DISPUTED]
+    if done:
+        states.append(AssignmentState.DONE)
+    mine = Assignment.objects.filter(person_id=user.pk, state__in=states).values("case_id")
+    return cases_visible(user=user).filter(pk__in=mine).order_by(F("handling_due_at").asc(nulls_last=True), "id")
+
+
 STAFF_VIEW, PUBLIC_VIEW = "staff", "public"
 
 
@@ -224,7 +270,7 @@ def case_public_timeline(*, case: Case) -> list[TimelineEntry]:
 def case_open_timers(*, case: Case) -> QuerySet[Timer]:
     """The clocks still running or paused on the case, soonest due first."""
     return (Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
-            .select_related("assignment__department").order_by("due_at"))
+            .select_related("assignment__department", "assignment__person").order_by("due_at"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ from civicgrid.cases.models import (
     TimelineEntry,
     Timer,
 )
-from civicgrid.cases.registry import REPORTER, SYSTEM, CaseType, ClockRule, Transition
-from civicgrid.cases.selectors import cases_visible, department_serves, region_meets
+from civicgrid.cases.registry import ASSIGNEE, REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.selectors import cases_visible, department_serves, person_targets, region_meets
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import (
     timer_extend,
@@ -54,7 +54,7 @@ from civicgrid.geo.models import LEVELS, Region
 from civicgrid.geo.selectors import PointChain, point_chain
 from civicgrid.notify.models import Notification
 from civicgrid.notify.outbox import outbox_row
-from civicgrid.org.models import Department, Membership, Role
+from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, reaches, roles_reaching
 from civicgrid.taxonomy.models import TimeUnit
@@ -105,12 +105,15 @@ class ActorRoles:
 
     Acting roles reach the case to act (a department handler only while one of their departments
     holds it; the reporter's own account as REPORTER). Read-only roles (a leader) reach a case only
-    to view it; they count where an action allows them (督办, 提级, decisions). Computed lazily: the
-    viewing roles only when an action asks for a role the acting ones lack."""
+    to view it; they count where an action allows them (督办, 提级, decisions). ASSIGNEE is the
+    person an open person assignment of the case is given to, while they can see the case; it
+    counts where an action allows it. Computed lazily: the viewing roles only when an action asks
+    for a role the acting ones lack, ASSIGNEE only when an action allows it."""
 
     def __init__(self, actor: Any, case: Case) -> None:
         self.actor, self.case = actor, case
         self._viewing: frozenset[str] | None = None
+        self._assignee: bool | None = None
         if actor is None:
             self.acting: frozenset[str] = frozenset({SYSTEM})
         elif getattr(actor, "is_superuser", False) and actor.is_active:
@@ -139,13 +142,27 @@ class ActorRoles:
                 self._viewing = frozenset(r for r in seen if r != "owner" and not role_allows(r, ACT))
         return self._viewing
 
+    @property
+    def assignee(self) -> bool:
+        """Whether the actor holds an open person assignment of the case (waiting, accepted or
+        disputed): the assignment is theirs to accept, dispute or finish."""
+        if self._assignee is None:
+            pk = getattr(self.actor, "pk", None)
+            self._assignee = bool(pk is not None and getattr(self.actor, "is_authenticated", False)
+                                  and Assignment.objects.filter(case_id=self.case.pk, person_id=pk,
+                                                                state__in=_OPEN_ASSIGNMENT).exists())
+        return self._assignee
+
     def through(self, allowed: Iterable[str]) -> set[str]:
         """The actor's roles as an action allowing ``allowed`` counts them (OutOfScope when the
         actor cannot see the case)."""
         allowed = set(allowed)
-        if self.acting & allowed:
-            return set(self.acting)
-        return set(self.acting) | (self.viewing & allowed)
+        roles = set(self.acting) if self.acting & allowed else set(self.acting) | (self.viewing & allowed)
+        if ASSIGNEE in allowed and self.assignee:
+            if not roles:
+                _ = self.viewing  # the case must be in their sight: OutOfScope otherwise
+            roles.add(ASSIGNEE)
+        return roles
 
     def may(self, allowed: Iterable[str]) -> bool:
         allowed = set(allowed)
@@ -529,6 +546,7 @@ _INPUT_LABELS = {
     "department": gettext_lazy("department"),
     "co_departments": gettext_lazy("department"),
     "region": gettext_lazy("region"),
+    "person": gettext_lazy("person"),
     "satisfaction": gettext_lazy("satisfaction"),
 }
 
@@ -623,6 +641,7 @@ def targets_check(
     region: Region | None = None,
     regions: Sequence[Region | None] = (),
     cases: Sequence[Case] = (),
+    people: Sequence[tuple[Any, frozenset[str]]] = (),
 ) -> None:
     """Every unit an action names (lead and co-handling departments, whistle-summoned departments, a
     centre's region, and any input of kind department, departments or region, whatever its name)
@@ -630,7 +649,9 @@ def targets_check(
     input of kind case) one the actor can see. Anything else is answered as if it did not exist
     (OutOfScope, 404), so nobody can send a case into, or probe, another jurisdiction. The platform
     itself (``actor=None``) sees every unit and case, but a unit that does not serve the case's
-    place is refused for it too."""
+    place is refused for it too. Every person named (``people``: each with the roles its input
+    declares) must be one ``selectors.person_targets`` lists for those roles — holding one of them
+    where the case lies, in the actor's sight —, else OutOfScope too."""
     # The answer of department_targets / region_targets for the named units, decided in memory: the
     # units are loaded, their service areas are cached reference data and the actor's reach comes
     # from their memberships (org.scoping.reaches asks the database only when it must).
@@ -645,6 +666,13 @@ def targets_check(
     named = {c.pk for c in cases}
     if named and actor is not None and cases_visible(user=actor).filter(pk__in=named).count() != len(named):
         raise OutOfScope(_("No case matches the given query."))
+    by_roles: dict[frozenset[str], set[int]] = {}
+    for person, roles in people:
+        if person is not None:
+            by_roles.setdefault(frozenset(roles), set()).add(person.pk)
+    for roles, ids in by_roles.items():
+        if person_targets(actor=actor, case=case, roles=roles, among=ids).count() != len(ids):
+            raise OutOfScope(_("No person matches the given query."))
 
 
 def _free_targets(data: dict[str, Any] | None) -> tuple[list[Department], list[Region], list[Case]]:
@@ -663,6 +691,8 @@ def timeline_value(value: Any) -> Any:
         return value.code
     if isinstance(value, Case):
         return value.tracking_code
+    if isinstance(value, User):
+        return value.pk
     if isinstance(value, list | tuple):
         return [timeline_value(v) for v in value]
     return value
@@ -751,8 +781,10 @@ def case_transition(
         )
         stores = _upload_stores(ctype, t, uploads or {})
         free_departments, free_regions, free_cases = _free_targets(data)
+        people = [(p, i.roles) for i in t.inputs if i.kind == "person"
+                  for p in ((data or {}).get(i.name),) if isinstance(p, User)]
         targets_check(actor=actor, case=case, departments=[department, *co_departments, *free_departments],
-                      region=region, regions=free_regions, cases=free_cases)
+                      region=region, regions=free_regions, cases=free_cases, people=people)
         from_state = case.state
         target = t.target or case.state
         changes: dict[str, Any] = {"state": target}
@@ -822,10 +854,14 @@ def assignment_open(
     *,
     department: Department | None = None,
     region: Region | None = None,
+    person: Any = None,
     role: str = AssignmentRole.LEAD,
     note: str = "",
 ) -> Assignment:
-    """Give a unit its share of the case. A new lead ends the previous lead assignment (a transfer)."""
+    """Give a unit — a department, a centre's region — or a person (a mediator, a leader owning the
+    case) its share of the case. A new lead ends the previous lead assignment (a transfer). A person
+    must have been named through an input of kind ``person`` (checked by the engine before the
+    effect runs); they are told in the outbox."""
     case = ctx.case
     if role == AssignmentRole.LEAD:
         # End the open lead assignment, if any (a transfer, 转派), in one statement.
@@ -843,21 +879,25 @@ def assignment_open(
         case=case,
         department=department,
         region=region,
+        person=person,
         role=role,
         note=note,
         assigned_by=ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
     )
     insert_one(a)
     ctx.opened.append(a)
-    ctx.timeline_data.setdefault("assigned", []).append(
-        {"role": role, "department": department.code if department else None, "region": region.code if region else None}
-    )
+    assigned: dict[str, Any] = {"role": role, "department": department.code if department else None,
+                                "region": region.code if region else None}
+    if person is not None:
+        assigned["person"] = person.pk
+    ctx.timeline_data.setdefault("assigned", []).append(assigned)
     notify(
         case=case,
         event="assigned",
         subject=_("Case %(code)s assigned to you: %(title)s") % {"code": case.tracking_code, "title": case.title},
-        department=department,
-        region=region if department is None else None,
+        recipient=person,
+        department=department if person is None else None,
+        region=region if department is None and person is None else None,
     )
     if case.transfer_count >= PROBLEM_TRANSFERS:
         _problem_open(case, ctx.actor, _("transferred %(n)d times") % {"n": case.transfer_count})
@@ -881,12 +921,26 @@ def _leads_end(case: Case, now: dt.datetime) -> list[int]:
     return ended
 
 
+def _own_assignments(qs: models.QuerySet[Assignment], actor: Any, roles: Iterable[str]
+                     ) -> models.QuerySet[Assignment]:
+    """Those of ``qs`` the actor works in, by the roles they act through: centre staff and the
+    system any; a department handler their departments' (and their own as a person); a person
+    acting as ASSIGNEE their own; anyone else (a grid worker, a mediator acting by region) any."""
+    roles = set(roles)
+    if actor is None or roles & {Role.DISPATCHER, Role.ADMIN, SYSTEM}:
+        return qs
+    if Role.DEPARTMENT_HANDLER in roles:
+        depts = Membership.objects.filter(user=actor, is_active=True, role=Role.DEPARTMENT_HANDLER)
+        return qs.filter(Q(department__in=depts.values("department_id")) | Q(person_id=actor.pk))
+    if ASSIGNEE in roles:
+        return qs.filter(person_id=actor.pk)
+    return qs
+
+
 def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:
-    """The assignment the actor works in (their department's, or any for centre staff)."""
-    qs = ctx.case.assignments.filter(state__in=states)
-    if ctx.actor is not None and Role.DEPARTMENT_HANDLER in ctx.roles and not ctx.roles & {Role.DISPATCHER, Role.ADMIN}:
-        depts = [m.department_id for m in ctx.actor.memberships.filter(is_active=True, role=Role.DEPARTMENT_HANDLER)]
-        qs = qs.filter(department_id__in=depts)
+    """The assignment the actor works in (their department's, their own as a person, or any for
+    centre staff)."""
+    qs = _own_assignments(ctx.case.assignments.filter(state__in=states), ctx.actor, ctx.roles)
     a = qs.filter(role=AssignmentRole.LEAD).order_by("id").first() or qs.order_by("id").first()  # the lead first
     if a is None:
         raise TransitionNotAllowed({"action": _("There is no assignment of yours in that state.")})
@@ -895,13 +949,15 @@ def _my_assignment(ctx: TransitionContext, states: Sequence[str]) -> Assignment:
 
 def pending_assignment_of(case: Case, detail: Any, actor: Any) -> bool:
     """A guard for accepting (签收): the actor's unit holds an assignment of the case waiting to be
-    accepted (centre staff and the system: any unit's), as ``assignment_accept`` will take it."""
+    accepted, or the actor holds one as a person (centre staff and the system: any unit's), as
+    ``assignment_accept`` will take it."""
     qs = case.assignments.filter(state=AssignmentState.PENDING)
     if actor is not None:
-        roles = actor_roles(actor, case).acting
-        if Role.DEPARTMENT_HANDLER in roles and not roles & {Role.DISPATCHER, Role.ADMIN}:
-            qs = qs.filter(department__in=Membership.objects.filter(
-                user=actor, is_active=True, role=Role.DEPARTMENT_HANDLER).values("department_id"))
+        ar = actor_roles(actor, case)
+        roles = set(ar.acting)
+        if not roles & {Role.DISPATCHER, Role.ADMIN, Role.DEPARTMENT_HANDLER} and ar.assignee:
+            roles.add(ASSIGNEE)
+        qs = _own_assignments(qs, actor, roles)
     return qs.exists()
 
 
@@ -1005,6 +1061,7 @@ def case_recall(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
                 case=case,
                 event="recalled",
                 subject=_("Dispatch of %(code)s recalled") % {"code": case.tracking_code},
+                recipient=a.person,
                 department=a.department,
                 region=a.region if not a.department else None,
             )

@@ -8,8 +8,9 @@ Due soon (临期预警)
     A running clock is *due soon* in the last ``CIVICGRID_DUE_SOON_RATIO`` (default 0.2) of its
     span ``due_at − started_at`` (wall-clock time), but never earlier than
     ``CIVICGRID_DUE_SOON_MAX_HOURS`` (default 72) before it is due. The unit it is handling
-    (the assignment's unit for a per-assignment clock, else the case's lead department, else its
-    owning centre) gets one notification per clock. No timeline entry.
+    (the assignment's unit for a per-assignment clock — the person, for a person's assignment —,
+    else the case's lead department, else its owning centre) gets one notification per clock. No
+    timeline entry.
 Overdue (超时)
     A running clock whose ``due_at`` has passed is marked ``overdue_at`` once. Each case with
     newly overdue clocks gets one timeline entry ``overdue`` (actor: system), one open
@@ -198,14 +199,16 @@ def _timeline_insert(q: _Sql, params: dict[str, Any], now: dt.datetime, action: 
 
 
 def _notification_insert(q: _Sql, params: dict[str, Any], now: dt.datetime, event: str, *, department: str,
-                         region: str, case: str, subject: str) -> str:
+                         region: str, case: str, subject: str, recipient: str | None = None) -> str:
     """``INSERT INTO <outbox> (…) SELECT …`` of in-app notifications to a unit: the row
     :func:`~civicgrid.notify.outbox.outbox_row` builds, its audience, case and subject (cut as the
     constructor cuts it) from the query, created at the sweep's time. FROM and WHERE follow."""
     row = outbox_row(case=None, event=event, subject="", now=now)
-    columns, select = select_list(row, {"audience_department_id": department, "audience_region_id": region,
-                                        "case_id": case, "subject": f"SUBSTR({subject}, 1, 200)",
-                                        "created_at": "%(now)s"}, params, f"nt_{event}_")
+    exprs = {"audience_department_id": department, "audience_region_id": region, "case_id": case,
+             "subject": f"SUBSTR({subject}, 1, 200)", "created_at": "%(now)s"}
+    if recipient is not None:  # a person (their own clock), else the unit's audience
+        exprs["recipient_id"] = recipient
+    columns, select = select_list(row, exprs, params, f"nt_{event}_")
     return f"INSERT INTO {q.notification} ({columns}) SELECT {select}"
 
 
@@ -260,14 +263,17 @@ def _due_soon_batch(q: _Sql, report: SweepReport, now: dt.datetime, ratio: float
     if not rows:
         return 0
     params["ids"] = q.ids_param([r[0] for r in rows])
-    unit_department = "COALESCE(a.department_id, c.lead_department_id)"
-    unit_region = f"CASE WHEN {unit_department} IS NULL THEN COALESCE(a.region_id, c.owner_region_id) END"
+    # a person's own clock (their assignment's sign-off) tells the person; any other clock the unit
+    unit_department = "CASE WHEN a.person_id IS NULL THEN COALESCE(a.department_id, c.lead_department_id) END"
+    unit_region = ("CASE WHEN a.person_id IS NULL AND COALESCE(a.department_id, c.lead_department_id) IS NULL "
+                   "THEN COALESCE(a.region_id, c.owner_region_id) END")
     subject = _text(_("Case %(code)s: the %(clock)s clock is due soon"), params, "s", code="c.tracking_code",
                     clock="t.kind")
     sql = (_notification_insert(q, params, now, "due_soon", department=unit_department, region=unit_region,
-                                case="c.id", subject=subject) + " "
+                                case="c.id", subject=subject, recipient="a.person_id") + " "
            f"FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id LEFT JOIN {q.assignment} a ON a.id = t.assignment_id "
-           f"WHERE {q.ids('t.id', 'ids')} AND ({unit_department} IS NOT NULL OR {unit_region} IS NOT NULL)")
+           f"WHERE {q.ids('t.id', 'ids')} AND ({unit_department} IS NOT NULL OR {unit_region} IS NOT NULL "
+           "OR a.person_id IS NOT NULL)")
     report.notifications += _execute(sql, params)[0]
     report.due_soon += len(rows)
     return len(rows)

@@ -1,7 +1,8 @@
-"""A small case type that exercises every engine feature, for the engine's own tests and benchmarks.
+"""Small case types that exercise the engine's features, for the engine's own tests and benchmarks.
 
-Register it with :func:`register_drill` (idempotent). It is deliberately not an event: the engine
-must work for any type that registers.
+DRILL goes to departments and regions; TASK to people (a mediator or a leader owning the case,
+包案). Register them with :func:`register_drill` and :func:`register_task` (idempotent). They are
+deliberately not events: the engine must work for any type that registers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from civicgrid.cases import registry
-from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, Guard, Input, Transition
+from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, Guard, Input, Transition
 from civicgrid.cases.services import (
     NO_PENDING_ASSIGNMENT,
     TransitionContext,
@@ -85,3 +86,48 @@ def register_drill() -> CaseType:
     if DRILL.code not in {t.code for t in registry.all_types()}:
         registry.register(DRILL)
     return DRILL
+
+
+# --- TASK: a case owned by a person ----------------------------------------------------------------
+
+OWNERS = frozenset({Role.MEDIATOR, Role.LEADER})  # who may be named to own a task
+ASSIGNED = frozenset({ASSIGNEE, Role.ADMIN, SYSTEM})  # the person it is given to (and an administrator)
+
+
+def _give(ctx: TransitionContext) -> None:
+    """Give the case to the person named (a new one ends the previous person's assignment: a transfer)."""
+    assignment_open(ctx, person=ctx.data["person"])
+
+
+_PERSON = Input("person", "person", required=True, label="person", roles=OWNERS)
+
+TASK = CaseType(
+    code="task",
+    label="task",
+    states={"new": "new", "assigned": "assigned", "working": "working", "review": "review", "done": "done",
+            "merged": "merged"},
+    initial="new",
+    closed_states=frozenset({"done"}),
+    reopen_to="working",
+    transitions={
+        "assign": Transition("assign", ("new", "review"), "assigned", CENTRE, label="assign", inputs=(_PERSON,),
+                             effect=_give, starts=(ClockRule("sign", 1, "working_days", per_assignment=True),)),
+        "transfer": Transition("transfer", ("assigned", "working"), "assigned", CENTRE, label="transfer",
+                               inputs=(_PERSON,), effect=_give,
+                               starts=(ClockRule("sign", 1, "working_days", per_assignment=True),)),
+        "accept": Transition("accept", ("assigned",), "working", ASSIGNED, label="accept", effect=assignment_accept,
+                             guards=(Guard(pending_assignment_of, NO_PENDING_ASSIGNMENT),)),
+        "dispute": Transition("dispute", ("assigned", "working"), "review", ASSIGNED, label="dispute",
+                              requires=("reason",), effect=assignment_dispute),
+        "finish": Transition("finish", ("working",), "done", ASSIGNED, label="finish", requires=("note",),
+                             closes=True, stops=("*",), effect=assignments_finish, public=True),
+    },
+    start_clocks=(ClockRule("handle", 10, "working_days"),),
+    recall_to="new",
+)
+
+
+def register_task() -> CaseType:
+    if TASK.code not in {t.code for t in registry.all_types()}:
+        registry.register(TASK)
+    return TASK

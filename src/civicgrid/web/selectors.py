@@ -79,9 +79,10 @@ def navigation(user: Any) -> list[NavItem]:
         items += [NavItem("grid", _("My grid"), reverse("web:grid")),
                   NavItem("tasks", _("My tasks"), reverse("web:grid_tasks"))]
     if Role.DEPARTMENT_HANDLER in roles:
-        items.append(NavItem("department", _("My cases"), reverse("web:department")))
+        items.append(NavItem("department", _("My department's cases"), reverse("web:department")))
     if roles - {Role.RESIDENT}:
-        items += [NavItem("cases", _("Cases"), reverse("web:cases")),
+        items += [NavItem("mine", _("My cases"), reverse("web:mine")),
+                  NavItem("cases", _("Cases"), reverse("web:cases")),
                   NavItem("dashboard", _("Dashboard"), reverse("web:dashboard"))]
     return items
 

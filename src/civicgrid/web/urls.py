@@ -27,6 +27,8 @@ urlpatterns = [
     path("grid/patrol/", work.grid_patrol, name="grid_patrol"),
     # department
     path("department/", work.department, name="department"),
+    # a person's cases (a mediator, a leader owning the case)
+    path("mine/", work.mine, name="mine"),
     # cases
     path("cases/", cases.case_list, name="cases"),
     path("cases/<str:code>/", cases.case_detail, name="case"),

@@ -27,8 +27,9 @@ on the same way. The rules, checked on every answer:
 
 The actions (second half) are driven by the case types' declarations and the engine's
 ``case_actions``: what it offers each person is exactly what the one way in accepts, and each
-action of the event type and of DRILL is refused to an outsider, a wrong role and a foreign target
-through the service façade and the API.
+action of the event type, of DRILL and of TASK (given to a person) is refused to an outsider, a
+wrong role and a foreign target (a department, or a person, out of the case's reach) through the
+service façade and the API.
 """
 
 from __future__ import annotations
@@ -411,7 +412,7 @@ def test_the_matrix_sees_what_it_must_not_leak_where_it_may_be_shown(matrix: Wor
 
 # --- the actions, driven by the declarations and case_actions ---------------------------------------
 #
-# Every action of the event type and of the test type DRILL (their transitions and the generic
+# Every action of the event type and of the test types DRILL and TASK (their transitions and the generic
 # actions) is tried by every person of district A on cases in each state: what ``case_actions``
 # offers is exactly what the one way in (``rules.case_act``) accepts. Then each action through each
 # interface (the service façade and the API) is refused to an outsider (404), a wrong role (403) and
@@ -487,12 +488,42 @@ def _drill_in(state: str, world: Any, units: Any) -> Any:
     return fresh(case)
 
 
+def _task_in(state: str, world: Any, mediator: Any, *, request: str = "", deferred: bool = False) -> Any:
+    """A TASK case (given to a person: district A's mediator) in ``state``, with a deferral granted
+    and/or a request of the mediator's waiting."""
+    from civicgrid.cases.rules import case_act
+    from civicgrid.cases.services import Location, case_create, case_decide_approval, case_request_approval
+    from civicgrid.cases.tests.conftest import POINT_A
+
+    case = case_create(actor=world.alice, case_type="task", title="邻里纠纷MX7",
+                       location=Location(lon=POINT_A[0], lat=POINT_A[1]), now=_now())
+    steps = [("assigned", lambda c: case_act(actor=world.alice, case=c, action="assign",
+                                             data={"person": str(mediator.pk)})),
+             ("working", lambda c: case_act(actor=mediator, case=c, action="accept", data={})),
+             ("done", lambda c: case_act(actor=mediator, case=c, action="finish", data={"note": "已化解"}))]
+    for _name, step in steps:
+        if case.state == state:
+            break
+        case = step(fresh(case))
+    if deferred:
+        req = case_request_approval(actor=mediator, case=fresh(case), kind="deferral", reason="等待当事人")
+        case_decide_approval(actor=world.alice, request=req, approve=True)
+    if request:
+        case_request_approval(actor=mediator, case=fresh(case), kind=request, reason="当事人外出", amount=2)
+    assert fresh(case).state == state
+    return fresh(case)
+
+
 @pytest.fixture
-def actions_world(world: Any, units: Any, settings: Any) -> ActionWorld:
-    from civicgrid.cases.testing import register_drill
+def actions_world(world: Any, units: Any, settings: Any) -> Any:
+    from civicgrid.cases import registry
+    from civicgrid.cases.testing import TASK, register_drill, register_task
 
     register_drill()
+    register_task()
     settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 0
+    people = _people(world, units)
+    mediator = next(p.user for p in people if p.label == "mediator@A")
     cases = [_event_in(s, world, units) for s in ("reported", "registered", "dispatched", "verifying", "closed")]
     cases += [_event_in("handling", world, units, request="extension"),
               _event_in("handling", world, units, deferred=True)]
@@ -500,8 +531,12 @@ def actions_world(world: Any, units: Any, settings: Any) -> ActionWorld:
     cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
     cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
+    cases += [_task_in(s, world, mediator) for s in ("new", "assigned", "working", "done")]
+    cases += [_task_in("working", world, mediator, request="extension"),
+              _task_in("working", world, mediator, deferred=True)]
     duplicate = report(None, text="又一个井盖缺失", now=_now()).case
-    return ActionWorld(cases=cases, duplicate=duplicate, people=_people(world, units), units=units)
+    yield ActionWorld(cases=cases, duplicate=duplicate, people=people, units=units)
+    registry.unregister(TASK.code)  # the other tests list every registered type
 
 
 def _declared(case: Any) -> list[tuple[str, tuple[Any, ...]]]:
@@ -515,8 +550,9 @@ def _declared(case: Any) -> list[tuple[str, tuple[Any, ...]]]:
 
 
 def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, department: str = "",
-                  ) -> tuple[dict[str, Any], list[Any], list[Any]]:
-    """Valid input for an action, from its declared inputs (``department``: the code to name)."""
+                  person: str = "mediator@A") -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """Valid input for an action, from its declared inputs (``department``: the code to name;
+    ``person``: the label of the principal to name)."""
     from civicgrid.cases.models import ApprovalRequest
     from civicgrid.core.inputs import Upload
 
@@ -533,6 +569,8 @@ def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, departm
             data[inp.name] = [department or w.units.urban.code]
         elif inp.kind == "number":
             data[inp.name] = "1"
+        elif inp.kind == "person":
+            data[inp.name] = str(next(p.user.pk for p in w.people if p.label == person))
         elif inp.kind == "case":
             data[inp.name] = [w.duplicate.tracking_code]
         elif inp.kind == "photos":
@@ -623,11 +661,11 @@ def _wrong_role(w: ActionWorld, case: Any, allowed: frozenset[str]) -> Principal
 
 def _action_cases() -> list[tuple[str, str]]:
     from civicgrid.cases import registry
-    from civicgrid.cases.testing import DRILL
+    from civicgrid.cases.testing import DRILL, TASK
     from civicgrid.events.workflow import build_event_type
 
     out = []
-    for ctype in (build_event_type(), DRILL):
+    for ctype in (build_event_type(), DRILL, TASK):
         out += [(ctype.code, t) for t in ctype.transitions]
         out += [(ctype.code, g) for g in registry.GENERIC_ACTIONS]
     return out
@@ -682,6 +720,11 @@ def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str
         foreign, _p, _f = _sample_input(case, inputs, w, department=B_DEPARTMENT)
         service(admin, foreign, Http404, "foreign target,")
         api(admin, foreign, (404,), "foreign target,")
+    if any(i.kind == "person" for i in inputs):
+        for label in ("mediator@B", "grid_worker@A"):  # another district's; a role the input does not name
+            foreign, _p, _f = _sample_input(case, inputs, w, person=label)
+            service(admin, foreign, Http404, f"foreign person {label},")
+            api(admin, foreign, (404,), f"foreign person {label},")
     if (fresh(case).state, fresh(case).version) != before:
         problems.append(f"{type_code}.{action}: a refusal changed the case")
 
@@ -709,7 +752,7 @@ def test_each_action_is_refused_to_an_outsider_a_wrong_role_and_a_foreign_target
         actions_world: ActionWorld) -> None:
     problems: list[str] = []
     actions = _action_cases()
-    assert len(actions) > 30  # both types' transitions and every generic action
+    assert len(actions) > 45  # the three types' transitions and every generic action
     for type_code, action in actions:
         problems += _refused_everywhere(actions_world, type_code, action)
     assert problems == [], "\n".join(problems)

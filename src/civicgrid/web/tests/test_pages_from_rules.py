@@ -1,8 +1,9 @@
-"""The case page is drawn from the engine's rulebook: for every person and every case (an event or
-the test type DRILL, which has no view of its own), the page offers exactly the actions
-``rules.case_actions`` lists, each posted through the one façade; refusals through the page are the
-engine's (outsider 404, wrong role 403, target out of reach refused); and a DRILL case goes from the
-workbench through dispatch, acceptance and finishing on its pages to its public tracking page."""
+"""The case page is drawn from the engine's rulebook: for every person and every case (an event, or
+the test types DRILL and TASK — given to a person —, which have no view of their own), the page
+offers exactly the actions ``rules.case_actions`` lists, each posted through the one façade;
+refusals through the page are the engine's (outsider 404, wrong role 403, target out of reach
+refused); and a DRILL case goes from the workbench through dispatch, acceptance and finishing on its
+pages to its public tracking page."""
 
 from __future__ import annotations
 
@@ -89,6 +90,39 @@ def test_the_case_page_offers_exactly_what_the_engine_lists_for_a_drill(world, u
             assert offered(user, case) == expected, (case.state, name)
             seen |= set(expected)
     assert {"dispatch", "reject", "accept", "dispute", "finish"} <= seen
+
+
+@pytest.fixture
+def task_type():
+    from civicgrid.cases import registry
+    from civicgrid.cases.testing import TASK, register_task
+
+    register_task()
+    yield
+    registry.unregister(TASK.code)  # the other tests list every registered type
+
+
+def test_the_case_page_offers_exactly_what_the_engine_lists_for_a_persons_case(world, units, people, task_type):
+    """TASK goes to a person (Mei, the street's mediator): her page offers her own steps, nobody else's."""
+    from civicgrid.cases.rules import case_act
+    from civicgrid.cases.services import Location, case_create
+
+    def task(to):
+        case = case_create(actor=world.alice, case_type="task", title="邻里纠纷", location=Location(*POINT_A))
+        if to in ("assigned", "working"):
+            case = case_act(actor=world.alice, case=case, action="assign", data={"person": str(people.mediator.pk)})
+        if to == "working":
+            case = case_act(actor=people.mediator, case=fresh(case), action="accept", data={})
+        return fresh(case)
+
+    seen = set()
+    for case in [task(s) for s in ("new", "assigned", "working")]:
+        for name, user in vars(people).items():
+            expected = [o.name for o in case_actions(user, fresh(case))]
+            assert offered(user, case) == expected, (case.state, name)
+            seen |= set(expected)
+    assert {"assign", "transfer", "accept", "dispute", "finish", "recall"} <= seen
+    assert "accept" not in offered(people.leader, task("assigned"))  # not hers
 
 
 def test_an_action_a_guard_refuses_is_shown_with_its_reason_and_cannot_be_sent(world, units):

@@ -178,7 +178,7 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
     fields = case._meta
     ctx: dict[str, Any] = {
         "case": case, "timeline": case_timeline(case=case), "timers": list(case_open_timers(case=case)),
-        "assignments": case.assignments.select_related("department", "region").order_by("id"),
+        "assignments": case.assignments.select_related("department", "region", "person").order_by("id"),
         "approvals": case.approval_requests.filter(state=ApprovalRequest.State.PENDING),
         "actions": offers, "main_action": main_action(case, offers),
         "errors": errors or {}, "failed": failed, "values": request.POST if errors else {},

@@ -1,6 +1,6 @@
 """The staff pages: the centre workbench (queues, one-click dispatch, the map of open cases by grid),
-the grid worker's phone pages (my grid, my tasks, patrol report), the department's cases, and the
-12345 agent's call-taking page."""
+the grid worker's phone pages (my grid, my tasks, patrol report), the department's cases, the cases
+assigned to a person (my cases), and the 12345 agent's call-taking page."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.cases.models import Case
 from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.rules import case_actions
-from civicgrid.cases.selectors import department_targets
+from civicgrid.cases.selectors import cases_assigned_to, department_targets
 from civicgrid.events import services as ev
 from civicgrid.events.workflow import EVENT
 from civicgrid.geo.models import Region
@@ -189,6 +189,25 @@ def department(request: HttpRequest) -> HttpResponse:
         "departments": user_departments(user=request.user), "state": state, "tabs": tabs, "now": timezone.now(),
         "cases": cases, "page": page, "pages": pages, "total": total, "first": first + 1 if cases else 0,
         "last": first + len(cases)})
+
+
+# --- a person's cases ----------------------------------------------------------------------------
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """My cases (我的案件): the cases assigned to me as a person — a mediator, a leader owning the
+    case (包案) — each with the forms of the steps the engine offers me on it now
+    (``rules.case_actions``: accept or dispute a pending assignment, finish …); ``?done=1`` adds
+    those where my part is done. Residents have none: 403."""
+    if not user_roles(request.user) - {Role.RESIDENT}:
+        raise PermissionDenied
+    done = request.GET.get("done") == "1"
+    rows = []
+    for case in cases_assigned_to(user=request.user, done=done).select_related("grid", "street")[:QUEUE_LIMIT]:
+        offers = [o for o in case_actions(request.user, case) if o.kind == "transition"]
+        rows.append((case, offers))
+    return render(request, "web/mine.html", {"rows": rows, "done": done, "now": timezone.now()})
 
 
 # --- 12345 agent ------------------------------------------------------------------------------
