@@ -1,5 +1,5 @@
-"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings and the
-worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
+"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings, links
+between cases and the worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
 ``civicgrid.notify``.)"""
 
 from civicgrid.cases.models.case import (
@@ -16,6 +16,7 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
+from civicgrid.cases.models.links import LINK_KINDS, RELATION_LABELS, CaseLink, LinkKind
 from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
@@ -25,8 +26,12 @@ __all__ = [
     "AssignmentRole",
     "AssignmentState",
     "Case",
+    "CaseLink",
     "Channel",
+    "LINK_KINDS",
+    "LinkKind",
     "Priority",
+    "RELATION_LABELS",
     "Rating",
     "RatingSource",
     "Satisfaction",
