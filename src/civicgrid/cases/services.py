@@ -23,11 +23,11 @@ from civicgrid.audit.services import audit_entry
 from civicgrid.cases import registry
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import (
+    LINK_KINDS,
     ApprovalRequest,
     Assignment,
     AssignmentRole,
     AssignmentState,
-    LINK_KINDS,
     Case,
     CaseLink,
     Channel,

@@ -21,6 +21,8 @@ from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
 __all__ = [
+    "LINK_KINDS",
+    "RELATION_LABELS",
     "ApprovalRequest",
     "Assignment",
     "AssignmentRole",
@@ -28,10 +30,8 @@ __all__ = [
     "Case",
     "CaseLink",
     "Channel",
-    "LINK_KINDS",
     "LinkKind",
     "Priority",
-    "RELATION_LABELS",
     "Rating",
     "RatingSource",
     "Satisfaction",
