@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -182,8 +183,12 @@ def _linked_to(user: Any, ref: str) -> QuerySet[Case]:
     see is answered as one that does not exist: 422 naming the field)."""
     ref = ref.strip()
     seen = cases_visible(user=user)
-    found = seen.filter(pk=int(ref)) if ref.isdigit() and len(ref) < 10 and int(ref) <= MAX_ID else \
-        seen.filter(tracking_code=ref.upper())
+    if re.fullmatch(r"[0-9]{1,9}", ref) and 1 <= int(ref) <= MAX_ID:
+        found = seen.filter(pk=int(ref))
+    elif re.fullmatch(r"[0-9A-Za-z]{1,32}", ref):
+        found = seen.filter(tracking_code=ref.upper())
+    else:
+        raise _invalid("linked_to", "Name a case by its tracking code or id.")
     case = found.first()
     if case is None:
         raise _invalid("linked_to", f"No case {ref[:32]}.")

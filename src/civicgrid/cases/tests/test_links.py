@@ -207,7 +207,9 @@ def test_the_api_and_the_pages_show_links_both_ways_and_search_by_link(cast, uni
     found = client.get("/api/v1/cases", {"linked_to": a.tracking_code}).json()["items"]
     assert [c["id"] for c in found] == [other.pk]
     assert [c["id"] for c in client.get("/api/v1/cases", {"linked_to": str(other.pk)}).json()["items"]] == [a.pk]
-    assert client.get("/api/v1/cases", {"linked_to": "NOSUCHCODE"}).status_code == 422
+    for bad in ("NOSUCHCODE", "²", "a b", "9" * 30, "0"):  # never a 500: 422 naming the field
+        answer = client.get("/api/v1/cases", {"linked_to": bad})
+        assert answer.status_code == 422 and "linked_to" in answer.json()["error"]["fields"], bad
     page = client.get(f"/cases/{other.tracking_code}/").content.decode()
     assert a.tracking_code in page and 'data-relation="related_to"' in page
     assert "linked: related to" in page  # the timeline's step
