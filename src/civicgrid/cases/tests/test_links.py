@@ -188,6 +188,9 @@ def test_a_linked_case_the_reader_may_not_see_is_shown_without_anything_of_it(ca
     listed = client.get("/api/v1/cases", {"linked_to": b.tracking_code})  # b is not Alice's to name
     assert listed.status_code == 422 and "linked_to" in listed.json()["error"]["fields"]
     assert client.get(f"/api/v1/cases/{b.pk}/links").status_code == 404
+    listed_page = client.get("/cases/", {"linked_to": b.tracking_code})  # the page: nothing, as for no such case
+    assert listed_page.status_code == 200 and a.tracking_code not in listed_page.content.decode()
+    assert 'data-filter="linked_to"' not in listed_page.content.decode()
 
 
 def test_the_api_and_the_pages_show_links_both_ways_and_search_by_link(cast, units, client):
