@@ -3,6 +3,7 @@
 * Cases are shown, never changed here: every change goes through the engine's services (its
   transitions, timeline and audit). A non-superuser sees only the cases of their jurisdiction
   (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone masked.
+* Links between cases are shown on both cases' pages, read only.
 * Supervision items are a read-only list. (The working calendar's admin is ``civicgrid.workcal.admin``,
   the outbox's ``civicgrid.notify.admin``.)
 """
@@ -17,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer
+from civicgrid.cases.models import Assignment, Case, CaseLink, Supervision, TimelineEntry, Timer
 from civicgrid.org.admin import ScopedAdminMixin
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import is_superuser_active, scoped
@@ -86,6 +87,37 @@ class TimerInline(_ReadOnlyInline):
     ordering = ("id",)
 
 
+class _LinkInline(_ReadOnlyInline):
+    """Links of the case. A link whose other case the user may not see is not listed at all (its
+    code and title would show it)."""
+
+    model = CaseLink
+    ordering = ("created_at", "id")
+    other = ""
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if is_superuser_active(request.user):
+            return qs
+        return qs.filter(**{f"{self.other}__in": _cases_in_scope(request.user).values("pk")})
+
+
+class LinkOutInline(_LinkInline):
+    """Links made from this case (read from it: led to, transferred to, reviewed by, related to)."""
+
+    fk_name, other = "from_case", "to_case"
+    fields = ("kind", "to_case", "note", "created_by", "created_at")
+    verbose_name_plural = _("links to other cases")
+
+
+class LinkInInline(_LinkInline):
+    """Links made to this case (read from the other case: it led to this one, …)."""
+
+    fk_name, other = "to_case", "from_case"
+    fields = ("from_case", "kind", "note", "created_by", "created_at")
+    verbose_name_plural = _("links from other cases")
+
+
 def _state_label(obj: Case) -> str:
     try:
         ctype = registry.get(obj.case_type)
@@ -109,7 +141,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     list_per_page = 50
-    inlines = [AssignmentInline, TimerInline, TimelineInline]
+    inlines = [AssignmentInline, TimerInline, LinkOutInline, LinkInInline, TimelineInline]
     fieldsets = (
         (None, {"fields": ("tracking_code", "case_type", "state_display", "title", "text", "channel", "priority",
                            "category", "request_type")}),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -33,11 +34,13 @@ from civicgrid.cases.selectors import (
     Metrics,
     Period,
     case_get,
+    case_links,
     case_open_timers,
     case_public_timeline,
     case_timeline,
     case_view_of,
     cases_assigned_to,
+    cases_linked_with,
     cases_visible,
     metric_cases,
     metrics_by_department,
@@ -155,6 +158,8 @@ class CaseFilters(Schema):
     closed_from: Day | None = None
     closed_to: Day | None = None
     q: str | None = Field(None, max_length=100, description="words in the title")
+    linked_to: str | None = Field(None, max_length=32, description="cases linked with this case (its tracking code "
+                                  "or id), either way, any kind; links of cases merged into it count")
     page: int = Field(1, le=MAX_PAGE)
     page_size: int = 50
     count: bool = Field(False, description="also count the whole list (costs a COUNT on large lists)")
@@ -174,7 +179,26 @@ def _region(code: str, field: str = "region") -> Region:
     return region
 
 
-def cases_filtered(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
+def _linked_to(user: Any, ref: str) -> QuerySet[Case]:
+    """The cases linked with the case ``ref`` names, if ``user`` may see it (a case they may not
+    see is answered as one that does not exist: 422 naming the field)."""
+    ref = ref.strip()
+    seen = cases_visible(user=user)
+    if re.fullmatch(r"[0-9]{1,9}", ref) and 1 <= int(ref) <= MAX_ID:
+        found = seen.filter(pk=int(ref))
+    elif re.fullmatch(r"[0-9A-Za-z]{1,32}", ref):
+        found = seen.filter(tracking_code=ref.upper())
+    else:
+        raise _invalid("linked_to", "Name a case by its tracking code or id.")
+    case = found.first()
+    if case is None:
+        raise _invalid("linked_to", f"No case {ref[:32]}.")
+    return cases_linked_with(case=case)
+
+
+def cases_filtered(qs: QuerySet[Case], f: CaseFilters, user: Any = None) -> QuerySet[Case]:
+    if f.linked_to:
+        qs = qs.filter(pk__in=_linked_to(user, f.linked_to).values("pk"))
     if f.state:
         qs = qs.filter(state__in=[s.strip() for s in f.state.split(",") if s.strip()])
     if f.type:
@@ -212,7 +236,7 @@ def cases_filtered(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
 def cases_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     """Without ``count=true`` the total is not counted (a COUNT over millions of cases costs more
     than the page): follow ``has_next``."""
-    qs = cases_filtered(cases_visible(user=request.user), filters).order_by("-created_at", "-id")
+    qs = cases_filtered(cases_visible(user=request.user), filters, request.user).order_by("-created_at", "-id")
     return _page(qs, filters.page, filters.page_size, filters.count)
 
 
@@ -282,6 +306,32 @@ class ApprovalOut(Schema):
     decision_note: str
 
 
+class LinkOut(Schema):
+    relation: str = Field(..., description="read from this case: led_to, opened_from, transferred_to, "
+                                            "transferred_from, reviewed_by, review_of, related_to")
+    label: str
+    visible: bool = Field(..., description="false: a case I may not see (nothing of it is given)")
+    case_id: int | None
+    tracking_code: str | None
+    case_type: str | None
+    title: str | None
+    state_label: str | None
+    via: str = Field("", description="the case merged into this one that holds the link ('' for this case)")
+    note: str
+    created_at: dt.datetime
+
+
+def links_out(case: Case, user: Any) -> list[dict[str, Any]]:
+    return [{"relation": link.relation, "label": link.label, "visible": link.visible,
+             "case_id": link.case.pk if link.case else None,
+             "tracking_code": link.case.tracking_code if link.case else None,
+             "case_type": link.case.case_type if link.case else None,
+             "title": link.case.title if link.case else None,
+             "state_label": _state_label(link.case) if link.case else None,
+             "via": link.via, "note": link.note, "created_at": link.created_at}
+            for link in case_links(case=case, user=user)]
+
+
 class CaseDetailOut(CaseOut):
     text: str
     address: str
@@ -296,6 +346,7 @@ class CaseDetailOut(CaseOut):
     timers: list[TimerOut]
     supervisions: list[SupervisionOut]
     approval_requests: list[ApprovalOut]
+    links: list[LinkOut] = Field(..., description="links with other cases, both ways (GET …/links)")
     timeline: list[StepOut]
 
 
@@ -330,6 +381,7 @@ def case_detail_out(case: Case, user: Any = None) -> dict[str, Any]:
         "supervisions": [{"kind": s.kind, "note": s.note, "opened_at": s.opened_at}
                          for s in case.supervisions.filter(closed_at__isnull=True).order_by("opened_at")],
         "approval_requests": [_approval_out(r) for r in case.approval_requests.order_by("requested_at", "id")],
+        "links": links_out(case, user) if user is not None else [],
         "timeline": [{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
                       "to_state": t.to_state, "note": t.note, "public": t.public} for t in case_timeline(case=case)],
     }
@@ -341,7 +393,7 @@ def case_public_out(case: Case) -> dict[str, Any]:
     the units, clocks, supervision or requests."""
     out = case_detail_out(case)
     out.update(lead_department=None, owner_region=None, actions=[], assignments=[], timers=[], supervisions=[],
-               approval_requests=[],
+               approval_requests=[], links=[],
                timeline=[{"at": t.at, "actor": t.actor_name, "action": t.action, "from_state": t.from_state,
                           "to_state": t.to_state, "note": t.note, "public": t.public}
                          for t in case_public_timeline(case=case)])
@@ -357,6 +409,18 @@ def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
         return case_public_out(case)
     return case_detail_out(case, request.user)
+
+
+@router.get("/{int:case_id}/links", response=list[LinkOut],
+            summary="The case's links with other cases, read from this case (both ways; via merged cases too)")
+def case_links_list(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+    """Each link says how the other case relates to this one (``opened_from``, ``transferred_to``,
+    …). A linked case I may not see is given without anything of it (``visible`` false). A resident
+    reading their own report gets no links (the public view). Link cases with the action ``link``."""
+    case = _case(request, case_id)
+    if case_view_of(user=request.user, case=case) == PUBLIC_VIEW:
+        return []
+    return links_out(case, request.user)
 
 
 # --- actions: the one way in ------------------------------------------------------------------------------

@@ -92,6 +92,30 @@ class ClockRule:
 
 
 @dataclass(frozen=True)
+class Opens:
+    """A new case of another type a transition opens and links to its case, in its own transaction
+    ("turn into", "hand over": an event turned into a dispute, a dispute handed to the petition
+    office). The new case takes the old one's place, text and reporter (``title``/``detail``:
+    callables of the ``TransitionContext`` giving its title and its detail row's fields), and the
+    link reads ``link`` from the old case (``led_to``: the new one was *opened from* it;
+    ``transferred_to``; ``reviewed_by``). ``case_type`` is looked up in the registry when the step
+    runs: the declaring type never imports the other."""
+
+    case_type: str
+    link: str = "led_to"
+    title: Callable[[Any], str] | None = None
+    detail: Callable[[Any], dict[str, Any]] | None = None
+    reporter: bool = True  # the new case has the old one's reporter (account, name, phone)
+
+    def __post_init__(self) -> None:
+        from civicgrid.cases.models.links import LinkKind
+
+        if self.link not in LinkKind.values or self.link == LinkKind.RELATED_TO:
+            raise ValueError(f"opens {self.case_type}: a link kind of {', '.join(LinkKind.values[:-1])}, "
+                             f"not {self.link!r}")
+
+
+@dataclass(frozen=True)
 class Transition:
     """One move of a case: from ``sources`` to ``target`` (None keeps the state).
 
@@ -113,6 +137,7 @@ class Transition:
     closes: bool = False  # the case counts as closed after it (closed_at is set)
     lead: bool = False  # the given department becomes the case's lead unit (dispatch, transfer)
     effect: Callable[[Any], object] | None = None  # called with the TransitionContext, inside the transaction
+    opens: Opens | None = None  # a new case of another type, opened and linked in the same transaction
 
     def __post_init__(self) -> None:
         unknown = set(self.requires) - set(REQUIREMENTS)
@@ -151,6 +176,7 @@ class GenericRoles:
                                                    Role.MEDIATOR, Role.ADMIN, SYSTEM})  # 延期/缓办申请
     decide_extension: frozenset[str] = _CENTRE | {Role.LEADER}
     resume: frozenset[str] = _CENTRE | {Role.DEPARTMENT_HANDLER}
+    link: frozenset[str] = _CENTRE | {Role.LEADER}  # 关联: link to another case (related to)
 
     def of(self, action: str) -> frozenset[str]:
         if action not in GENERIC_ACTIONS:
@@ -160,7 +186,7 @@ class GenericRoles:
 
 
 GENERIC_ACTIONS = ("merge", "recall", "supervise", "chase", "escalate", "reopen", "rate", "request_extension",
-                   "decide_extension", "resume")
+                   "decide_extension", "resume", "link")
 
 
 @dataclass(frozen=True)

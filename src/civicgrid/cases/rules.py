@@ -2,7 +2,7 @@
 
 ``case_actions(user, case)`` lists what this person may do on this case now — the transitions of
 the case's type and the generic actions every type gets (merge, recall, supervise, chase,
-escalate, reopen, rate, request_extension, decide_extension, resume) — with their labels, their
+escalate, reopen, rate, request_extension, decide_extension, resume, link) — with their labels, their
 typed inputs and the targets this person may name; an action a guard refuses now is listed with
 the reason. It resolves roles as the services do (``services.actor_roles``), so it cannot offer
 what the services refuse for a role, nor hide what they allow.
@@ -88,6 +88,7 @@ GENERIC_LABELS: dict[str, Any] = {
     "request_extension": gettext_lazy("ask for more time"),  # 延期/缓办申请
     "decide_extension": gettext_lazy("decide on a request for more time"),  # 延期/缓办审批
     "resume": gettext_lazy("end the deferral"),  # 恢复
+    "link": gettext_lazy("link to another case"),  # 关联
 }
 
 GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
@@ -113,6 +114,7 @@ GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
                                choices=(("approve", gettext_lazy("approve")), ("reject", gettext_lazy("reject")))),
                          _NOTE),
     "resume": (_NOTE,),
+    "link": (Input("case", "case", required=True, label=gettext_lazy("the related case (tracking code)")), _NOTE),
 }
 
 
@@ -148,6 +150,8 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
         return bool(_decidable(actor, case))
     if action == "resume":
         return bool(case.deferred) and _open(case)
+    if action == "link":
+        return case.merged_into_id is None  # a merged case is followed as its survivor: link that one
     return False  # pragma: no cover - every generic action is named above
 
 
@@ -514,6 +518,11 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
                                     now=now)
     elif action == "resume":
         engine.case_resume(actor=person, case=case, note=note, now=now)
+    elif action == "link":
+        others = v.get("case") or []
+        if len(others) != 1:
+            raise _invalid("case", _("Name one case by its tracking code."))
+        engine.case_link(actor=person, case=case, other=others[0], note=note, now=now)
     return Case.objects.get(pk=case.pk)
 
 

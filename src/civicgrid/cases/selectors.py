@@ -63,9 +63,12 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
 from civicgrid.cases.models import (
+    LINK_KINDS,
+    RELATION_LABELS,
     Assignment,
     AssignmentState,
     Case,
+    CaseLink,
     Rating,
     Satisfaction,
     TimelineEntry,
@@ -271,6 +274,80 @@ def case_open_timers(*, case: Case) -> QuerySet[Timer]:
     """The clocks still running or paused on the case, soonest due first."""
     return (Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
             .select_related("assignment__department", "assignment__person").order_by("due_at"))
+
+
+# ---------------------------------------------------------------------------------------------
+# links between cases (案件关联)
+
+MERGE_DEPTH = 5  # how far down a chain of merges (A took in B, which had taken in C) links are gathered
+
+
+def _merged_family(case_id: int) -> dict[int, str]:
+    """The case and the cases merged into it (and into those, to MERGE_DEPTH levels): id → the
+    tracking code of the merged case a link came through ('' for the case itself)."""
+    family: dict[int, str] = {case_id: ""}
+    frontier = [case_id]
+    for _level in range(MERGE_DEPTH):
+        if not frontier:
+            break
+        rows = list(Case.objects.filter(merged_into_id__in=frontier).values_list("pk", "tracking_code"))
+        frontier = [pk for pk, _code in rows if pk not in family]
+        family.update({pk: code for pk, code in rows if pk in frontier})
+    return family
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """One link as a reader of one case sees it: the ``relation`` from this case's side (``led_to``,
+    ``opened_from``, …) and its label; the other case, or None when the reader may not see it (then
+    nothing of it is shown: no code, no title, no note); ``via``: the tracking code of the case merged
+    into this one that holds the link ('' when this case holds it)."""
+
+    id: int
+    kind: str
+    relation: str
+    label: str
+    case: Case | None
+    via: str
+    note: str
+    created_at: dt.datetime
+
+    @property
+    def visible(self) -> bool:
+        return self.case is not None
+
+
+def case_links(*, case: Case, user: Any) -> list[LinkView]:
+    """The links of ``case`` — its own and those of the cases merged into it (a merge keeps them:
+    the survivor shows them) — oldest first, read from this case's side. A linked case ``user`` may
+    not see (``cases_visible``) is given as None (``user=None``: the platform, which sees all)."""
+    family = _merged_family(case.pk)
+    links = list(CaseLink.objects.filter(Q(from_case_id__in=family) | Q(to_case_id__in=family))
+                 .exclude(from_case_id__in=family, to_case_id__in=family)  # within the family: not a link out
+                 .order_by("created_at", "id"))
+    others = {link.to_case_id if link.from_case_id in family else link.from_case_id for link in links}
+    seen = cases_visible(user=user) if user is not None else Case.objects.all()
+    shown = {c.pk: c for c in seen.filter(pk__in=others).select_related("merged_into")} if others else {}
+    out = []
+    for link in links:
+        outgoing = link.from_case_id in family
+        mine, other = (link.from_case_id, link.to_case_id) if outgoing else (link.to_case_id, link.from_case_id)
+        relation = LINK_KINDS[link.kind][0 if outgoing else 1]
+        visible = shown.get(other)
+        out.append(LinkView(id=link.pk, kind=link.kind, relation=relation, label=str(RELATION_LABELS[relation]),
+                            case=visible, via=family[mine], note=link.note if visible is not None else "",
+                            created_at=link.created_at))
+    return out
+
+
+def cases_linked_with(*, case: Case) -> QuerySet[Case]:
+    """The cases linked with ``case`` or with a case merged into it (either way, any kind): the
+    search "linked to case X". Narrow it to what a reader may see (``cases_visible``) before
+    showing it."""
+    family = list(_merged_family(case.pk))
+    out_ids = CaseLink.objects.filter(from_case_id__in=family).values("to_case_id")
+    in_ids = CaseLink.objects.filter(to_case_id__in=family).values("from_case_id")
+    return Case.objects.filter(Q(pk__in=out_ids) | Q(pk__in=in_ids)).exclude(pk__in=family)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,12 +23,15 @@ from civicgrid.audit.services import audit_entry
 from civicgrid.cases import registry
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import (
+    LINK_KINDS,
     ApprovalRequest,
     Assignment,
     AssignmentRole,
     AssignmentState,
     Case,
+    CaseLink,
     Channel,
+    LinkKind,
     Priority,
     Rating,
     RatingSource,
@@ -37,7 +40,7 @@ from civicgrid.cases.models import (
     TimelineEntry,
     Timer,
 )
-from civicgrid.cases.registry import ASSIGNEE, REPORTER, SYSTEM, CaseType, ClockRule, Transition
+from civicgrid.cases.registry import ASSIGNEE, REPORTER, SYSTEM, CaseType, ClockRule, Opens, Transition
 from civicgrid.cases.selectors import cases_visible, department_serves, person_targets, region_meets
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import (
@@ -535,6 +538,7 @@ class TransitionContext:
     satisfaction: str | None = None
     timeline_data: dict[str, Any] = field(default_factory=dict)
     opened: list[Assignment] = field(default_factory=list)  # assignments this step gave out
+    linked: list[Case] = field(default_factory=list)  # cases this step opened and linked (Transition.opens)
     first_step: bool = False  # the case's first change since intake: it has no assignments yet
 
 
@@ -821,6 +825,8 @@ def case_transition(
         if t.effect is not None:
             t.effect(ctx)
         _start_clocks(case, t.starts, now, opened=ctx.opened)
+        if t.opens is not None:
+            case_open_linked(ctx, t.opens)
         attachments = [*attachments, *(a for name, store in stores for a in store(list((uploads or {})[name])))]
         _step(
             case=case,
@@ -843,6 +849,89 @@ def case_transition(
                 _("Your case %(code)s: %(what)s") % {"code": case.tracking_code, "what": t.label or t.name},
             )
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# links between cases (案件关联)
+
+
+def _link_write(*, actor: Any, from_case: Case, to_case: Case, kind: str, note: str, now: dt.datetime) -> CaseLink:
+    """The link row and a timeline entry (with its audit row) on each of the two cases, in the
+    caller's transaction. A link of that kind between the two, either way, is a conflict (409)."""
+    if from_case.pk == to_case.pk:
+        raise TransitionNotAllowed({"case": _("A case cannot be linked to itself.")})
+    if kind not in LINK_KINDS:
+        raise TransitionNotAllowed({"kind": _("Unknown kind of link.")})
+    if kind == LinkKind.RELATED_TO and from_case.pk > to_case.pk:  # one row whichever side made it
+        from_case, to_case = to_case, from_case
+    pair = Q(from_case=from_case, to_case=to_case) | Q(from_case=to_case, to_case=from_case)
+    taken = _("%(a)s and %(b)s are linked already.") % {"a": from_case.tracking_code, "b": to_case.tracking_code}
+    if CaseLink.objects.filter(pair, kind=kind).exists():
+        raise CaseConflict(taken, action="link")
+    try:
+        with batched():  # its own savepoint: a link made meanwhile leaves the step usable
+            link = CaseLink.objects.create(from_case=from_case, to_case=to_case, kind=kind, note=note[:500],
+                                           created_by=_account(actor), created_at=now)
+    except IntegrityError:
+        raise CaseConflict(taken, action="link") from None
+    for case, other, relation in ((from_case, to_case, LINK_KINDS[kind][0]), (to_case, from_case, LINK_KINDS[kind][1])):
+        # The other case is named in the entry's data only (never its title): the pages and the API
+        # show a linked case through selectors.case_links, to those who may see it.
+        _step(case=case, actor=actor, action="link", at=now, from_state=case.state,
+              data={"relation": relation, "kind": kind, "case": other.tracking_code, "link": link.pk},
+              after={"relation": relation, "case": other.tracking_code})
+    return link
+
+
+def case_link(*, actor: Any, case: Case, other: Case, kind: str = LinkKind.RELATED_TO, note: str = "",
+              now: dt.datetime | None = None) -> CaseLink:
+    """Link ``case`` to ``other`` (关联; the generic action ``link``): the link reads ``kind`` from
+    ``case`` and its reverse from ``other``, with a timeline entry on both, in one transaction.
+
+    The actor must be allowed the action on ``case`` (the type's ``generic.link``) and see
+    ``other`` (else 404, as if it did not exist); neither may be merged into another case (link
+    the case it follows)."""
+    now = now or timezone.now()
+    with batched():
+        _generic(actor, case, ctype_roles(case, "link"), _("link"))
+        targets_check(actor=actor, case=case, cases=[other])
+        for c, name in ((case, "action"), (other, "case")):
+            if c.merged_into_id:
+                raise TransitionNotAllowed({name: _("%(code)s is merged into another case: link that one.")
+                                            % {"code": c.tracking_code}})
+        return _link_write(actor=actor, from_case=case, to_case=other, kind=kind, note=note, now=now)
+
+
+def case_open_linked(ctx: TransitionContext, opens: Opens) -> Case:
+    """Open a new case of ``opens.case_type`` from the transition's case and link them ("turn into",
+    "hand over"), inside the transition's transaction: a step refused afterwards, or failing, leaves
+    neither the new case nor the link. The engine finds the type in the registry (the declaring type
+    imports no other). The new case's timeline starts with its creation and the link; the old
+    case's step names it (``opened`` in its data). A type's own effect may call it too."""
+    case = ctx.case
+    try:
+        registry.get(opens.case_type)
+    except LookupError:
+        raise TransitionNotAllowed({"action": _("No case type %(t)s to open.") % {"t": opens.case_type}}) from None
+    if case.lon is not None and case.lat is not None:
+        location = Location(lon=case.lon, lat=case.lat)
+    else:
+        deepest = next((getattr(case, lv) for lv in reversed(LEVELS) if getattr(case, f"{lv}_id")), None)
+        location = Location(region=deepest)
+    reporter: dict[str, Any] = {}
+    if opens.reporter:
+        reporter = {"reporter": case.reporter if case.reporter_id else None, "reporter_name": case.reporter_name,
+                    "reporter_phone": case.reporter_phone, "anonymous": case.anonymous}
+    new = case_create(
+        actor=ctx.actor, case_type=opens.case_type,
+        title=opens.title(ctx) if opens.title is not None else case.title,
+        text=case.text, channel=case.channel, location=location, priority=case.priority, address=case.address,
+        detail=opens.detail(ctx) if opens.detail is not None else None, now=ctx.now, **reporter)
+    _link_write(actor=ctx.actor, from_case=case, to_case=new, kind=opens.link, note=ctx.note or ctx.reason,
+                now=ctx.now)
+    ctx.linked.append(new)
+    ctx.timeline_data.setdefault("opened", []).append(new.tracking_code)
+    return new
 
 
 # ---------------------------------------------------------------------------------------------

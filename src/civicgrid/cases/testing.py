@@ -2,7 +2,9 @@
 
 DRILL goes to departments and regions; TASK to people (a mediator or a leader owning the case,
 包案). Register them with :func:`register_drill` and :func:`register_task` (idempotent). They are
-deliberately not events: the engine must work for any type that registers.
+deliberately not events: the engine must work for any type that registers. A third small type,
+RELAY, is what a drill is handed over to (``hand_over`` opens a relay case and links the two:
+``Transition.opens``), named only by its code, as one type names another.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from civicgrid.cases import registry
-from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, Guard, Input, Transition
+from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, Guard, Input, Opens, Transition
 from civicgrid.cases.services import (
     NO_PENDING_ASSIGNMENT,
     TransitionContext,
@@ -52,9 +54,9 @@ DRILL = CaseType(
     code="drill",
     label="drill",
     states={"new": "new", "dispatched": "dispatched", "handling": "handling", "review": "review",
-            "done": "done", "rejected": "rejected", "merged": "merged"},
+            "done": "done", "rejected": "rejected", "handed_over": "handed over", "merged": "merged"},
     initial="new",
-    closed_states=frozenset({"done", "rejected"}),
+    closed_states=frozenset({"done", "rejected", "handed_over"}),
     reopen_to="handling",
     transitions={
         "dispatch": Transition("dispatch", ("new", "review"), "dispatched", CENTRE, label="dispatch",
@@ -72,6 +74,10 @@ DRILL = CaseType(
                              guards=(Guard(_titled, "A drill titled with ! cannot be finished."),)),
         "reject": Transition("reject", ("new",), "rejected", CENTRE, label="reject", requires=("reason",),
                              closes=True, stops=("*",), public=True),
+        # a relay case is opened from the drill and linked to it ("transferred to"), in the same step
+        "hand_over": Transition("hand_over", ("new",), "handed_over", CENTRE, label="hand over", closes=True,
+                                stops=("*",), public=True, opens=Opens("relay", link="transferred_to"),
+                                guards=(Guard(_titled, "A drill titled with ! cannot be handed over."),)),
     },
     start_clocks=(ClockRule("handle", 5, "working_days", from_category=True),),
     recall_to="new",
@@ -82,9 +88,25 @@ DRILL = CaseType(
 )
 
 
+RELAY = CaseType(
+    code="relay",
+    label="relay",
+    states={"new": "new", "done": "done", "merged": "merged"},
+    initial="new",
+    closed_states=frozenset({"done"}),
+    transitions={
+        "close": Transition("close", ("new",), "done", CENTRE, label="close", closes=True, stops=("*",)),
+    },
+    start_clocks=(ClockRule("handle", 10, "calendar_days"),),
+)
+
+
 def register_drill() -> CaseType:
-    if DRILL.code not in {t.code for t in registry.all_types()}:
-        registry.register(DRILL)
+    """Register DRILL and RELAY, the type it hands over to (idempotent)."""
+    codes = {t.code for t in registry.all_types()}
+    for ctype in (DRILL, RELAY):
+        if ctype.code not in codes:
+            registry.register(ctype)
     return DRILL
 
 

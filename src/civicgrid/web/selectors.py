@@ -116,7 +116,7 @@ GENERIC_STEPS: dict[str, Any] = {
     "chase": _("chased"), "supervise": _("supervised"), "extension_request": _("asked for an extension"),
     "extension_approved": _("extension approved"), "extension_rejected": _("extension refused"),
     "whistle_ack": _("summons signed"), "whistle_arrive": _("on site"), "whistle_respond": _("summons answered"),
-    "whistle_score": _("summons scored"),
+    "whistle_score": _("summons scored"), "link": _("linked"),
 }
 # ... and as the reporter reads them: their report was merged into another *report*
 PUBLIC_STEPS: dict[str, Any] = {**GENERIC_STEPS, "merge": _("merged into another report")}
@@ -135,10 +135,15 @@ def step_name(action: str, case_type: str, *, public: bool = False) -> str:
 
 
 def step_label(entry: TimelineEntry, case_type: str, *, public: bool = False) -> str:
-    """A timeline step's name, with the satisfaction given when it is a rating (已评价：满意)."""
-    from civicgrid.cases.models import Satisfaction
+    """A timeline step's name, with the satisfaction given when it is a rating (已评价：满意) and the
+    relation when it is a link (linked: opened from; the other case is shown in the links panel,
+    to those who may see it)."""
+    from civicgrid.cases.models import RELATION_LABELS, Satisfaction
 
     label = step_name(entry.action, case_type, public=public)
+    relation = entry.data.get("relation") if entry.action == "link" else None
+    if relation in RELATION_LABELS:
+        return gettext("%(step)s: %(relation)s") % {"step": label, "relation": RELATION_LABELS[relation]}
     satisfaction = entry.data.get("satisfaction") if entry.action == "rate" else None
     if satisfaction not in Satisfaction.values:
         return label

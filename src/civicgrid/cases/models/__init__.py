@@ -1,5 +1,5 @@
-"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings and the
-worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
+"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings, links
+between cases and the worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
 ``civicgrid.notify``.)"""
 
 from civicgrid.cases.models.case import (
@@ -16,16 +16,21 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
+from civicgrid.cases.models.links import LINK_KINDS, RELATION_LABELS, CaseLink, LinkKind
 from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
 __all__ = [
+    "LINK_KINDS",
+    "RELATION_LABELS",
     "ApprovalRequest",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",
     "Case",
+    "CaseLink",
     "Channel",
+    "LinkKind",
     "Priority",
     "Rating",
     "RatingSource",

@@ -181,3 +181,22 @@ def test_a_single_day_saved_in_the_admin_goes_through_the_calendar_service(clien
     day = WorkingDay.objects.get(day=dt.date(2024, 10, 19))
     assert c.post(f"/admin/workcal/workingday/{day.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not WorkingDay.objects.filter(day=dt.date(2024, 10, 19)).exists()
+
+
+def test_a_case_shows_its_links_read_only_and_never_one_to_a_case_out_of_the_users_reach(client, staff):
+    from civicgrid.cases.services import case_link
+
+    a = drill_create(None, title="井盖缺失")
+    near = drill_create(None, title="相邻井盖")
+    far = drill_create(None, point=POINT_B, title="乙区路灯机密")
+    case_link(actor=None, case=a, other=near, note="同一路段")
+    case_link(actor=None, case=a, other=far, note="乙区备注")
+    page = login(client, staff.alice).get(f"/admin/cases/case/{a.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "links to other cases" in body.lower() and near.tracking_code in body and "同一路段" in body
+    assert far.tracking_code not in body and "乙区路灯机密" not in body and "乙区备注" not in body
+    assert 'name="links_out-0-note"' not in body  # read only: no form field
+    # Charlie (district B) sees the link from his side, but not Alice's case behind it
+    other = login(client, staff.charlie).get(f"/admin/cases/case/{far.pk}/change/").content.decode()
+    assert a.tracking_code not in other and "乙区备注" not in other

@@ -244,7 +244,8 @@ def test_a_period_moves_with_the_handling_deadline_not_the_creation(october):
 
 
 def test_explicit_unregistered_states_override_the_case_types_own(october):
-    assert unregistered_states_of(DRILL) == frozenset({"rejected"})
+    # closed straight from "new" without handling: rejected, or handed over to another case (a relay)
+    assert unregistered_states_of(DRILL) == frozenset({"rejected", "handed_over"})
     r = closure_rates(period=OCTOBER, region=october.cast.city.a, unregistered_states=[])
     # C7 (rejected, closed at T, on time) now counts as due and closed; C8 stays out (merged).
     assert (r.closure.numerator, r.closure.denominator) == (5, 6)

@@ -32,9 +32,11 @@ from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
     case_get,
+    case_links,
     case_open_timers,
     case_timeline,
     case_view_of,
+    cases_linked_with,
     cases_visible,
 )
 from civicgrid.cases.services import actor_roles
@@ -180,6 +182,7 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "case": case, "timeline": case_timeline(case=case), "timers": list(case_open_timers(case=case)),
         "assignments": case.assignments.select_related("department", "region", "person").order_by("id"),
         "approvals": case.approval_requests.filter(state=ApprovalRequest.State.PENDING),
+        "links": case_links(case=case, user=user),
         "actions": offers, "main_action": main_action(case, offers),
         "errors": errors or {}, "failed": failed, "values": request.POST if errors else {},
         "reporter_name": fields.get_field("reporter_name").masked(case),
@@ -290,13 +293,16 @@ class ActiveFilter:
     value: str
 
 
-def _active_filters(f: Any, *, open_only: bool, state: str, q: str, code_hit: bool) -> list[ActiveFilter]:
+def _active_filters(f: Any, *, open_only: bool, state: str, q: str, code_hit: bool,
+                    linked: Case | None = None) -> list[ActiveFilter]:
     out = []
+    if linked is not None:
+        out.append(ActiveFilter("linked_to", _("Linked to"), linked.tracking_code))
     if f.region is not None:
         out.append(ActiveFilter("region", str(Level(f.region.level).label), f.region.name))
     if f.department is not None:
         out.append(ActiveFilter("department", _("Department"), f.department.name))
-    if code_hit:
+    if code_hit or linked is not None:
         out.append(ActiveFilter("period", _("Period"), _("any date (a tracking code is found at any age)")))
     elif open_only:
         out.append(ActiveFilter("period", _("Period"), _("open cases, reported at any date")))
@@ -315,7 +321,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     """Cases in my jurisdiction, filtered by state, text, region, department, or by the metric and
     period of a dashboard number (the cases behind it). ``open=1`` lists the open cases (those the
     centre's map counts) whatever their date. A search that is a tracking code finds that case at any
-    age; other words search the titles of the period, and the page says which period that was."""
+    age; other words search the titles of the period, and the page says which period that was.
+    ``linked_to=<tracking code>`` lists the cases linked with that case, at any date (none when the
+    reader may not see it)."""
     from civicgrid.web.views.dashboard import MAX_DAYS, DashboardFilter
 
     f = DashboardFilter.from_request(request)
@@ -325,7 +333,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if q and not f.metric and " " not in q:
         found = cases_visible(user=request.user).filter(tracking_code=q.upper())
         code_hit = found.exists()
-    if code_hit:
+    linked_code = (request.GET.get("linked_to") or "").strip()[:32]
+    linked = cases_visible(user=request.user).filter(tracking_code=linked_code.upper()).first() if linked_code else None
+    if linked_code:
+        code_hit = False
+        qs = (cases_visible(user=request.user).filter(pk__in=cases_linked_with(case=linked).values("pk"))
+              if linked is not None else Case.objects.none())
+    elif code_hit:
         qs = found
     elif open_only:
         qs = open_cases(user=request.user)
@@ -335,7 +349,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(lead_department=f.department)
     else:
         qs = f.cases(request.user)
-    if f.errors and not code_hit:
+    if f.errors and not code_hit and not linked_code:
         qs = Case.objects.none()
     state = request.GET.get("state", "")
     if state and not code_hit:
@@ -357,7 +371,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         wider = query.urlencode()
     return render(request, "web/case_list.html", {
         "f": f, "states": state_labels(), "state": state, "q": q, "open_only": open_only, "code_hit": code_hit,
-        "active": _active_filters(f, open_only=open_only, state=state, q=q, code_hit=code_hit),
+        "active": _active_filters(f, open_only=open_only, state=state, q=q, code_hit=code_hit, linked=linked),
+        "linked_to": linked_code,
         "wider_query": wider, **page})
 
 
