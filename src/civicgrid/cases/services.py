@@ -70,6 +70,7 @@ EXTENSION_MAX: dict[str, float] = {
     "calendar_days": 14,
     "urgent_hours": 14 * 24,
     "natural_months": 1,
+    "statutory_days": 30,  # a petition's handling period: +30 days (信访工作条例 art. 36)
 }
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3

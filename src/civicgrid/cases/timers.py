@@ -156,8 +156,14 @@ def timers_recompute_unknown(*, years: Iterable[int], now: dt.datetime | None = 
         before = t.due_at
         per_unit = clock.UNIT_SECONDS[t.unit]
         begin = clock.clock_start(t.started_at, t.unit, calendar=assumed, hours=hours)
-        never_paused = per_unit is None or abs(clock.working_seconds_between(
-            begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours) - (t.amount + t.extended_by) * per_unit) < 1
+        if t.unit == clock.STATUTORY_DAYS:  # its end is not its start plus its days: compare with the count
+            counted = clock.due_at(t.started_at, t.amount, t.unit, calendar=assumed, hours=hours)
+            if t.extended_by:
+                counted = clock.extend(counted, t.extended_by, t.unit, calendar=assumed, hours=hours)
+            never_paused = counted == t.due_at
+        else:
+            never_paused = per_unit is None or abs(clock.working_seconds_between(
+                begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours) - (t.amount + t.extended_by) * per_unit) < 1
         if not never_paused:  # paused and resumed meanwhile
             left = clock.remaining_after(t.due_at, now, unit=t.unit, calendar=assumed, hours=hours)
             t.due_at = clock.resume_due(now, left, unit=t.unit, calendar=cal, hours=hours)
