@@ -212,7 +212,8 @@ def timers_recompute_unknown(*, years: Iterable[int], now: dt.datetime | None = 
             never_paused = counted == t.due_at
         else:
             never_paused = per_unit is None or abs(clock.working_seconds_between(
-                begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours) - (t.amount + t.extended_by) * per_unit) < 1
+                begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours)
+                - (t.amount + t.extended_by) * per_unit) < 1
         if not never_paused:  # paused and resumed meanwhile
             left = clock.remaining_after(t.due_at, now, unit=t.unit, calendar=assumed, hours=hours)
             t.due_at = clock.resume_due(now, left, unit=t.unit, calendar=cal, hours=hours)

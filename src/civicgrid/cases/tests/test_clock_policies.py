@@ -23,7 +23,16 @@ from django.db import connection
 from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
 from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer, TimerState
-from civicgrid.cases.registry import ESCALATE, REMIND, SUPERVISE, SYSTEM, CaseType, ClockRule, Transition, run_transition
+from civicgrid.cases.registry import (
+    ESCALATE,
+    REMIND,
+    SUPERVISE,
+    SYSTEM,
+    CaseType,
+    ClockRule,
+    Transition,
+    run_transition,
+)
 from civicgrid.cases.rules import case_act
 from civicgrid.cases.services import Location, case_create
 from civicgrid.cases.sweep import cases_sweep
