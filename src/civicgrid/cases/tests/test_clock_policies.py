@@ -353,3 +353,20 @@ def test_periods_nobody_swept_are_skipped_to_the_current_one(cast, units, calend
     cases_sweep(now=at(2026, 1, 20))  # the worker was down for three months
     following = clock(case, "visit", state=TimerState.RUNNING)
     assert (following.started_at, following.due_at) == (at(2026, 1, 16, 10), at(2026, 2, 16, 10))
+
+
+def test_the_api_refuses_an_extension_past_the_cap_with_422_naming_the_amount(client, cast, units, calendar_2025):
+    case = new_case(cast)
+    url = f"/api/v1/cases/{case.pk}/actions/request_extension"
+    body = {"kind": "extension", "reason": "需协调", "amount": 8}
+    client.force_login(cast.charlie)  # a dispatcher of another district: the case is not there for him
+    assert client.post(url, body, content_type="application/json").status_code == 404
+    client.force_login(units.rita)  # a resident who did not report it
+    assert client.post(url, body, content_type="application/json").status_code == 404
+    client.force_login(cast.alice)
+    refused = client.post(url, body, content_type="application/json")
+    assert refused.status_code == 422, refused.content
+    assert list(refused.json()["error"]["fields"]) == ["amount"]
+    assert "7" in refused.json()["error"]["fields"]["amount"][0]  # the cap (in the user's language)
+    assert client.post(url, {**body, "amount": 7}, content_type="application/json").status_code == 200
+    assert fresh(case).timeline.filter(action="extension_request").count() == 1
