@@ -14,7 +14,6 @@ to the next working day, 民法典 art. 201/203; National Day 2025 is 10-01..10-
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -37,7 +36,7 @@ from civicgrid.cases.rules import case_act
 from civicgrid.cases.services import Location, case_create
 from civicgrid.cases.sweep import cases_sweep
 from civicgrid.cases.testing import CENTRE, DRILL, register_clock_drill
-from civicgrid.cases.tests.conftest import POINT_A, STREET_A, at, calendar_enter, fresh
+from civicgrid.cases.tests.conftest import POINT_A, STREET_A, at, calendar_enter, fresh, sweeps_at_once
 from civicgrid.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -237,24 +236,7 @@ def test_two_sweeps_at_once_take_each_lapsed_window_s_transition_once(cast):
     calendar_enter(2025, 2026)
     cases = [answered(cast) for _ in range(12)]
     now = NATIONAL_DAY_END + timedelta(minutes=1)
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            reports.append(cases_sweep(now=now, batch_size=2))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    reports = sweeps_at_once(now, batch_size=2)
     assert sum(r.transitioned for r in reports) == len(cases)
     for case in cases:
         assert fresh(case).state == "final"
