@@ -14,6 +14,7 @@ to the next working day, 民法典 art. 201/203; National Day 2025 is 10-01..10-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -47,8 +48,11 @@ NATIONAL_DAY_END = at(2025, 10, 10)  # 24:00 of Thu 2025-10-09
 
 
 @pytest.fixture(autouse=True)
-def clock_drill() -> None:
+def clock_drill() -> Iterator[None]:
+    """Registered for these tests only (the registry is per process: other tests list every type)."""
     register_clock_drill()
+    yield
+    registry.unregister("clockdrill")
 
 
 @pytest.fixture
@@ -352,3 +356,21 @@ def test_the_api_refuses_an_extension_past_the_cap_with_422_naming_the_amount(cl
     assert "7" in refused.json()["error"]["fields"]["amount"][0]  # the cap (in the user's language)
     assert client.post(url, {**body, "amount": 7}, content_type="application/json").status_code == 200
     assert fresh(case).timeline.filter(action="extension_request").count() == 1
+
+
+def test_a_statutory_clock_that_assumed_monday_to_friday_is_recounted_when_the_year_is_entered(cast, units):
+    from datetime import date
+
+    from civicgrid.workcal.services import calendar_year_set
+
+    calendar_enter(2026)  # 2027 is not known yet: Monday–Friday is assumed
+    case = act(cast.alice, new_case(cast, at(2027, 9, 22, 10)), "court", at(2027, 9, 22, 10))
+    court = clock(case, "court")
+    # 10 days from Wed 2027-09-22: last day Sat 10-02 → Mon 10-04 (a weekend, as far as anyone knows)
+    assert court.due_at == at(2027, 10, 5) and court.calendar_fallback
+    days = {date(2027, 10, d): (False, "国庆节") for d in (1, 4, 5, 6, 7)}
+    days[date(2027, 10, 2)] = (True, "调休上班（国庆节）")  # (a made-up year: Saturday 10-02 worked)
+    calendar_year_set(actor=None, year=2027, days=days, source="test")
+    court.refresh_from_db()
+    # counted again from its start: the last day, Sat 10-02, is a working day and stays
+    assert court.due_at == at(2027, 10, 3) and not court.calendar_fallback
