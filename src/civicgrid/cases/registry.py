@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from civicgrid.org.models import Role
@@ -79,16 +80,86 @@ def _input_of(requirement: str) -> Input:
     return Input(name, _REQUIREMENT_KINDS[name], required=True)
 
 
+class ExpiryPolicy(StrEnum):
+    """What a clock's running over does (see :class:`OnExpiry`)."""
+
+    ESCALATE = "escalate"  # 提级: supervision, and the case moves one level up (events' handling clock)
+    SUPERVISE = "supervise"  # 督办: supervision item and notification; the owner and assignments stay
+    REMIND = "remind"  # an external deadline (a court's): one notification, nothing else changes
+    TRANSITION = "transition"  # a window lapses: the engine (SYSTEM) takes the named transition
+
+
+@dataclass(frozen=True)
+class OnExpiry:
+    """A clock's expiry policy: use :data:`ESCALATE`, :data:`SUPERVISE`, :data:`REMIND` or
+    :func:`run_transition`."""
+
+    policy: ExpiryPolicy
+    action: str = ""  # the transition a TRANSITION policy takes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policy", ExpiryPolicy(self.policy))
+        if (self.policy == ExpiryPolicy.TRANSITION) != bool(self.action):
+            raise ValueError("an expiry policy names a transition exactly when it runs one")
+
+    def __str__(self) -> str:
+        return f"transition({self.action})" if self.action else str(self.policy)
+
+
+ESCALATE = OnExpiry(ExpiryPolicy.ESCALATE)
+SUPERVISE = OnExpiry(ExpiryPolicy.SUPERVISE)
+REMIND = OnExpiry(ExpiryPolicy.REMIND)
+
+
+def run_transition(name: str) -> OnExpiry:
+    """The expiry policy that takes transition ``name`` as SYSTEM (a request window lapses and the
+    stage becomes final)."""
+    return OnExpiry(ExpiryPolicy.TRANSITION, name)
+
+
+#: Clock kinds that escalate when no policy is declared (events' handling clock); any other clock
+#: kind is supervised. This is the sweep's rule from before clocks declared a policy.
+DEFAULT_ESCALATING: tuple[str, ...] = ("handle",)
+
+
+def default_expiry(kind: str) -> OnExpiry:
+    return ESCALATE if kind in DEFAULT_ESCALATING else SUPERVISE
+
+
 @dataclass(frozen=True)
 class ClockRule:
     """A clock a transition starts: its kind, and its default limit when the category or request
-    type gives none."""
+    type gives none.
+
+    Its policies: ``on_expiry`` (None: the handling clock escalates, any other clock is supervised,
+    as the sweep always did); ``extension_cap``: the most its extensions may add up to, in its unit
+    (None: no cap beyond the per-request maximum); ``recurs``: when it runs over, or a transition
+    that names it in ``stops`` is taken on a case that stays open, the next occurrence starts, due
+    one period (``amount`` ``unit``) after the last one was (a visit every month). Every rule of one
+    kind in a type must declare the same policies: they belong to the clock kind."""
 
     kind: str
     amount: float
     unit: str  # a taxonomy TimeUnit value
     from_category: bool = False  # use the category's default deadline rule when it has one
     per_assignment: bool = False  # one clock per open assignment (sign-off of each unit)
+    on_expiry: OnExpiry | None = None
+    extension_cap: float | None = None
+    recurs: bool = False
+
+    def __post_init__(self) -> None:
+        if self.extension_cap is not None and not self.extension_cap >= 0:
+            raise ValueError(f"clock {self.kind}: extension_cap must be a number ≥ 0")
+        if self.recurs and not self.amount > 0:
+            raise ValueError(f"clock {self.kind}: a recurring clock needs a period (amount > 0)")
+
+    @property
+    def expiry(self) -> OnExpiry:
+        """The declared policy, else the default for the kind."""
+        return self.on_expiry or default_expiry(self.kind)
+
+    def policies(self) -> tuple[OnExpiry, float | None, bool]:
+        return self.expiry, self.extension_cap, self.recurs
 
 
 @dataclass(frozen=True)
@@ -235,6 +306,40 @@ class CaseType:
                 raise ValueError(f"{self.code}: {name} {state!r} is not a state")
         if self.reopen_from is not None and not self.reopen_from <= self.closed_states:
             raise ValueError(f"{self.code}: reopen_from names states that are not closed states")
+        clocks: dict[str, ClockRule] = {}
+        for rule in self.clock_rules():
+            first = clocks.setdefault(rule.kind, rule)
+            if first.policies() != rule.policies():
+                raise ValueError(f"{self.code}: clock {rule.kind!r} is declared with different policies")
+            self._check_expiry(rule)
+        object.__setattr__(self, "_clocks", clocks)
+
+    def _check_expiry(self, rule: ClockRule) -> None:
+        action = rule.expiry.action
+        if not action:
+            return
+        t = self.transitions.get(action)
+        if t is None:
+            raise ValueError(f"{self.code}: clock {rule.kind!r} runs an unknown transition {action!r}")
+        if SYSTEM not in t.roles:
+            raise ValueError(f"{self.code}: clock {rule.kind!r} runs {action!r}, which SYSTEM may not take")
+        needs = [i.name for i in t.inputs if i.required and i.default is None and i.name not in ("note", "reason")]
+        if needs:
+            raise ValueError(f"{self.code}: clock {rule.kind!r} runs {action!r}, which needs {', '.join(needs)}")
+
+    def clock_rules(self) -> list[ClockRule]:
+        """Every clock the type declares (at creation, on transitions, on reopening)."""
+        return [*self.start_clocks, *(r for t in self.transitions.values() for r in t.starts), *self.reopen_clocks]
+
+    def clock_rule(self, kind: str) -> ClockRule | None:
+        """The declaration of a clock kind (its policies), None for a kind the type does not declare."""
+        clocks: dict[str, ClockRule] = getattr(self, "_clocks")  # noqa: B009 - set in __post_init__
+        return clocks.get(kind)
+
+    def expiry_of(self, kind: str) -> OnExpiry:
+        """What running over does for a clock of ``kind`` (the default for an undeclared kind)."""
+        rule = self.clock_rule(kind)
+        return rule.expiry if rule is not None else default_expiry(kind)
 
     def reopenable(self, state: str) -> bool:
         """Whether a case in ``state`` may be reopened (返工)."""
@@ -286,3 +391,16 @@ def of(case: Case) -> CaseType:
 
 def all_types() -> list[CaseType]:
     return list(_registry.values())
+
+
+def clock_rule_of(case_type: str, kind: str) -> ClockRule | None:
+    """The declaration of a clock kind of a registered type (None: unknown type or kind)."""
+    ctype = _registry.get(case_type)
+    return ctype.clock_rule(kind) if ctype is not None else None
+
+
+def expiry_of(case_type: str, kind: str) -> OnExpiry:
+    """What running over does for a clock of ``kind`` on a case of ``case_type`` (the default
+    policy for a type or kind that is not declared)."""
+    ctype = _registry.get(case_type)
+    return ctype.expiry_of(kind) if ctype is not None else default_expiry(kind)

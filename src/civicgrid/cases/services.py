@@ -73,6 +73,7 @@ EXTENSION_MAX: dict[str, float] = {
     "calendar_days": 14,
     "urgent_hours": 14 * 24,
     "natural_months": 1,
+    "statutory_days": 30,  # a petition's handling period: +30 days (信访工作条例 art. 36)
 }
 PROBLEM_REOPENINGS = 3  # 3 reopenings or 3 transfers make a problem case (问题工单)
 PROBLEM_TRANSFERS = 3
@@ -821,7 +822,7 @@ def case_transition(
             first_step=first_step,
         )
         if t.stops:
-            timers_stop(case=case, kinds=t.stops, now=now)
+            timers_stop(case=case, kinds=t.stops, now=now, recur=_recurring_stopped(ctype, t))
         if t.effect is not None:
             t.effect(ctx)
         _start_clocks(case, t.starts, now, opened=ctx.opened)
@@ -849,6 +850,16 @@ def case_transition(
                 _("Your case %(code)s: %(what)s") % {"code": case.tracking_code, "what": t.label or t.name},
             )
     return case
+
+
+def _recurring_stopped(ctype: CaseType, t: Transition) -> list[str]:
+    """The recurring clocks whose occurrence ``t`` completes: named in its ``stops`` (not "*"),
+    on a case it leaves open, and not started again by the step itself."""
+    if t.closes or (t.target is not None and t.target in ctype.closed_states):
+        return []
+    restarted = {r.kind for r in t.starts}
+    return [k for k in t.stops if k != "*" and k not in restarted
+            and (rule := ctype.clock_rule(k)) is not None and rule.recurs]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1433,6 +1444,23 @@ def _extension_check(amount: float | None, unit: str) -> None:
         )
 
 
+def _extension_cap_check(case: Case, amount: float | None) -> None:
+    """A clock that caps its extensions (``ClockRule.extension_cap``, in its own unit) takes no
+    extension past the cap in total: what it was granted already plus what is asked (422 at
+    ``amount``, saying how much is left)."""
+    rule = registry.of(case).clock_rule("handle")
+    if rule is None or rule.extension_cap is None:
+        return
+    row = case.timers.filter(kind="handle").order_by("-id").values_list("extended_by", "unit").first()
+    granted, unit = (row[0] or 0.0, row[1]) if row else (0.0, rule.unit)
+    if granted + (amount or 0.0) > rule.extension_cap + 1e-9:
+        left = max(rule.extension_cap - granted, 0.0)
+        raise TransitionNotAllowed({"amount": _(
+            "This clock may be extended by at most %(cap)s %(unit)s in all; %(left)s %(unit)s are left.")
+            % {"cap": f"{rule.extension_cap:g}", "left": f"{left:g}",
+               "unit": TimeUnit(unit).label if unit in TimeUnit.values else unit}})
+
+
 def case_request_approval(
     *,
     actor: Any,
@@ -1464,6 +1492,7 @@ def case_request_approval(
                 )
             unit = unit or clock_unit or ""
             _extension_check(amount, unit)
+            _extension_cap_check(case, amount)
         try:
             with batched():
                 req = ApprovalRequest.objects.create(
@@ -1511,6 +1540,7 @@ def case_decide_approval(
             raise TransitionRefused(_("You asked for this yourself: somebody else must approve your own request."))
         if approve and request.kind == ApprovalRequest.Kind.EXTENSION:
             _extension_check(request.amount, request.unit)  # a request stored before the limit existed
+            _extension_cap_check(case, request.amount)
         n = ApprovalRequest.objects.filter(pk=request.pk, state=ApprovalRequest.State.PENDING).update(
             state=ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED,
             decided_by=_account(actor),

@@ -12,17 +12,31 @@ Due soon (临期预警)
     else the case's lead department, else its owning centre) gets one notification per clock. No
     timeline entry.
 Overdue (超时)
-    A running clock whose ``due_at`` has passed is marked ``overdue_at`` once. Each case with
-    newly overdue clocks gets one timeline entry ``overdue`` (actor: system), one open
-    supervision item of kind ``overdue`` (if it has none open) and one notification to its lead
-    department or owning centre.
+    A running clock whose ``due_at`` has passed is marked ``overdue_at`` once, by a conditional
+    update. What follows is the clock's declared expiry policy (``ClockRule.on_expiry``, read from
+    the case type's declaration; a clock that declares none escalates if it is the handling clock,
+    ``handle``, and is supervised otherwise — the rule from before policies were declared):
+
+    - *escalate* and *supervise*: each case with such newly overdue clocks gets one timeline entry
+      ``overdue`` (actor: system), one open supervision item of kind ``overdue`` (if it has none
+      open) and one notification to its lead department or owning centre;
+    - *remind* (an external deadline, such as a court's): one notification ``deadline_passed``
+      per clock to the unit handling it, and nothing else: no timeline entry, no supervision, no
+      escalation;
+    - *transition*: the engine takes the named transition as SYSTEM through ``rules.case_act``
+      (its own timeline entry, audit row and notifications), in a savepoint. A case that no longer
+      allows the step (it moved on, a guard refuses) is not forced: its clock is supervised.
 Escalation (提级)
-    When a clock of a kind in :data:`ESCALATING_CLOCKS` (the handling clock, ``handle``) becomes
-    overdue, the case moves one level up: ``owner_region`` becomes its parent (street centre →
-    district centre → city) and ``escalation_level`` rises by one, with a timeline entry
-    ``escalate``; its overdue notification then reaches both the lead department and the new
-    owner. A case owned at the top is not moved. Each time the handling clock runs over counts
-    once: extending it and running over again escalates again.
+    When a clock whose policy is *escalate* becomes overdue, the case moves one level up:
+    ``owner_region`` becomes its parent (street centre → district centre → city) and
+    ``escalation_level`` rises by one, with a timeline entry ``escalate``; its overdue
+    notification then reaches both the lead department and the new owner. A case owned at the
+    top is not moved. Each time the clock runs over counts once: extending it and running over
+    again escalates again.
+Recurring clocks
+    A recurring clock (``ClockRule.recurs``) that runs over is stopped after its policy has run
+    and its next occurrence starts where it ended, due one period later (unless the case is
+    closed or merged). Conditional on the clock still running, so it recurs once.
 Problem cases (问题工单)
     An open case reopened or transferred three times or more gets a supervision item of kind
     ``problem`` (with a timeline entry and a notification to the centre above its owner) unless
@@ -60,17 +74,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
+from civicgrid.cases import registry, rules
+from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer
+from civicgrid.cases.registry import ExpiryPolicy, OnExpiry
 from civicgrid.cases.timeline import timeline_row
+from civicgrid.cases.timers import timers_recur_expired
 from civicgrid.core.batch import select_list
 from civicgrid.geo.models import Region
 from civicgrid.notify.models import Notification
 from civicgrid.notify.outbox import outbox_row
+from civicgrid.org.scoping import OutOfScope
 
 log = logging.getLogger("civicgrid.cases.sweep")
 
-#: Clock kinds whose overdue escalates the case one level (the handling clock).
-ESCALATING_CLOCKS: tuple[str, ...] = ("handle",)
+#: Clock kinds whose overdue escalates the case one level when their type declares no policy (the
+#: handling clock): ``registry.DEFAULT_ESCALATING``.
+ESCALATING_CLOCKS: tuple[str, ...] = registry.DEFAULT_ESCALATING
 PROBLEM_REOPENINGS = 3
 PROBLEM_TRANSFERS = 3
 
@@ -89,6 +109,9 @@ class SweepReport:
     supervisions: int = 0  # overdue supervision items opened
     escalated: int = 0  # cases moved one level up
     problems: int = 0  # problem-case supervision items opened
+    reminded: int = 0  # remind-only clocks that ran over (one notification each)
+    transitioned: int = 0  # transitions taken because a clock ran over
+    recurred: int = 0  # next occurrences of recurring clocks started
     notifications: int = 0  # outbox rows queued
     batches: int = 0
     seconds: float = 0.0
@@ -96,7 +119,8 @@ class SweepReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.due_soon or self.overdue or self.problems or self.escalated)
+        return bool(self.due_soon or self.overdue or self.problems or self.escalated or self.transitioned
+                    or self.recurred)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,7 +132,8 @@ class SweepReport:
     def summary(self) -> str:
         return (f"due soon {self.due_soon}, overdue {self.overdue} (cases {self.overdue_cases}), "
                 f"supervision items {self.supervisions}, escalated {self.escalated}, problem cases "
-                f"{self.problems}, notifications {self.notifications}, {self.batches} batches, "
+                f"{self.problems}, reminded {self.reminded}, transitions {self.transitioned}, recurred "
+                f"{self.recurred}, notifications {self.notifications}, {self.batches} batches, "
                 f"{self.seconds:.2f} s")
 
 
@@ -279,6 +304,64 @@ def _due_soon_batch(q: _Sql, report: SweepReport, now: dt.datetime, ratio: float
     return len(rows)
 
 
+def _policies(q: _Sql, params: dict[str, Any], rows: list[tuple[Any, ...]]
+              ) -> tuple[dict[int, OnExpiry], set[int]]:
+    """Per claimed clock: its expiry policy, and which clocks recur (read from the declarations of
+    the cases' types; a type or kind not declared gets the default: escalate the handling clock,
+    supervise the others)."""
+    types = dict(_execute(f"SELECT id, case_type FROM {q.case} WHERE {q.ids('id', 'cases')}", params)[1])
+    policy: dict[int, OnExpiry] = {}
+    recurring: set[int] = set()
+    for timer_id, case_id, kind in rows:
+        policy[timer_id] = registry.expiry_of(types[case_id], kind)
+        rule = registry.clock_rule_of(types[case_id], kind)
+        if rule is not None and rule.recurs:
+            recurring.add(timer_id)
+    return policy, recurring
+
+
+def _transitions(report: SweepReport, now: dt.datetime, rows: list[tuple[Any, ...]],
+                 policy: dict[int, OnExpiry]) -> list[tuple[Any, ...]]:
+    """Take the transitions of the clocks whose policy runs one, as SYSTEM through the engine's
+    one way in (``rules.case_act``), each in a savepoint. The clock was marked overdue in this
+    transaction by a conditional update, so the step runs once however many sweeps run. A step the
+    case no longer allows (it moved on) is not forced: the clock is supervised instead. The rows
+    supervised instead are returned."""
+    refused: list[tuple[Any, ...]] = []
+    for row in rows:
+        timer_id, case_id, kind = row
+        action = policy[timer_id].action
+        case = Case.objects.get(pk=case_id)
+        if case.closed_at is not None or case.merged_into_id is not None:
+            continue
+        note = _("The %(clock)s clock ran out.") % {"clock": kind}
+        try:
+            with transaction.atomic():
+                rules.case_act(actor=None, case=case, action=action, data={"note": note, "reason": note}, now=now)
+        except (TransitionNotAllowed, TransitionRefused, CaseConflict, OutOfScope) as exc:
+            log.info("sweep: the %s clock of case %s could not take %s: %s", kind, case_id, action, exc)
+            refused.append(row)
+            continue
+        report.transitioned += 1
+    return refused
+
+
+def _remind(q: _Sql, report: SweepReport, now: dt.datetime, timer_ids: list[int]) -> None:
+    """One notification per clock that only reminds (an external deadline): to the unit handling
+    it, as for a due-soon warning. No timeline entry, no supervision, no escalation."""
+    params: dict[str, Any] = {"now": q.dt(now), "rem": q.ids_param(timer_ids)}
+    unit_department = "COALESCE(a.department_id, c.lead_department_id)"
+    unit_region = f"CASE WHEN {unit_department} IS NULL THEN COALESCE(a.region_id, c.owner_region_id) END"
+    subject = _text(_("Case %(code)s: the %(clock)s deadline has passed"), params, "r", code="c.tracking_code",
+                    clock="t.kind")
+    report.notifications += _execute(
+        _notification_insert(q, params, now, "deadline_passed", department=unit_department, region=unit_region,
+                             case="c.id", subject=subject) + " "
+        f"FROM {q.timer} t JOIN {q.case} c ON c.id = t.case_id LEFT JOIN {q.assignment} a ON a.id = t.assignment_id "
+        f"WHERE {q.ids('t.id', 'rem')} AND ({unit_department} IS NOT NULL OR {unit_region} IS NOT NULL)", params)[0]
+    report.reminded += len(timer_ids)
+
+
 def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: int) -> int:
     params: dict[str, Any] = {"now": q.dt(now), "n": batch_size}
     # The cases are claimed (a case a service is changing is left to the next sweep, and two
@@ -290,9 +373,27 @@ def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
                   still="t.state = 'running' AND t.due_at <= %(now)s")
     if not rows:
         return 0
+    params["cases"] = q.ids_param(sorted({r[1] for r in rows}))
+    policy, recurring = _policies(q, params, rows)
+    by = {p: [r for r in rows if policy[r[0]].policy == p] for p in ExpiryPolicy}
+    supervised = [*by[ExpiryPolicy.ESCALATE], *by[ExpiryPolicy.SUPERVISE],
+                  *_transitions(report, now, by[ExpiryPolicy.TRANSITION], policy)]
+    if by[ExpiryPolicy.REMIND]:
+        _remind(q, report, now, [r[0] for r in by[ExpiryPolicy.REMIND]])
+    if supervised:
+        _supervise(q, report, params, now, supervised, policy)
+    if recurring:
+        report.recurred += timers_recur_expired(ids=sorted(recurring), now=now)
+    report.overdue += len(rows)
+    return len(rows)
+
+
+def _supervise(q: _Sql, report: SweepReport, params: dict[str, Any], now: dt.datetime,
+               rows: list[tuple[Any, ...]], policy: dict[int, OnExpiry]) -> None:
+    """The overdue clocks to supervise (and escalate, by their policy): a timeline entry, an
+    overdue supervision item and a notification per case; the cases of escalating clocks move up."""
     case_ids = sorted({r[1] for r in rows})
-    params["ids"] = q.ids_param([r[0] for r in rows])
-    params["cases"] = q.ids_param(case_ids)
+    params = {**params, "ids": q.ids_param([r[0] for r in rows]), "cases": q.ids_param(case_ids)}
 
     # One timeline entry per case, naming the clocks that ran over.
     data = q.json_object(("clocks", q.json_agg("t.kind")))
@@ -309,8 +410,9 @@ def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
         f"WHERE {q.ids('t.id', 'ids')} GROUP BY t.case_id "
         "ON CONFLICT (case_id, kind) WHERE closed_at IS NULL DO NOTHING", params)[0]
 
-    # Which cases move one level up (提级): those whose handling clock ran over, unless owned at the top.
-    escalating = sorted({r[1] for r in rows if r[2] in ESCALATING_CLOCKS})
+    # Which cases move one level up (提级): those with a clock whose policy escalates (the handling
+    # clock by default), unless owned at the top.
+    escalating = sorted({r[1] for r in rows if policy[r[0]].policy == ExpiryPolicy.ESCALATE})
     movable: list[int] = []
     if escalating:
         params["esc"] = q.ids_param(escalating)
@@ -331,9 +433,7 @@ def _overdue_batch(q: _Sql, report: SweepReport, now: dt.datetime, batch_size: i
             params)[0]
     if movable:
         _escalate(q, report, params, movable, now)
-    report.overdue += len(rows)
     report.overdue_cases += len(case_ids)
-    return len(rows)
 
 
 def _escalate(q: _Sql, report: SweepReport, params: dict[str, Any], case_ids: list[int], now: dt.datetime) -> None:

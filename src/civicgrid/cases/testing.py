@@ -14,7 +14,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from civicgrid.cases import registry
-from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, Guard, Input, Opens, Transition
+from civicgrid.cases.registry import (
+    ASSIGNEE,
+    REMIND,
+    SUPERVISE,
+    SYSTEM,
+    CaseType,
+    ClockRule,
+    Guard,
+    Input,
+    Opens,
+    Transition,
+    run_transition,
+)
 from civicgrid.cases.services import (
     NO_PENDING_ASSIGNMENT,
     TransitionContext,
@@ -153,3 +165,43 @@ def register_task() -> CaseType:
     if TASK.code not in {t.code for t in registry.all_types()}:
         registry.register(TASK)
     return TASK
+
+
+# A second small type for the clocks' policies (issue 16): its handling clock escalates as events'
+# does and caps its extensions at 7 working days; "court" only reminds (a court's deadline);
+# "watch" is supervised; "window" is a 15-statutory-day request window whose lapse makes the answer
+# final; "visit" recurs every month until the case is closed.
+CLOCK_DRILL = CaseType(
+    code="clockdrill",
+    label="clock drill",
+    states={"open": "open", "answered": "answered", "review": "under review", "final": "final",
+            "done": "done", "merged": "merged"},
+    initial="open",
+    closed_states=frozenset({"final", "done"}),
+    transitions={
+        "dispatch": Transition("dispatch", ("open",), None, CENTRE, label="dispatch", requires=("department",),
+                               effect=_dispatch, lead=True),
+        "court": Transition("court", ("open",), None, CENTRE, label="set the court's deadline",
+                            starts=(ClockRule("court", 10, "statutory_days", on_expiry=REMIND),)),
+        "watch": Transition("watch", ("open",), None, CENTRE, label="watch",
+                            starts=(ClockRule("watch", 1, "working_days", on_expiry=SUPERVISE),)),
+        "plan_visits": Transition("plan_visits", ("open",), None, CENTRE, label="plan monthly visits",
+                                  starts=(ClockRule("visit", 1, "natural_months", recurs=True),)),
+        "visited": Transition("visited", ("open",), None, CENTRE | {Role.GRID_WORKER}, label="visited",
+                              stops=("visit",)),
+        "answer": Transition("answer", ("open",), "answered", CENTRE, label="answer", stops=("handle",),
+                             starts=(ClockRule("window", 15, "statutory_days", on_expiry=run_transition("finalise")),)),
+        "request_review": Transition("request_review", ("answered",), "review", CENTRE | {Role.RESIDENT},
+                                     label="ask for a review", stops=("window",)),
+        "finalise": Transition("finalise", ("answered",), "final", CENTRE, label="make final", closes=True,
+                               stops=("*",), public=True),
+        "close": Transition("close", ("open", "review"), "done", CENTRE, label="close", closes=True, stops=("*",)),
+    },
+    start_clocks=(ClockRule("handle", 5, "working_days", extension_cap=7),),
+)
+
+
+def register_clock_drill() -> CaseType:
+    if CLOCK_DRILL.code not in {t.code for t in registry.all_types()}:
+        registry.register(CLOCK_DRILL)
+    return CLOCK_DRILL

@@ -68,12 +68,61 @@ def timer_start(*, case: Case, kind: str, amount: float, unit: str, now: dt.date
     return timer
 
 
-def timers_stop(*, case: Case, kinds: Iterable[str], now: dt.datetime) -> int:
-    kinds = list(kinds)
+def next_occurrence(timer: Timer, after: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The period of a recurring clock that follows ``timer``'s: (its start, its due time), one
+    period (the clock's amount and unit) after the other. Periods that ended by ``after`` are
+    skipped (a sweep that did not run for months starts the current period, not every missed one)."""
+    cal, hours = working_calendar(), working_hours()
+    start, due = timer.due_at, clock.extend(timer.due_at, timer.amount, timer.unit, calendar=cal, hours=hours)
+    while due <= after:
+        start, due = due, clock.extend(due, timer.amount, timer.unit, calendar=cal, hours=hours)
+    return start, due
+
+
+def _recur(case: Case, timer: Timer, now: dt.datetime, *, started: dt.datetime | None = None) -> Timer:
+    """Start the next occurrence of a recurring clock (its running occurrence was stopped)."""
+    start, due = next_occurrence(timer, now)
+    nxt = timer_start(case=case, kind=timer.kind, amount=timer.amount, unit=timer.unit, now=started or start,
+                      assignment=timer.assignment, replace=False, due=due)
+    if timer.kind == "handle" and timer.assignment_id is None:
+        Case.objects.filter(pk=case.pk).update(handling_due_at=due)
+        case.handling_due_at = due
+    return nxt
+
+
+def timers_stop(*, case: Case, kinds: Iterable[str], now: dt.datetime, recur: Iterable[str] = ()) -> int:
+    """Stop the case's open clocks of ``kinds`` ("*": all). The recurring kinds in ``recur`` (the
+    work of this occurrence is done) start their next occurrence: from now, due one period after
+    the stopped one was."""
+    kinds, recur = list(kinds), list(recur)
+    done = list(Timer.objects.filter(case=case, kind__in=recur, state__in=[TimerState.RUNNING, TimerState.PAUSED])
+                .select_related("assignment")) if recur else []
     qs = Timer.objects.filter(case=case, state__in=[TimerState.RUNNING, TimerState.PAUSED])
     if "*" not in kinds:
         qs = qs.filter(kind__in=kinds)
-    return qs.update(state=TimerState.STOPPED, stopped_at=now)
+    n = qs.update(state=TimerState.STOPPED, stopped_at=now)
+    for t in done:
+        _recur(case, t, now, started=now)
+    return n
+
+
+def timers_recur_expired(*, ids: Iterable[int], now: dt.datetime) -> int:
+    """The sweep's step for recurring clocks that ran over (already marked overdue): each is
+    stopped and its next occurrence starts where it ended, unless its case is closed or merged.
+    Conditional (``state = running``), so a clock recurs once however often this runs."""
+    items = list(Timer.objects.filter(id__in=list(ids), state=TimerState.RUNNING).select_related("case", "assignment"))
+    started = 0
+    for t in items:
+        if Timer.objects.filter(pk=t.pk, state=TimerState.RUNNING).update(
+                state=TimerState.STOPPED, stopped_at=now) != 1:
+            continue
+        if t.case.closed_at is not None or t.case.merged_into_id is not None:
+            continue
+        nxt = _recur(t.case, t, now)
+        if nxt.pk is None:
+            nxt.save(force_insert=True)
+        started += 1
+    return started
 
 
 def timers_stop_for_assignment(*, assignment: Assignment, now: dt.datetime) -> int:
@@ -156,8 +205,15 @@ def timers_recompute_unknown(*, years: Iterable[int], now: dt.datetime | None = 
         before = t.due_at
         per_unit = clock.UNIT_SECONDS[t.unit]
         begin = clock.clock_start(t.started_at, t.unit, calendar=assumed, hours=hours)
-        never_paused = per_unit is None or abs(clock.working_seconds_between(
-            begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours) - (t.amount + t.extended_by) * per_unit) < 1
+        if t.unit == clock.STATUTORY_DAYS:  # its end is not its start plus its days: compare with the count
+            counted = clock.due_at(t.started_at, t.amount, t.unit, calendar=assumed, hours=hours)
+            if t.extended_by:
+                counted = clock.extend(counted, t.extended_by, t.unit, calendar=assumed, hours=hours)
+            never_paused = counted == t.due_at
+        else:
+            never_paused = per_unit is None or abs(clock.working_seconds_between(
+                begin, t.due_at, unit=t.unit, calendar=assumed, hours=hours)
+                - (t.amount + t.extended_by) * per_unit) < 1
         if not never_paused:  # paused and resumed meanwhile
             left = clock.remaining_after(t.due_at, now, unit=t.unit, calendar=assumed, hours=hours)
             t.due_at = clock.resume_due(now, left, unit=t.unit, calendar=cal, hours=hours)

@@ -62,6 +62,8 @@ class TimeUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
     CALENDAR_DAYS = "calendar_days", _("calendar days")
     NATURAL_MONTHS = "natural_months", _("natural months")
+    # 民法典 art. 201, 203: the start day is not counted; a last day on a rest day moves to the next working day
+    STATUTORY_DAYS = "statutory_days", _("statutory days")
 
 
 class Category(models.Model):

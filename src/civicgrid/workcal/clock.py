@@ -29,6 +29,25 @@ Units (the values of :class:`civicgrid.taxonomy.models.TimeUnit`):
 ``natural_months`` (自然月)
     The same day of the month N months later at the same time, clamped to the month's end
     (January 31 + 1 month = February 28 or 29). Whole months only.
+``statutory_days`` (法定期间，按日计算)
+    A period in days counted as the Civil Code counts it (民法典 art. 201, 203), for statutory
+    windows such as a petition's 60 days or a 30-day review request. Whole days only.
+
+    - Art. 201: 按照年、月、日计算期间的，开始的当日不计入，自下一日开始计算 — the day the
+      period starts (the delivery, the filing) is not counted: it runs from 00:00 of the next
+      day, whatever the time of the start.
+    - Art. 203 para. 2: 期间的最后一日的截止时间为二十四时 — it ends at 24:00 of its last day
+      (stored as 00:00 of the following day).
+    - Art. 203 para. 1: 期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日 —
+      a last day that is a rest day (a public holiday, or a weekend day that is not a make-up
+      working day 调休) moves to the first working day after it.
+
+    Days in between count whatever they are: only the last day moves. So 8 statutory days from
+    2025-09-23 10:00 have their last day on 10-01, inside the National Day holiday (10-01..08),
+    and end at 24:00 on Thursday 10-09 (due 2025-10-10 00:00); 10 from 2025-10-01 end on the
+    make-up working Saturday 10-11 itself (due 10-12 00:00). An extension adds its days to the
+    current end and applies the rest-day rule again; a resumed clock spends what it had left in
+    real time and then does too. The clock's measure is real seconds, as for calendar days.
 
 Budgets. For pausing (缓办/挂起) each unit has a *measure*: the seconds of the unit's own time
 between two instants (:func:`working_seconds_between`). ``urgent_hours``, ``calendar_days`` and
@@ -64,7 +83,8 @@ WORKING_HOURS = "working_hours"
 WORKING_DAYS = "working_days"
 CALENDAR_DAYS = "calendar_days"
 NATURAL_MONTHS = "natural_months"
-UNITS = (URGENT_HOURS, WORKING_HOURS, WORKING_DAYS, CALENDAR_DAYS, NATURAL_MONTHS)
+STATUTORY_DAYS = "statutory_days"
+UNITS = (URGENT_HOURS, WORKING_HOURS, WORKING_DAYS, CALENDAR_DAYS, NATURAL_MONTHS, STATUTORY_DAYS)
 
 #: Seconds of measure per unit of amount (natural months have no fixed length).
 UNIT_SECONDS: dict[str, int | None] = {
@@ -73,6 +93,7 @@ UNIT_SECONDS: dict[str, int | None] = {
     WORKING_DAYS: 86400,
     CALENDAR_DAYS: 86400,
     NATURAL_MONTHS: None,
+    STATUTORY_DAYS: 86400,
 }
 
 DEFAULT_WORKING_HOURS = "09:00-12:00,13:00-17:00"
@@ -262,6 +283,37 @@ def _whole_months(amount: float) -> int:
     return int(amount)
 
 
+def _whole_days(amount: float) -> int:
+    if float(amount) != int(amount):
+        raise ValueError(f"statutory days must be whole, got {amount!r}")
+    return int(amount)
+
+
+def _statutory_end(end: datetime, calendar: DayKinds) -> datetime:
+    """A period ending at local ``end`` whose last day (the day of the instant just before it) is
+    a rest day ends instead at 24:00 of the first working day after it (民法典 art. 203)."""
+    last = (end - timedelta(microseconds=1)).date()
+    if calendar.is_working_day(last):
+        return end
+    idle = 0
+    while not calendar.is_working_day(last):
+        idle += 1
+        if idle > _MAX_IDLE_DAYS:
+            raise ValueError(f"the working calendar has no working day after {last}")
+        last += timedelta(days=1)
+    return datetime.combine(last + timedelta(days=1), time())
+
+
+def statutory_last_day(start: date | datetime, days: int, *, calendar: DayKinds) -> date:
+    """The last day of a period of ``days`` statutory days that starts on ``start`` (a local
+    date, or an aware instant): the start day is not counted (民法典 art. 201), a last day that is
+    a rest day moves to the next working day (art. 203). The period ends at 24:00 of that day."""
+    _check_amount(days)
+    first = _local_date(start)
+    end = _statutory_end(datetime.combine(first + timedelta(days=_whole_days(days) + 1), time()), calendar)
+    return (end - timedelta(days=1)).date()
+
+
 def _add_months(local: datetime, months: int) -> datetime:
     years, month0 = divmod(local.month - 1 + months, 12)
     year = local.year + years
@@ -272,7 +324,7 @@ def _add_months(local: datetime, months: int) -> datetime:
 # --- counting intervals -----------------------------------------------------------------------
 
 def _counts_real_time(unit: str) -> bool:
-    return unit in (URGENT_HOURS, CALENDAR_DAYS, NATURAL_MONTHS)
+    return unit in (URGENT_HOURS, CALENDAR_DAYS, NATURAL_MONTHS, STATUTORY_DAYS)
 
 
 def _day_spans(day: date, unit: str, hours: WorkingHours) -> list[tuple[datetime, datetime]]:
@@ -391,6 +443,9 @@ def due_at(start: datetime, amount: float, unit: str, *, calendar: DayKinds, hou
         return _aware(_add_months(local, _whole_months(amount)))
     if unit == CALENDAR_DAYS:
         return _aware(local + timedelta(days=amount))
+    if unit == STATUTORY_DAYS:  # from 00:00 after the start day, to 24:00 of the (moved) last day
+        begin = datetime.combine(local.date() + timedelta(days=1), time())
+        return _aware(_statutory_end(begin + timedelta(days=_whole_days(amount)), calendar))
     local = _clock_start_local(local, unit, calendar, hours)
     per_unit = UNIT_SECONDS[unit]
     assert per_unit is not None
@@ -400,7 +455,8 @@ def due_at(start: datetime, amount: float, unit: str, *, calendar: DayKinds, hou
 def extend(due: datetime, amount: float, unit: str, *, calendar: DayKinds, hours: WorkingHours) -> datetime:
     """An extension (延期): ``amount`` ``unit`` added to the current due time. Working days and
     working hours are counted from the due time itself (no normalisation: a due time is already a
-    working instant); natural months keep the due day of the month, clamped."""
+    working instant); natural months keep the due day of the month, clamped; statutory days are
+    added to the current end and its last day moved off a rest day again (民法典 art. 203)."""
     _check_unit(unit)
     _check_amount(amount)
     local = _local(due)
@@ -408,6 +464,8 @@ def extend(due: datetime, amount: float, unit: str, *, calendar: DayKinds, hours
         return _aware(_add_months(local, _whole_months(amount)))
     if unit == CALENDAR_DAYS:
         return _aware(local + timedelta(days=amount))
+    if unit == STATUTORY_DAYS:
+        return _aware(_statutory_end(local + timedelta(days=_whole_days(amount)), calendar))
     per_unit = UNIT_SECONDS[unit]
     assert per_unit is not None
     return _aware(_advance(local, amount * per_unit, unit, calendar, hours))
@@ -431,11 +489,15 @@ def remaining_after(due: datetime, paused_at: datetime, *, unit: str, calendar: 
 def resume_due(resumed_at: datetime, remaining: float, *, unit: str, calendar: DayKinds,
                hours: WorkingHours) -> datetime:
     """Resume: the new due time, spending ``remaining`` (from :func:`remaining_after`) from the
-    resume instant. A negative remainder (paused when overdue) stays overdue by as much."""
+    resume instant. A negative remainder (paused when overdue) stays overdue by as much. A
+    statutory period that would now end on a rest day ends on the next working day (art. 203)."""
     _check_unit(unit)
     if not math.isfinite(remaining):
         raise ValueError(f"remaining must be finite, got {remaining!r}")
-    return _aware(_advance(_local(resumed_at), remaining, unit, calendar, hours))
+    end = _advance(_local(resumed_at), remaining, unit, calendar, hours)
+    if unit == STATUTORY_DAYS and remaining > 0:
+        end = _statutory_end(end, calendar)
+    return _aware(end)
 
 
 def due_after_pause(due: datetime, paused_at: datetime, resumed_at: datetime, *, unit: str,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_assignment_person'),
+        ('cases', '0016_clock_policies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -107,3 +107,34 @@ def fresh(case: Any) -> Any:
     from civicgrid.cases.models import Case
 
     return Case.objects.get(pk=case.pk)
+
+
+def sweeps_at_once(now: datetime, *, batch_size: int, workers: int = 2) -> list[Any]:
+    """Run ``workers`` sweeps at the same moment, each in its own thread and connection (PostgreSQL:
+    SQLite serialises writers); their reports, after checking that none failed."""
+    import threading
+
+    from django.db import connection
+
+    from civicgrid.cases.sweep import cases_sweep
+
+    barrier = threading.Barrier(workers)
+    reports: list[Any] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            reports.append(cases_sweep(now=now, batch_size=batch_size))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return reports

@@ -15,7 +15,7 @@ from civicgrid.audit.models import AuditEntry
 from civicgrid.cases.models import Case, Supervision, TimelineEntry, Timer
 from civicgrid.cases.services import case_transition
 from civicgrid.cases.sweep import cases_sweep
-from civicgrid.cases.tests.conftest import STREET_A, at, drill_create, fresh
+from civicgrid.cases.tests.conftest import STREET_A, at, drill_create, fresh, sweeps_at_once
 from civicgrid.notify.models import InboxMessage, Notification
 
 pytestmark = pytest.mark.django_db
@@ -278,24 +278,7 @@ def test_two_sweeps_at_once_mark_every_clock_once_and_write_no_duplicates(cast):
         pytest.skip("two sweeps at once need PostgreSQL (SQLite serialises writers); `make test` runs this")
     cases = [drill_create(cast.bob, now=T0, title=f"案件{n}") for n in range(40)]
     now = at(2024, 11, 1, 12)
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            reports.append(cases_sweep(now=now, batch_size=3))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    reports = sweeps_at_once(now, batch_size=3)
     assert sum(r.overdue for r in reports) == len(cases)
     assert sum(r.escalated for r in reports) == len(cases)
     for case in cases:
