@@ -1,4 +1,4 @@
-"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings and the
+"""The case engine's tables: cases, assignments, timers, the timeline, parties, supervision, ratings and the
 worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
 ``civicgrid.notify``.)"""
 
@@ -16,16 +16,20 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
+from civicgrid.cases.models.party import PARTY_SEARCH_FIELDS, PARTY_SENSITIVE_FIELDS, Party
 from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
 __all__ = [
+    "PARTY_SEARCH_FIELDS",
+    "PARTY_SENSITIVE_FIELDS",
     "ApprovalRequest",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",
     "Case",
     "Channel",
+    "Party",
     "Priority",
     "Rating",
     "RatingSource",
