@@ -20,7 +20,7 @@ from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import Party, TimelineEntry
 from civicgrid.cases.registry import PartyRules
 from civicgrid.cases.selectors import party_get
-from civicgrid.cases.services import party_add, party_reveal, party_update, parties_search
+from civicgrid.cases.services import parties_search, party_add, party_reveal, party_update
 from civicgrid.cases.tests.conftest import drill_create, fresh
 from civicgrid.privacy.validators import id_check_char
 
