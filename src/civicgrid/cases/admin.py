@@ -2,7 +2,8 @@
 
 * Cases are shown, never changed here: every change goes through the engine's services (its
   transitions, timeline and audit). A non-superuser sees only the cases of their jurisdiction
-  (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone masked.
+  (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone and the
+  parties' values masked (the full values only through the case page's audited reveal).
 * Supervision items are a read-only list. (The working calendar's admin is ``civicgrid.workcal.admin``,
   the outbox's ``civicgrid.notify.admin``.)
 """
@@ -17,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.models import Assignment, Case, Supervision, TimelineEntry, Timer
+from civicgrid.cases.models import Assignment, Case, Party, Supervision, TimelineEntry, Timer
 from civicgrid.org.admin import ScopedAdminMixin
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import is_superuser_active, scoped
@@ -86,6 +87,30 @@ class TimerInline(_ReadOnlyInline):
     ordering = ("id",)
 
 
+class PartyInline(_ReadOnlyInline):
+    """The case's parties (当事人), masked: the full values only through the case page's audited reveal."""
+
+    model = Party
+    fields = ("kind", "name_masked", "id_number_masked", "phone_masked", "address_masked", "created_at")
+    ordering = ("id",)
+
+    @admin.display(description=_("name"))
+    def name_masked(self, obj: Party) -> str:
+        return masked_value(obj, "name") or "—"
+
+    @admin.display(description=_("identity number"))
+    def id_number_masked(self, obj: Party) -> str:
+        return masked_value(obj, "id_number") or "—"
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj: Party) -> str:
+        return masked_value(obj, "phone") or "—"
+
+    @admin.display(description=_("address"))
+    def address_masked(self, obj: Party) -> str:
+        return masked_value(obj, "address") or "—"
+
+
 def _state_label(obj: Case) -> str:
     try:
         ctype = registry.get(obj.case_type)
@@ -109,7 +134,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     list_per_page = 50
-    inlines = [AssignmentInline, TimerInline, TimelineInline]
+    inlines = [PartyInline, AssignmentInline, TimerInline, TimelineInline]
     fieldsets = (
         (None, {"fields": ("tracking_code", "case_type", "state_display", "title", "text", "channel", "priority",
                            "category", "request_type")}),

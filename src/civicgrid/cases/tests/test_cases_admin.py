@@ -181,3 +181,17 @@ def test_a_single_day_saved_in_the_admin_goes_through_the_calendar_service(clien
     day = WorkingDay.objects.get(day=dt.date(2024, 10, 19))
     assert c.post(f"/admin/workcal/workingday/{day.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not WorkingDay.objects.filter(day=dt.date(2024, 10, 19)).exists()
+
+
+def test_the_case_page_lists_the_parties_masked(client, staff, two_cases):
+    from civicgrid.cases.services import party_add
+    from civicgrid.privacy.validators import id_check_char
+
+    id_number = "44030319851231002" + id_check_char("44030319851231002")
+    party_add(actor=staff.alice, case=two_cases["a"], kind="respondent", name="李四", id_number=id_number,
+              phone="13900139000", address="桂花路1号")
+    html = login(client, staff.alice).get(f"/admin/cases/case/{two_cases['a'].pk}/change/").content.decode()
+    assert "parties" in html.lower() and "respondent" in html and "reporter" in html
+    assert "李*" in html and "139****9000" in html and "440303********" in html
+    for plain in ("李四", "13900139000", id_number, "桂花路1号", PHONE, "张三丰"):
+        assert plain not in html, plain
