@@ -1481,7 +1481,8 @@ def party_add(*, actor: Any, case: Case, kind: str, name: str = "", id_number: s
         raise TransitionNotAllowed({"name": _("Give the party's name, identity number or phone.")})
     now = now or timezone.now()
     with batched():
-        party = party_row(case=case, kind=kind, created_by=actor, at=now, **values)
+        party = party_row(case=case, kind=kind, created_by=actor, at=now, name=values["name"],
+                          id_number=values["id_number"], phone=values["phone"], address=values["address"])
         insert_one(party)
         insert_later(timeline_row(case=case, actor=actor, action="party_add", from_state=case.state, at=now,
                                   data={"party": party.pk, "kind": kind}))

@@ -6,6 +6,36 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+BATCH = 2000
+
+
+def reporters_to_parties(apps, schema_editor):
+    """Every case's reporter becomes a party of kind "reporter", as intake now writes it: the
+    ciphertext and the phone's keyed hash are copied as they are (same keys, nothing decrypted in
+    SQL); the name's keyed hash, which cases never had, is computed in batches."""
+    from civicgrid.privacy import crypto
+
+    connection = schema_editor.connection
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO cases_party (case_id, kind, name, name_hash, id_number, id_number_hash, phone, phone_hash,"
+            " address, created_by_id, created_at, updated_at)"
+            " SELECT c.id, 'reporter', c.reporter_name, '', '', '', c.reporter_phone, c.reporter_phone_hash, '',"
+            " c.created_by_id, c.created_at, c.created_at FROM cases_case c"
+            " WHERE (c.reporter_name <> '' OR c.reporter_phone <> '')"
+            " AND NOT EXISTS (SELECT 1 FROM cases_party p WHERE p.case_id = c.id AND p.kind = 'reporter')")
+    Party = apps.get_model("cases", "Party")
+    todo = Party.objects.filter(kind="reporter", name_hash="").exclude(name="").order_by("id")
+    last = 0
+    while True:
+        batch = list(todo.filter(id__gt=last).only("id", "name")[:BATCH])
+        if not batch:
+            break
+        for party in batch:
+            party.name_hash = crypto.keyed_hash(party.name, "name")
+        Party.objects.bulk_update(batch, ["name_hash"])
+        last = batch[-1].id
+
 
 class Migration(migrations.Migration):
 
@@ -39,4 +69,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(condition=models.Q(('name_hash', ''), _negated=True), fields=['name_hash'], name='cases_party_name_idx'), models.Index(condition=models.Q(('id_number_hash', ''), _negated=True), fields=['id_number_hash'], name='cases_party_id_number_idx'), models.Index(condition=models.Q(('phone_hash', ''), _negated=True), fields=['phone_hash'], name='cases_party_phone_idx')],
             },
         ),
+        migrations.RunPython(reporters_to_parties, migrations.RunPython.noop),
     ]

@@ -229,3 +229,21 @@ def test_a_declaration_names_only_known_kinds_and_fields():
     with pytest.raises(ValueError):
         PartyRules(reveal={"birthday": frozenset()})
     assert PartyRules(reveal={}).may_reveal("phone") == frozenset()
+
+
+def test_the_data_migration_makes_earlier_reporters_parties_searchable_by_name(case, cast, units):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    Party.objects.all().delete()  # a case reported before parties existed
+    older = drill_create(cast.alice, title="older", reporter_phone="13900139002")
+    Party.objects.filter(case=older).delete()
+    migration = importlib.import_module("civicgrid.cases.migrations.0014_parties")
+    migration.reporters_to_parties(apps, SimpleNamespace(connection=connection))
+    migration.reporters_to_parties(apps, SimpleNamespace(connection=connection))  # idempotent
+    assert sorted(Party.objects.values_list("case_id", "kind")) == [(case.pk, "reporter"), (older.pk, "reporter")]
+    assert [p.case_id for p in parties_search(actor=cast.alice, value="李先生", fields=["name"])] == [case.pk]
+    assert [p.case_id for p in parties_search(actor=cast.alice, value="13900139002", fields=["phone"])] == [older.pk]
+    assert "李先生" not in _raw_rows()
