@@ -87,28 +87,26 @@ class TimerInline(_ReadOnlyInline):
     ordering = ("id",)
 
 
+def _masked_column(field_name: str, label: Any) -> Any:
+    """An admin column showing a party's ``field_name`` masked (— when empty)."""
+
+    @admin.display(description=label)
+    def column(self: Any, obj: Party) -> str:
+        return masked_value(obj, field_name) or "—"
+
+    return column
+
+
 class PartyInline(_ReadOnlyInline):
     """The case's parties (当事人), masked: the full values only through the case page's audited reveal."""
 
     model = Party
     fields = ("kind", "name_masked", "id_number_masked", "phone_masked", "address_masked", "created_at")
     ordering = ("id",)
-
-    @admin.display(description=_("name"))
-    def name_masked(self, obj: Party) -> str:
-        return masked_value(obj, "name") or "—"
-
-    @admin.display(description=_("identity number"))
-    def id_number_masked(self, obj: Party) -> str:
-        return masked_value(obj, "id_number") or "—"
-
-    @admin.display(description=_("phone"))
-    def phone_masked(self, obj: Party) -> str:
-        return masked_value(obj, "phone") or "—"
-
-    @admin.display(description=_("address"))
-    def address_masked(self, obj: Party) -> str:
-        return masked_value(obj, "address") or "—"
+    name_masked = _masked_column("name", _("name"))
+    id_number_masked = _masked_column("id_number", _("identity number"))
+    phone_masked = _masked_column("phone", _("phone"))
+    address_masked = _masked_column("address", _("address"))
 
 
 def _state_label(obj: Case) -> str:

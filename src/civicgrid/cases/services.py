@@ -1442,20 +1442,17 @@ def _party_values(*, name: str | None, id_number: str | None, phone: str | None,
         values["name"] = " ".join(name.split())
         if len(values["name"]) > 100:
             errors["name"] = _("Keep the name under %(n)d characters.") % {"n": 100}
-    if id_number is not None:
-        values["id_number"] = clean_id_number(id_number)
-        if values["id_number"]:
+    checked = (("id_number", id_number, clean_id_number, validate_id_number),
+               ("phone", phone, clean_phone, validate_phone))
+    for key, given, clean, validate in checked:
+        if given is None:
+            continue
+        values[key] = clean(given.strip())
+        if values[key]:
             try:
-                validate_id_number(values["id_number"])
+                validate(values[key])
             except DjangoValidationError as exc:
-                errors["id_number"] = "; ".join(exc.messages)
-    if phone is not None:
-        values["phone"] = clean_phone(phone.strip())
-        if values["phone"]:
-            try:
-                validate_phone(values["phone"])
-            except DjangoValidationError as exc:
-                errors["phone"] = "; ".join(exc.messages)
+                errors[key] = "; ".join(exc.messages)
     if address is not None:
         values["address"] = " ".join(address.split())
         if len(values["address"]) > 200:
