@@ -743,6 +743,7 @@ def metric_cases_list(request: HttpRequest, metric: str, filters: Query[MetricCa
 
 # --- parties (当事人): masked, revealed with a purpose, searched by POST ------------------------------------
 
+SEARCH_HITS = 100  # parties listed by one search (the audit row counts them all)
 PartyKind = Literal["reporter", "applicant", "respondent", "third_party", "representative", "petitioner"]
 PartyField = Literal["name", "id_number", "phone", "address"]
 
@@ -851,12 +852,13 @@ def case_party_reveal(request: HttpRequest, case_id: int, party_id: int, payload
 
 
 @router.post("/parties/search", response=list[PartyHitOut],
-             summary="Parties of the cases I may see with exactly this name, identity number or phone (audited)")
+             summary="Parties of the cases I may see with exactly this name, identity number or phone (audited; "
+                   "the first 100)")
 def parties_search(request: HttpRequest, payload: PartySearchIn) -> list[dict[str, Any]]:
     """A look-up by personal data is a POST (the value stays out of addresses and logs) and writes
     one audit row (``privacy.search``, the value masked) whatever it finds."""
     fields = PARTY_SEARCH_FIELDS if payload.field == "any" else (payload.field,)
-    found = services.parties_search(actor=request.user, value=payload.value, fields=fields)
+    found = services.parties_search(actor=request.user, value=payload.value, fields=fields)[:SEARCH_HITS]
     out = []
     views: dict[int, dict[int, rules.PartyView]] = {}
     for party in found:
