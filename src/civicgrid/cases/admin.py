@@ -2,7 +2,8 @@
 
 * Cases are shown, never changed here: every change goes through the engine's services (its
   transitions, timeline and audit). A non-superuser sees only the cases of their jurisdiction
-  (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone masked.
+  (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone and the
+  parties' values masked (the full values only through the case page's audited reveal).
 * Links between cases are shown on both cases' pages, read only.
 * Supervision items are a read-only list. (The working calendar's admin is ``civicgrid.workcal.admin``,
   the outbox's ``civicgrid.notify.admin``.)
@@ -18,7 +19,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.models import Assignment, Case, CaseLink, Supervision, TimelineEntry, Timer
+from civicgrid.cases.models import Assignment, Case, CaseLink, Party, Supervision, TimelineEntry, Timer
 from civicgrid.org.admin import ScopedAdminMixin
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import is_superuser_active, scoped
@@ -118,6 +119,28 @@ class LinkInInline(_LinkInline):
     verbose_name_plural = _("links from other cases")
 
 
+def _masked_column(field_name: str, label: Any) -> Any:
+    """An admin column showing a party's ``field_name`` masked (— when empty)."""
+
+    @admin.display(description=label)
+    def column(self: Any, obj: Party) -> str:
+        return masked_value(obj, field_name) or "—"
+
+    return column
+
+
+class PartyInline(_ReadOnlyInline):
+    """The case's parties (当事人), masked: the full values only through the case page's audited reveal."""
+
+    model = Party
+    fields = ("kind", "name_masked", "id_number_masked", "phone_masked", "address_masked", "created_at")
+    ordering = ("id",)
+    name_masked = _masked_column("name", _("name"))
+    id_number_masked = _masked_column("id_number", _("identity number"))
+    phone_masked = _masked_column("phone", _("phone"))
+    address_masked = _masked_column("address", _("address"))
+
+
 def _state_label(obj: Case) -> str:
     try:
         ctype = registry.get(obj.case_type)
@@ -141,7 +164,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     list_per_page = 50
-    inlines = [AssignmentInline, TimerInline, LinkOutInline, LinkInInline, TimelineInline]
+    inlines = [PartyInline, AssignmentInline, TimerInline, LinkOutInline, LinkInInline, TimelineInline]
     fieldsets = (
         (None, {"fields": ("tracking_code", "case_type", "state_display", "title", "text", "channel", "priority",
                            "category", "request_type")}),

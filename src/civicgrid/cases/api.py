@@ -25,8 +25,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from civicgrid.cases import registry, rules
-from civicgrid.cases.models import ApprovalRequest, Case, Channel
+from civicgrid.cases import registry, rules, services
+from civicgrid.cases.models import PARTY_SEARCH_FIELDS, ApprovalRequest, Case, Channel
 from civicgrid.cases.selectors import (
     CASE_METRICS,
     METRICS,
@@ -46,6 +46,7 @@ from civicgrid.cases.selectors import (
     metrics_by_department,
     metrics_by_region,
     metrics_for,
+    party_get,
 )
 from civicgrid.core.api import ApiError, ErrorOut, paginate
 from civicgrid.core.inputs import MAX_ID, MAX_PAGE, Day, Upload
@@ -823,3 +824,131 @@ def metric_cases_list(request: HttpRequest, metric: str, filters: Query[MetricCa
     ordering = ("-created_at", "-id") if metric in CASE_METRICS else ("-id",)
     return _page(qs.order_by(*ordering), filters.page, filters.page_size, filters.count)
 
+
+
+# --- parties (当事人): masked, revealed with a purpose, searched by POST ------------------------------------
+
+SEARCH_HITS = 100  # parties listed by one search (the audit row counts them all)
+PartyKind = Literal["reporter", "applicant", "respondent", "third_party", "representative", "petitioner"]
+PartyField = Literal["name", "id_number", "phone", "address"]
+
+
+class PartyOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    name: str = Field(..., description="masked")
+    id_number: str = Field(..., description="masked")
+    phone: str = Field(..., description="masked")
+    address: str = Field(..., description="masked")
+    revealable: list[str] = Field(..., description="the fields I may reveal (with a purpose, audited)")
+
+
+class PartiesOut(Schema):
+    parties: list[PartyOut]
+    kinds: list[list[str]] = Field(..., description="[kind, label] of the kinds a new party may be")
+    can_edit: bool
+
+
+class PartyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    kind: PartyKind
+    name: str = Field("", max_length=200)
+    id_number: str = Field("", max_length=40)
+    phone: str = Field("", max_length=40)
+    address: str = Field("", max_length=400)
+
+
+class PartyEditIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    kind: PartyKind | None = None
+    name: str | None = Field(None, max_length=200)
+    id_number: str | None = Field(None, max_length=40)
+    phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=400)
+
+
+class RevealIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    field: PartyField
+    purpose: str = Field("", max_length=1000, description="why the full value is needed (at least 4 characters)")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class PartySearchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(..., max_length=100, description="a full name, identity number or phone (exact match)")
+    field: Literal["name", "id_number", "phone", "any"] = "any"
+
+
+class PartyHitOut(Schema):
+    case_id: int
+    tracking_code: str
+    party: PartyOut
+
+
+def _party_out(view: rules.PartyView) -> dict[str, Any]:
+    return {"id": view.id, "kind": view.kind, "kind_label": view.kind_label, "name": view.name,
+            "id_number": view.id_number, "phone": view.phone, "address": view.address,
+            "revealable": list(view.revealable)}
+
+
+def _party_view(request: HttpRequest, case: Case, party_id: int) -> dict[str, Any]:
+    view = next(p for p in rules.case_parties(request.user, case).parties if p.id == party_id)
+    return _party_out(view)
+
+
+@router.get("/{int:case_id}/parties", response=PartiesOut,
+            summary="The parties of a case (当事人), masked, with what I may reveal")
+def case_parties_list(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    found = rules.case_parties(request.user, _case(request, case_id))
+    return {"parties": [_party_out(p) for p in found.parties], "kinds": [list(k) for k in found.kinds],
+            "can_edit": found.can_edit}
+
+
+@router.post("/{int:case_id}/parties", response={201: PartyOut},
+             summary="Add a party (a kind the case's type uses; the roles its declaration names)")
+def case_party_add(request: HttpRequest, case_id: int, payload: PartyIn) -> Status[dict[str, Any]]:
+    case = _case(request, case_id)
+    party = services.party_add(actor=request.user, case=case, kind=payload.kind, name=payload.name,
+                               id_number=payload.id_number, phone=payload.phone, address=payload.address)
+    return Status(201, _party_view(request, case, party.pk))
+
+
+@router.post("/{int:case_id}/parties/{int:party_id}", response=PartyOut,
+             summary="Correct a party's values (fields not sent stay)")
+def case_party_edit(request: HttpRequest, case_id: int, party_id: int, payload: PartyEditIn) -> dict[str, Any]:
+    party = party_get(user=request.user, case_id=case_id, party_id=party_id)
+    services.party_update(actor=request.user, party=party, **payload.model_dump(exclude_none=True))
+    return _party_view(request, party.case, party.pk)
+
+
+@router.post("/{int:case_id}/parties/{int:party_id}/reveal", response=RevealOut,
+             summary="The full value of one field, with a purpose (audited; the roles the type declares)")
+def case_party_reveal(request: HttpRequest, case_id: int, party_id: int, payload: RevealIn) -> dict[str, Any]:
+    party = party_get(user=request.user, case_id=case_id, party_id=party_id)
+    value = services.party_reveal(actor=request.user, party=party, field_name=payload.field,
+                                  purpose=payload.purpose)
+    return {"field": payload.field, "value": value}
+
+
+@router.post("/parties/search", response=list[PartyHitOut],
+             summary="Parties of the cases I may see with exactly this name, identity number or phone (audited; "
+                   "the first 100)")
+def parties_search(request: HttpRequest, payload: PartySearchIn) -> list[dict[str, Any]]:
+    """A look-up by personal data is a POST (the value stays out of addresses and logs) and writes
+    one audit row (``privacy.search``, the value masked) whatever it finds."""
+    fields = PARTY_SEARCH_FIELDS if payload.field == "any" else (payload.field,)
+    found = services.parties_search(actor=request.user, value=payload.value, fields=fields)[:SEARCH_HITS]
+    out = []
+    views: dict[int, dict[int, rules.PartyView]] = {}
+    for party in found:
+        if party.case_id not in views:
+            views[party.case_id] = {p.id: p for p in rules.case_parties(request.user, party.case).parties}
+        out.append({"case_id": party.case_id, "tracking_code": party.case.tracking_code,
+                    "party": _party_out(views[party.case_id][party.pk])})
+    return out

@@ -6,9 +6,11 @@ stops) and its clock defaults, and the engine carries them out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
 
 from civicgrid.org.models import Role
 
@@ -231,6 +233,50 @@ class Transition:
 # The generic actions every case type gets, and who may take them by default.
 _CENTRE = frozenset({Role.DISPATCHER, Role.ADMIN, SYSTEM})
 
+# The kinds of party a case may have (当事人类型); a type declares which of them it uses.
+PARTY_KINDS: dict[str, Any] = {
+    "reporter": _("reporter"),  # 反映人: who reported an event (written by intake)
+    "applicant": _("applicant"),  # 申请人
+    "respondent": _("respondent"),  # 被申请人
+    "third_party": _("third party"),  # 第三人
+    "representative": _("representative"),  # 代理人
+    "petitioner": _("petitioner"),  # 信访人
+}
+# The party fields a reveal may show in full (each declared per role in PartyRules.reveal).
+PARTY_FIELDS = ("name", "id_number", "phone", "address")
+_CALL_BACK = frozenset({Role.DISPATCHER, Role.DEPARTMENT_HANDLER, Role.ADMIN})
+
+
+def _default_reveal() -> dict[str, frozenset[str]]:
+    return {"name": _CALL_BACK, "phone": _CALL_BACK, "id_number": frozenset({Role.DISPATCHER, Role.ADMIN}),
+            "address": _CALL_BACK}
+
+
+@dataclass(frozen=True)
+class PartyRules:
+    """A type's parties (当事人): the kinds it uses, who may add or correct them, and who may see
+    each field in full through the audited reveal (field → roles; a field not named is revealed to
+    nobody). Roles are org roles reaching the case as the engine resolves them (a department
+    handler while their department holds it); the reveal always asks for a purpose."""
+
+    kinds: tuple[str, ...] = ("reporter",)
+    edit: frozenset[str] = _CENTRE
+    reveal: dict[str, frozenset[str]] = field(default_factory=_default_reveal)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(PARTY_KINDS)
+        if unknown:
+            raise ValueError(f"unknown party kind {', '.join(sorted(unknown))}")
+        if not self.kinds:
+            raise ValueError("a type uses at least one party kind")
+        unknown = set(self.reveal) - set(PARTY_FIELDS)
+        if unknown:
+            raise ValueError(f"no party field {', '.join(sorted(unknown))} to reveal")
+
+    def may_reveal(self, field_name: str) -> frozenset[str]:
+        """The roles that may see ``field_name`` of this type's parties in full."""
+        return self.reveal.get(field_name, frozenset())
+
 
 @dataclass(frozen=True)
 class GenericRoles:
@@ -290,6 +336,7 @@ class CaseType:
     # (None: the type takes none).
     photo_store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None = None
     file_store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None = None
+    parties: PartyRules = PartyRules()  # its parties' kinds, who edits them and who may reveal what
 
     def __post_init__(self) -> None:
         states = set(self.states)

@@ -31,7 +31,7 @@ from civicgrid.cases import services as engine
 from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
 from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
 from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
-from civicgrid.cases.selectors import case_get, department_targets, person_targets, region_targets
+from civicgrid.cases.selectors import case_get, department_targets, parties_of, person_targets, region_targets
 from civicgrid.cases.services import TRACKING_CODE_LENGTH
 from civicgrid.core.inputs import MAX_ID
 from civicgrid.geo.models import Region
@@ -41,7 +41,8 @@ from civicgrid.taxonomy.models import TimeUnit
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
-__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "action_inputs", "case_act", "case_actions"]
+__all__ = ["GENERIC_ACTIONS", "ActionOffer", "InputSpec", "PartiesView", "PartyView", "action_inputs", "case_act",
+           "case_actions", "case_parties"]
 
 
 @dataclass(frozen=True)
@@ -569,3 +570,46 @@ def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], 
         if any(given.values()) if isinstance(given, Mapping) else given:
             raise _invalid(kind, _("This action takes no attachments."))
     return _do_generic(actor, case, ctype, action, data, now)
+
+
+# ---------------------------------------------------------------------------------------------
+# parties (当事人): what a person sees of a case's parties and may do with them
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """One party as every interface shows it: masked values only, and the fields this person may
+    reveal (the case type's ``parties.reveal`` for their roles on this case)."""
+
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    revealable: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartiesView:
+    parties: list[PartyView]
+    kinds: tuple[tuple[str, str], ...]  # (kind, label) the type uses: what a new party may be
+    can_edit: bool
+
+
+def case_parties(user: Actor, case: Case) -> PartiesView:
+    """The parties of a case ``user`` has fetched through ``selectors.case_get`` (masked), with what
+    they may reveal and whether they may add or correct parties (``parties.edit``)."""
+    rules = registry.of(case).parties
+    roles = engine.actor_roles(user, case)
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    revealable = tuple(f for f in registry.PARTY_FIELDS
+                       if signed_in and rules.may_reveal(f) and roles.may(rules.may_reveal(f)))
+    views = []
+    for p in parties_of(case=case):
+        masked = {f: type(p)._meta.get_field(f).masked(p) for f in registry.PARTY_FIELDS}  # type: ignore[union-attr]
+        views.append(PartyView(id=p.pk, kind=p.kind, kind_label=str(registry.PARTY_KINDS.get(p.kind, p.kind)),
+                               revealable=tuple(f for f in revealable if masked[f]), **masked))
+    kinds = tuple((k, str(registry.PARTY_KINDS[k])) for k in rules.kinds if k != "reporter")
+    return PartiesView(parties=views, kinds=kinds, can_edit=signed_in and roles.may(rules.edit))

@@ -57,6 +57,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,7 @@ from civicgrid.cases.models import (
     AssignmentState,
     Case,
     CaseLink,
+    Party,
     Rating,
     Satisfaction,
     TimelineEntry,
@@ -907,3 +909,19 @@ def metrics_by_region(*, level: str = "street", period: Period | None = None, us
     return _grouped(level, Region, period=period, user=user, region=region,
                     department=department, case_type=case_type, unregistered_states=unregistered_states,
                     weights=weights)
+
+
+def parties_of(*, case: Case) -> QuerySet[Party]:
+    """The parties of a case the caller has fetched through ``case_get`` (in the order added)."""
+    return Party.objects.filter(case=case).order_by("id")
+
+
+def party_get(*, user: Any, case_id: int, party_id: int, action: str = VIEW) -> Party:
+    """One party of a case ``user`` may ``action`` (the case through ``case_get``: 404 out of scope);
+    a party of another case is a 404 too."""
+    case = case_get(user=user, pk=case_id, action=action)
+    party = Party.objects.filter(case=case, pk=party_id).first()
+    if party is None:
+        raise Http404(gettext("No party matches the given query."))
+    party.case = case
+    return party

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,6 +25,8 @@ from civicgrid.cases import registry
 from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
 from civicgrid.cases.models import (
     LINK_KINDS,
+    PARTY_SEARCH_FIELDS,
+    PARTY_SENSITIVE_FIELDS,
     ApprovalRequest,
     Assignment,
     AssignmentRole,
@@ -32,6 +35,7 @@ from civicgrid.cases.models import (
     CaseLink,
     Channel,
     LinkKind,
+    Party,
     Priority,
     Rating,
     RatingSource,
@@ -40,6 +44,7 @@ from civicgrid.cases.models import (
     TimelineEntry,
     Timer,
 )
+from civicgrid.cases.parties import party_row
 from civicgrid.cases.registry import ASSIGNEE, REPORTER, SYSTEM, CaseType, ClockRule, Opens, Transition
 from civicgrid.cases.selectors import cases_visible, department_serves, person_targets, region_meets
 from civicgrid.cases.timeline import timeline_row
@@ -60,6 +65,8 @@ from civicgrid.notify.outbox import outbox_row
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import ACT, VIEW, role_allows
 from civicgrid.org.scoping import OutOfScope, reaches, roles_reaching
+from civicgrid.privacy.services import sensitive_search, sensitive_value_reveal
+from civicgrid.privacy.validators import clean_id_number, clean_phone, validate_id_number, validate_phone
 from civicgrid.taxonomy.models import TimeUnit
 from civicgrid.taxonomy.selectors import deadline_rules_for
 from civicgrid.workcal import clock
@@ -492,6 +499,10 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
                 data={"channel": case.channel, "grid": chain["grid"]},
             )
         )
+        if (case.reporter_name or case.reporter_phone) and "reporter" in ctype.parties.kinds:
+            # the reporter as a party (当事人: 反映人), in the same statement as the case
+            insert_later(party_row(case=case, kind="reporter", name=case.reporter_name, phone=case.reporter_phone,
+                                   created_by=actor, at=now))
         _start_clocks(case, ctype.start_clocks, now, new_case=True, handling_due=case.handling_due_at)
         batch.link_text(
             audit_entry(
@@ -1595,3 +1606,136 @@ def case_resume(*, actor: Any, case: Case, note: str = "", now: dt.datetime | No
             case=case, actor=actor, action="resume", at=now, from_state=case.state, note=note, after={"deferred": False}
         )
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# parties (当事人)
+
+
+def _party_values(*, name: str | None, id_number: str | None, phone: str | None,
+                  address: str | None) -> dict[str, str]:
+    """The given party fields, cleaned and checked (422 naming the field)."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    if name is not None:
+        values["name"] = " ".join(name.split())
+        if len(values["name"]) > 100:
+            errors["name"] = _("Keep the name under %(n)d characters.") % {"n": 100}
+    checked = (("id_number", id_number, clean_id_number, validate_id_number),
+               ("phone", phone, clean_phone, validate_phone))
+    for key, given, clean, validate in checked:
+        if given is None:
+            continue
+        values[key] = clean(given.strip())
+        if values[key]:
+            try:
+                validate(values[key])
+            except DjangoValidationError as exc:
+                errors[key] = "; ".join(exc.messages)
+    if address is not None:
+        values["address"] = " ".join(address.split())
+        if len(values["address"]) > 200:
+            errors["address"] = _("Keep the address under %(n)d characters.") % {"n": 200}
+    if errors:
+        raise TransitionNotAllowed(errors)
+    return values
+
+
+def party_add(*, actor: Any, case: Case, kind: str, name: str = "", id_number: str = "", phone: str = "",
+              address: str = "", now: dt.datetime | None = None) -> Party:
+    """Add a party to a case (当事人登记): a kind the case's type uses (422 ``kind``), with a name, an
+    identity number or a phone at least (422 ``name``), by a role the type's ``parties.edit`` names
+    (403; 404 when the actor cannot see the case). One timeline entry and one audit row; neither
+    holds a personal value (the kind and the party's id only)."""
+    ctype = registry.of(case)
+    _require_role(actor, case, ctype.parties.edit, _("add parties to"))
+    if kind not in ctype.parties.kinds:
+        raise TransitionNotAllowed({"kind": _("A %(type)s has no parties of kind %(kind)s.")
+                                    % {"type": ctype.label, "kind": kind}})
+    values = _party_values(name=name, id_number=id_number, phone=phone, address=address)
+    if not (values["name"] or values["id_number"] or values["phone"]):
+        raise TransitionNotAllowed({"name": _("Give the party's name, identity number or phone.")})
+    now = now or timezone.now()
+    with batched():
+        party = party_row(case=case, kind=kind, created_by=actor, at=now, name=values["name"],
+                          id_number=values["id_number"], phone=values["phone"], address=values["address"])
+        insert_one(party)
+        insert_later(timeline_row(case=case, actor=actor, action="party_add", from_state=case.state, at=now,
+                                  data={"party": party.pk, "kind": kind}))
+        insert_later(audit_entry(actor=actor, action=f"cases.{ctype.code}.party_add", target=party,
+                                 after={"case": case.pk, "kind": kind}))
+    return party
+
+
+def party_update(*, actor: Any, party: Party, name: str | None = None, id_number: str | None = None,
+                 phone: str | None = None, address: str | None = None, kind: str | None = None,
+                 now: dt.datetime | None = None) -> Party:
+    """Correct a party's values (fields left None stay), under the same rule as ``party_add``. A
+    reporter's corrected name or phone is written to the case's reporter fields too (which the
+    notifications and the 12345 look-up read), in the same transaction. The timeline and audit
+    name the fields changed, not their values."""
+    case = party.case
+    ctype = registry.of(case)
+    _require_role(actor, case, ctype.parties.edit, _("edit the parties of"))
+    changes: dict[str, Any] = _party_values(name=name, id_number=id_number, phone=phone, address=address)
+    if kind is not None and kind != party.kind:
+        if kind not in ctype.parties.kinds or "reporter" in (kind, party.kind):
+            raise TransitionNotAllowed({"kind": _("A %(type)s has no parties of kind %(kind)s.")
+                                        % {"type": ctype.label, "kind": kind}})
+        changes["kind"] = kind
+    changes = {k: v for k, v in changes.items() if getattr(party, k) != v}
+    if not changes:
+        return party
+    now = now or timezone.now()
+    with batched():
+        for k, v in changes.items():
+            setattr(party, k, v)
+        party.updated_at = now
+        hashes = [f"{f}_hash" for f in changes if f in PARTY_SEARCH_FIELDS]
+        party.save(update_fields=[*changes, *hashes, "updated_at"])
+        if party.kind == "reporter" and {"name", "phone"} & set(changes):
+            case.reporter_name, case.reporter_phone = party.name, party.phone
+            case.save(update_fields=["reporter_name", "reporter_phone", "reporter_phone_hash", "updated_at"])
+        insert_later(timeline_row(case=case, actor=actor, action="party_edit", from_state=case.state, at=now,
+                                  data={"party": party.pk, "fields": sorted(changes)}))
+        insert_later(audit_entry(actor=actor, action=f"cases.{ctype.code}.party_edit", target=party,
+                                 after={"case": case.pk, "fields": sorted(changes)}))
+    return party
+
+
+def party_may_reveal(actor: Any, party: Party, field_name: str) -> bool:
+    """Whether ``actor`` may see ``field_name`` of ``party`` in full: a role the case type's
+    ``parties.reveal`` names for that field, reaching the case as the engine resolves roles."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    allowed = registry.of(party.case).parties.may_reveal(field_name)
+    return bool(allowed) and actor_roles(actor, party.case).may(allowed)
+
+
+def party_reveal(*, actor: Any, party: Party, field_name: str, purpose: str) -> str:
+    """The full value of one of a party's fields (查看完整信息), for a call-back or a notice: only to a
+    role the case type declares for that field (403), with a stated purpose (422 ``purpose``), and
+    one audit row (``privacy.reveal``: the field and the purpose, never the value). The caller has
+    fetched the case through ``selectors.case_get`` (404 out of scope)."""
+    if field_name not in PARTY_SENSITIVE_FIELDS:
+        raise TransitionNotAllowed({"field": _("Unknown field %(f)s.") % {"f": field_name}})
+    if not party_may_reveal(actor, party, field_name):
+        raise TransitionRefused(_("You may not see the full value of this field."))
+    return sensitive_value_reveal(user=actor, instance=party, field_name=field_name, purpose=purpose,
+                                  permitted=True)
+
+
+def parties_search(*, actor: Any, value: str, fields: Sequence[str] = PARTY_SEARCH_FIELDS) -> list[Party]:
+    """Parties of the cases ``actor`` may see whose name, identity number or phone (``fields``) is
+    exactly ``value`` (the keyed hash: spaces, dashes and +86 do not matter), oldest case first.
+    Always audited (``privacy.search``: the value masked and its hashes, never the value), also when
+    nothing matches; a look-up of at least 2 characters (422 ``value``)."""
+    unknown = set(fields) - set(PARTY_SEARCH_FIELDS)
+    if unknown or not fields:
+        raise TransitionNotAllowed({"field": _("Search by name, identity number or phone.")})
+    value = (value or "").strip()
+    if len("".join(value.split())) < 2:
+        raise TransitionNotAllowed({"value": _("Give a full name, identity number or phone.")})
+    queryset = Party.objects.filter(case__in=cases_visible(user=actor)).select_related("case").order_by(
+        "case_id", "id")
+    return sensitive_search(user=actor, queryset=queryset, value=value, fields=list(fields))

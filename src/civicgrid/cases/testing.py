@@ -24,6 +24,7 @@ from civicgrid.cases.registry import (
     Guard,
     Input,
     Opens,
+    PartyRules,
     Transition,
     run_transition,
 )
@@ -97,6 +98,11 @@ DRILL = CaseType(
     reopen_clocks=(ClockRule("handle", 5, "working_days", from_category=True),),
     photo_store=lambda uploads: _store(uploads, "photo"),
     file_store=lambda uploads: _store(uploads, "file"),
+    # parties of every kind but a petitioner; the centre and the handling department may see a name
+    # or phone in full (with a purpose), only a dispatcher an identity number
+    parties=PartyRules(kinds=("reporter", "applicant", "respondent", "third_party", "representative"),
+                       edit=CENTRE, reveal={"name": CENTRE | HANDLER, "phone": CENTRE | HANDLER,
+                                            "id_number": frozenset({Role.DISPATCHER})}),
 )
 
 

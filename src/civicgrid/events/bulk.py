@@ -12,11 +12,12 @@ For each chunk of checked rows (:class:`civicgrid.events.importing.ImportRow`):
 3. **clocks** — the handling and registration clocks of the event type, computed once per distinct
    start time × limit;
 4. **writing** — case ids are reserved from the sequence, then the case rows, their event details,
-   their ``create`` timeline entries, their two clocks and their ``cases.event.create`` audit rows
-   are written: with ``COPY … FROM STDIN`` on PostgreSQL (psycopg's ``Copy.write_row``, which
-   escapes every value itself), with batched ``INSERT`` on SQLite. The timeline entries, clocks and
-   audit rows are built by their tables' one constructors (``timeline_row``, ``timer_row``,
-   ``audit_entry``), as the services build theirs.
+   their ``create`` timeline entries, their two clocks, their ``cases.event.create`` audit rows
+   and their reporters as parties (``party_row``) are written: with ``COPY … FROM STDIN`` on
+   PostgreSQL (psycopg's ``Copy.write_row``, which escapes every value itself), with batched
+   ``INSERT`` on SQLite. The timeline entries, clocks, audit rows and parties are built by their
+   tables' one constructors (``timeline_row``, ``timer_row``, ``audit_entry``, ``party_row``), as
+   the services build theirs.
 
 The rows are those the service path writes (a test compares them column by column). Differences,
 on purpose: one "N events imported" notification per owning centre instead of one per event, and
@@ -41,7 +42,8 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_entry
-from civicgrid.cases.models import Case, TimelineEntry, Timer
+from civicgrid.cases.models import Case, Party, TimelineEntry, Timer
+from civicgrid.cases.parties import party_row
 from civicgrid.cases.services import notify
 from civicgrid.cases.timeline import timeline_row
 from civicgrid.cases.timers import timer_row
@@ -256,6 +258,8 @@ class BulkWriter:
         timeline: list[TimelineEntry] = []
         timers: list[Timer] = []
         audit: list[AuditEntry] = []
+        parties: list[Party] = []
+        with_reporter = "reporter" in self.ctype.parties.kinds
         routed = 0
         handle_rule = self.rules.get("handle")
         for r, (chain, version), pk, code in zip(batch, places, ids, codes, strict=True):
@@ -290,6 +294,9 @@ class BulkWriter:
             timeline.append(timeline_row(case_id=pk, at=at, actor=self.actor, action="create",
                                          to_state=self.ctype.initial, public=True,
                                          data={"channel": p.channel, "grid": chain.get("grid")}))
+            if with_reporter and (name or phone):  # the reporter as a party, as intake writes it
+                parties.append(party_row(case_id=pk, kind="reporter", name=name, phone=phone, created_by=self.actor,
+                                         at=at))
             for kind, unit, amount, due, fallback in clocks:
                 timers.append(timer_row(case_id=pk, kind=kind, unit=unit, amount=amount, started_at=at, due_at=due,
                                         calendar_fallback=fallback))
@@ -304,6 +311,7 @@ class BulkWriter:
         self._put_rows(timeline, "timeline")
         self._put_rows(timers, "timer")
         self._put_rows(audit, "audit")
+        self._put_rows(parties, "party")
         return routed
 
     def finish(self) -> None:

@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
-from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, Transition
+from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, PartyRules, Transition
 from civicgrid.cases.services import (
     NO_PENDING_ASSIGNMENT,
     TransitionContext,
@@ -61,6 +61,7 @@ EVENT = "event"
 RETURN_WINDOW = (2, "working_days")  # a unit may dispute a dispatch within 2 working days (退单时限)
 
 CENTRE = frozenset({Role.DISPATCHER, Role.ADMIN, SYSTEM})
+CALL_BACK = frozenset({Role.DISPATCHER, Role.DEPARTMENT_HANDLER, Role.ADMIN})  # may reveal the reporter's phone
 HANDLER = frozenset({Role.DEPARTMENT_HANDLER, Role.ADMIN, SYSTEM})
 VERIFIER = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN, SYSTEM})
 WHISTLER = frozenset({Role.DISPATCHER, Role.ADMIN})
@@ -242,6 +243,10 @@ def build_event_type() -> CaseType:
         unregistered_states=frozenset({"rejected", "answered"}),
         public_notes=PUBLIC_NOTES,
         photo_store=_store_photos,
+        # the reporter (反映人) is the event's one party: the centre and the department holding the
+        # event may see the name and phone in full to call back, with a purpose (audited)
+        parties=PartyRules(kinds=("reporter",), edit=CENTRE,
+                           reveal={"name": CALL_BACK, "phone": CALL_BACK, "address": CALL_BACK}),
     )
 
 

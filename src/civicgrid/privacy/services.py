@@ -35,19 +35,26 @@ def can_reveal(user: Any, model: type[models.Model]) -> bool:
                 and user.has_perm(reveal_permission(model)))
 
 
-def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str) -> str:
+def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str,
+                           permitted: bool | None = None) -> str:
     """Return the full value of a sensitive field to a user with the reveal permission (查看完整信息).
 
     The purpose (为何查看) is required and recorded; every reveal is one audit row (action
     ``privacy.reveal``, the field and purpose in ``extra``, never the value), written before the
     value is returned. Anyone without ``<app>.reveal_<model>`` gets ``PermissionDenied``; a
     missing or too short purpose is a ``ValidationError``.
+
+    ``permitted`` is the caller's own decision when a domain rule, not a Django permission, says
+    who may see the value (the case engine's declaration per role and case type for a party):
+    False refuses as above, True skips the permission check (the purpose and the audit row stay).
     """
     model = type(instance)
     field = model._meta.get_field(field_name)
     if not isinstance(field, EncryptedTextField):
         raise ValueError(f"{model.__name__}.{field_name} is not a sensitive field")
-    if not can_reveal(user, model):
+    allowed = can_reveal(user, model) if permitted is None else (
+        permitted and bool(getattr(user, "is_authenticated", False) and user.is_active))
+    if not allowed:
         raise PermissionDenied(_("You may not see the full value of this field."))
     purpose = " ".join((purpose or "").split())
     if len(purpose) < MIN_PURPOSE_LENGTH:

@@ -33,6 +33,8 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("cases/<str:code>/", cases.case_detail, name="case"),
     path("cases/<str:code>/act/<str:action>/", cases.case_act, name="case_act"),
+    path("cases/<str:code>/parties/", cases.case_party_add, name="case_party_add"),
+    path("cases/<str:code>/parties/<int:party_id>/reveal/", cases.case_party_reveal, name="case_party_reveal"),
     path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),

@@ -137,7 +137,7 @@ def _worked_on(case: Any, cast: Any) -> Any:
 
 @pytest.fixture
 def matrix(world: Any, units: Any, settings: Any) -> World:
-    from civicgrid.cases.services import case_request_approval
+    from civicgrid.cases.services import case_request_approval, party_add
 
     settings.CIVICGRID_RATE_PUBLIC_PER_MINUTE = 0  # the matrix is not a flood
     world.alice.display_name, units.evan.display_name = STAFF_NAMES  # names a timeline records
@@ -148,11 +148,12 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
                              photos=[PhotoUpload("a.jpg", jpeg())]).case, world)
     own = _worked_on(report(units.rita, text="我家楼下上水井盖缺失", now=now).case, world)
     req = case_request_approval(actor=units.evan, case=fresh(case), kind="extension", reason=INTERNAL, amount=2)
+    party = party_add(actor=world.alice, case=fresh(case), kind="reporter", name="王女士", phone="13800138000")
     region = world.city.get("440301001")
     samples = {"case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
-               "department": units.water.code}
+               "department": units.water.code, "party_id": str(party.pk)}
     return World(case=case, own=own, request_id=req.pk, photo_sha=samples["sha"], samples=samples,
                  principals=_people(world, units))
 
@@ -235,7 +236,7 @@ def _public(op: dict[str, Any]) -> bool:
     return not security or any("Anonymous" in name for req in security for name in req)
 
 
-OBJECT_PARAMS = {"case_id", "request_id", "code"}  # path parameters naming a record of district A
+OBJECT_PARAMS = {"case_id", "request_id", "code", "party_id"}  # path parameters naming a record of district A
 GLOBAL_PATHS = ("/api/v1/taxonomy/", "/api/v1/events/track/")  # the public catalogue, public tracking
 
 
@@ -313,7 +314,7 @@ PUBLIC_PAGES = {"web:home", "web:signin", "web:signout", "web:report", "web:sugg
 PUBLIC_NAMESPACES = ("open311",)  # GeoReport v2 is public by design (what it publishes: issue 13.1)
 # pages that publish a case's public view by its tracking code (no internal note, no staff name)
 PUBLISHING = {"web:track", "web:track_code", "web:track_rate"}
-POST_ONLY = {"web:case_act", "web:track_rate", "web:signout"}
+POST_ONLY = {"web:case_act", "web:track_rate", "web:signout", "web:case_party_add", "web:case_party_reveal"}
 
 
 def _patterns(resolvers: list[Any], prefix: str = "", ns: str = "") -> list[tuple[str, str]]:

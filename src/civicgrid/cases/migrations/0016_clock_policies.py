@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_assignment_person'),
+        ('cases', '0014_parties'),
     ]
 
     operations = [

@@ -1,5 +1,6 @@
-"""The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings, links
-between cases and the worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
+"""The case engine's tables: cases, assignments, timers, the timeline, parties, supervision, ratings,
+links between cases and the worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the
+notification outbox
 ``civicgrid.notify``.)"""
 
 from civicgrid.cases.models.case import (
@@ -17,11 +18,14 @@ from civicgrid.cases.models.case import (
     TimelineEntry,
 )
 from civicgrid.cases.models.links import LINK_KINDS, RELATION_LABELS, CaseLink, LinkKind
+from civicgrid.cases.models.party import PARTY_SEARCH_FIELDS, PARTY_SENSITIVE_FIELDS, Party
 from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
 __all__ = [
     "LINK_KINDS",
+    "PARTY_SEARCH_FIELDS",
+    "PARTY_SENSITIVE_FIELDS",
     "RELATION_LABELS",
     "ApprovalRequest",
     "Assignment",
@@ -31,6 +35,7 @@ __all__ = [
     "CaseLink",
     "Channel",
     "LinkKind",
+    "Party",
     "Priority",
     "Rating",
     "RatingSource",

@@ -200,3 +200,17 @@ def test_a_case_shows_its_links_read_only_and_never_one_to_a_case_out_of_the_use
     # Charlie (district B) sees the link from his side, but not Alice's case behind it
     other = login(client, staff.charlie).get(f"/admin/cases/case/{far.pk}/change/").content.decode()
     assert a.tracking_code not in other and "乙区备注" not in other
+
+
+def test_the_case_page_lists_the_parties_masked(client, staff, two_cases):
+    from civicgrid.cases.services import party_add
+    from civicgrid.privacy.validators import id_check_char
+
+    id_number = "44030319851231002" + id_check_char("44030319851231002")
+    party_add(actor=staff.alice, case=two_cases["a"], kind="respondent", name="李四", id_number=id_number,
+              phone="13900139000", address="桂花路1号")
+    html = login(client, staff.alice).get(f"/admin/cases/case/{two_cases['a'].pk}/change/").content.decode()
+    assert "parties" in html.lower() and "respondent" in html and "reporter" in html
+    assert "李*" in html and "139****9000" in html and "440303********" in html
+    for plain in ("李四", "13900139000", id_number, "桂花路1号", PHONE, "张三丰"):
+        assert plain not in html, plain

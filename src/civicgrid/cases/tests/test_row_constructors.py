@@ -22,6 +22,7 @@ CONSTRUCTORS = {  # model → the one file allowed to call it
     "Timer": "cases/timers.py",
     "Notification": "notify/outbox.py",
     "AuditEntry": "audit/services.py",
+    "Party": "cases/parties.py",
 }
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import translation
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.models import Case, TimelineEntry, Timer
+from civicgrid.cases.models import Case, Party, TimelineEntry, Timer
 from civicgrid.events.importing import EventImportError, events_import
 from civicgrid.events.models import EventDetail
 from civicgrid.events.tests.conftest import at
@@ -142,8 +142,13 @@ def _snapshot():
     audit = sorted((keys[int(a["target_id"])], sorted((k, clean(v, int(a["target_id"]))) for k, v in a.items()
                                                        if k not in ("id", "at", "target_id", "request_id")))
                    for a in AuditEntry.objects.filter(action__startswith="cases.event").values())
+    # the reporters as parties (当事人), compared in the clear (the ciphertext is randomised)
+    party_skip = {"id", "case_id", "name", "phone", "created_at", "updated_at"}
+    parties = sorted((keys[p.case_id], p.name, p.phone, sorted((k, v) for k, v in p.__dict__.items()
+                                                                if not k.startswith("_") and k not in party_skip))
+                     for p in Party.objects.all())
     return {"cases": cases, "plain": plain, "details": details, "timeline": timeline, "timers": timers,
-            "audit": audit}
+            "audit": audit, "parties": parties}
 
 
 def test_the_bulk_path_writes_the_same_rows_as_the_service_path(world, csv_file):
@@ -158,6 +163,8 @@ def test_the_bulk_path_writes_the_same_rows_as_the_service_path(world, csv_file)
     for table in by_service:
         assert by_bulk[table] == by_service[table], table
     assert len(by_bulk["timeline"]) == 5 and len(by_bulk["timers"]) == 10 and len(by_bulk["audit"]) == 5
+    named = [p for p in by_bulk["plain"] if p[1] or p[2]]
+    assert named and [p[:3] for p in by_bulk["parties"]] == named  # each named reporter is a party
     # and the bulk import is idempotent too
     assert events_import(path=csv_file, commit=True, now=NOW, bulk=True).already == 5
 

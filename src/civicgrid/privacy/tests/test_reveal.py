@@ -114,3 +114,23 @@ def test_audit_snapshots_mask_sensitive_fields_and_skip_their_hashes(resident):
 def test_masked_value_is_the_display_form(resident):
     assert masked_value(resident, "phone") == "139****5678"
     assert masked_value(resident, "id_number") == ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
+
+
+def test_a_domain_rule_decides_instead_of_the_permission_when_the_caller_gives_one(resident, officer, clerk):
+    """The case engine decides who may see a party's values from the case type's declaration and
+    says so with ``permitted``: False refuses even a permission holder, True lets a user without it
+    through — the purpose and the audit row stay, and an anonymous visitor is never let through."""
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(PermissionDenied):
+        sensitive_value_reveal(user=officer, instance=resident, field_name="phone", purpose="回访核实诉求",
+                               permitted=False)
+    with pytest.raises(PermissionDenied):
+        sensitive_value_reveal(user=AnonymousUser(), instance=resident, field_name="phone",
+                               purpose="回访核实诉求", permitted=True)
+    with pytest.raises(ValidationError):
+        sensitive_value_reveal(user=clerk, instance=resident, field_name="phone", purpose="", permitted=True)
+    assert not AuditEntry.objects.filter(action="privacy.reveal").exists()
+    assert sensitive_value_reveal(user=clerk, instance=resident, field_name="phone", purpose="回访核实诉求",
+                                  permitted=True) == PHONE
+    assert AuditEntry.objects.filter(action="privacy.reveal", actor_id=clerk.pk).count() == 1

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import InvalidPage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -23,11 +24,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from civicgrid.cases import registry
+from civicgrid.cases.errors import TransitionRefused
 from civicgrid.cases.models import ApprovalRequest, Case
-from civicgrid.cases.rules import GENERIC_INPUTS, GENERIC_LABELS, ActionOffer, case_actions
+from civicgrid.cases.rules import GENERIC_INPUTS, GENERIC_LABELS, ActionOffer, case_actions, case_parties
 from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
@@ -38,8 +41,9 @@ from civicgrid.cases.selectors import (
     case_view_of,
     cases_linked_with,
     cases_visible,
+    party_get,
 )
-from civicgrid.cases.services import actor_roles
+from civicgrid.cases.services import actor_roles, party_add, party_reveal
 from civicgrid.events import services as ev
 from civicgrid.events.models import WhistleSummons
 from civicgrid.events.photos import PhotoUpload, media_root
@@ -190,6 +194,7 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         # a refused action is named in words, with every reason given (some belong to no field shown)
         "failed_label": done_label(case, failed, request.POST) if failed else "",
         "failed_messages": [m for ms in (errors or {}).values() for m in ms],
+        "parties": case_parties(user, case),
     }
     if any(o.name == "merge" for o in offers):
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
@@ -252,6 +257,54 @@ def case_act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     url = _safe_next(request, reverse("web:case", args=[case.tracking_code]))
     remember(request, url)
     return redirect(url)
+
+
+@login_required
+@require_POST
+@never_cache
+def case_party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
+    """The full value of one field of a party, with the purpose the form asks for (the engine decides
+    who may: the case type's declaration; 403 otherwise, 404 out of scope). htmx: the value alone,
+    into the party's row; else the case page with it. Never cached."""
+    case = case_get(user=request.user, tracking_code=code)
+    party = party_get(user=request.user, case_id=case.pk, party_id=party_id)
+    field = request.POST.get("field", "")
+    revealed: dict[str, Any] = {"party": party.pk, "field": field}
+    status = 200
+    try:
+        revealed["value"] = party_reveal(actor=request.user, party=party, field_name=field,
+                                         purpose=request.POST.get("purpose", ""))
+    except TransitionRefused:
+        raise
+    except ValidationError as exc:  # no purpose, an unknown field
+        revealed["errors"] = exc.message_dict
+        status = 422
+    if getattr(request, "htmx", False):
+        return render(request, "web/partials/party_revealed.html", {"r": revealed}, status=status)
+    ctx = case_context(request, case)
+    ctx["revealed"] = revealed
+    return render(request, "web/case_detail.html", ctx, status=status)
+
+
+@login_required
+@require_POST
+def case_party_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Add a party (the kinds the case's type uses, by the roles it names): back to the case page,
+    or the page again with the errors under the form (422)."""
+    case = case_get(user=request.user, tracking_code=code)
+    p = request.POST
+    try:
+        party_add(actor=request.user, case=case, kind=p.get("kind", ""), name=p.get("name", ""),
+                  id_number=p.get("id_number", ""), phone=p.get("phone", ""), address=p.get("address", ""))
+    except TransitionRefused:
+        raise
+    except ValidationError as exc:
+        ctx = case_context(request, case)
+        ctx["party_errors"] = [m for ms in exc.message_dict.values() for m in ms]
+        ctx["party_values"] = p
+        return render(request, "web/case_detail.html", ctx, status=422)
+    messages.success(request, _("Party added."))
+    return redirect(reverse("web:case", args=[case.tracking_code]) + "#parties")
 
 
 def _refused_on_tracking_page(request: HttpRequest, case: Case, exc: ActionFailed, action: str) -> HttpResponse:
