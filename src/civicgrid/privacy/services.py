@@ -31,8 +31,14 @@ def reveal_permission(model: type[models.Model]) -> str:
 
 
 def can_reveal(user: Any, model: type[models.Model]) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active
-                and user.has_perm(reveal_permission(model)))
+    """The user has the reveal permission and, on a request where the second factor is required
+    (``CIVICGRID_SECOND_FACTOR_REQUIRED``), has given their one-time code (``is_verified``; the
+    sign-in middleware already keeps such a person on the code page: this is the second lock)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.has_perm(reveal_permission(model))):
+        return False
+    verified = getattr(user, "is_verified", None)  # set by django-otp's middleware on a request
+    return not (getattr(settings, "CIVICGRID_SECOND_FACTOR_REQUIRED", False) and callable(verified)
+                and not verified())
 
 
 def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str) -> str:

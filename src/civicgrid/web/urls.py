@@ -7,6 +7,8 @@ app_name = "web"
 urlpatterns = [
     path("", auth.home, name="home"),
     path("signin/", auth.SignInView.as_view(), name="signin"),
+    path("signin/code/", auth.signin_code, name="signin_code"),
+    path("account/second-factor/", auth.second_factor, name="second_factor"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
     # residents
     path("report/", resident.report, name="report"),
