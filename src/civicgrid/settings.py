@@ -343,6 +343,10 @@ MIDDLEWARE.insert(MIDDLEWARE.index("civicgrid.audit.middleware.RequestContextMid
 # The second factor (TOTP) is required of everyone who may reveal or export personal data (and of
 # superusers); anyone may enrol. Off by default outside production (the demo's logins stay one step).
 CIVICGRID_SECOND_FACTOR_REQUIRED = env_bool("CIVICGRID_SECOND_FACTOR_REQUIRED", PRODUCTION)
+# Bulk reads (civicgrid.privacy.exports): more than this many personal records read in full (reveals,
+# search matches, rows of personal exports) by one person within the window raise an alert to the auditors.
+CIVICGRID_BULK_READ_THRESHOLD = env_int("CIVICGRID_BULK_READ_THRESHOLD", 200, minimum=1)
+CIVICGRID_BULK_READ_WINDOW_MINUTES = env_int("CIVICGRID_BULK_READ_WINDOW_MINUTES", 60, minimum=1)
 OTP_TOTP_ISSUER = env_str("CIVICGRID_OTP_ISSUER", "CivicGrid") or "CivicGrid"
 CIVICGRID_ACCESS_LOG = env_bool("CIVICGRID_ACCESS_LOG", ENVIRONMENT != "test")
 # /metrics answers a scraper with this bearer token, or from these addresses/networks; anyone else gets 404.

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.privacy import crypto
+from civicgrid.privacy.exports import bulk_read_check
 from civicgrid.privacy.fields import EncryptedTextField, encrypted_fields, hash_lookup
 from civicgrid.privacy.masking import mask_generic, mask_id_number, mask_phone
 
@@ -68,6 +69,7 @@ def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str
     with transaction.atomic():
         audit_record(actor=user, action="privacy.reveal", target=instance,
                      extra={"field": field_name, "purpose": purpose})
+    bulk_read_check(user)
     return getattr(instance, field.attname) or ""
 
 
@@ -94,6 +96,7 @@ def sensitive_search(*, user: Any, queryset: models.QuerySet[Any], value: str,
         audit_record(actor=user, action="privacy.search", target_type=model._meta.label_lower,
                      extra={"fields": list(fields), "value": shown, "hashes": hashes, "matches": len(found),
                             "ids": [str(obj.pk) for obj in found[:50]]})
+    bulk_read_check(user)
     return found
 
 
