@@ -31,3 +31,14 @@ def department_get(user: Any, code: str, action: str = VIEW) -> Department:
 
 def user_memberships(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, is_active=True).select_related("region", "department")
+
+
+def may_read_audit_trail(user: Any) -> bool:
+    """The auditor's desk (审计员): an active auditor membership, or a superuser. The trail of reveals,
+    exports and personal-data searches spans every jurisdiction (its rows carry no region), so it is
+    read whole, by the auditors only; they change nothing."""
+    from civicgrid.org.models import Role
+
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_superuser or Membership.objects.filter(user=user, role=Role.AUDITOR, is_active=True).exists())

@@ -31,7 +31,7 @@ from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_record
 
 EXPORT_PERSONAL_PERMISSION = "org.export_personal"
-READ_ACTIONS = ("privacy.reveal", "privacy.search", "privacy.export")
+READ_ACTIONS = ("privacy.reveal", "privacy.search", "privacy.export", "events.caller_lookup")
 ALERT_ACTION = "privacy.alert.bulk_read"
 DEFAULT_THRESHOLD = 200
 DEFAULT_WINDOW_MINUTES = 60
@@ -87,7 +87,7 @@ def _records(action: str, extra: Any) -> int:
         return 1
     if not isinstance(extra, dict):
         return 0
-    value = extra.get("records", extra.get("matches", 0)) if action == "privacy.search" else extra.get("records", 0)
+    value = extra.get("records", extra.get("matches", extra.get("found", 0)))
     return int(value) if isinstance(value, int) else 0
 
 

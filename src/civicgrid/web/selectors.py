@@ -83,6 +83,8 @@ def navigation(user: Any) -> list[NavItem]:
     if roles - {Role.RESIDENT}:
         items += [NavItem("cases", _("Cases"), reverse("web:cases")),
                   NavItem("dashboard", _("Dashboard"), reverse("web:dashboard"))]
+    if Role.AUDITOR in roles:
+        items.append(NavItem("audit", _("Auditor's desk"), reverse("web:audit_desk")))
     return items
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicgrid.web.views import auth, cases, dashboard, resident, work
+from civicgrid.web.views import audit, auth, cases, dashboard, resident, work
 
 app_name = "web"
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("cases/<str:code>/", cases.case_detail, name="case"),
     path("cases/<str:code>/act/<str:action>/", cases.case_act, name="case_act"),
     path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
+    # the auditor's desk (read only)
+    path("audit/", audit.audit_desk, name="audit_desk"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
