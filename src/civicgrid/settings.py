@@ -347,6 +347,9 @@ CIVICGRID_SECOND_FACTOR_REQUIRED = env_bool("CIVICGRID_SECOND_FACTOR_REQUIRED", 
 # search matches, rows of personal exports) by one person within the window raise an alert to the auditors.
 CIVICGRID_BULK_READ_THRESHOLD = env_int("CIVICGRID_BULK_READ_THRESHOLD", 200, minimum=1)
 CIVICGRID_BULK_READ_WINDOW_MINUTES = env_int("CIVICGRID_BULK_READ_WINDOW_MINUTES", 60, minimum=1)
+# Retention per kind of personal data (civicgrid.privacy.retention), in days: "kind=days,…" overrides the
+# documented defaults (docs/privacy-impact-assessment.md); `civicgrid privacy purge` clears what is due.
+CIVICGRID_RETENTION_DAYS = env_float_map("CIVICGRID_RETENTION_DAYS")
 OTP_TOTP_ISSUER = env_str("CIVICGRID_OTP_ISSUER", "CivicGrid") or "CivicGrid"
 CIVICGRID_ACCESS_LOG = env_bool("CIVICGRID_ACCESS_LOG", ENVIRONMENT != "test")
 # /metrics answers a scraper with this bearer token, or from these addresses/networks; anyone else gets 404.

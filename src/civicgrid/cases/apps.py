@@ -12,3 +12,9 @@ class CasesConfig(AppConfig):
 
         # Entering a year of the working calendar recomputes the clocks that assumed Monday–Friday.
         calendar_year_entered.connect(calendar_year_entered_recompute, dispatch_uid="cases.timers.recompute")
+
+        # Retention (civicgrid.privacy.retention): the reporter's name and phone go 3 years after closing.
+        from civicgrid.privacy.retention import register
+
+        register("cases.reporter", "cases.Case", date_field="closed_at", fields=("reporter_name", "reporter_phone"),
+                 days=3 * 365, description="the reporter's name and phone on a closed case")
