@@ -6,11 +6,11 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与用户"
 
     def ready(self) -> None:
-        from civicgrid.org import checks, signals, signin  # noqa: F401  (throttle store, token cache, sign-in)
         # Retention (civicgrid.privacy.retention): a deactivated account's personal data goes 2 years
         # after its last sign-in (the account and its user name stay: the audit trail names them).
         from django.db.models import Q
 
+        from civicgrid.org import checks, signals, signin  # noqa: F401  (throttle store, token cache, sign-in)
         from civicgrid.privacy.retention import register
 
         register("org.user.inactive", "org.User", date_field="last_login", condition=Q(is_active=False),

@@ -40,7 +40,7 @@ def _ago(days: int) -> dt.datetime:
 
 
 @pytest.fixture
-def records(world, units):
+def records(world, units):  # noqa: F811 - the fixtures imported above
     old, recent = walk(reported(phone=PHONE), world, units, "closed"), walk(reported(phone="13900139000"), world,
                                                                               units, "closed")
     still_open = reported(phone="13700137000")
@@ -106,7 +106,7 @@ def test_the_command_counts_then_purges(records):
         call_command("privacy_purge", "--kind", "nonsense")
 
 
-def test_no_audit_row_or_timeline_entry_holds_a_plain_phone_identity_number_or_name(records, world, units):
+def test_no_audit_row_or_timeline_entry_holds_a_plain_phone_identity_number_or_name(records, world, units):  # noqa: F811
     walk(records["recent"], world, units, "replied")
     assert AuditEntry.objects.count() > 10 and TimelineEntry.objects.count() > 5
     for row in AuditEntry.objects.all():
