@@ -85,10 +85,10 @@ def person_export(*, actor: Any, records: PersonRecords) -> tuple[dict[str, Any]
     as ``privacy.rights.export`` and as a personal export (``privacy.export``, counts as a bulk read)."""
     _ensure_officer(actor)
     mark = export_record(user=actor, kind="privacy.rights.export", rows=records.count, fmt="json", personal=True)
+    ids = {k: [str(o.pk) for o in v] for k, v in records.found.items()}
     with transaction.atomic():
         audit_record(actor=actor, action="privacy.rights.export", target_type="privacy.person",
-                     target_repr=records.kind, extra={"records": records.count, "export": mark.audit_id,
-                                                      "ids": {k: [str(o.pk) for o in v] for k, v in records.found.items()}})
+                     target_repr=records.kind, extra={"records": records.count, "export": mark.audit_id, "ids": ids})
     return {"watermark": mark.text, "exported_at": mark.at.isoformat(),
             "records": {label: [_record_data(o) for o in objs] for label, objs in records.found.items()}}, mark
 

@@ -43,7 +43,7 @@ def person(world, units):  # noqa: F811
             "officer": User.objects.get(pk=world.admin_a.pk)}
 
 
-def test_the_export_for_a_person_holds_their_records_and_is_audited(person, world):
+def test_the_export_for_a_person_holds_their_records_and_is_audited(person, world):  # noqa: F811
     records = person_find(actor=person["officer"], kind="phone", value="138 0013 8000")
     assert {k: sorted(o.pk for o in v) for k, v in records.found.items()} == {
         "cases.Case": sorted([person["closed"].pk, person["open"].pk]), "org.User": [person["account"].pk]}
@@ -56,7 +56,7 @@ def test_the_export_for_a_person_holds_their_records_and_is_audited(person, worl
     assert AuditEntry.objects.filter(action="privacy.export", pk=mark.audit_id, extra__personal=True).exists()
 
 
-def test_only_an_officer_may_and_bad_input_names_the_field(person, world):
+def test_only_an_officer_may_and_bad_input_names_the_field(person, world):  # noqa: F811
     with pytest.raises(PermissionDenied):
         person_find(actor=world.alice, kind="phone", value=PHONE)
     with pytest.raises(ValidationError) as exc:
