@@ -110,3 +110,26 @@ def test_the_command_exports_for_a_person(person, tmp_path):
     assert json.loads(target.read_text(encoding="utf-8"))["records"]["cases.Case"][0]["reporter_phone"] == PHONE
     with pytest.raises(CommandError, match="export_personal"):
         call_command("privacy_person", "--phone", PHONE, "--as", "alice", stdout=out)
+
+
+def test_the_admin_action_exports_one_persons_records(person, world):  # noqa: F811
+    from django.test import Client
+
+    from civicgrid.org.models import Role
+    from civicgrid.org.services import membership_grant
+
+    membership_grant(actor=None, user=person["account"], role=Role.RESIDENT, region=world.city.a)
+    c = Client()
+    c.force_login(person["officer"])
+    url = "/admin/org/user/"
+    assert c.get(url).status_code == 200
+    response = c.post(url, {"action": "export_person_records", "_selected_action": [person["account"].pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    data = json.loads(response.content)
+    assert {c["reporter_phone"] for c in data["records"]["cases.Case"]} == {PHONE}
+    assert AuditEntry.objects.filter(action="privacy.rights.export", actor=person["officer"]).count() == 1
+    alice = Client()
+    alice.force_login(world.alice)  # no org.export_personal: no such action for her
+    assert alice.post(url, {"action": "export_person_records", "_selected_action": [person["account"].pk]}
+                      ).status_code in (302, 403)
+    assert AuditEntry.objects.filter(action="privacy.rights.export").count() == 1
