@@ -15,15 +15,6 @@ from django.utils import timezone
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases.models import Case, TimelineEntry
 from civicgrid.core.testing import REPO
-from civicgrid.events.tests.conftest import (  # noqa: F401 - the loop's fixtures
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
 from civicgrid.org.models import User
 from civicgrid.org.services import user_create, user_update
 from civicgrid.privacy.retention import retention_kind, retention_kinds, retention_purge
@@ -40,7 +31,7 @@ def _ago(days: int) -> dt.datetime:
 
 
 @pytest.fixture
-def records(world, units):  # noqa: F811 - the fixtures imported above
+def records(world, units):
     old, recent = walk(reported(phone=PHONE), world, units, "closed"), walk(reported(phone="13900139000"), world,
                                                                               units, "closed")
     still_open = reported(phone="13700137000")
@@ -106,7 +97,7 @@ def test_the_command_counts_then_purges(records):
         call_command("privacy_purge", "--kind", "nonsense")
 
 
-def test_no_audit_row_or_timeline_entry_holds_a_plain_phone_identity_number_or_name(records, world, units):  # noqa: F811
+def test_no_audit_row_or_timeline_entry_holds_a_plain_phone_identity_number_or_name(records, world, units):
     walk(records["recent"], world, units, "replied")
     assert AuditEntry.objects.count() > 10 and TimelineEntry.objects.count() > 5
     for row in AuditEntry.objects.all():

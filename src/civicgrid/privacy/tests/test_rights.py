@@ -14,15 +14,6 @@ from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases.models import Case
-from civicgrid.events.tests.conftest import (  # noqa: F401 - the loop's fixtures
-    calendar_2024,
-    catalogue,
-    engine_caches,
-    jpeg,
-    media_root,
-    units,
-    world,
-)
 from civicgrid.org.models import User
 from civicgrid.org.services import user_create, user_update
 from civicgrid.privacy.rights import person_correct, person_erase, person_export, person_find
@@ -33,7 +24,7 @@ PHONE = "13800138000"
 
 
 @pytest.fixture
-def person(world, units):  # noqa: F811
+def person(world, units):
     closed = walk(reported(phone=PHONE), world, units, "closed")
     still_open = reported(phone=PHONE)
     other = reported(phone="13900139000")
@@ -43,7 +34,7 @@ def person(world, units):  # noqa: F811
             "officer": User.objects.get(pk=world.admin_a.pk)}
 
 
-def test_the_export_for_a_person_holds_their_records_and_is_audited(person, world):  # noqa: F811
+def test_the_export_for_a_person_holds_their_records_and_is_audited(person, world):
     records = person_find(actor=person["officer"], kind="phone", value="138 0013 8000")
     assert {k: sorted(o.pk for o in v) for k, v in records.found.items()} == {
         "cases.Case": sorted([person["closed"].pk, person["open"].pk]), "org.User": [person["account"].pk]}
@@ -56,7 +47,7 @@ def test_the_export_for_a_person_holds_their_records_and_is_audited(person, worl
     assert AuditEntry.objects.filter(action="privacy.export", pk=mark.audit_id, extra__personal=True).exists()
 
 
-def test_only_an_officer_may_and_bad_input_names_the_field(person, world):  # noqa: F811
+def test_only_an_officer_may_and_bad_input_names_the_field(person, world):
     with pytest.raises(PermissionDenied):
         person_find(actor=world.alice, kind="phone", value=PHONE)
     with pytest.raises(ValidationError) as exc:
@@ -112,7 +103,7 @@ def test_the_command_exports_for_a_person(person, tmp_path):
         call_command("privacy_person", "--phone", PHONE, "--as", "alice", stdout=out)
 
 
-def test_the_admin_action_exports_one_persons_records(person, world):  # noqa: F811
+def test_the_admin_action_exports_one_persons_records(person, world):
     from django.test import Client
 
     from civicgrid.org.models import Role
