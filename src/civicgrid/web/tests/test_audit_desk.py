@@ -88,3 +88,20 @@ def test_the_api_gives_the_same_trail_read_only(trail, cast):
     assert bad.status_code == 422 and "end" in bad.json()["error"]["fields"]
     assert c.post("/api/v1/audit/personal-data", {}).status_code in (404, 405)
     assert client_for(cast.alice).get("/api/v1/audit/personal-data").status_code == 404
+
+
+def test_the_12345_caller_look_up_is_on_the_desk_masked_and_counts_as_a_bulk_read(world, settings):
+    from civicgrid.web.tests.conftest import reported
+
+    settings.CIVICGRID_BULK_READ_THRESHOLD = 1
+    ada = user_create(actor=None, username="ada", password=None, display_name="Ada")
+    membership_grant(actor=None, user=ada, role=Role.AUDITOR, region=world.city.a)
+    reported(phone="13900001111")
+    reported(phone="13900001111")
+    assert client_for(world.alice).get("/agent/caller/", {"phone": "13900001111"}).status_code == 405  # POST only
+    client_for(world.alice).post("/agent/caller/", {"phone": "13900001111"}, HTTP_HX_REQUEST="true")
+    page = client_for(ada).get("/audit/", {"kind": "search", "actor": "alice"})
+    rows = _rows(page)
+    assert len(rows) == 1 and "events.caller_lookup" in rows[0] and "139****1111" in rows[0]
+    assert "13900001111" not in page.content.decode()
+    assert AuditEntry.objects.filter(action="privacy.alert.bulk_read", target_id=str(world.alice.pk)).count() == 1
