@@ -105,3 +105,15 @@ def test_an_admin_role_can_export_personal_data_and_so_needs_the_factor(cast):
 @pytest.fixture
 def staff_admin_reveal_target():
     return None
+
+
+def test_deploy_check_says_when_the_second_factor_is_off_in_production(settings):
+    from civicgrid.org.checks import second_factor_check
+    from civicgrid.privacy.checks import retention_check
+
+    settings.ENVIRONMENT, settings.CIVICGRID_SECOND_FACTOR_REQUIRED = "production", False
+    assert [m.id for m in second_factor_check()] == ["civicgrid.org.W002"]
+    settings.CIVICGRID_SECOND_FACTOR_REQUIRED = True
+    assert second_factor_check() == []
+    settings.CIVICGRID_RETENTION_DAYS = {"cases.reporter": 0, "nonsense": 5}
+    assert sorted(m.id for m in retention_check()) == ["civicgrid.privacy.E004", "civicgrid.privacy.E005"]
