@@ -25,6 +25,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 EXPORT_PERMISSION = "org.export_personal"
+NO_FACTOR_KEY = "civicgrid_no_second_factor"
 
 
 def has_confirmed_device(user: Any) -> bool:
@@ -72,10 +73,24 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is None or not second_factor_missing(user) or request.path.startswith(_open_paths()):
+        if user is None or not getattr(user, "is_authenticated", False) or request.path.startswith(_open_paths()):
+            return self.get_response(request)
+        # A session that found neither an authenticator nor the requirement skips the look-ups on later
+        # requests (a permission granted meanwhile counts from the next sign-in; until then the reveal
+        # itself still refuses an unverified session: privacy.services.can_reveal).
+        session = getattr(request, "session", None)
+        if session is not None and session.get(NO_FACTOR_KEY) == user.pk:
+            return self.get_response(request)
+        verified = getattr(user, "is_verified", None)
+        if verified is not None and verified():
+            return self.get_response(request)
+        device = has_confirmed_device(user)
+        if not device and not second_factor_required(user):
+            if session is not None:
+                session[NO_FACTOR_KEY] = user.pk
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "Confirm your second factor (one-time code) on the site first."},
                                 status=403)
-        name = "web:signin_code" if has_confirmed_device(user) else "web:second_factor"
+        name = "web:signin_code" if device else "web:second_factor"
         return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")

@@ -117,3 +117,16 @@ def test_deploy_check_says_when_the_second_factor_is_off_in_production(settings)
     assert second_factor_check() == []
     settings.CIVICGRID_RETENTION_DAYS = {"cases.reporter": 0, "nonsense": 5}
     assert sorted(m.id for m in retention_check()) == ["civicgrid.privacy.E004", "civicgrid.privacy.E005"]
+
+
+def test_anyone_who_enrolled_is_asked_the_code_even_when_not_required(cast, settings):
+    settings.CIVICGRID_SECOND_FACTOR_REQUIRED = False
+    from civicgrid.org.services import totp_enrol_confirm, totp_enrol_start
+
+    device = totp_enrol_start(user=cast.bob)
+    assert totp_enrol_confirm(user=cast.bob, token=_code(device)) is not None
+    c = _signed_in("bob")
+    assert c.get("/grid/")["Location"].startswith("/signin/code/")
+    device.refresh_from_db()
+    assert c.post("/signin/code/", {"token": _code(device, 1), "next": "/grid/"})["Location"] == "/grid/"
+    assert c.get("/grid/").status_code == 200
