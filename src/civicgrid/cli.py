@@ -27,8 +27,8 @@ def _translate(args: list[str], commands: set[str]) -> list[str] | str:
     """Map the two-word form onto Django's command names; a lone app word lists its verbs."""
     if len(args) >= 3 and args[0] == "help" and f"{args[1]}_{args[2]}" in commands:
         return ["help", f"{args[1]}_{args[2]}", *args[3:]]
-    if len(args) >= 2 and not args[0].startswith("-") and f"{args[0]}_{args[1]}" in commands:
-        return [f"{args[0]}_{args[1]}", *args[2:]]
+    if len(args) >= 2 and not args[0].startswith("-") and f"{args[0]}_{args[1]}".replace("-", "_") in commands:
+        return [f"{args[0]}_{args[1]}".replace("-", "_"), *args[2:]]  # "audit drop-before" → audit_drop_before
     if len(args) == 1 and args[0] not in commands:
         verbs = sorted(c.split("_", 1)[1] for c in commands if c.startswith(f"{args[0]}_"))
         if verbs:

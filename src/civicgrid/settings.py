@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs page from its own static files (no CDN)
     "django_htmx",  # htmx 2 for the pages' partial updates, served from its own static files
+    "django_otp",  # the second factor at sign-in (org/second_factor.py)
+    "django_otp.plugins.otp_totp",
     "civicgrid.core",
     "civicgrid.audit",
     "civicgrid.privacy",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "civicgrid.org.signin.SignInThrottleMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): gave the one-time code this session
+    "civicgrid.org.second_factor.SecondFactorMiddleware",  # who owes a code reaches only the code pages
     "django_htmx.middleware.HtmxMiddleware",
     "civicgrid.audit.middleware.RequestActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -336,6 +340,17 @@ INSTALLED_APPS += ["civicgrid.ops"]
 # request id is set (so the access line carries it).
 MIDDLEWARE.insert(MIDDLEWARE.index("civicgrid.audit.middleware.RequestContextMiddleware") + 1,
                   "civicgrid.ops.middleware.RequestMetricsMiddleware")
+# The second factor (TOTP) is required of everyone who may reveal or export personal data (and of
+# superusers); anyone may enrol. Off by default outside production (the demo's logins stay one step).
+CIVICGRID_SECOND_FACTOR_REQUIRED = env_bool("CIVICGRID_SECOND_FACTOR_REQUIRED", PRODUCTION)
+# Bulk reads (civicgrid.privacy.exports): more than this many personal records read in full (reveals,
+# search matches, rows of personal exports) by one person within the window raise an alert to the auditors.
+CIVICGRID_BULK_READ_THRESHOLD = env_int("CIVICGRID_BULK_READ_THRESHOLD", 200, minimum=1)
+CIVICGRID_BULK_READ_WINDOW_MINUTES = env_int("CIVICGRID_BULK_READ_WINDOW_MINUTES", 60, minimum=1)
+# Retention per kind of personal data (civicgrid.privacy.retention), in days: "kind=days,…" overrides the
+# documented defaults (docs/privacy-impact-assessment.md); `civicgrid privacy purge` clears what is due.
+CIVICGRID_RETENTION_DAYS = env_float_map("CIVICGRID_RETENTION_DAYS")
+OTP_TOTP_ISSUER = env_str("CIVICGRID_OTP_ISSUER", "CivicGrid") or "CivicGrid"
 CIVICGRID_ACCESS_LOG = env_bool("CIVICGRID_ACCESS_LOG", ENVIRONMENT != "test")
 # /metrics answers a scraper with this bearer token, or from these addresses/networks; anyone else gets 404.
 # No address by default in production: behind a reverse proxy on the same host every visitor comes from

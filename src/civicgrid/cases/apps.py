@@ -12,3 +12,15 @@ class CasesConfig(AppConfig):
 
         # Entering a year of the working calendar recomputes the clocks that assumed Monday–Friday.
         calendar_year_entered.connect(calendar_year_entered_recompute, dispatch_uid="cases.timers.recompute")
+
+        # The roles a case type lets reveal its parties' values must give the second factor too.
+        from civicgrid.cases import registry
+        from civicgrid.privacy.services import revealing_roles_provide
+
+        revealing_roles_provide(registry.revealing_roles)
+
+        # Retention (civicgrid.privacy.retention): the reporter's name and phone go 3 years after closing.
+        from civicgrid.privacy.retention import register
+
+        register("cases.reporter", "cases.Case", date_field="closed_at", fields=("reporter_name", "reporter_phone"),
+                 days=3 * 365, description="the reporter's name and phone on a closed case")

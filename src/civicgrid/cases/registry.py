@@ -421,6 +421,12 @@ def register(case_type: CaseType) -> CaseType:
     return case_type
 
 
+def revealing_roles() -> frozenset[str]:
+    """The platform roles that some registered type lets reveal a party's values in full."""
+    return frozenset(role for t in _registry.values() for roles in t.parties.reveal.values() for role in roles
+                     if role in Role.values)
+
+
 def unregister(code: str) -> None:
     _registry.pop(code, None)
 

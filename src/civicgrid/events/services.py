@@ -61,6 +61,7 @@ from civicgrid.org.permissions import ACT
 from civicgrid.org.scoping import OutOfScope, roles_reaching
 from civicgrid.privacy import crypto
 from civicgrid.privacy.crypto import keyed_hash
+from civicgrid.privacy.exports import bulk_read_check
 from civicgrid.privacy.masking import mask_phone
 from civicgrid.privacy.validators import validate_phone
 from civicgrid.taxonomy.models import Category, RequestType
@@ -525,6 +526,7 @@ def caller_lookup_record(*, actor: Any, phone: str, found: int) -> None:
                      target_repr=mask_phone(normal),
                      extra={"phone": mask_phone(normal), "phone_hash": crypto.keyed_hash(phone, "phone"),
                             "found": found})
+    bulk_read_check(actor)  # the cases found count as personal records read (privacy.exports)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -450,7 +450,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     search_fields = ("username", "display_name", "email")
     search_help_text = _("Username, name or e-mail. Phone and identity numbers: “Search by phone or identity number”.")
     ordering = ("username",)
-    actions = ["unlock_users", "deactivate_users"]
+    actions = ["unlock_users", "deactivate_users", "export_person_records"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("display_name", "email", "phone_masked", "new_phone",
@@ -659,6 +659,37 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounts are deactivated, never deleted: the audit trail names them
+
+    def has_export_personal_permission(self, request: HttpRequest) -> bool:
+        from civicgrid.privacy.exports import can_export_personal
+
+        return can_export_personal(request.user)
+
+    @admin.action(description=_("Export the person's records (PIPL art. 45)"), permissions=["export_personal"])
+    def export_person_records(self, request: HttpRequest, queryset: models.QuerySet[User]) -> HttpResponse | None:
+        """Every record that holds the selected person's phone or identity number, as JSON for them:
+        found through the keyed hashes (audited searches), exported watermarked and audited."""
+        import json
+
+        from civicgrid.privacy.rights import PersonRecords, person_export, person_find
+
+        people = list(self.scope_queryset(queryset, request.user, MANAGE)[:2])
+        if len(people) != 1:
+            self.message_user(request, gettext("Select one account in your jurisdiction."), messages.ERROR)
+            return None
+        person = people[0]
+        found: dict[str, list[Any]] = {User._meta.label: [person]}
+        for kind in ("phone", "id_number"):
+            value = getattr(person, kind)
+            if value:
+                for label, objs in person_find(actor=request.user, kind=kind, value=value).found.items():
+                    known = {o.pk for o in found.setdefault(label, [])}
+                    found[label] += [o for o in objs if o.pk not in known]
+        data, _mark = person_export(actor=request.user, records=PersonRecords(kind="account", found=found))
+        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -81,3 +81,41 @@ def departments_list(request: HttpRequest) -> list[dict[str, Any]]:
 def department_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     d = department_get(request.user, code)
     return {"code": d.code, "name": d.name, "region": d.region.code}
+
+
+class AuditEntryOut(Schema):
+    id: int
+    at: str
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    target: str
+    field: str | None = None
+    purpose: str | None = None
+    value: str | None = None  # a search's value, masked (138****8000)
+    records: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+@router.get("/audit/personal-data", response=list[AuditEntryOut],
+            summary="The auditor's desk: reveals, exports, personal-data searches and bulk-read alerts (read only)")
+def audit_personal_data(request: HttpRequest, actor: str = "", target: str = "", purpose: str = "", start: str = "",
+                        end: str = "", kind: str = "", page: int = 1, page_size: int = 50) -> list[dict[str, Any]]:
+    """Auditors (and superusers) only: anyone else gets 404, as for anything outside their reach.
+    ``actor`` a user name; ``target`` ``type:id`` (``org.user:12``), an id or words of the record's
+    name; ``purpose`` words of the stated purpose; ``start``/``end`` days (YYYY-MM-DD, both included);
+    ``kind`` one of reveal, search, export, alert, rights, purge. A bad filter is a 422 naming the field."""
+    from civicgrid.audit.selectors import TrailFilter, personal_data_trail, trail_row
+    from civicgrid.core.api import page_params
+    from civicgrid.org.selectors import may_read_audit_trail
+
+    if getattr(request, "api_token", None) is not None or not may_read_audit_trail(request.user):
+        raise ApiError(404, "not_found", "Not found.")
+    f = TrailFilter.parse({"actor": actor, "target": target, "purpose": purpose, "start": start, "end": end,
+                           "kind": kind})
+    if f.errors:
+        raise ApiError(422, "invalid", "The request has invalid fields.", f.errors)
+    page, size = page_params(page, page_size)
+    offset = (page - 1) * size
+    return [trail_row(e) for e in personal_data_trail(f)[offset:offset + size]]

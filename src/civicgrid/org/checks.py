@@ -28,3 +28,19 @@ def throttle_cache_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                         hint="Set CIVICGRID_THROTTLE_CACHE=database (and run `civicgrid migrate`).",
                         id="civicgrid.org.W001")]
     return []
+
+
+@register("security", deploy=True)
+def second_factor_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """In production the second factor is required of who may reveal or export personal data
+    (:mod:`civicgrid.org.second_factor`); turning it off is said at ``check --deploy``."""
+    if app_configs is not None and not any(c.label == "org" for c in app_configs):
+        return []
+    if getattr(settings, "ENVIRONMENT", "") == "production" and not getattr(
+            settings, "CIVICGRID_SECOND_FACTOR_REQUIRED", False):
+        return [Warning("CIVICGRID_SECOND_FACTOR_REQUIRED is off: people who may reveal or export personal data "
+                        "sign in with a password alone (等保 2.0 level 3 expects two factors).",
+                        hint="Unset CIVICGRID_SECOND_FACTOR_REQUIRED (on by default in production).",
+                        id="civicgrid.org.W002")]
+    return []
+

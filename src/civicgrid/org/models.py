@@ -42,7 +42,8 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        permissions = [("reveal_user", _("Can reveal a user's phone and identity number"))]
+        permissions = [("reveal_user", _("Can reveal a user's phone and identity number")),
+                       ("export_personal", _("Can export personal data"))]
 
     def __str__(self) -> str:
         return self.display_name or self.get_username()

@@ -67,6 +67,7 @@ def role_model_permissions(role: str, region_level: str | None) -> frozenset[str
     perms = set(_READ_REFERENCE)
     if role == Role.ADMIN:
         perms.update(_MANAGE_JURISDICTION)
+        perms.add("org.export_personal")  # a person's own records for them (PIPL art. 45): needs the second factor
         if region_level == "city":
             perms.update(_MANAGE_CATALOGUE)
     return frozenset(perms)

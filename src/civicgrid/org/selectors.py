@@ -45,3 +45,14 @@ def department_service_areas(department_id: int) -> tuple[dict[str, int | None],
     if not rows:
         rows = list(Region.objects.filter(departments=department_id).values(*columns))
     return tuple({"id": r["pk"], **{lv: r[f"{lv}_id"] for lv in LEVELS}} for r in rows)
+
+
+def may_read_audit_trail(user: Any) -> bool:
+    """The auditor's desk (审计员): an active auditor membership, or a superuser. The trail of reveals,
+    exports and personal-data searches spans every jurisdiction (its rows carry no region), so it is
+    read whole, by the auditors only; they change nothing."""
+    from civicgrid.org.models import Role
+
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_superuser or Membership.objects.filter(user=user, role=Role.AUDITOR, is_active=True).exists())

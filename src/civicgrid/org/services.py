@@ -379,3 +379,54 @@ def token_authenticate(raw: str) -> ApiToken | None:
     token = copy.copy(token)
     token.user = user
     return token
+
+
+# --- the second factor (TOTP, django-otp; rules in org/second_factor.py) ----------------------------
+
+def totp_enrol_start(*, user: User) -> Any:
+    """The person's unconfirmed authenticator (a new secret), made once and shown until confirmed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def totp_enrol_confirm(*, user: User, token: str) -> Any | None:
+    """Confirm the unconfirmed authenticator with a code from it; the device (now confirmed) or None
+    for a wrong code. One audit row ``org.user.totp_enrolled`` (never the secret)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    token = "".join((token or "").split())
+    if device is None or not token.isdigit() or not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()  # one authenticator per person
+        audit_record(actor=user, action="org.user.totp_enrolled", target=user, extra={"device": device.pk})
+    return device
+
+
+def totp_verify(*, user: User, token: str) -> Any | None:
+    """The confirmed authenticator that accepts ``token`` (a code not used before), or None."""
+    from django_otp import match_token
+
+    token = "".join((token or "").split())
+    if not token.isdigit():
+        return None
+    return match_token(user, token)
+
+
+def totp_reset(*, actor: Any, user: User) -> int:
+    """Remove a person's authenticators (a lost phone): they enrol again at their next sign-in if the
+    second factor is required of them. Only for one who manages the account; audited."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _ensure_manages_user(actor, user)
+    with transaction.atomic():
+        count, _ = TOTPDevice.objects.filter(user=user).delete()
+        audit_record(actor=actor, action="org.user.totp_reset", target=user, extra={"devices": count})
+    return count

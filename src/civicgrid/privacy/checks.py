@@ -31,3 +31,22 @@ def keys_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         errors.append(Error("CIVICGRID_HASH_KEY is empty: phone and identity lookups cannot be keyed.",
                             id="civicgrid.privacy.E003"))
     return errors
+
+
+@register("security")
+def retention_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``CIVICGRID_RETENTION_DAYS`` names registered kinds with at least one day."""
+    if app_configs is not None and not any(c.label == "privacy" for c in app_configs):
+        return []
+    from civicgrid.privacy.retention import retention_kinds
+
+    known = {k.name for k in retention_kinds()}
+    problems: list[CheckMessage] = []
+    for name, days in (getattr(settings, "CIVICGRID_RETENTION_DAYS", {}) or {}).items():
+        if name not in known:
+            problems.append(Error(f"CIVICGRID_RETENTION_DAYS names {name!r}, which is no kind of personal data.",
+                                  hint=f"Known kinds: {', '.join(sorted(known))}.", id="civicgrid.privacy.E004"))
+        elif days < 1:
+            problems.append(Error(f"CIVICGRID_RETENTION_DAYS: {name} must be kept at least 1 day.",
+                                  id="civicgrid.privacy.E005"))
+    return problems

@@ -7,7 +7,7 @@ the scoped queryset first, then ask this module for the full value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
 from civicgrid.privacy import crypto
+from civicgrid.privacy.exports import bulk_read_check
 from civicgrid.privacy.fields import EncryptedTextField, encrypted_fields, hash_lookup
 from civicgrid.privacy.masking import mask_generic, mask_id_number, mask_phone
 
@@ -30,9 +31,37 @@ def reveal_permission(model: type[models.Model]) -> str:
     return f"{model._meta.app_label}.reveal_{model._meta.model_name}"
 
 
+# Roles that a domain rule (not a Django permission) lets reveal values — the case engine's
+# declarations per case type of who may reveal a party's phone. Apps add a provider in
+# AppConfig.ready; the second factor is required of those roles as of the reveal permissions.
+_revealing_role_providers: list[Callable[[], Iterable[str]]] = []
+
+
+def revealing_roles_provide(provider: Callable[[], Iterable[str]]) -> None:
+    """Add a source of roles that may reveal personal values by a domain rule (idempotent)."""
+    if provider not in _revealing_role_providers:
+        _revealing_role_providers.append(provider)
+
+
+def revealing_roles() -> frozenset[str]:
+    """Every role some domain rule lets reveal personal values (asked when it is needed)."""
+    return frozenset(role for provider in _revealing_role_providers for role in provider())
+
+
+def second_factor_given(user: Any) -> bool:
+    """On a request where the second factor is required (``CIVICGRID_SECOND_FACTOR_REQUIRED``), the
+    user has given their one-time code (``is_verified``, set by django-otp's middleware); the sign-in
+    middleware already keeps such a person on the code page: this is the second lock."""
+    verified = getattr(user, "is_verified", None)
+    return not (getattr(settings, "CIVICGRID_SECOND_FACTOR_REQUIRED", False) and callable(verified)
+                and not verified())
+
+
 def can_reveal(user: Any, model: type[models.Model]) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active
-                and user.has_perm(reveal_permission(model)))
+    """The user has the reveal permission and has given the second factor where it is required."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.has_perm(reveal_permission(model))):
+        return False
+    return second_factor_given(user)
 
 
 def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str, purpose: str,
@@ -53,7 +82,8 @@ def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str
     if not isinstance(field, EncryptedTextField):
         raise ValueError(f"{model.__name__}.{field_name} is not a sensitive field")
     allowed = can_reveal(user, model) if permitted is None else (
-        permitted and bool(getattr(user, "is_authenticated", False) and user.is_active))
+        permitted and bool(getattr(user, "is_authenticated", False) and user.is_active)
+        and second_factor_given(user))
     if not allowed:
         raise PermissionDenied(_("You may not see the full value of this field."))
     purpose = " ".join((purpose or "").split())
@@ -69,6 +99,7 @@ def sensitive_value_reveal(*, user: Any, instance: models.Model, field_name: str
     with transaction.atomic():
         audit_record(actor=user, action="privacy.reveal", target=instance,
                      extra={"field": field_name, "purpose": purpose})
+    bulk_read_check(user)
     return getattr(instance, field.attname) or ""
 
 
@@ -95,6 +126,7 @@ def sensitive_search(*, user: Any, queryset: models.QuerySet[Any], value: str,
         audit_record(actor=user, action="privacy.search", target_type=model._meta.label_lower,
                      extra={"fields": list(fields), "value": shown, "hashes": hashes, "matches": len(found),
                             "ids": [str(obj.pk) for obj in found[:50]]})
+    bulk_read_check(user)
     return found
 
 

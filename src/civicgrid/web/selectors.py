@@ -84,6 +84,8 @@ def navigation(user: Any) -> list[NavItem]:
         items += [NavItem("mine", _("My cases"), reverse("web:mine")),
                   NavItem("cases", _("Cases"), reverse("web:cases")),
                   NavItem("dashboard", _("Dashboard"), reverse("web:dashboard"))]
+    if Role.AUDITOR in roles:
+        items.append(NavItem("audit", _("Auditor's desk"), reverse("web:audit_desk")))
     return items
 
 

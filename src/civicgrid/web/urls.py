@@ -1,12 +1,14 @@
 from django.urls import path
 
-from civicgrid.web.views import auth, cases, dashboard, resident, work
+from civicgrid.web.views import audit, auth, cases, dashboard, resident, work
 
 app_name = "web"
 
 urlpatterns = [
     path("", auth.home, name="home"),
     path("signin/", auth.SignInView.as_view(), name="signin"),
+    path("signin/code/", auth.signin_code, name="signin_code"),
+    path("account/second-factor/", auth.second_factor, name="second_factor"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
     # residents
     path("report/", resident.report, name="report"),
@@ -36,6 +38,8 @@ urlpatterns = [
     path("cases/<str:code>/parties/", cases.case_party_add, name="case_party_add"),
     path("cases/<str:code>/parties/<int:party_id>/reveal/", cases.case_party_reveal, name="case_party_reveal"),
     path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
+    # the auditor's desk (read only)
+    path("audit/", audit.audit_desk, name="audit_desk"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),

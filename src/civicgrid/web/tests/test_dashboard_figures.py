@@ -45,7 +45,8 @@ def test_the_dashboard_says_what_each_rate_divides_by(world, units):
 
 
 def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    """The table's lines, without the watermark (the file's last line)."""
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[:-1]
 
 
 def _sheet(response):
@@ -82,7 +83,7 @@ def test_the_excel_export_has_a_chinese_sheet_a_title_the_period_and_set_widths(
     assert sheet.title == "考核指标"
     assert sheet["A1"].value.startswith("考核指标：") and sheet["A1"].font.bold
     assert sheet["A2"].value == "时段：2026-11-01 至 2026-11-30（含首尾两日）"
-    assert sheet["A3"].value.startswith("导出时间：")
+    assert "Alice (alice)" in sheet["A3"].value  # the watermark: who exported it and when
     csv_header = _csv(c.get("/dashboard/export.csv", {"start": "2026-11-01", "end": "2026-11-30"}))[0]
     assert [cell.value for cell in sheet[5]] == csv_header
     assert sheet.column_dimensions["C"].width >= 20 and sheet.column_dimensions["D"].width >= 10

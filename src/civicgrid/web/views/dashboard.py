@@ -39,6 +39,7 @@ from civicgrid.core.xmltext import xml_safe_cells
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
+from civicgrid.privacy.exports import Watermark, export_record
 from civicgrid.web.selectors import user_roles
 
 DEFAULT_DAYS = 30
@@ -271,13 +272,14 @@ def _csv_value(kind: str, value: Any) -> Any:
     return "'" + value if formula_like(value) else value  # the quote makes it text (OWASP's advice)
 
 
-def _csv(table: ExportTable) -> str:
+def _csv(table: ExportTable, mark: Watermark) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese
     writer = csv.writer(out)
     writer.writerow([_csv_value(TEXT, h) for h in table.header])
     for row in table.rows:
         writer.writerow([_csv_value(k, v) for k, v in zip(table.kinds, row, strict=True)])
+    writer.writerow([_csv_value(TEXT, mark.text)])  # the watermark: the file's last line
     return out.getvalue()
 
 
@@ -286,7 +288,7 @@ def _title(f: DashboardFilter) -> str:
     return _("Assessment metrics: %(scope)s") % {"scope": scope}
 
 
-def _xlsx(f: DashboardFilter, table: ExportTable) -> bytes:
+def _xlsx(f: DashboardFilter, table: ExportTable, mark: Watermark) -> bytes:
     """One sheet, named in the user's language: a title, the period, the time of export, then the
     table with percentages as numbers in percent format, widths set and the header kept in view."""
     from openpyxl import Workbook
@@ -300,7 +302,10 @@ def _xlsx(f: DashboardFilter, table: ExportTable) -> bytes:
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([_("Period: %(start)s to %(end)s (both days included)")
                % {"start": f.start.isoformat(), "end": f.end.isoformat()}])
-    ws.append([_("Exported %(at)s") % {"at": timezone.localtime().strftime("%Y-%m-%d %H:%M")}])
+    ws.append([mark.text])  # the watermark, visible above the table, and in the file's properties
+    wb.properties.creator = wb.properties.lastModifiedBy = mark.username
+    wb.properties.description = mark.text
+    wb.properties.keywords = f"civicgrid-audit-{mark.audit_id}"
     ws.append([])
     ws.append(table.header)
     head = ws.max_row
@@ -348,12 +353,14 @@ def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return render(request, "web/export_refused.html", {"problems": problems, "query": request.GET.urlencode()},
                       status=400)
     table = _export_table(f, request.user)
+    mark = export_record(user=request.user, kind="dashboard.metrics", rows=len(table.rows), fmt=fmt,
+                         filters=f.query())  # aggregates only: no personal data, no role beyond the page's
     name = f"civicgrid-metrics-{f.start:%Y%m%d}-{f.end:%Y%m%d}"
     if fmt == "csv":
-        response = HttpResponse(_csv(table), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(_csv(table, mark), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    response = HttpResponse(_xlsx(f, table),
+    response = HttpResponse(_xlsx(f, table, mark),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
