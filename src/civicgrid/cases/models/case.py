@@ -49,6 +49,12 @@ class Case(models.Model):
     tracking_code = models.CharField(_("tracking code"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("description"), blank=True)
+    # A case of a restricted type keeps its free text here, encrypted at rest, and ``text`` empty;
+    # read either through ``description`` (cases.visibility).
+    sealed_text = EncryptedTextField(_("description (encrypted)"), blank=True, default="", db_default="")
+    # Who sees the case: "" — the jurisdiction; else the key of its type's restricted rule
+    # (registry.Visibility; set at creation, so reads join nothing).
+    audience = models.CharField(_("audience"), max_length=40, blank=True, default="", db_default="")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.OTHER)
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
@@ -111,6 +117,9 @@ class Case(models.Model):
         "owner": "reporter",
         # who keyed the case in (a 12345 agent) and their centre keep sight of it wherever it is placed
         "creator": "created_by",
+        # restricted case types (registry.Visibility): narrows every membership's reach and adds the
+        # people assigned and their supervisors
+        "audience": "civicgrid.cases.visibility.AUDIENCE",
     }
 
     class Meta:
@@ -148,6 +157,15 @@ class Case(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def description(self) -> str:
+        """The case's free text, wherever it is kept (encrypted for a restricted type)."""
+        return self.sealed_text or self.text
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.audience)
 
 
 class AssignmentRole(models.TextChoices):
