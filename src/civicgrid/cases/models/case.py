@@ -250,6 +250,9 @@ class TimelineEntry(models.Model):
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The note of a restricted case's step, encrypted at rest (``note`` stays empty in the table and is
+    # filled from this one when the row is read: every reader keeps reading ``note``).
+    sealed_note = EncryptedTextField(_("note (encrypted)"), blank=True, default="", db_default="")
     data = models.JSONField(_("details"), default=dict, blank=True)
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     public = models.BooleanField(_("shown to the reporter"), default=False)
@@ -267,6 +270,14 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> TimelineEntry:
+        entry = super().from_db(db, field_names, values)
+        sealed = entry.__dict__.get("sealed_note")
+        if sealed:
+            entry.note = sealed
+        return entry
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -108,13 +108,13 @@ def test_metric_drill_downs_count_it_only_for_those_who_see_it(sealed):
 def test_nobody_outside_the_set_may_act_on_it_and_the_named_role_may(sealed):
     c, case = sealed.cast, sealed.accusation
     with pytest.raises(Http404):
-        case_act(actor=c.alice, case=case, action="dispatch", data={"department": sealed.urban.pk})
+        case_act(actor=c.alice, case=case, action="dispatch", data={"department": sealed.urban.code})
     assert case_actions(c.charlie, case) == [] and case_actions(c.alice, case) == []
     assert "dispatch" in {o.name for o in case_actions(c.admin_a, case)}
     # the assignee acts with his own role where the type allows it: a mediator may ask for more time
     assert "request_extension" in {o.name for o in case_actions(sealed.peter, case)}
     with pytest.raises(TransitionRefused):
-        case_act(actor=sealed.lena, case=case, action="dispatch", data={"department": sealed.urban.pk})
+        case_act(actor=sealed.lena, case=case, action="dispatch", data={"department": sealed.urban.code})
 
 
 def test_its_free_text_is_encrypted_at_rest(sealed):
@@ -149,3 +149,23 @@ def test_without_a_restricted_type_scoping_adds_nothing(cast):
     assert "audience" not in str(scope_q(Case, cast.alice))
     sealed_free = sealed_case  # the helper stays importable without the type registered
     assert callable(sealed_free)
+
+
+def test_its_timeline_notes_are_encrypted_at_rest_and_read_as_notes(sealed):
+    from civicgrid.cases.selectors import case_timeline
+
+    case = case_act(actor=sealed.cast.admin_a, case=sealed.accusation, action="dispatch",
+                    data={"department": sealed.urban.code, "note": "请核实红包线索"})
+    entry = case_timeline(case=case).get(action="dispatch")
+    assert entry.note == "请核实红包线索"
+    with connection.cursor() as cur:
+        cur.execute("SELECT note, sealed_note FROM cases_timelineentry WHERE id = %s", [entry.pk])
+        note, stored = cur.fetchone()
+    assert note == "" and "红包" not in stored and stored
+    # an unrestricted case's notes stay plain text
+    plain = case_act(actor=sealed.cast.alice, case=sealed.notice, action="dispatch",
+                     data={"department": sealed.urban.code, "note": "停水通知已派"})
+    with connection.cursor() as cur:
+        cur.execute("SELECT note, sealed_note FROM cases_timelineentry WHERE case_id = %s AND action = 'dispatch'",
+                    [plain.pk])
+        assert cur.fetchone() == ("停水通知已派", "")

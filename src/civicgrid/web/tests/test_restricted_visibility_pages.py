@@ -83,3 +83,13 @@ def test_the_dashboard_suppresses_small_counts_that_include_restricted_cases(sea
     # Alice's cases include the suggestion (seen by dispatchers): suppressed too; Charlie's include none
     assert "&lt;5" in as_(sealed.cast.alice).get("/dashboard/", period).content.decode()
     assert "&lt;5" not in as_(sealed.cast.charlie).get("/dashboard/", period).content.decode()
+
+
+def test_the_centre_map_counts_only_what_the_user_sees(sealed):
+    from civicgrid.web.selectors import open_cases_by_grid
+
+    # Alice sees the suggestion (dispatchers are named for it) and the notice; not the accusation
+    assert sum(g.open for g in open_cases_by_grid(user=sealed.cast.alice).values()) == 2
+    assert sum(g.open for g in open_cases_by_grid(user=sealed.cast.admin_a).values()) == 3
+    assert open_cases_by_grid(user=sealed.cast.charlie) == {}
+    assert as_(sealed.cast.alice).get("/centre/map/").status_code == 200
