@@ -9,7 +9,10 @@ import json
 import pytest
 from django.test import Client
 
-from civicgrid.cases.tests.restricted import SECRET, sealed  # noqa: F401
+from civicgrid.cases.tests.restricted import (
+    SECRET,
+    sealed_fixture,  # noqa: F401 - the fixture
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -271,14 +271,6 @@ class TimelineEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> TimelineEntry:
-        entry = super().from_db(db, field_names, values)
-        sealed = entry.__dict__.get("sealed_note")
-        if sealed:
-            entry.note = sealed
-        return entry
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise RuntimeError("the timeline is append-only")
@@ -286,6 +278,14 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("the timeline is append-only")
+
+    @classmethod
+    def from_db(cls, *args: Any, **kwargs: Any) -> TimelineEntry:
+        entry = super().from_db(*args, **kwargs)
+        sealed = entry.__dict__.get("sealed_note")
+        if sealed:
+            entry.note = sealed
+        return entry
 
     @property
     def moved(self) -> bool:

@@ -81,8 +81,9 @@ def build(cast: Any) -> Sealed:
                   urban=urban, cast=cast)
 
 
-@pytest.fixture
-def sealed(cast: Any) -> Iterator[Sealed]:
+@pytest.fixture(name="sealed")
+def sealed_fixture(cast: Any) -> Iterator[Sealed]:
+    """The restricted world (import ``sealed_fixture`` into a test module; tests ask for ``sealed``)."""
     from civicgrid.cases import registry
     from civicgrid.cases.testing import SEALED, register_drill, register_sealed
     from civicgrid.dispatch.selectors import duplicate_index_invalidate

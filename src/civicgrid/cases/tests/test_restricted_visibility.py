@@ -25,9 +25,14 @@ from civicgrid.cases.selectors import (
     metrics_for,
 )
 from civicgrid.cases.services import case_audience_refresh
-from civicgrid.cases.tests.conftest import drill_create
-from civicgrid.cases.tests.restricted import SECRET, SUGGESTION_TEXT, sealed, sealed_case  # noqa: F401
 from civicgrid.cases.testing import DRILL, SEALED
+from civicgrid.cases.tests.conftest import drill_create
+from civicgrid.cases.tests.restricted import (
+    SECRET,
+    SUGGESTION_TEXT,
+    sealed_case,
+    sealed_fixture,  # noqa: F401 - the fixture
+)
 from civicgrid.org.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +53,8 @@ def test_the_declaration_chooses_the_rule_by_the_declared_field():
     assert v.audience_of({"kind": "suggestion"}) == "suggestion"
     assert v.audience_of({"kind": "notice"}) == JURISDICTION
     assert v.audience_of(None) == RESTRICTED  # no kind: the narrowest
-    assert v.audiences() == {"suggestion": frozenset({Role.ADMIN, Role.DISPATCHER}), RESTRICTED: frozenset({Role.ADMIN})}
+    assert v.audiences() == {"suggestion": frozenset({Role.ADMIN, Role.DISPATCHER}),
+                             RESTRICTED: frozenset({Role.ADMIN})}
     with pytest.raises(ValueError):
         Visibility.restricted(by_value={"x": None})  # a rule by value names its field
 

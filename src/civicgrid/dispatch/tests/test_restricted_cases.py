@@ -8,7 +8,11 @@ import pytest
 from django.utils import timezone
 
 from civicgrid.cases.models import Case
-from civicgrid.cases.tests.restricted import SECRET, sealed, sealed_case  # noqa: F401
+from civicgrid.cases.tests.restricted import (
+    SECRET,
+    sealed_case,
+    sealed_fixture,  # noqa: F401 - the fixture
+)
 from civicgrid.dispatch import selectors
 from civicgrid.dispatch.tests.conftest import POINT_A, case_new
 

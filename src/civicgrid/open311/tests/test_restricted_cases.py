@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.cases.models import Case
-from civicgrid.cases.tests.restricted import sealed  # noqa: F401
+from civicgrid.cases.tests.restricted import sealed_fixture  # noqa: F401 - the fixture
 from civicgrid.events.selectors import open311_public_q
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, TimelineEntry
-from civicgrid.cases.tests.restricted import SECRET, sealed  # noqa: F401
+from civicgrid.cases.tests.restricted import (
+    SECRET,
+    sealed_fixture,  # noqa: F401 - the fixture
+)
 
 pytestmark = pytest.mark.django_db
 
