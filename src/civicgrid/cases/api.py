@@ -371,7 +371,7 @@ def case_detail_out(case: Case, user: Any = None) -> dict[str, Any]:
     except LookupError:
         actions = []
     return {
-        **case_out(case), "text": case.text, "address": case.address, "lon": case.lon, "lat": case.lat,
+        **case_out(case), "text": case.description, "address": case.address, "lon": case.lon, "lat": case.lat,
         **masked, "anonymous": case.anonymous, "actions": actions,
         "assignments": [{"id": a.pk, "department": _code(a.department), "region": _code(a.region),
                          "person": a.person_id, "person_name": str(a.person) if a.person_id else None,

@@ -302,6 +302,68 @@ class GenericRoles:
         return roles
 
 
+# Who sees a case of a type (see docs/case-types.md, "Visibility"). A case's ``audience`` column holds
+# the key of the rule that applies to it: "" for the jurisdiction (everyone whose membership reaches
+# its place), else the restricted rule's key (the declared field's value, or ``RESTRICTED``).
+JURISDICTION = ""
+RESTRICTED = "*"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who sees the cases of a type.
+
+    ``Visibility()`` (the default) is the jurisdiction: everyone whose membership reaches the case's
+    place, as :mod:`civicgrid.org.scoping` defines it (events). ``Visibility.restricted(roles=…)``
+    keeps a case to the people assigned to it (an open person assignment), their supervisors (a
+    member holding one of ``supervisors`` in a region where an assignee works, or above it), and
+    the members holding one of ``roles`` whose membership reaches the case's place. Membership of an
+    assigned department or region alone is not enough, unless the type names that role.
+
+    ``field`` names a value given at creation (a key of the ``detail`` dict, e.g. a petition's
+    ``kind``) on which the rule depends: ``by_value`` maps a value to the roles named for it (None:
+    the jurisdiction for that value), other values take ``roles``. The rule chosen is stored on the
+    case (``Case.audience``) so reads join nothing; a service that changes the field calls
+    ``cases.services.case_audience_refresh``."""
+
+    restricted_default: bool = False
+    roles: frozenset[str] = frozenset()
+    field: str | None = None
+    by_value: tuple[tuple[str, frozenset[str] | None], ...] = ()
+    supervisors: frozenset[str] = frozenset({Role.LEADER})
+
+    @classmethod
+    def restricted(cls, *, roles: Sequence[str] | frozenset[str] = (), field: str | None = None,
+                   by_value: dict[str, Sequence[str] | frozenset[str] | None] | None = None,
+                   supervisors: Sequence[str] | frozenset[str] = (Role.LEADER,)) -> Visibility:
+        if by_value and not field:
+            raise ValueError("a visibility rule by value names its field")
+        return cls(restricted_default=True, roles=frozenset(roles), field=field,
+                   by_value=tuple((str(k), None if v is None else frozenset(v)) for k, v in (by_value or {}).items()),
+                   supervisors=frozenset(supervisors))
+
+    @property
+    def is_restricted(self) -> bool:
+        """Whether any case of the type may be restricted."""
+        return self.restricted_default or any(v is not None for _k, v in self.by_value)
+
+    def audience_of(self, values: dict[str, Any] | None) -> str:
+        """The key of the rule for a case created with ``values`` (its detail)."""
+        if self.field:
+            value = str((values or {}).get(self.field, "") or "")
+            for key, roles in self.by_value:
+                if key == value:
+                    return JURISDICTION if roles is None else key
+        return RESTRICTED if self.restricted_default else JURISDICTION
+
+    def audiences(self) -> dict[str, frozenset[str]]:
+        """Every restricted rule's key → the roles it names."""
+        out = {key: roles for key, roles in self.by_value if roles is not None}
+        if self.restricted_default:
+            out[RESTRICTED] = self.roles
+        return out
+
+
 GENERIC_ACTIONS = ("merge", "recall", "supervise", "chase", "escalate", "reopen", "rate", "request_extension",
                    "decide_extension", "resume", "link")
 
@@ -337,6 +399,7 @@ class CaseType:
     photo_store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None = None
     file_store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None = None
     parties: PartyRules = PartyRules()  # its parties' kinds, who edits them and who may reveal what
+    visibility: Visibility = Visibility()  # who sees its cases (default: the jurisdiction)
 
     def __post_init__(self) -> None:
         states = set(self.states)
@@ -457,3 +520,9 @@ def expiry_of(case_type: str, kind: str) -> OnExpiry:
     policy for a type or kind that is not declared)."""
     ctype = _registry.get(case_type)
     return ctype.expiry_of(kind) if ctype is not None else default_expiry(kind)
+
+
+def restricted_audiences() -> dict[tuple[str, str], CaseType]:
+    """(type code, audience key) → type, for every restricted rule of the registered types (empty
+    while every type is seen by its jurisdiction: then scoping adds nothing)."""
+    return {(t.code, key): t for t in _registry.values() for key in t.visibility.audiences()}

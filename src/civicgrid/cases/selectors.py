@@ -78,6 +78,8 @@ from civicgrid.cases.models import (
     TimerState,
 )
 from civicgrid.cases.registry import CaseType
+from civicgrid.cases.visibility import SMALL_COUNT as SMALL_COUNT  # re-exported: the public threshold
+from civicgrid.cases.visibility import restricted_q, suppress, unrestricted_q
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import VIEW
@@ -100,6 +102,27 @@ from civicgrid.workcal.clock import CALENDAR_TZ
 def cases_visible(*, user: Any, action: str = VIEW) -> QuerySet[Case]:
     """The cases ``user`` may ``action`` (its jurisdiction, its department's cases, its own reports)."""
     return scoped(Case.objects.all(), user, action)
+
+
+def cases_unrestricted() -> QuerySet[Case]:
+    """Every case its jurisdiction sees, none of a restricted type's (registry.Visibility): what the
+    platform's own readers without a user take — the public tracking page, Open311, the dispatch
+    model's training data, the duplicate index, the 12345 knowledge base."""
+    return Case.objects.filter(unrestricted_q())
+
+
+def restricted_among(cases: QuerySet[Case]) -> bool:
+    """Whether ``cases`` include a case of a restricted rule (then counts of them are suppressed
+    below ``SMALL_COUNT``: :func:`count_shown`)."""
+    if not registry.restricted_audiences():
+        return False
+    return cases.filter(restricted_q()).exists()
+
+
+def count_shown(value: float | int | None, *, suppressed: bool) -> str | None:
+    """A count as a dashboard shows it: "<5" for 1…4 when the counted set includes restricted cases
+    (``suppressed``), else None (show the number)."""
+    return suppress(value) if suppressed else None
 
 
 def case_get(*, user: Any, pk: int | None = None, tracking_code: str | None = None, action: str = VIEW) -> Case:

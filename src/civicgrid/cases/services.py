@@ -440,10 +440,17 @@ def case_create(
         if owner_region
         else next((chain[lv] for lv in ("street", "district", "city") if chain[lv]), None)
     )
+    sealed = {}
+    if ctype.visibility.is_restricted:
+        audience = ctype.visibility.audience_of(detail)
+        if audience:  # a restricted case: its free text is kept encrypted (Case.description reads it)
+            sealed = {"audience": audience, "sealed_text": text}
+            text = ""
     for attempt in range(5):
         try:
             case = _case_insert(ctype, actor=actor, now=now, chain=chain, owner_id=owner_id, detail=detail,
                                 receipt=receipt, fields={
+                                    **sealed,
                                     "title": title[:200], "text": text, "channel": channel, "priority": priority,
                                     "category": category, "request_type": request_type, "lon": lon, "lat": lat,
                                     "address": address[:200], "boundary_version": boundary_version,
@@ -523,6 +530,24 @@ def _case_insert(ctype: CaseType, *, actor: Any, now: dt.datetime, chain: dict[s
         if receipt is not None:
             _notify_reporter(case, "received", *receipt(case))
     return case if batch.inserted else None
+
+
+def case_audience_refresh(*, actor: Any, case: Case, values: dict[str, Any]) -> Case:
+    """Apply the type's visibility rule again after the field it depends on changed (``values``: the
+    detail's fields): the case's audience follows, and its free text moves to or from the encrypted
+    column. A type's service calls this in the transaction that changes the field."""
+    ctype = registry.of(case)
+    audience = ctype.visibility.audience_of(values)
+    if audience == case.audience:
+        return case
+    before = case.audience
+    text = case.description
+    case.audience = audience
+    case.sealed_text, case.text = (text, "") if audience else ("", text)
+    case.save(update_fields=["audience", "sealed_text", "text", "updated_at"])
+    audit_entry(actor=actor, action=f"cases.{ctype.code}.audience", target=case,
+                before={"audience": before}, after={"audience": audience}).save()
+    return case
 
 
 # ---------------------------------------------------------------------------------------------

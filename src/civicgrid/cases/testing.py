@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from civicgrid.cases import registry
@@ -26,6 +27,7 @@ from civicgrid.cases.registry import (
     Opens,
     PartyRules,
     Transition,
+    Visibility,
     run_transition,
 )
 from civicgrid.cases.services import (
@@ -211,3 +213,24 @@ def register_clock_drill() -> CaseType:
     if CLOCK_DRILL.code not in {t.code for t in registry.all_types()}:
         registry.register(CLOCK_DRILL)
     return CLOCK_DRILL
+
+
+# A restricted drill (a petition office's kind of case): seen by the people assigned to it, their
+# supervisors (leaders of a region where an assignee works) and administrators; a "suggestion" is
+# also seen by the centre's dispatchers, a "notice" by the whole jurisdiction. An "accusation" — any
+# kind not named — is the narrowest.
+SEALED = replace(
+    DRILL,
+    code="sealed",
+    label="sealed drill",
+    visibility=Visibility.restricted(roles=(Role.ADMIN,), field="kind",
+                                     by_value={"suggestion": (Role.ADMIN, Role.DISPATCHER), "notice": None}),
+)
+
+
+def register_sealed() -> CaseType:
+    """Register the restricted drill (idempotent); tests unregister it (``registry.unregister``) so that
+    other tests keep reading the jurisdiction alone."""
+    if SEALED.code not in {t.code for t in registry.all_types()}:
+        registry.register(SEALED)
+    return SEALED

@@ -64,4 +64,6 @@ def timeline_row(
         entry.actor = account
     if case is not None:
         entry.case = case
+        if case.audience and note:  # a restricted case's note is kept encrypted (TimelineEntry.sealed_note)
+            entry.sealed_note, entry.note = note, ""
     return entry

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
+from civicgrid.cases.selectors import cases_unrestricted
 from civicgrid.core.refcache import reference_generation
 from civicgrid.dispatch.models import Correction, DispatchModel
 from civicgrid.dispatch.similarity import DuplicateIndex, distance_m, jaccard, shingles
@@ -280,13 +281,15 @@ def training_data() -> TrainingData:
     latest per case; a corrected case counts even while open), and recent case texts as background."""
     paths = _category_paths()
     chosen: dict[int, int] = {}
-    for case_id, category_id in Correction.objects.order_by("at", "id").values_list("case_id", "chosen_id"):
+    for case_id, category_id in (Correction.objects.filter(case__in=cases_unrestricted().values("pk"))
+                                 .order_by("at", "id").values_list("case_id", "chosen_id")):
         chosen[case_id] = category_id
-    closed = Case.objects.filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
+    # restricted cases (registry.Visibility) never reach the model: it answers everyone's suggestions
+    closed = cases_unrestricted().filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
     rows = {pk: (title, text, cat) for pk, title, text, cat in
             closed.values_list("pk", "title", "text", "category_id").iterator()}
     missing = [pk for pk in chosen if pk not in rows]
-    for pk, title, text in Case.objects.filter(pk__in=missing).values_list("pk", "title", "text"):
+    for pk, title, text in cases_unrestricted().filter(pk__in=missing).values_list("pk", "title", "text"):
         rows[pk] = (title, text, None)
     data = TrainingData([], [], [], [], corrections=len(chosen))
     for pk, (title, text, cat) in sorted(rows.items()):
@@ -296,7 +299,7 @@ def training_data() -> TrainingData:
         data.titles.append(title)
         data.bodies.append(text)
         data.labels.append(paths[category_id])
-    data.background = [f"{t}。{x}" for t, x in Case.objects.order_by("-id")
+    data.background = [f"{t}。{x}" for t, x in cases_unrestricted().order_by("-id")
                        .values_list("title", "text")[:BACKGROUND_LIMIT]]
     return data
 
@@ -307,7 +310,7 @@ def retrain_due(*, min_new: int | None = None) -> bool:
     one) cases closed with a category or corrections since then; no model yet: any usable history."""
     min_new = settings.CIVICGRID_DISPATCH_RETRAIN_MIN_NEW if min_new is None else min_new
     newest = DispatchModel.objects.order_by("-version").values_list("created_at", flat=True).first()
-    closed = Case.objects.filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
+    closed = cases_unrestricted().filter(closed_at__isnull=False, merged_into__isnull=True, category__isnull=False)
     corrections = Correction.objects.all()
     if newest is not None:
         closed = closed.filter(closed_at__gt=newest)
@@ -357,7 +360,8 @@ def duplicate_index_invalidate() -> None:
 
 
 def _open_cases() -> QuerySet[Case]:
-    return Case.objects.filter(closed_at__isnull=True, merged_into__isnull=True)
+    """Open cases the duplicate index and search compare: never a restricted type's (registry.Visibility)."""
+    return cases_unrestricted().filter(closed_at__isnull=True, merged_into__isnull=True)
 
 
 def _duplicate_index() -> DuplicateIndex:
@@ -444,7 +448,7 @@ def duplicate_candidates(*, text: str, title: str = "", lon: float | None = None
 def duplicate_candidates_for_case(case: Case, *, user: Any, **options: Any) -> list[DuplicateCandidate]:
     """Duplicate candidates of an existing case (itself excluded, and cases already merged into it)
     that ``user`` may view (``user=None``: the platform, as in :func:`duplicate_candidates`)."""
-    return duplicate_candidates(text=case.text, title=case.title, lon=case.lon, lat=case.lat,
+    return duplicate_candidates(text=case.description, title=case.title, lon=case.lon, lat=case.lat,
                                 at=case.created_at, exclude=[case.pk], user=user, **options)
 
 

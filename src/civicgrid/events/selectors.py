@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case, RatingSource, Satisfaction, TimelineEntry
-from civicgrid.cases.selectors import Period, cases_visible
+from civicgrid.cases.selectors import Period, cases_visible, unrestricted_q
 from civicgrid.events.models import (
     NEVER_PUBLIC_CHANNELS,
     NEVER_PUBLIC_REQUEST_TYPES,
@@ -152,7 +152,8 @@ def open311_public_q(rule: Open311Publication | None = None) -> Q:
     of_type = Q(request_type__code__in=types)
     if rule.without_request_type:
         of_type |= Q(request_type__isnull=True)
-    return Q(channel__in=channels, category__kind__in=list(rule.category_kinds or ())) & of_type
+    # never a restricted type's case (registry.Visibility), whatever the rule says
+    return unrestricted_q() & Q(channel__in=channels, category__kind__in=list(rule.category_kinds or ())) & of_type
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,14 @@ case types stay free of it):
         "owner": "reporter",                   # field holding the user who owns it (optional)
         "up": "region",                        # field holding a Region id: VIEW also reaches ancestors
         "creator": "created_by",               # field holding the user who keyed it in (optional)
+        "audience": "dotted.path.TO_HOOK",     # narrows reach per record (restricted case types)
     }
+
+``audience`` names an object (imported lazily: the engine declares it, org never imports the engine)
+with ``active()``, ``narrow(role, q)`` (what a membership of that role reaches of ``q``),
+``creator_narrow(user, q, field)`` and ``personal_ids(user, memberships, action)`` (records the user
+reaches in person, whatever their memberships: the people assigned to a restricted case and their
+supervisors). The case engine's is ``civicgrid.cases.visibility.AUDIENCE``.
 
 Paths with ``__`` follow relations. :func:`scope_q` turns a user's active memberships into one
 ``Q``; :meth:`ScopedQuerySet.for_user` and :func:`scoped` apply it. Everything a user may not see
@@ -23,6 +30,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404
+from django.utils.module_loading import import_string
 
 from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department, Membership, Role, User
@@ -33,6 +41,14 @@ M = TypeVar("M", bound=models.Model)
 
 class OutOfScope(Http404):
     """Raised when a record is not (or is no longer) in the user's jurisdiction: shown as 404."""
+
+
+def _audience(decl: dict[str, Any]) -> Any:
+    path = decl.get("audience")
+    if not path:
+        return None
+    hook = import_string(path)
+    return hook if hook.active() else None
 
 
 def _declaration(model: type[models.Model]) -> dict[str, Any]:
@@ -159,6 +175,7 @@ def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.
     if user.is_superuser:
         return None
     decl = _declaration(model)
+    audience = _audience(decl)
     q = models.Q(pk__in=[])
     owner = decl.get("owner")
     if owner and action == VIEW:
@@ -166,11 +183,15 @@ def scope_q(model: type[models.Model], user: Any, action: str = VIEW) -> models.
     if action == VIEW:
         creator_q = _creator_q(decl, user)
         if creator_q is not None:
-            q |= creator_q
+            q |= creator_q if audience is None else audience.creator_narrow(user, creator_q, decl["creator"])
     for membership in _memberships(user):
         mq = _membership_q(decl, membership, action)
         if mq is not None:
-            q |= mq
+            q |= mq if audience is None else audience.narrow(membership.role, mq)
+    if audience is not None:
+        personal = audience.personal_ids(user, _memberships(user), action)
+        if personal:
+            q |= models.Q(pk__in=personal)
     return q
 
 
@@ -185,12 +206,20 @@ def roles_reaching(obj: models.Model, user: Any, action: str) -> set[str]:
     owner = decl.get("owner")
     if owner and "__" not in owner and getattr(obj, f"{owner}_id", None) == user.pk:
         roles.add("owner")
+    audience = _audience(decl)
     by_role: dict[str, models.Q] = {}
     for membership in _memberships(user):
         mq = _membership_q(decl, membership, action)
         if mq is not None:
+            if audience is not None:
+                mq = audience.narrow(membership.role, mq)
             by_role[membership.role] = by_role.get(membership.role, models.Q(pk__in=[])) | mq
+    if audience is not None and obj.pk in audience.personal_ids(user, _memberships(user), action):
+        # reached in person (assigned, or supervising the assignee): with each role that allows the action
+        roles.update(m.role for m in _memberships(user) if role_allows(m.role, action))
     for role, q in by_role.items():
+        if role in roles:
+            continue
         held = _holds(obj, q)
         if held is None:  # a path through another table (a case's assignments): ask the database
             held = model._default_manager.filter(q, pk=obj.pk).exists()

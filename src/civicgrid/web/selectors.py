@@ -23,7 +23,7 @@ from civicgrid.cases import registry
 from civicgrid.cases.models import Case, Supervision, TimelineEntry
 from civicgrid.cases.registry import CaseType
 from civicgrid.cases.rules import ActionOffer, case_actions
-from civicgrid.cases.selectors import case_public_timeline, cases_visible
+from civicgrid.cases.selectors import case_public_timeline, cases_visible, unrestricted_q
 from civicgrid.events.selectors import events_visible
 from civicgrid.geo.models import Level, Region
 from civicgrid.org.models import Department, Membership, Role
@@ -179,10 +179,15 @@ class PublicCase:
     steps: list[PublicStep]
 
 
-def case_public(*, tracking_code: str) -> PublicCase | None:
-    """The public view of one case of a registered type by its tracking code (None when none)."""
+def case_public(*, tracking_code: str, user: Any = None) -> PublicCase | None:
+    """The public view of one case of a registered type by its tracking code (None when none). A
+    case of a restricted type (registry.Visibility) is never public: only its reporter's own signed-in
+    account (``user``) reads it here."""
+    seen = unrestricted_q()
+    if getattr(user, "is_authenticated", False):
+        seen |= Q(reporter=user)
     case = (Case.objects.select_related("category", "merged_into")
-            .filter(tracking_code=(tracking_code or "").strip().upper(),
+            .filter(seen, tracking_code=(tracking_code or "").strip().upper(),
                     case_type__in=[t.code for t in registry.all_types()]).first())
     if case is None:
         return None
@@ -444,8 +449,9 @@ def knowledge_answers(*, user: Any, query: str, limit: int = 10) -> list[Answer]
     words = [w for w in (query or "").split() if w][:5]
     if not words:
         return []
-    entries = TimelineEntry.objects.filter(action="answer",
-                                           case__in=events_visible(user=user).filter(state="answered").values("pk"))
+    # never a restricted type's answer (registry.Visibility), even to someone who may read the case
+    answered = events_visible(user=user).filter(unrestricted_q(), state="answered")
+    entries = TimelineEntry.objects.filter(action="answer", case__in=answered.values("pk"))
     for w in words:
         entries = entries.filter(Q(note__icontains=w) | Q(case__title__icontains=w) | Q(case__text__icontains=w))
     rows = entries.select_related("case").order_by("-at", "-id")[:limit]

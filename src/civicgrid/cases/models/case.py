@@ -49,6 +49,12 @@ class Case(models.Model):
     tracking_code = models.CharField(_("tracking code"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("description"), blank=True)
+    # A case of a restricted type keeps its free text here, encrypted at rest, and ``text`` empty;
+    # read either through ``description`` (cases.visibility).
+    sealed_text = EncryptedTextField(_("description (encrypted)"), blank=True, default="", db_default="")
+    # Who sees the case: "" — the jurisdiction; else the key of its type's restricted rule
+    # (registry.Visibility; set at creation, so reads join nothing).
+    audience = models.CharField(_("audience"), max_length=40, blank=True, default="", db_default="")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.OTHER)
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
@@ -111,6 +117,9 @@ class Case(models.Model):
         "owner": "reporter",
         # who keyed the case in (a 12345 agent) and their centre keep sight of it wherever it is placed
         "creator": "created_by",
+        # restricted case types (registry.Visibility): narrows every membership's reach and adds the
+        # people assigned and their supervisors
+        "audience": "civicgrid.cases.visibility.AUDIENCE",
     }
 
     class Meta:
@@ -148,6 +157,15 @@ class Case(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def description(self) -> str:
+        """The case's free text, wherever it is kept (encrypted for a restricted type)."""
+        return self.sealed_text or self.text
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.audience)
 
 
 class AssignmentRole(models.TextChoices):
@@ -233,6 +251,9 @@ class TimelineEntry(models.Model):
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The note of a restricted case's step, encrypted at rest (``note`` stays empty in the table and is
+    # filled from this one when the row is read: every reader keeps reading ``note``).
+    sealed_note = EncryptedTextField(_("note (encrypted)"), blank=True, default="", db_default="")
     data = models.JSONField(_("details"), default=dict, blank=True)
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     public = models.BooleanField(_("shown to the reporter"), default=False)
@@ -258,6 +279,14 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("the timeline is append-only")
+
+    @classmethod
+    def from_db(cls, *args: Any, **kwargs: Any) -> TimelineEntry:
+        entry = super().from_db(*args, **kwargs)
+        sealed = entry.__dict__.get("sealed_note")
+        if sealed:
+            entry.note = sealed
+        return entry
 
     @property
     def moved(self) -> bool:

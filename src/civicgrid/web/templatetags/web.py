@@ -83,9 +83,11 @@ def thousands(value: int | None) -> str:
 
 
 @register.filter
-def num(value: float | int | None) -> str:
+def num(value: float | int | str | None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):  # a suppressed small count ("<5")
+        return value
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 

@@ -312,7 +312,7 @@ def _refused_on_tracking_page(request: HttpRequest, case: Case, exc: ActionFaile
     (the public view: never the staff's case page), with the errors next to the fields."""
     from civicgrid.web.views.resident import track_context
 
-    view = case_public(tracking_code=case.tracking_code)
+    view = case_public(tracking_code=case.tracking_code, user=request.user)
     if view is None:
         raise Http404
     ctx = track_context(request, view, {"errors": exc.errors, "failed": action, "values": request.POST})

@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,10 +29,12 @@ from civicgrid.cases.selectors import (
     MetricsRow,
     Period,
     cases_visible,
+    count_shown,
     metric_cases,
     metrics_by_department,
     metrics_by_region,
     metrics_for,
+    restricted_among,
 )
 from civicgrid.core.inputs import day_error
 from civicgrid.core.xmltext import xml_safe_cells
@@ -177,11 +179,42 @@ def cells(f: DashboardFilter, m: Metrics, **scope: Any) -> list[Cell]:
     return out
 
 
+def _suppressed(m: Metrics) -> Metrics:
+    """The metrics with every count from 1 to 4 shown as "<5" and the rates and score over them
+    left out (cases.visibility.SMALL_COUNT): used when the counted cases include restricted ones."""
+    def one(r: Any) -> Any:
+        n, d = count_shown(r.numerator, suppressed=True), count_shown(r.denominator, suppressed=True)
+        if n is None and d is None:
+            return r
+        return replace(r, numerator=n or r.numerator, denominator=d or r.denominator, value=None)
+
+    rates = {name: one(getattr(m, name)) for name in METRICS}
+    score = m.score
+    if any(rates[name] is not getattr(m, name) for name in ("response", "resolution", "satisfaction")):
+        score = replace(score, value=None, grade=None)
+    return replace(m, score=score, **rates)
+
+
+def _restricted_in(f: DashboardFilter, user: Any) -> bool:
+    """Whether the dashboard's cases (the user's, of the chosen region and department) include a
+    restricted type's: then its small counts are suppressed."""
+    qs = cases_visible(user=user)
+    if f.region is not None:
+        qs = qs.filter(**{f"{f.region.level}_id": f.region.pk})
+    if f.department is not None:
+        qs = qs.filter(lead_department=f.department)
+    return restricted_among(qs)
+
+
 def _tables(f: DashboardFilter, user: Any) -> tuple[Metrics, str, list[MetricsRow], list[MetricsRow]]:
     overall = metrics_for(period=f.period, user=user, region=f.region, department=f.department)
     level = _child_level(f, user)
     by_region = metrics_by_region(level=level, period=f.period, user=user, region=f.region, department=f.department)
     by_dept = [] if f.department is not None else metrics_by_department(period=f.period, user=user, region=f.region)
+    if _restricted_in(f, user):
+        overall = _suppressed(overall)
+        by_region = [replace(r, metrics=_suppressed(r.metrics)) for r in by_region]
+        by_dept = [replace(r, metrics=_suppressed(r.metrics)) for r in by_dept]
     return overall, level, by_region, by_dept
 
 
@@ -221,10 +254,13 @@ def formula_like(value: Any) -> bool:
     return isinstance(value, str) and value[:1] in FORMULA_START and not PLAIN_NUMBER.fullmatch(value)
 
 
-def _number(value: float | int | None) -> float | int | str:
-    """A count or score as exported: integers stay integers, other numbers rounded to 2 decimals."""
+def _number(value: float | int | str | None) -> float | int | str:
+    """A count or score as exported: integers stay integers, other numbers rounded to 2 decimals (a
+    suppressed small count stays "<5")."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if float(value).is_integer():
         return int(value)
     return round(float(value), 2)

@@ -188,7 +188,7 @@ def track_code(request: HttpRequest, code: str) -> HttpResponse:
     limited = _limited(request, "web-track")
     if limited:
         return limited
-    view = case_public(tracking_code=code)
+    view = case_public(tracking_code=code, user=request.user)
     if view is None:
         return render(request, "web/track_find.html", {"code": code, "not_found": True}, status=404)
     secret = secret_to_show(request, view.tracking_code)
@@ -248,7 +248,7 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
         except ev.RatingRefused as exc:
             raise ActionFailed({"secret": [str(exc)]}, status=403) from None
     except ActionFailed as exc:
-        view = case_public(tracking_code=code)
+        view = case_public(tracking_code=code, user=request.user)
         if view is None:
             raise Http404 from None
         values = {"satisfaction": satisfaction, "comment": request.POST.get("comment", "")}
