@@ -24,3 +24,6 @@ class CasesConfig(AppConfig):
 
         register("cases.reporter", "cases.Case", date_field="closed_at", fields=("reporter_name", "reporter_phone"),
                  days=3 * 365, description="the reporter's name and phone on a closed case")
+        register("cases.party", "cases.Party", date_field="case__closed_at",
+                 fields=("name", "id_number", "phone", "address"), days=3 * 365,
+                 description="a party's name, identity number, phone and address on a closed case")

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.models import Case, TimelineEntry
+from civicgrid.cases.models import Case, Party, TimelineEntry
 from civicgrid.core.testing import REPO
 from civicgrid.org.models import User
 from civicgrid.org.services import user_create, user_update
@@ -47,7 +47,7 @@ def records(world, units):
 
 def test_the_registered_kinds_have_documented_defaults():
     names = {k.name: k.days for k in retention_kinds()}
-    assert names == {"cases.reporter": 1095, "org.user.inactive": 730, "notify.address": 180}
+    assert names == {"cases.reporter": 1095, "cases.party": 1095, "org.user.inactive": 730, "notify.address": 180}
     doc = (REPO / "docs" / "privacy-impact-assessment.md").open(encoding="utf-8").read()
     for name, days in names.items():
         assert f"`{name}`" in doc and f"{days} days" in doc
@@ -55,11 +55,11 @@ def test_the_registered_kinds_have_documented_defaults():
 
 def test_the_purge_clears_what_is_due_audits_it_without_values_and_runs_again_as_a_no_op(records, settings):
     before = AuditEntry.objects.count()
-    assert retention_purge(dry_run=True) == {"cases.reporter": 1, "notify.address": 0, "org.user.inactive": 1}
+    assert retention_purge(dry_run=True) == {"cases.reporter": 1, "cases.party": 1, "notify.address": 0, "org.user.inactive": 1}
     assert AuditEntry.objects.count() == before  # a dry run changes and writes nothing
     assert Case.objects.get(pk=records["old"].pk).reporter_phone == PHONE
 
-    assert retention_purge() == {"cases.reporter": 1, "notify.address": 0, "org.user.inactive": 1}
+    assert retention_purge() == {"cases.reporter": 1, "cases.party": 1, "notify.address": 0, "org.user.inactive": 1}
     old = Case.objects.get(pk=records["old"].pk)
     assert (old.reporter_name, old.reporter_phone, old.reporter_phone_hash) == ("", "", "")
     assert Case.objects.get(pk=records["recent"].pk).reporter_phone == "13900139000"
@@ -69,15 +69,19 @@ def test_the_purge_clears_what_is_due_audits_it_without_values_and_runs_again_as
     assert gone.username == "gone"  # the account stays: the trail names it
     assert User.objects.get(pk=records["here"].pk).phone == "13500135000"
 
+    party = Party.objects.get(case=old, kind="reporter")  # the reporter as a party: cleared the same way
+    assert (party.name, party.phone, party.phone_hash, party.name_hash) == ("", "", "", "")
+    assert Party.objects.get(case=records["recent"], kind="reporter").phone == "13900139000"
+
     rows = AuditEntry.objects.filter(action="privacy.purge")
     assert {(r.target_type, tuple(r.extra["ids"])) for r in rows} == {
-        ("cases.case", (str(old.pk),)), ("org.user", (str(gone.pk),))}
-    assert AuditEntry.objects.count() == before + 2  # the earlier rows are all kept
+        ("cases.case", (str(old.pk),)), ("cases.party", (str(party.pk),)), ("org.user", (str(gone.pk),))}
+    assert AuditEntry.objects.count() == before + 3  # the earlier rows are all kept
     text = json.dumps([[r.target_repr, r.extra] for r in rows], ensure_ascii=False)
     assert not PERSONAL.search(text) and NAME not in text
 
-    assert retention_purge() == {"cases.reporter": 0, "notify.address": 0, "org.user.inactive": 0}
-    assert AuditEntry.objects.count() == before + 2
+    assert retention_purge() == {"cases.reporter": 0, "cases.party": 0, "notify.address": 0, "org.user.inactive": 0}
+    assert AuditEntry.objects.count() == before + 3
 
 
 def test_the_period_is_configurable_per_kind(records, settings):
