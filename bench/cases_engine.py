@@ -47,8 +47,8 @@ DB_RAW = "civicgrid_bench_cases_raw"
 DB_SWEEP = "civicgrid_bench_cases_sweep"
 DB_SWEEP_PAR = "civicgrid_bench_cases_sweep2"  # a copy of the swept data, for two workers at once
 X0, Y0, STEP = 114.0, 22.5, 0.1
-CASE_TABLES = ("cases_case", "cases_timelineentry", "audit_auditentry", "cases_timer", "cases_assignment",
-               "cases_notification")
+CASE_TABLES = ("cases_case", "cases_party", "cases_timelineentry", "audit_auditentry", "cases_timer",
+               "cases_assignment", "cases_notification")
 
 
 def peak_mb() -> float:
@@ -192,6 +192,7 @@ class RawWriter:
 
         return {
             "case": rows("SELECT * FROM cases_case WHERE id = %s"),
+            "party": rows("SELECT * FROM cases_party WHERE case_id = %s ORDER BY id"),
             "assignment": rows("SELECT * FROM cases_assignment WHERE case_id = %s ORDER BY id"),
             "timer": rows("SELECT * FROM cases_timer WHERE case_id = %s ORDER BY id"),
             "timeline": rows("SELECT * FROM cases_timelineentry WHERE case_id = %s ORDER BY id"),
@@ -221,6 +222,8 @@ class RawWriter:
                 case = dict(t["case"][0], tracking_code=tracking_code_new(), lon=X0 + rng.random() * 0.2,
                             lat=Y0 + rng.random() * 0.1, created_at=now, updated_at=now)
                 case_id = self._insert("cases_case", case, returning=True)
+                for party in t["party"]:
+                    self._insert("cases_party", dict(party, case_id=case_id, created_at=now))
                 assignments = {}
                 for a in t["assignment"]:
                     assignments[a["_id"]] = self._insert("cases_assignment", dict(a, case_id=case_id, created_at=now),
