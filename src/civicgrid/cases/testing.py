@@ -78,6 +78,8 @@ DRILL = CaseType(
     reopen_clocks=(ClockRule("handle", 5, "working_days", from_category=True),),
     photo_store=lambda uploads: _store(uploads, "photo"),
     file_store=lambda uploads: _store(uploads, "file"),
+    documents=("work_order", "notice"),
+    public_documents=frozenset({"notice"}),
 )
 
 

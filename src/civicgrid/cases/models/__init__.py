@@ -1,5 +1,5 @@
 """The case engine's tables: cases, assignments, timers, the timeline, supervision, ratings and the
-worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the notification outbox
+worker's heartbeat, the documents. (The working calendar is ``civicgrid.workcal``, the notification outbox
 ``civicgrid.notify``.)"""
 
 from civicgrid.cases.models.case import (
@@ -16,6 +16,14 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
+from civicgrid.cases.models.documents import (
+    CaseDocument,
+    Delivery,
+    DeliveryMethod,
+    DocumentKind,
+    DocumentTemplate,
+    DocumentVersion,
+)
 from civicgrid.cases.models.timers import Timer, TimerState
 from civicgrid.cases.models.worker import WorkerHeartbeat
 
@@ -25,7 +33,13 @@ __all__ = [
     "AssignmentRole",
     "AssignmentState",
     "Case",
+    "CaseDocument",
     "Channel",
+    "Delivery",
+    "DeliveryMethod",
+    "DocumentKind",
+    "DocumentTemplate",
+    "DocumentVersion",
     "Priority",
     "Rating",
     "RatingSource",
