@@ -342,7 +342,7 @@ def _next_version(document: CaseDocument, now: dt.datetime) -> int:
 
 
 def _document_of(case: Case, document: CaseDocument | int | None) -> CaseDocument | None:
-    if document is None or isinstance(document, CaseDocument) and document.case_id == case.pk:
+    if document is None or (isinstance(document, CaseDocument) and document.case_id == case.pk):
         return document
     pk = document.pk if isinstance(document, CaseDocument) else document
     found = CaseDocument.objects.filter(pk=pk, case=case).first()

@@ -28,11 +28,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.cases import registry
+from civicgrid.cases import documents, registry
 from civicgrid.cases import services as engine
-from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
-from civicgrid.cases import documents
 from civicgrid.cases.documents import generable_kinds
+from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
 from civicgrid.cases.models import (
     ApprovalRequest,
     AssignmentState,
