@@ -32,6 +32,8 @@ urlpatterns = [
     path("cases/<str:code>/", cases.case_detail, name="case"),
     path("cases/<str:code>/act/<str:action>/", cases.case_act, name="case_act"),
     path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
+    path("cases/<str:code>/documents/<int:document>/v<int:number>/", cases.case_document, name="case_document"),
+    path("cases/<str:code>/deliveries/<int:delivery>/proof/", cases.case_delivery_proof, name="case_delivery_proof"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
