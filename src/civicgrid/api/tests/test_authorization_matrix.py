@@ -500,6 +500,12 @@ def actions_world(world: Any, units: Any, settings: Any) -> ActionWorld:
     cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
     cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
+    # a document on an event and on a drill, so recording its delivery (and a new version) is offered
+    from civicgrid.cases.documents import document_upload
+    from civicgrid.core.inputs import Upload
+
+    for case in (cases[1], cases[-4]):
+        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
     duplicate = report(None, text="又一个井盖缺失", now=_now()).case
     return ActionWorld(cases=cases, duplicate=duplicate, people=_people(world, units), units=units)
 
@@ -541,6 +547,10 @@ def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, departm
             files = [Upload("a.txt", b"MX7")]
         elif inp.name == "request":
             data[inp.name] = str(pending[0].pk) if pending else "1"
+        elif inp.name == "document":  # one of the case's documents, when it has one
+            doc = case.documents.order_by("id").first()
+            if doc is not None:
+                data[inp.name] = str(doc.pk)
         elif inp.name == "decision":
             data[inp.name] = "approve"
         elif inp.name == "kind" and inp.choices and inp.choices[0][0] in ApprovalRequest.Kind.values:

@@ -250,3 +250,66 @@ def test_a_template_replaced_by_an_administrator_is_used_for_the_next_generation
         with pytest.raises(TransitionNotAllowed) as refused:
             template_replace(actor=cast.admin_a, kind="work_order", content=content)
         assert "file" in refused.value.message_dict
+
+
+def _template(text: str) -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(text)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def test_an_administrator_replaces_a_template_in_the_admin(cast: Any, units: Any, client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from civicgrid.cases.models import CaseDocument, DocumentTemplate
+    from civicgrid.org.services import user_create
+
+    root = user_create(actor=None, username="root", password=None, display_name="Root")
+    root.is_staff = root.is_superuser = True
+    root.save()
+    client.force_login(root)
+    upload = SimpleUploadedFile("通知.docx", _template("区级通知 {{ tracking_code }}"))
+    answer = client.post("/admin/cases/documenttemplate/add/", {"kind": "notice", "case_type": "", "file": upload})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    row = DocumentTemplate.objects.get()
+    assert (row.kind, row.case_type, row.version, row.uploaded_by) == ("notice", "", 1, root)
+    assert audits("cases.document_template.replace") == 1
+    bad = client.post("/admin/cases/documenttemplate/add/",
+                      {"kind": "notice", "case_type": "", "file": SimpleUploadedFile("x.docx", b"PK\x03\x04junk")})
+    assert bad.status_code == 200 and DocumentTemplate.objects.count() == 1  # the form again, with the error
+    assert client.get(f"/admin/cases/documenttemplate/{row.pk}/change/").status_code == 200  # read only
+    case = drill_create(cast.alice)
+    act(cast.alice, case, "generate_document", {"kind": "notice"})
+    v = CaseDocument.objects.get(case=case).versions.get()
+    assert f"区级通知 {case.tracking_code}" in docx_text(stored(v.path))
+    # a non-staff person cannot reach the admin's template screen
+    client.force_login(cast.alice)
+    assert client.get("/admin/cases/documenttemplate/add/").status_code in (302, 403)
+
+
+def test_the_command_lists_and_replaces_templates(cast: Any, tmp_path: Any) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from civicgrid.cases.models import DocumentTemplate
+
+    out = io.StringIO()
+    call_command("cases_templates", stdout=out)
+    assert "work_order\t*\tshipped" in out.getvalue()
+    path = tmp_path / "order.docx"
+    path.write_bytes(_template("事件工单 {{ tracking_code }}"))
+    call_command("cases_templates", "work_order", str(path), "--case-type", "drill", "--as", "alice", stdout=out)
+    row = DocumentTemplate.objects.get()
+    assert (row.case_type, row.version, row.uploaded_by) == ("drill", 1, cast.alice)
+    out = io.StringIO()
+    call_command("cases_templates", stdout=out)
+    assert "work_order\tdrill\tv1\torder.docx" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("cases_templates", "work_order", str(path), "--case-type", "nosuchtype")
+    path.write_bytes(b"plain text")
+    with pytest.raises(CommandError):
+        call_command("cases_templates", "notice", str(path))
