@@ -3,10 +3,10 @@
 * Cases are shown, never changed here: every change goes through the engine's services (its
   transitions, timeline and audit). A non-superuser sees only the cases of their jurisdiction
   (``ScopedAdminMixin``: anything else answers 404), with the reporter's name and phone masked.
-* Supervision items are a read-only list.
-* Document templates: an administrator uploads a Word file that replaces the template of a kind of
-  document (a new version through ``documents.template_replace``; the rows are never edited). (The working calendar's admin is ``civicgrid.workcal.admin``,
+* Supervision items are a read-only list. (The working calendar's admin is ``civicgrid.workcal.admin``,
   the outbox's ``civicgrid.notify.admin``.)
+* Document templates: an administrator uploads a Word file that replaces the template of a kind of
+  document (a new version through ``documents.template_replace``; the rows are never edited).
 """
 
 from __future__ import annotations
@@ -203,7 +203,8 @@ class DocumentTemplateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "kind" not in self.fields:  # a template's page: read only
             return
-        self.fields["kind"].choices = [(k, label) for k, label in DocumentKind.choices if k != DocumentKind.OTHER]
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind"), choices=[(k, label) for k, label in DocumentKind.choices if k != DocumentKind.OTHER])
         self.fields["case_type"] = forms.ChoiceField(
             label=_("case type"), required=False,
             choices=[("", _("every case type")), *((t.code, t.label) for t in registry.all_types())])

@@ -53,7 +53,8 @@ def test_a_work_order_is_generated_listed_and_downloaded_through_the_api(world: 
     doc_id = docs[0]["id"]
     answer = post(alice, f"/api/v1/cases/{case.pk}/actions/record_delivery",
                   {"document": doc_id, "party": "王小明", "method": "in_person",
-                   "delivered_at": "2024-09-24T09:00:00+08:00", "proof": [{"name": "回执.pdf", "content_base64": b64(PDF_BYTES)}]})
+                   "delivered_at": "2024-09-24T09:00:00+08:00",
+                   "proof": [{"name": "回执.pdf", "content_base64": b64(PDF_BYTES)}]})
     assert answer.status_code == 200, answer.content
     delivery = alice.get(f"/api/v1/cases/{case.pk}/documents").json()[0]["versions"][0]["deliveries"][0]
     assert delivery["method"] == "in_person" and delivery["party"] != "王小明" and "王" in delivery["party"]

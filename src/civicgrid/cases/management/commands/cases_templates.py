@@ -45,4 +45,5 @@ class Command(CivicCommand):
         path = Path(file)
         row = template_replace(actor=self.actor(), kind=kind, case_type=options.get("case_type") or "",
                                content=path.read_bytes(), name=path.name)
-        self.stdout.write(f"{row.kind} ({row.case_type or 'every case type'}) is now template v{row.version}: {row.name}")
+        scope = row.case_type or "every case type"
+        self.stdout.write(f"{row.kind} ({scope}) is now template v{row.version}: {row.name}")
