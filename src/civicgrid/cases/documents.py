@@ -71,7 +71,7 @@ DATETIME = "%Y-%m-%d %H:%M"
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "CIVICGRID_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024))
+    return int(getattr(settings, "CIVICGRID_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
 
 
 def documents_root() -> Path:
