@@ -23,8 +23,6 @@ import hashlib
 import html
 import io
 import logging
-import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.core.batch import batched
 from civicgrid.core.errors import StorageFull
+from civicgrid.core.files import write_whole
 
 log = logging.getLogger("civicgrid.cases.documents")
 # WeasyPrint reports each step of every layout at INFO: not news for the operator's log
@@ -82,21 +81,6 @@ def documents_root() -> Path:
 # --- storage -----------------------------------------------------------------------------------------
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file, renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def file_store(data: bytes, ext: str, field: str = "files") -> tuple[str, str]:
     """Store ``data`` under the documents root by its SHA-256: (relative path, digest). A disk that
     refuses the write raises StorageFull (nothing is recorded: the caller's transaction fails)."""
@@ -105,7 +89,7 @@ def file_store(data: bytes, ext: str, field: str = "files") -> tuple[str, str]:
     path = documents_root() / rel
     if not path.exists():
         try:
-            _write(path, data)
+            write_whole(path, data)
         except OSError as exc:
             log.error("a document could not be stored under %s: %s", documents_root(), exc.strerror or exc)
             raise StorageFull(_("The file could not be stored: the server's storage is full or unavailable. "

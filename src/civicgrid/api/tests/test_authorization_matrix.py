@@ -606,13 +606,17 @@ def test_case_actions_offers_exactly_what_the_one_way_in_accepts(actions_world: 
     assert not any(case_actions(auditor.user, c) for c in w.cases)
 
 
-def _api_body(data: dict[str, Any], photos: list[Any], files: list[Any]) -> dict[str, Any]:
+def _api_body(data: dict[str, Any], photos: list[Any], files: list[Any], inputs: tuple[Any, ...] = ()
+              ) -> dict[str, Any]:
     import base64
 
     def b64(items: list[Any]) -> list[dict[str, str]]:
         return [{"name": u.name, "content_base64": base64.b64encode(u.content).decode()} for u in items]
 
-    return {**data, "photos": b64(photos), "files": b64(files)}
+    # uploads under their input's name (a delivery's proof), else the engine's own names
+    photos_at = next((i.name for i in inputs if i.kind == "photos"), "photos")
+    files_at = next((i.name for i in inputs if i.kind == "files"), "files")
+    return {**data, photos_at: b64(photos), files_at: b64(files)}
 
 
 WRONG_ROLE_ORDER = ("grid_worker", "mediator", "department_handler", "dispatcher", "leader", "auditor", "admin")
@@ -670,7 +674,7 @@ def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str
             problems.append(f"{type_code}.{action} service, {label} {who.label}: {refusal or 'accepted'}")
 
     def api(who: Principal, body: dict[str, Any], expected: tuple[int, ...], label: str) -> None:
-        answer = who.client.post(url, _api_body(body, photos, files), content_type="application/json")
+        answer = who.client.post(url, _api_body(body, photos, files, inputs), content_type="application/json")
         if answer.status_code not in expected:
             problems.append(f"{type_code}.{action} API, {label} {who.label}: {answer.status_code}")
 
@@ -700,7 +704,7 @@ def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str
 
     try:
         with transaction.atomic():
-            done = admin.client.post(url, _api_body(data, photos, files), content_type="application/json")
+            done = admin.client.post(url, _api_body(data, photos, files, inputs), content_type="application/json")
             if done.status_code != 200:
                 problems.append(f"{type_code}.{action} API, the right role: {done.status_code} {done.content!r}")
             raise Undo
