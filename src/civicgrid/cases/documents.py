@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import io
@@ -141,19 +142,23 @@ def template_for(kind: str, case_type: str) -> DocumentTemplate | None:
     return min(rows, key=lambda t: t.case_type == "", default=None)
 
 
+@functools.cache
 def default_template(kind: str) -> Path | None:
+    """The template shipped with CivicGrid for ``kind`` (installed with the code: read once)."""
     path = DEFAULT_TEMPLATES / f"{kind}.docx"
     return path if path.is_file() else None
 
 
-def template_available(kind: str, case_type: str) -> bool:
-    return template_for(kind, case_type) is not None or default_template(kind) is not None
-
-
 def generable_kinds(case: Case) -> list[str]:
-    """The kinds of document the case's type declares that have a template now."""
+    """The kinds of document the case's type declares that have a template now: a shipped one, or
+    an active one uploaded (asked of the database only for kinds that ship none; case_actions
+    calls this for every case page)."""
     ctype = registry.of(case)
-    return [k for k in ctype.documents if template_available(k, case.case_type)]
+    unshipped = [k for k in ctype.documents if default_template(k) is None]
+    uploaded = set(DocumentTemplate.objects.filter(kind__in=unshipped, active=True,
+                                                   case_type__in=[case.case_type, ""]
+                                                   ).values_list("kind", flat=True)) if unshipped else set()
+    return [k for k in ctype.documents if k not in unshipped or k in uploaded]
 
 
 def _template_bytes(kind: str, case_type: str) -> tuple[DocumentTemplate | None, bytes, str]:

@@ -148,7 +148,16 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
     own = _worked_on(report(units.rita, text="我家楼下上水井盖缺失", now=now).case, world)
     req = case_request_approval(actor=units.evan, case=fresh(case), kind="extension", reason=INTERNAL, amount=2)
     region = world.city.get("440301001")
-    samples = {"case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
+    # a generated document of the case, delivered with a proof (its downloads are walked too)
+    from civicgrid.cases.documents import delivery_record, document_generate
+    from civicgrid.core.inputs import Upload
+
+    version = document_generate(actor=world.alice, case=fresh(case), kind="work_order")
+    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party_name="王小明",
+                               method="post", proof=[Upload("回执.txt", "回执".encode())])
+    documents = {"document_id": str(version.document_id), "document": str(version.document_id),
+                 "number": str(version.number), "delivery_id": str(delivery.pk), "delivery": str(delivery.pk)}
+    samples = {**documents, "case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
                "department": units.water.code}
