@@ -817,3 +817,21 @@ def delivery_proof_file(*, user: Any, case: Case, delivery_id: int) -> DocumentF
     if path is None:
         raise OutOfScope(gettext("No document matches the given query."))
     return DocumentFile(path=path, name=d.proof_name or "proof", content_type=d.proof_content_type)
+
+
+def reporter_documents(*, user: Any, tracking_code: str) -> list[DocumentVersion]:
+    """The PDFs the signed-in reporter of a case may download from its tracking page: the current
+    version of each generated document of a kind its type declares public (none for anyone else:
+    staff read them on the case page)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    try:
+        case = case_get(user=user, tracking_code=tracking_code)
+    except OutOfScope:
+        return []
+    kinds = registry.of(case).public_documents
+    if not kinds or case_view_of(user=user, case=case) != PUBLIC_VIEW:
+        return []
+    return list(DocumentVersion.objects.select_related("document").filter(
+        document__case=case, document__kind__in=kinds, number=F("document__current_version")
+    ).exclude(pdf_path="").order_by("document_id"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from civicgrid.web.tests.conftest import client_for, fresh, reported
+from civicgrid.web.tests.conftest import POINT_A, client_for, fresh, reported
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,29 @@ def test_a_grid_worker_uploads_but_does_not_generate(world, units):
     assert bob.post(f"/cases/{case.tracking_code}/act/generate_document/", {"kind": "work_order"}).status_code == 403
     scan = SimpleUploadedFile("现场.pdf", PDF_BYTES, content_type="application/pdf")
     assert bob.post(f"/cases/{case.tracking_code}/act/upload_document/", {"files": scan}).status_code == 302
+
+
+def test_the_reporter_downloads_the_public_pdf_from_the_tracking_page(world, units):
+    from civicgrid.cases.models import CaseDocument
+    from civicgrid.cases.rules import case_act
+    from civicgrid.cases.services import Location, case_create
+    from civicgrid.cases.testing import register_drill
+
+    register_drill()  # its notices are public, its work order is not
+    case = case_create(actor=world.alice, case_type="drill", title="告知演练", reporter=units.rita,
+                       location=Location(lon=POINT_A[0], lat=POINT_A[1]))
+    for kind in ("notice", "work_order"):
+        case_act(actor=world.alice, case=case, action="generate_document", data={"kind": kind})
+    notice = CaseDocument.objects.get(case=case, kind="notice")
+    order = CaseDocument.objects.get(case=case, kind="work_order")
+    rita = client_for(units.rita)
+    page = rita.get(f"/track/{case.tracking_code}/").content.decode()
+    link = f"/cases/{case.tracking_code}/documents/{notice.pk}/v1/?format=pdf"
+    assert 'id="public-documents"' in page and link in page and f"/documents/{order.pk}/" not in page
+    pdf = rita.get(link)
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert rita.get(f"/cases/{case.tracking_code}/documents/{notice.pk}/v1/").status_code == 404  # the Word file
+    assert rita.get(f"/cases/{case.tracking_code}/documents/{order.pk}/v1/?format=pdf").status_code == 404
+    # anyone else with the tracking code sees no documents on the public page
+    assert 'id="public-documents"' not in client_for().get(f"/track/{case.tracking_code}/").content.decode()
+    assert client_for(world.charlie).get(link).status_code == 404
