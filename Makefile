@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1:8000
 DEMO_DB ?= var/demo.sqlite3
 export CIVICGRID_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup browser demo serve test test-sqlite test-postgres lint bench messages clean
+.PHONY: setup documents-os browser demo serve test test-sqlite test-postgres lint bench messages clean
 
 $(BIN)/civicgrid: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CivicGrid needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -14,7 +14,19 @@ $(BIN)/civicgrid: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $@
 
-setup: $(BIN)/civicgrid
+setup: $(BIN)/civicgrid documents-os
+
+# Case documents: WeasyPrint lays the PDFs out with Pango (and HarfBuzz's subsetter), in a CJK font;
+# install them when missing and we may (root with apt-get). Without them, generating a document fails.
+documents-os:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' \
+		|| [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Pango and a CJK font for the case documents' PDFs (apt-get)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+				libharfbuzz-subset0 fonts-wqy-zenhei >/dev/null) || echo "could not install Pango: PDF documents will fail"; \
+		else echo "note: Pango or the CJK font is missing (apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei)"; fi; \
+	fi
 
 # The demo runs in the development environment (production is the default: docs/deployment.md). Its
 # settings go to var/demo.env, which `civicgrid` reads when present: the README's commands, typed in

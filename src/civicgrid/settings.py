@@ -236,6 +236,8 @@ CIVICGRID_EVENT_PHOTO_MAX_PIXELS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS", 4
 CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS = env_int("CIVICGRID_EVENT_PHOTO_MAX_PIXELS_LOSSLESS", 12_000_000,
                                                     minimum=1_000_000)
 CIVICGRID_EVENT_PHOTO_MAX_SIDE = env_int("CIVICGRID_EVENT_PHOTO_MAX_SIDE", 2560, minimum=320)
+# Case documents (cases/documents.py): an uploaded file's largest size (files under <media root>/documents/).
+CIVICGRID_DOCUMENT_MAX_BYTES = env_int("CIVICGRID_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The JSON body of an API intake (POST /api/v1/events, /api/v1/events/{code}/actions/…) carries its
 # photos in base64, a third larger than the files: its own limit, above Django's 2.5 MB for every
 # other body (DATA_UPLOAD_MAX_MEMORY_SIZE). Larger bodies are 413.

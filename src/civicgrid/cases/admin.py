@@ -7,19 +7,34 @@
 * Links between cases are shown on both cases' pages, read only.
 * Supervision items are a read-only list. (The working calendar's admin is ``civicgrid.workcal.admin``,
   the outbox's ``civicgrid.notify.admin``.)
+* Document templates: an administrator uploads a Word file that replaces the template of a kind of
+  document (a new version through ``documents.template_replace``; the rows are never edited).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.models import Assignment, Case, CaseLink, Party, Supervision, TimelineEntry, Timer
+from civicgrid.cases.documents import template_check, template_replace
+from civicgrid.cases.models import (
+    Assignment,
+    Case,
+    CaseLink,
+    DocumentKind,
+    DocumentTemplate,
+    Party,
+    Supervision,
+    TimelineEntry,
+    Timer,
+)
 from civicgrid.org.admin import ScopedAdminMixin
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import is_superuser_active, scoped
@@ -231,3 +246,75 @@ class SupervisionAdmin(_ReadOnlyAdmin):
         if is_superuser_active(user):
             return queryset
         return queryset.filter(case__in=_cases_in_scope(user).values("pk"))
+
+
+# ---------------------------------------------------------------------------------------------
+# document templates (an administrator replaces them; each replacement is a new version)
+
+
+class DocumentTemplateForm(forms.ModelForm):
+    """Upload a Word template (.docx with docxtpl's tags) for a kind of document; it becomes the
+    active one for the case type (or every type), the previous one kept as an older version."""
+
+    file = forms.FileField(label=_("Word template (.docx)"),
+                           help_text=_("Tags such as {{ tracking_code }}, {{ title }}, {% for s in steps %}: "
+                                       "see docs/case-types.md, Documents."))
+
+    class Meta:
+        model = DocumentTemplate
+        fields = ("kind", "case_type")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "kind" not in self.fields:  # a template's page: read only
+            return
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind"), choices=[(k, label) for k, label in DocumentKind.choices if k != DocumentKind.OTHER])
+        self.fields["case_type"] = forms.ChoiceField(
+            label=_("case type"), required=False,
+            choices=[("", _("every case type")), *((t.code, t.label) for t in registry.all_types())])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is not None:
+            content = upload.read()
+            try:
+                template_check(content)
+            except ValidationError as exc:
+                raise forms.ValidationError({"file": [m for ms in exc.message_dict.values() for m in ms]}) from None
+            data["content"] = content
+        return data
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(admin.ModelAdmin):
+    """Document templates (文书模板): the Word files documents are generated from. Adding one makes it
+    the active template of its kind (and case type) through ``documents.template_replace`` (audited);
+    the rows are read-only: a replacement is a new version, never an edit."""
+
+    form = DocumentTemplateForm
+    list_display = ("kind", "case_type", "version", "active", "name", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("kind", "case_type", "active")
+    ordering = ("kind", "case_type", "-version")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            return ("kind", "case_type", "name", "version", "active", "sha256", "size", "uploaded_by", "uploaded_at")
+        return ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            return self.get_readonly_fields(request, obj)
+        return ("kind", "case_type", "file")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # generated documents name their template: it is kept
+
+    def save_model(self, request: HttpRequest, obj: DocumentTemplate, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        _adopt(obj, template_replace(actor=request.user, kind=data["kind"], case_type=data.get("case_type") or "",
+                                     content=data["content"], name=data["file"].name))

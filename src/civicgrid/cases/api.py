@@ -20,19 +20,21 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from civicgrid.cases import registry, rules, services
-from civicgrid.cases.models import PARTY_SEARCH_FIELDS, ApprovalRequest, Case, Channel
+from civicgrid.cases.models import PARTY_SEARCH_FIELDS, ApprovalRequest, Case, Channel, Delivery
 from civicgrid.cases.selectors import (
     CASE_METRICS,
     METRICS,
     PUBLIC_VIEW,
+    DocumentFile,
     Metrics,
     Period,
+    case_documents,
     case_get,
     case_links,
     case_open_timers,
@@ -42,6 +44,8 @@ from civicgrid.cases.selectors import (
     cases_assigned_to,
     cases_linked_with,
     cases_visible,
+    delivery_proof_file,
+    document_file,
     metric_cases,
     metrics_by_department,
     metrics_by_region,
@@ -706,6 +710,114 @@ def case_decide(request: HttpRequest, case_id: int, request_id: int, payload: De
              summary="End a deferral: the clocks run again (actions/resume)")
 def case_resume(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
     return _refreshed(act(request, _case(request, case_id), "resume", {"note": payload.note}))
+
+
+# --- documents (案件文书) ---------------------------------------------------------------------------------
+
+
+class DeliveryOut(Schema):
+    id: int
+    party: str = Field(..., description="the party's name, masked")
+    party_id: int | None
+    method: Literal["in_person", "post", "sms", "online"]
+    delivered_at: dt.datetime
+    recorded_by: str | None
+    recorded_at: dt.datetime
+    proof_url: str | None = Field(None, description="the proof of delivery (a receipt), when one was filed")
+
+
+class VersionOut(Schema):
+    number: int
+    source: Literal["uploaded", "generated"]
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    template: str = Field("", description="the template it was generated from (name)")
+    template_version: int | None = None
+    created_by: str | None
+    created_at: dt.datetime
+    url: str | None = Field(None, description="download (the Word file or the upload)")
+    pdf_url: str | None = Field(None, description="download its PDF (generated documents)")
+    deliveries: list[DeliveryOut]
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: Literal["work_order", "notice", "agreement", "decision", "other"]
+    title: str
+    current_version: int
+    created_at: dt.datetime
+    versions: list[VersionOut] = Field(..., description="newest first")
+
+
+def documents_out(case: Case, *, public: bool = False) -> list[dict[str, Any]]:
+    """The case's documents; ``public``: only the PDFs of the kinds the type declares public, without
+    staff names or deliveries (what the reporter may read)."""
+    base = f"/api/v1/cases/{case.pk}/documents"
+    kinds = registry.of(case).public_documents
+    out = []
+    for d in case_documents(case=case):
+        if public and d.kind not in kinds:
+            continue
+        versions = []
+        for v in d.versions.all():
+            if public and not v.pdf_path:
+                continue
+            deliveries = [] if public else [
+                {"id": x.pk, "party": Delivery._meta.get_field("party_name").masked(x),  # type: ignore[union-attr]
+                 "party_id": x.party_id, "method": x.method, "delivered_at": x.delivered_at,
+                 "recorded_by": str(x.recorded_by) if x.recorded_by_id else None, "recorded_at": x.recorded_at,
+                 "proof_url": f"/api/v1/cases/{case.pk}/deliveries/{x.pk}/proof" if x.proof_path else None}
+                for x in v.deliveries.all()]
+            versions.append({
+                "number": v.number, "source": v.source, "name": v.name, "content_type": v.content_type,
+                "size": v.size, "sha256": v.sha256, "template": v.template_name, "template_version": v.template_version,
+                "created_by": None if public or not v.created_by_id else str(v.created_by), "created_at": v.created_at,
+                "url": None if public else f"{base}/{d.pk}/versions/{v.number}",
+                "pdf_url": f"{base}/{d.pk}/versions/{v.number}?format=pdf" if v.pdf_path else None,
+                "deliveries": deliveries})
+        out.append({"id": d.pk, "kind": d.kind, "title": d.title, "current_version": d.current_version,
+                    "created_at": d.created_at, "versions": versions})
+    return out
+
+
+@router.get("/{int:case_id}/documents", response=list[DocumentOut],
+            summary="The case's documents with their versions and deliveries (404 outside my jurisdiction)")
+def case_documents_list(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+    """Uploaded files and documents generated from templates, each with its versions (newest first)
+    and, for each version, its deliveries (送达). Made through the actions ``upload_document``,
+    ``generate_document`` and ``record_delivery`` (``POST …/actions/{action}``). A resident reading
+    their own case sees only the PDFs of the kinds its type makes public."""
+    case = _case(request, case_id)
+    return documents_out(case, public=case_view_of(user=request.user, case=case) == PUBLIC_VIEW)
+
+
+def _download(f: DocumentFile) -> FileResponse:
+    response = FileResponse(f.path.open("rb"), as_attachment=True, filename=f.name, content_type=f.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/{int:case_id}/documents/{int:document_id}/versions/{int:number}",
+            summary="Download a version of a document (format=pdf: its PDF); 404 unless I may see the case",
+            response={200: None})
+def case_document_download(request: HttpRequest, case_id: int, document_id: int, number: int,
+                           format: Literal["", "pdf"] = "") -> FileResponse:
+    """The file as stored (the Word file of a generated document, the upload as sent), or with
+    ``format=pdf`` the PDF of a generated one, as an attachment. Only through the case's scoping: a
+    case I may not see, a document of another case or a version that is not there is 404; a resident
+    reading their own case gets only the PDF of a kind its type makes public."""
+    case = _case(request, case_id)
+    return _download(document_file(user=request.user, case=case, document_id=document_id, number=number,
+                                   pdf=format == "pdf"))
+
+
+@router.get("/{int:case_id}/deliveries/{int:delivery_id}/proof", response={200: None},
+            summary="Download the proof filed with a delivery (404 unless I may see the case)")
+def case_delivery_proof(request: HttpRequest, case_id: int, delivery_id: int) -> FileResponse:
+    case = _case(request, case_id)
+    return _download(delivery_proof_file(user=request.user, case=case, delivery_id=delivery_id))
 
 
 # --- metrics ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ ASSIGNEE = "assignee"
 
 # The kinds of input an action may take (rules.InputSpec.kind) and the shorthand ``requires`` names.
 INPUT_KINDS = ("text", "photos", "files", "department", "departments", "region", "choice", "number", "case",
-               "person")
+               "person", "datetime")
 REQUIREMENTS = ("note", "reason", "photo", "photos", "files", "department", "co_departments", "region",
                 "satisfaction")
 _REQUIREMENT_KINDS = {"note": "text", "reason": "text", "photos": "photos", "files": "files",
@@ -294,6 +294,10 @@ class GenericRoles:
     decide_extension: frozenset[str] = _CENTRE | {Role.LEADER}
     resume: frozenset[str] = _CENTRE | {Role.DEPARTMENT_HANDLER}
     link: frozenset[str] = _CENTRE | {Role.LEADER}  # 关联: link to another case (related to)
+    # documents (文书): file a scan or a signed paper, draw one from its template, record its delivery (送达)
+    upload_document: frozenset[str] = _CENTRE | {Role.DEPARTMENT_HANDLER, Role.GRID_WORKER, Role.MEDIATOR}
+    generate_document: frozenset[str] = _CENTRE | {Role.DEPARTMENT_HANDLER, Role.MEDIATOR}
+    record_delivery: frozenset[str] = _CENTRE | {Role.DEPARTMENT_HANDLER, Role.MEDIATOR}
 
     def of(self, action: str) -> frozenset[str]:
         if action not in GENERIC_ACTIONS:
@@ -365,7 +369,11 @@ class Visibility:
 
 
 GENERIC_ACTIONS = ("merge", "recall", "supervise", "chase", "escalate", "reopen", "rate", "request_extension",
-                   "decide_extension", "resume", "link")
+                   "decide_extension", "resume", "link", "upload_document", "generate_document", "record_delivery")
+
+# The kinds of document a case type may draw from a template (``CaseType.documents``); an uploaded
+# file may also be of kind "other" (a scan, a photo of a signed paper).
+DOCUMENT_KINDS = ("work_order", "notice", "agreement", "decision")
 
 
 @dataclass(frozen=True)
@@ -400,8 +408,19 @@ class CaseType:
     file_store: Callable[[Sequence[Any]], list[dict[str, Any]]] | None = None
     parties: PartyRules = PartyRules()  # its parties' kinds, who edits them and who may reveal what
     visibility: Visibility = Visibility()  # who sees its cases (default: the jurisdiction)
+    # The documents a case of the type can be drawn from a template (generate_document): kinds of
+    # DOCUMENT_KINDS. Every type prints its work order (工单) unless it says otherwise.
+    documents: tuple[str, ...] = ("work_order",)
+    # Kinds whose PDF the case's reporter may download from the public tracking page (none by default).
+    public_documents: frozenset[str] = frozenset()
+    # More names a document template may print, for a case of the type (its detail row, its parties):
+    # called with the case, merged into the engine's context (documents.document_context).
+    document_context: Callable[[Case], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
+        unknown_docs = (set(self.documents) | set(self.public_documents)) - set(DOCUMENT_KINDS)
+        if unknown_docs:
+            raise ValueError(f"{self.code}: unknown document kind {', '.join(sorted(unknown_docs))}")
         states = set(self.states)
         if self.initial not in states:
             raise ValueError(f"{self.code}: initial state {self.initial!r} is not a state")

@@ -23,15 +23,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.cases import registry
+from civicgrid.cases import documents, registry
 from civicgrid.cases import services as engine
+from civicgrid.cases.documents import generable_kinds
 from civicgrid.cases.errors import TransitionNotAllowed, TransitionRefused, UnknownAction
-from civicgrid.cases.models import ApprovalRequest, AssignmentState, Case, Rating, Satisfaction, Supervision
+from civicgrid.cases.models import (
+    ApprovalRequest,
+    AssignmentState,
+    Case,
+    CaseDocument,
+    DeliveryMethod,
+    DocumentKind,
+    Rating,
+    Satisfaction,
+    Supervision,
+)
 from civicgrid.cases.registry import GENERIC_ACTIONS, CaseType, Input, Transition
-from civicgrid.cases.selectors import case_get, department_targets, parties_of, person_targets, region_targets
+from civicgrid.cases.selectors import (
+    case_documents,
+    case_get,
+    department_targets,
+    parties_of,
+    person_targets,
+    region_targets,
+)
 from civicgrid.cases.services import TRACKING_CODE_LENGTH
 from civicgrid.core.inputs import MAX_ID
 from civicgrid.geo.models import Region
@@ -90,7 +110,13 @@ GENERIC_LABELS: dict[str, Any] = {
     "decide_extension": gettext_lazy("decide on a request for more time"),  # 延期/缓办审批
     "resume": gettext_lazy("end the deferral"),  # 恢复
     "link": gettext_lazy("link to another case"),  # 关联
+    "upload_document": gettext_lazy("upload a document"),  # 上传文书/材料
+    "generate_document": gettext_lazy("generate a document"),  # 生成文书
+    "record_delivery": gettext_lazy("record a delivery"),  # 送达登记
 }
+
+_DOCUMENT = Input("document", "choice", label=gettext_lazy("document"))  # choices: the case's documents
+_DRAWN_KINDS = tuple((k, label) for k, label in DocumentKind.choices if k != DocumentKind.OTHER)
 
 GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
     "merge": (Input("duplicates", "case", required=True, label=gettext_lazy("duplicates (tracking codes)")), _NOTE),
@@ -116,6 +142,22 @@ GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
                          _NOTE),
     "resume": (_NOTE,),
     "link": (Input("case", "case", required=True, label=gettext_lazy("the related case (tracking code)")), _NOTE),
+    "upload_document": (Input("files", "files", required=True, label=gettext_lazy("file")),
+                        Input("kind", "choice", label=gettext_lazy("kind of document"),
+                              choices=tuple(DocumentKind.choices)),
+                        Input("title", "text", label=gettext_lazy("title")),
+                        Input("document", "choice", label=gettext_lazy("a new version of")),
+                        _NOTE),
+    # the kinds offered are those the case's type declares that have a template (documents.generable_kinds)
+    "generate_document": (Input("kind", "choice", required=True, label=gettext_lazy("document"),
+                                choices=_DRAWN_KINDS), _NOTE),
+    "record_delivery": (Input("document", "choice", required=True, label=gettext_lazy("document")),
+                        Input("party", "text", required=True, label=gettext_lazy("delivered to (party)")),
+                        Input("method", "choice", required=True, label=gettext_lazy("how"),
+                              choices=tuple(DeliveryMethod.choices)),
+                        Input("delivered_at", "datetime", label=gettext_lazy("delivered at (default: now)")),
+                        Input("proof", "files", label=gettext_lazy("proof of delivery")),
+                        _NOTE),
 }
 
 
@@ -153,6 +195,12 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
         return bool(case.deferred) and _open(case)
     if action == "link":
         return case.merged_into_id is None  # a merged case is followed as its survivor: link that one
+    if action == "upload_document":
+        return case.merged_into_id is None
+    if action == "generate_document":
+        return case.merged_into_id is None and bool(generable_kinds(case))
+    if action == "record_delivery":
+        return CaseDocument.objects.filter(case=case, current_version__gt=0).exists()
     return False  # pragma: no cover - every generic action is named above
 
 
@@ -199,11 +247,22 @@ def _generic_spec(action: str, inp: Input, actor: Actor, case: Case, ctype: Case
     if action == "decide_extension" and inp.name == "request":
         choices = tuple((str(r.pk), f"{r.get_kind_display()}: {r.reason}"[:120]) for r in _decidable(actor, case))
         return InputSpec(spec.name, spec.kind, spec.required, spec.label, choices)
+    if action in ("upload_document", "record_delivery") and inp.name == "document":
+        return InputSpec(spec.name, spec.kind, spec.required, spec.label, _document_choices(case))
+    if action == "generate_document" and inp.name == "kind":
+        kinds = set(generable_kinds(case))
+        return InputSpec(spec.name, spec.kind, spec.required, spec.label,
+                         tuple(c for c in spec.choices if c[0] in kinds))
     if action == "request_extension" and inp.name == "kind":
         waiting = {r.kind for r in _pending_requests(case)}
         return InputSpec(spec.name, spec.kind, spec.required, spec.label,
                          tuple(c for c in spec.choices if c[0] not in waiting))
     return spec
+
+
+def _document_choices(case: Case) -> tuple[tuple[str, str], ...]:
+    return tuple((str(d.pk), f"{d.title} (v{d.current_version})")
+                 for d in case_documents(case=case).filter(current_version__gt=0))
 
 
 def case_actions(user: Actor, case: Case, *, now: dt.datetime | None = None) -> list[ActionOffer]:
@@ -331,6 +390,20 @@ def _number(value: Any, name: str) -> float | None:
     return number
 
 
+def _datetime(value: Any, name: str) -> dt.datetime | None:
+    """An instant as a form (``2026-03-01T09:30``) or the API (ISO 8601) sends it; without a zone,
+    in the platform's (Asia/Shanghai)."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = parse_datetime(value.replace(" ", "T", 1)) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise _invalid(name, _("Give a date and time (YYYY-MM-DD HH:MM)."))
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
 _CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
 
 
@@ -402,6 +475,8 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
             out[inp.name] = _person_ref(ref, inp.name) if ref is not None else None
         elif inp.kind == "number":
             out[inp.name] = _number(_one(data, inp.name), inp.name)
+        elif inp.kind == "datetime":
+            out[inp.name] = _datetime(_one(data, inp.name), inp.name)
         elif inp.kind == "case":
             out[inp.name] = [_case_ref(actor, v, inp.name) for v in _values(data, inp.name, split=True)]
         elif inp.kind == "choice":
@@ -417,11 +492,12 @@ def _parse(inputs: Sequence[Input], data: Mapping[str, Any], actor: Actor, case:
 Uploads = Sequence[Any] | Mapping[str, Sequence[Any]]
 
 
-def _uploads(t: Transition, photos: Uploads, files: Uploads) -> dict[str, list[Any]]:
-    """The uploads of a transition by input name. ``photos`` and ``files`` are each a mapping of
+def _uploads(inputs: Sequence[Input], photos: Uploads, files: Uploads) -> dict[str, list[Any]]:
+    """The uploads of an action by input name. ``photos`` and ``files`` are each a mapping of
     input name → uploads (any input of kind photos or files), or a plain sequence: the uploads of the
-    input of that name ("photos", "files"), else of the one input of that kind the transition takes
+    input of that name ("photos", "files"), else of the one input of that kind the action takes
     (422 naming the field when there is none or several)."""
+    declared = {i.name: i for i in inputs}
     out: dict[str, list[Any]] = {}
     for given, kind in ((photos, "photos"), (files, "files")):
         if isinstance(given, Mapping):
@@ -431,16 +507,16 @@ def _uploads(t: Transition, photos: Uploads, files: Uploads) -> dict[str, list[A
             continue
         if not given:
             continue
-        inp = t.input(kind)
+        inp = declared.get(kind)
         if inp is None or inp.kind != kind:
-            of_kind = [i for i in t.inputs if i.kind == kind]
+            of_kind = [i for i in inputs if i.kind == kind]
             if len(of_kind) != 1:
                 raise _invalid(kind, _("This action takes no photos.") if kind == "photos"
                                else _("This action takes no files."))
             inp = of_kind[0]
         out.setdefault(inp.name, []).extend(given)
     for name in out:
-        inp = t.input(name)
+        inp = declared.get(name)
         if inp is None or inp.kind not in ("photos", "files"):
             raise _invalid(name, _("This action takes no files or photos here."))
     return out
@@ -457,7 +533,7 @@ def _refuse(roles: engine.ActorRoles, allowed: frozenset[str], label: Any) -> No
 def _do_transition(actor: Actor, case: Case, ctype: CaseType, t: Transition, data: Mapping[str, Any],
                    photos: Uploads, files: Uploads, now: dt.datetime | None) -> Case:
     names = {i.name for i in t.inputs}
-    uploads = _uploads(t, photos, files)
+    uploads = _uploads(t.inputs, photos, files)
     v = _parse(t.inputs, data, actor, case)
     department = v.get("department")
     if department is None and "department" in names and v.get("region") is None:
@@ -481,15 +557,19 @@ def _bool(value: str | None, default: bool) -> bool:
 
 
 def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Mapping[str, Any],
-                now: dt.datetime | None) -> Case:
+                now: dt.datetime | None, uploads: Mapping[str, Sequence[Any]]) -> Case:
     person = _person(actor)
     choices: dict[str, Sequence[tuple[str, Any]]] = {}
     if action == "decide_extension":
         # any request of this case: one decided meanwhile is the service's conflict (409)
         choices["request"] = [(str(pk), "") for pk in case.approval_requests.values_list("pk", flat=True)]
+    if action in ("upload_document", "record_delivery"):
+        choices["document"] = _document_choices(case)
     v = _parse(GENERIC_INPUTS[action], data, actor, case, choices)
     note = v.get("note") or ""
-    if action == "merge":
+    if action in ("upload_document", "generate_document", "record_delivery"):
+        _do_document(person, case, action, v, uploads, now)
+    elif action == "merge":
         engine.case_merge(actor=person, survivor=case, duplicates=v["duplicates"], note=note, now=now)
     elif action == "recall":
         engine.case_recall(actor=person, case=case, note=note, now=now)
@@ -525,6 +605,27 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
             raise _invalid("case", _("Name one case by its tracking code."))
         engine.case_link(actor=person, case=case, other=others[0], note=note, now=now)
     return Case.objects.get(pk=case.pk)
+
+
+def _do_document(person: Any, case: Case, action: str, v: Mapping[str, Any], uploads: Mapping[str, Sequence[Any]],
+                 now: dt.datetime | None) -> None:
+    """The documents' generic actions (cases.documents checks the role, the case and the input)."""
+    note = v.get("note") or ""
+    document = int(v["document"]) if v.get("document") else None
+    if action == "upload_document":
+        documents.document_upload(actor=person, case=case, files=uploads.get("files", []),
+                                  kind=v.get("kind") or DocumentKind.OTHER, title=v.get("title") or "",
+                                  document=document, note=note, now=now)
+    elif action == "generate_document":
+        if not v.get("kind"):
+            raise _invalid("kind", _("Choose the document to generate."))
+        documents.document_generate(actor=person, case=case, kind=v["kind"], note=note, now=now)
+    else:
+        if document is None:
+            raise _invalid("document", _("Choose the document that was delivered."))
+        documents.delivery_record(actor=person, case=case, document=document, party_name=v.get("party") or "",
+                                  method=v.get("method") or "", delivered_at=v.get("delivered_at"),
+                                  proof=uploads.get("proof", []), note=note, now=now)
 
 
 def action_inputs(actor: Actor, case: Case, action: str) -> tuple[Input, ...]:
@@ -566,10 +667,15 @@ def case_act(*, actor: Actor, case: Case, action: str, data: Mapping[str, Any], 
     ctype = registry.of(case)
     if action in ctype.transitions:
         return _do_transition(actor, case, ctype, ctype.transitions[action], data, photos, files, now)
-    for given, kind in ((photos, "photos"), (files, "files")):
-        if any(given.values()) if isinstance(given, Mapping) else given:
-            raise _invalid(kind, _("This action takes no attachments."))
-    return _do_generic(actor, case, ctype, action, data, now)
+    inputs = GENERIC_INPUTS[action]
+    if any(i.kind in ("photos", "files") for i in inputs):
+        uploads = _uploads(inputs, photos, files)
+    else:
+        uploads = {}
+        for given, kind in ((photos, "photos"), (files, "files")):
+            if any(given.values()) if isinstance(given, Mapping) else given:
+                raise _invalid(kind, _("This action takes no attachments."))
+    return _do_generic(actor, case, ctype, action, data, now, uploads)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -69,7 +69,10 @@ from civicgrid.cases.models import (
     Assignment,
     AssignmentState,
     Case,
+    CaseDocument,
     CaseLink,
+    Delivery,
+    DocumentVersion,
     Party,
     Rating,
     Satisfaction,
@@ -84,6 +87,7 @@ from civicgrid.geo.models import LEVELS, Region
 from civicgrid.org.models import Department, Membership, Role, User
 from civicgrid.org.permissions import VIEW
 from civicgrid.org.scoping import (
+    OutOfScope,
     get_scoped_or_404,
     is_superuser_active,
     memberships_scoped,
@@ -948,3 +952,75 @@ def party_get(*, user: Any, case_id: int, party_id: int, action: str = VIEW) -> 
         raise Http404(gettext("No party matches the given query."))
     party.case = case
     return party
+
+
+# --- documents (案件文书) ------------------------------------------------------------------------------
+
+
+def case_documents(*, case: Case) -> QuerySet[CaseDocument]:
+    """The case's documents, oldest first, with their versions (newest first) and deliveries."""
+    versions = DocumentVersion.objects.order_by("-number").select_related("created_by").prefetch_related(
+        Prefetch("deliveries", queryset=Delivery.objects.order_by("delivered_at", "id")))
+    return CaseDocument.objects.filter(case=case).order_by("id").prefetch_related(Prefetch("versions", versions))
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A stored file to serve: where it is, the name to give it and its type."""
+
+    path: Any  # pathlib.Path
+    name: str
+    content_type: str
+
+
+def document_file(*, user: Any, case: Case, document_id: int, number: int, pdf: bool = False) -> DocumentFile:
+    """A version of one of ``case``'s documents (``pdf``: its PDF rendering), for ``user``, who must
+    see the case (call it with :func:`case_get`'s case). Staff who see the case read every version;
+    the reporter reading their own case (the public view) only the PDF of a kind the case's type
+    declares public (``CaseType.public_documents``). Anything else is OutOfScope (404)."""
+    from civicgrid.cases.documents import PDF, file_path
+
+    v = DocumentVersion.objects.select_related("document").filter(
+        document_id=document_id, document__case=case, number=number).first()
+    if v is None:
+        raise OutOfScope(gettext("No document matches the given query."))
+    if case_view_of(user=user, case=case) != STAFF_VIEW and not (
+            pdf and v.document.kind in registry.of(case).public_documents):
+        raise OutOfScope(gettext("No document matches the given query."))
+    rel = v.pdf_path if pdf else v.path
+    path = file_path(rel) if rel else None
+    if path is None:
+        raise OutOfScope(gettext("No document matches the given query."))
+    name = v.name.rsplit(".", 1)[0] + ".pdf" if pdf else v.name
+    return DocumentFile(path=path, name=name, content_type=PDF if pdf else v.content_type)
+
+
+def delivery_proof_file(*, user: Any, case: Case, delivery_id: int) -> DocumentFile:
+    """The proof of a delivery of one of ``case``'s documents, to staff who see the case (else 404)."""
+    from civicgrid.cases.documents import file_path
+
+    d = Delivery.objects.filter(pk=delivery_id, version__document__case=case).first()
+    if d is None or not d.proof_path or case_view_of(user=user, case=case) != STAFF_VIEW:
+        raise OutOfScope(gettext("No document matches the given query."))
+    path = file_path(d.proof_path)
+    if path is None:
+        raise OutOfScope(gettext("No document matches the given query."))
+    return DocumentFile(path=path, name=d.proof_name or "proof", content_type=d.proof_content_type)
+
+
+def reporter_documents(*, user: Any, tracking_code: str) -> list[DocumentVersion]:
+    """The PDFs the signed-in reporter of a case may download from its tracking page: the current
+    version of each generated document of a kind its type declares public (none for anyone else:
+    staff read them on the case page)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    try:
+        case = case_get(user=user, tracking_code=tracking_code)
+    except OutOfScope:
+        return []
+    kinds = registry.of(case).public_documents
+    if not kinds or case_view_of(user=user, case=case) != PUBLIC_VIEW:
+        return []
+    return list(DocumentVersion.objects.select_related("document").filter(
+        document__case=case, document__kind__in=kinds, number=F("document__current_version")
+    ).exclude(pdf_path="").order_by("document_id"))

@@ -105,6 +105,8 @@ DRILL = CaseType(
     parties=PartyRules(kinds=("reporter", "applicant", "respondent", "third_party", "representative"),
                        edit=CENTRE, reveal={"name": CENTRE | HANDLER, "phone": CENTRE | HANDLER,
                                             "id_number": frozenset({Role.DISPATCHER})}),
+    documents=("work_order", "notice"),
+    public_documents=frozenset({"notice"}),
 )
 
 

@@ -31,8 +31,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from civicgrid.core.errors import StorageFull
+from civicgrid.core.files import write_whole
 
 log = logging.getLogger("civicgrid.events.photos")
 
@@ -173,21 +172,6 @@ def photos_check(uploads: list[PhotoUpload] | tuple[PhotoUpload, ...]) -> list[t
     return [photo_clean(u, i) for i, u in enumerate(uploads)]
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file of this writer, renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def photos_store(cleaned: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Write cleaned photos under the media root; return their metadata with ``path``. A write the
     disk refuses (full, read-only) raises :class:`StorageFull` and leaves no partial file."""
@@ -200,7 +184,7 @@ def photos_store(cleaned: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, 
         path = media_root() / rel
         if not path.exists():
             try:
-                _write(path, data)
+                write_whole(path, data)
             except OSError as exc:
                 # The operator needs the cause (errno, directory); the reporter a plain message.
                 log.error("a photo could not be stored under %s: %s", media_root(), exc.strerror or exc)

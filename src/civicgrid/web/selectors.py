@@ -119,7 +119,10 @@ GENERIC_STEPS: dict[str, Any] = {
     "extension_approved": _("extension approved"), "extension_rejected": _("extension refused"),
     "whistle_ack": _("summons signed"), "whistle_arrive": _("on site"), "whistle_respond": _("summons answered"),
     "whistle_score": _("summons scored"), "link": _("linked"),
+    "upload_document": _("document uploaded"), "generate_document": _("document generated"),
+    "record_delivery": _("delivery recorded"),
 }
+DOCUMENT_STEPS = ("upload_document", "generate_document", "record_delivery")
 # ... and as the reporter reads them: their report was merged into another *report*
 PUBLIC_STEPS: dict[str, Any] = {**GENERIC_STEPS, "merge": _("merged into another report")}
 
@@ -146,6 +149,9 @@ def step_label(entry: TimelineEntry, case_type: str, *, public: bool = False) ->
     relation = entry.data.get("relation") if entry.action == "link" else None
     if relation in RELATION_LABELS:
         return gettext("%(step)s: %(relation)s") % {"step": label, "relation": RELATION_LABELS[relation]}
+    if entry.action in DOCUMENT_STEPS and entry.data.get("title"):  # which document, which version
+        return gettext("%(step)s: %(title)s (v%(version)s)") % {"step": label, "title": entry.data["title"],
+                                                                "version": entry.data.get("version", "")}
     satisfaction = entry.data.get("satisfaction") if entry.action == "rate" else None
     if satisfaction not in Satisfaction.values:
         return label

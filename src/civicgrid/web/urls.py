@@ -40,6 +40,8 @@ urlpatterns = [
     path("cases/<str:code>/photos/<str:sha>/", cases.case_photo, name="case_photo"),
     # the auditor's desk (read only)
     path("audit/", audit.audit_desk, name="audit_desk"),
+    path("cases/<str:code>/documents/<int:document>/v<int:number>/", cases.case_document, name="case_document"),
+    path("cases/<str:code>/deliveries/<int:delivery>/proof/", cases.case_delivery_proof, name="case_delivery_proof"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),

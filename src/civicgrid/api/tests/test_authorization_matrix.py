@@ -150,7 +150,16 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
     req = case_request_approval(actor=units.evan, case=fresh(case), kind="extension", reason=INTERNAL, amount=2)
     party = party_add(actor=world.alice, case=fresh(case), kind="reporter", name="王女士", phone="13800138000")
     region = world.city.get("440301001")
-    samples = {"case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
+    # a generated document of the case, delivered with a proof (its downloads are walked too)
+    from civicgrid.cases.documents import delivery_record, document_generate
+    from civicgrid.core.inputs import Upload
+
+    version = document_generate(actor=world.alice, case=fresh(case), kind="work_order")
+    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party_name="王小明",
+                               method="post", proof=[Upload("回执.txt", "回执".encode())])
+    documents = {"document_id": str(version.document_id), "document": str(version.document_id),
+                 "number": str(version.number), "delivery_id": str(delivery.pk), "delivery": str(delivery.pk)}
+    samples = {**documents, "case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
                "department": units.water.code, "party_id": str(party.pk)}
@@ -532,6 +541,12 @@ def actions_world(world: Any, units: Any, settings: Any) -> Any:
     cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
     cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
+    # a document on an event and on a drill, so recording its delivery (and a new version) is offered
+    from civicgrid.cases.documents import document_upload
+    from civicgrid.core.inputs import Upload
+
+    for case in (cases[1], cases[-4]):
+        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
     cases += [_task_in(s, world, mediator) for s in ("new", "assigned", "working", "done")]
     cases += [_task_in("working", world, mediator, request="extension"),
               _task_in("working", world, mediator, deferred=True)]
@@ -580,6 +595,10 @@ def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, departm
             files = [Upload("a.txt", b"MX7")]
         elif inp.name == "request":
             data[inp.name] = str(pending[0].pk) if pending else "1"
+        elif inp.name == "document":  # one of the case's documents, when it has one
+            doc = case.documents.order_by("id").first()
+            if doc is not None:
+                data[inp.name] = str(doc.pk)
         elif inp.name == "decision":
             data[inp.name] = "approve"
         elif inp.name == "kind" and inp.choices and inp.choices[0][0] in ApprovalRequest.Kind.values:
@@ -635,13 +654,17 @@ def test_case_actions_offers_exactly_what_the_one_way_in_accepts(actions_world: 
     assert not any(case_actions(auditor.user, c) for c in w.cases)
 
 
-def _api_body(data: dict[str, Any], photos: list[Any], files: list[Any]) -> dict[str, Any]:
+def _api_body(data: dict[str, Any], photos: list[Any], files: list[Any], inputs: tuple[Any, ...] = ()
+              ) -> dict[str, Any]:
     import base64
 
     def b64(items: list[Any]) -> list[dict[str, str]]:
         return [{"name": u.name, "content_base64": base64.b64encode(u.content).decode()} for u in items]
 
-    return {**data, "photos": b64(photos), "files": b64(files)}
+    # uploads under their input's name (a delivery's proof), else the engine's own names
+    photos_at = next((i.name for i in inputs if i.kind == "photos"), "photos")
+    files_at = next((i.name for i in inputs if i.kind == "files"), "files")
+    return {**data, photos_at: b64(photos), files_at: b64(files)}
 
 
 WRONG_ROLE_ORDER = ("grid_worker", "mediator", "department_handler", "dispatcher", "leader", "auditor", "admin")
@@ -699,7 +722,7 @@ def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str
             problems.append(f"{type_code}.{action} service, {label} {who.label}: {refusal or 'accepted'}")
 
     def api(who: Principal, body: dict[str, Any], expected: tuple[int, ...], label: str) -> None:
-        answer = who.client.post(url, _api_body(body, photos, files), content_type="application/json")
+        answer = who.client.post(url, _api_body(body, photos, files, inputs), content_type="application/json")
         if answer.status_code not in expected:
             problems.append(f"{type_code}.{action} API, {label} {who.label}: {answer.status_code}")
 
@@ -734,7 +757,7 @@ def _refused_everywhere(w: ActionWorld, type_code: str, action: str) -> list[str
 
     try:
         with transaction.atomic():
-            done = admin.client.post(url, _api_body(data, photos, files), content_type="application/json")
+            done = admin.client.post(url, _api_body(data, photos, files, inputs), content_type="application/json")
             if done.status_code != 200:
                 problems.append(f"{type_code}.{action} API, the right role: {done.status_code} {done.content!r}")
             raise Undo

@@ -1,6 +1,6 @@
 """The case engine's tables: cases, assignments, timers, the timeline, parties, supervision, ratings,
-links between cases and the worker's heartbeat. (The working calendar is ``civicgrid.workcal``, the
-notification outbox
+links between cases, the documents and the worker's heartbeat. (The working calendar is
+``civicgrid.workcal``, the notification outbox
 ``civicgrid.notify``.)"""
 
 from civicgrid.cases.models.case import (
@@ -17,6 +17,14 @@ from civicgrid.cases.models.case import (
     Supervision,
     TimelineEntry,
 )
+from civicgrid.cases.models.documents import (
+    CaseDocument,
+    Delivery,
+    DeliveryMethod,
+    DocumentKind,
+    DocumentTemplate,
+    DocumentVersion,
+)
 from civicgrid.cases.models.links import LINK_KINDS, RELATION_LABELS, CaseLink, LinkKind
 from civicgrid.cases.models.party import PARTY_SEARCH_FIELDS, PARTY_SENSITIVE_FIELDS, Party
 from civicgrid.cases.models.timers import Timer, TimerState
@@ -32,8 +40,14 @@ __all__ = [
     "AssignmentRole",
     "AssignmentState",
     "Case",
+    "CaseDocument",
     "CaseLink",
     "Channel",
+    "Delivery",
+    "DeliveryMethod",
+    "DocumentKind",
+    "DocumentTemplate",
+    "DocumentVersion",
     "LinkKind",
     "Party",
     "Priority",

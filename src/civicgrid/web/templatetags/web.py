@@ -111,3 +111,9 @@ def step_label(entry: Any, case: Any) -> str:
     from civicgrid.web.selectors import step_label as labelled
 
     return labelled(entry, case.case_type)
+
+
+@register.filter
+def masked_party(delivery: Any) -> str:
+    """The party a document was delivered to, masked (the name is kept encrypted)."""
+    return str(delivery._meta.get_field("party_name").masked(delivery))

@@ -34,6 +34,8 @@ from civicgrid.cases.rules import GENERIC_INPUTS, GENERIC_LABELS, ActionOffer, c
 from civicgrid.cases.rules import case_act as case_act_rule
 from civicgrid.cases.selectors import (
     PUBLIC_VIEW,
+    DocumentFile,
+    case_documents,
     case_get,
     case_links,
     case_open_timers,
@@ -41,6 +43,8 @@ from civicgrid.cases.selectors import (
     case_view_of,
     cases_linked_with,
     cases_visible,
+    delivery_proof_file,
+    document_file,
     party_get,
 )
 from civicgrid.cases.services import actor_roles, party_add, party_reveal
@@ -196,6 +200,7 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         "failed_messages": [m for ms in (errors or {}).values() for m in ms],
         "parties": case_parties(user, case),
     }
+    ctx["documents"] = list(case_documents(case=case))
     if any(o.name == "merge" for o in offers):
         from civicgrid.dispatch.selectors import duplicate_candidates_for_case
 
@@ -450,3 +455,28 @@ def case_photo(request: HttpRequest, code: str, sha: str) -> HttpResponse:
         raise Http404
     return FileResponse(path.open("rb"), content_type=meta.get("type") or "application/octet-stream")
 
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def _download(f: DocumentFile) -> FileResponse:
+    response = FileResponse(f.path.open("rb"), as_attachment=True, filename=f.name, content_type=f.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def case_document(request: HttpRequest, code: str, document: int, number: int) -> HttpResponse:
+    """A version of one of the case's documents (``?format=pdf``: its PDF), as an attachment, to
+    those who may see the case (``cases.selectors.document_file``; anything else 404)."""
+    case = case_get(user=request.user, tracking_code=code)
+    return _download(document_file(user=request.user, case=case, document_id=document, number=number,
+                                   pdf=request.GET.get("format") == "pdf"))
+
+
+@login_required
+def case_delivery_proof(request: HttpRequest, code: str, delivery: int) -> HttpResponse:
+    """The proof filed with a delivery of one of the case's documents, to staff who see the case."""
+    case = case_get(user=request.user, tracking_code=code)
+    return _download(delivery_proof_file(user=request.user, case=case, delivery_id=delivery))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.cases.models import Case, Satisfaction
 from civicgrid.cases.rules import ActionOffer, case_actions
-from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_view_of
+from civicgrid.cases.selectors import PUBLIC_VIEW, case_get, case_view_of, reporter_documents
 from civicgrid.core.ratelimit import RateLimited, rate_limit
 from civicgrid.events import photos as photo_rules
 from civicgrid.events import services as ev
@@ -223,6 +223,7 @@ def track_context(request: HttpRequest, view: PublicCase, extra: dict[str, Any])
                            "actions": offers, "next": reverse("web:track_code", args=[view.tracking_code]),
                            **extra}
     ctx["own_rate"] = any(o.name == "rate" for o in offers)
+    ctx["documents"] = reporter_documents(user=request.user, tracking_code=view.tracking_code)
     if view.case_type == EVENT:
         event = event_public(tracking_code=view.tracking_code)
         ctx.update(can_rate=bool(event and event.can_rate) and not ctx["own_rate"],
