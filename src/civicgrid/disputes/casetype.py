@@ -182,7 +182,7 @@ def build_dispute_type() -> CaseType:
         # WIRE(person-assignee): once Input kind "person" lands, route may name a mediator directly
         # (assignment_open(ctx, person=...)); today the organisation's seat region is assigned.
         "route": t("route", ("registered",), "routed", ROUTERS, label=_("route to an organisation"),
-                   inputs=(Input("organisation", "text", required=True, label=_("mediation organisation (code)"),
+                   inputs=(Input("organisation", "text", label=_("mediation organisation (code; empty: the default)"),
                                  default=_default_organisation),),
                    effect=_route, public=True, starts=(ClockRule("accept", 3, "working_days", per_assignment=True),)),
         "accept": t("accept", ("routed",), "accepted", MEDIATORS, label=_("accept the dispute"),

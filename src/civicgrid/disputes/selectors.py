@@ -29,8 +29,9 @@ DISPUTE = "dispute"
 
 # The routing default: the committee of the community, then the street's, then the district's.
 ROUTING_LEVELS = (Level.COMMUNITY, Level.STREET, Level.DISTRICT)
-_PEOPLES: dict[str, str] = {Level.COMMUNITY: OrganisationKind.PEOPLES_COMMUNITY, Level.STREET: OrganisationKind.PEOPLES_STREET,
-            Level.DISTRICT: OrganisationKind.PEOPLES_DISTRICT}
+_PEOPLES: dict[str, str] = {Level.COMMUNITY: OrganisationKind.PEOPLES_COMMUNITY,
+                            Level.STREET: OrganisationKind.PEOPLES_STREET,
+                            Level.DISTRICT: OrganisationKind.PEOPLES_DISTRICT}
 
 
 def dispute_types() -> tuple[tuple[str, Any], ...]:

@@ -154,10 +154,14 @@ def route_effect(ctx: TransitionContext) -> None:
     """Route to a mediation organisation: the engine assigns the organisation's seat region (the
     region's mediators and centre see it there), the detail records the organisation."""
     code = str(ctx.data.get("organisation") or "").strip()
-    org = selectors.organisation_by_code(code)
+    offered = selectors.organisations_for(ctx.case)
+    # the routing default (the engine fills only a department input's default: the effect does it here)
+    org = selectors.organisation_by_code(code) if code else next(iter(offered), None)
+    if org is None and not code:
+        raise TransitionNotAllowed({"organisation": _("No mediation organisation serves this dispute: name one.")})
     if org is None:
         raise TransitionNotAllowed({"organisation": _("Unknown mediation organisation.")})
-    if org.pk not in {o.pk for o in selectors.organisations_for(ctx.case)}:
+    if org.pk not in {o.pk for o in offered}:
         raise TransitionNotAllowed({"organisation": _("This organisation does not serve the dispute's place or "
                                                       "type.")})
     detail = _detail(ctx)
