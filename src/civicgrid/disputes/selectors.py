@@ -107,7 +107,8 @@ def risk_flags(case: Case, *, current: bool = True) -> list[RiskFlag]:
 def repeat_place_count(case: Case, *, days: int, radius_deg: float, now: dt.datetime) -> int:
     """Other disputes within ``days`` before ``now`` at the same place: the same address, or within a
     small box around the point (about ``radius_deg`` degrees), in the same grid."""
-    others = Case.objects.filter(case_type=DISPUTE, created_at__gte=now - dt.timedelta(days=days)).exclude(pk=case.pk)
+    others = Case.objects.filter(case_type=DISPUTE, created_at__gte=now - dt.timedelta(days=days),
+                                created_at__lte=now).exclude(pk=case.pk)
     place = Q(pk__in=[])
     if case.address:
         place |= Q(address=case.address, community_id=case.community_id)
