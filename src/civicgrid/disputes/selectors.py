@@ -162,3 +162,11 @@ def organisations_for_region(region: Region) -> MediationOrganisation | None:
     ids = [i for i in (region.pk, region.community_id) if i]
     return (MediationOrganisation.objects.filter(is_active=True, region__in=ids,
                                                  kind__in=list(_PEOPLES.values())).order_by("code").first())
+
+
+def screening_regions(user: Any) -> list[Region]:
+    """The grids and communities the user may file a screening for."""
+    from civicgrid.org.permissions import ACT
+
+    qs = scoped(Region.objects.filter(level__in=(Level.GRID, Level.COMMUNITY), is_active=True), user, ACT)
+    return list(qs.order_by("code")[:500])
