@@ -127,6 +127,12 @@ def _return(ctx: TransitionContext) -> None:
     return_effect(ctx)
 
 
+def _session(ctx: TransitionContext) -> None:
+    from civicgrid.disputes.services import session_effect
+
+    session_effect(ctx)
+
+
 def _refusal(ctx: TransitionContext) -> None:
     from civicgrid.disputes.services import refusal_effect
 
@@ -195,7 +201,8 @@ def build_dispute_type() -> CaseType:
                      requires=("note",), guards=(REFUSED,),
                      inputs=(Input("held_on", "text", required=True, label=_("date (YYYY-MM-DD)")),
                              Input("place", "text", label=_("place")),
-                             Input("attendees", "text", label=_("attendees")))),
+                             Input("attendees", "text", label=_("attendees"))),
+                     effect=_session),
         "record_refusal": t("record_refusal", ("accepted", "mediating"), None, MEDIATORS,
                             label=_("record a party's refusal"), requires=("reason",), guards=(REFUSED,),
                             inputs=(Input("side", "choice", required=True, label=_("refused by"),

@@ -139,6 +139,7 @@ def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None 
         if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(case, actor, ACT):
             raise TransitionNotAllowed({"location": _("This place is outside your jurisdiction.")})
         # WIRE(parties): the parties (cases.Party, encrypted) are written here with the case.
+        # WIRE(links): source "event" links the dispute and the event both ways (an engine link).
         risk_check(case, now=now)
     return case
 
@@ -185,6 +186,19 @@ def return_effect(ctx: TransitionContext) -> None:
     ctx.timeline_data["returned_by"] = detail.organisation.code if detail.organisation else None
     detail.organisation = None
     detail.save(update_fields=["organisation"])
+
+
+def session_effect(ctx: TransitionContext) -> None:
+    """A mediation session (调解会): its date must be a date, not after the step and not before the
+    dispute was registered; the record is the step's note, on the timeline."""
+    try:
+        held = dt.date.fromisoformat(str(ctx.data.get("held_on") or "").strip())
+    except ValueError:
+        raise TransitionNotAllowed({"held_on": _("Give the session's date as YYYY-MM-DD.")}) from None
+    if not ctx.case.created_at.date() - dt.timedelta(days=1) <= held <= ctx.now.date() + dt.timedelta(days=1):
+        raise TransitionNotAllowed({"held_on": _("The session's date lies outside the dispute's time.")})
+    ctx.timeline_data["held_on"] = held.isoformat()
+    # WIRE(person-assignee): the session's mediators as person inputs.
 
 
 def refusal_effect(ctx: TransitionContext) -> None:

@@ -42,7 +42,12 @@ def test_a_dispute_from_a_grid_worker_to_a_written_agreement_and_its_follow_up(c
     client.force_login(m.mia)
     assert act(client, case, "accept").status_code == 200
     assert act(client, case, "start").status_code == 200
-    r = act(client, case, "session", {"note": "双方到场，初步沟通", "held_on": "2024-09-25", "place": "社区调解室"})
+    r = act(client, case, "session", {"note": "双方到场", "held_on": "25/09/2024"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["held_on"]
+    r = act(client, case, "session", {"note": "双方到场", "held_on": "2020-01-01"})
+    assert r.status_code == 422 and list(fields_of(r)) == ["held_on"]
+    held = fresh(case).created_at.date().isoformat()
+    r = act(client, case, "session", {"note": "双方到场，初步沟通", "held_on": held, "place": "社区调解室"})
     assert r.status_code == 200, r.content
     terms = "楼上维修防水层 | 张三 | 2024-10-15\n赔偿2000元 | 张三 | 2024-10-31"
     r = act(client, case, "agree_written", {"terms": terms})
