@@ -75,7 +75,8 @@ def test_the_case_page_offers_the_mediators_steps(client, mediation):
     page = client.get(f"/cases/{case.tracking_code}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "start mediation" in html and "record a party&#x27;s refusal" in html
+    assert 'data-action="start"' in html and 'data-action="record_refusal"' in html
+    assert 'data-action="agree_written"' not in html  # not in this state
     offers = {o.name for o in case_actions(m.mia, case)}
     assert {"start", "record_refusal", "refer", "assess"} <= offers
     client.force_login(m.max)  # district B's mediator: not theirs to see
