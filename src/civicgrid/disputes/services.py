@@ -366,6 +366,30 @@ def organisation_create(*, actor: Any, code: str, name: str, kind: str, region: 
     return org
 
 
+def organisation_update(*, actor: Any, organisation: MediationOrganisation, **changes: Any) -> MediationOrganisation:
+    """Change an organisation's name, kind, served regions, dispute types or active flag."""
+    if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(organisation.region, actor,
+                                                                                       "manage"):
+        raise OutOfScope(_("No region matches the given query."))
+    allowed = {"name", "kind", "served_regions", "dispute_types", "is_active"}
+    if set(changes) - allowed:
+        raise ValueError(f"organisation_update: unknown fields {sorted(set(changes) - allowed)}")
+    known = {c for c, _label in selectors.dispute_types()}
+    if any(t not in known for t in changes.get("dispute_types") or []):
+        raise TransitionNotAllowed({"dispute_types": _("Unknown dispute type.")})
+    with transaction.atomic():
+        served = changes.pop("served_regions", None)
+        for name, value in changes.items():
+            setattr(organisation, name, value)
+        if changes:
+            organisation.save(update_fields=list(changes))
+        if served is not None:
+            organisation.served_regions.set(served)
+        audit_record(actor=actor, action="disputes.organisation_update", target=organisation,
+                     extra={"fields": sorted([*changes, *(["served_regions"] if served is not None else [])])})
+    return organisation
+
+
 def mediator_add(*, actor: Any, organisation: MediationOrganisation, user: Any, is_chief: bool = False) -> Mediator:
     """Add a mediator to an organisation: the person must hold Role.MEDIATOR."""
     if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(organisation.region, actor,
