@@ -172,3 +172,13 @@ def screening_regions(user: Any) -> list[Region]:
 
     qs = scoped(Region.objects.filter(level__in=(Level.GRID, Level.COMMUNITY), is_active=True), user, ACT)
     return list(qs.order_by("code")[:500])
+
+
+def dispute_panel(case: Case) -> dict[str, Any]:
+    """What the case page shows of a dispute: its detail, the risk reasons holding, and — while no
+    organisation has it — the routing offer (the organisations in the default order)."""
+    d = dispute_detail(case)
+    offer = [] if d is None or d.organisation_id else organisations_for(case, d.dispute_type)
+    labels = dict(dispute_types())
+    return {"dispute": d, "dispute_type_label": labels.get(d.dispute_type, d.dispute_type) if d else "",
+            "dispute_flags": risk_flags(case), "dispute_offer": offer}

@@ -182,3 +182,18 @@ def test_bad_agreement_terms_are_422_naming_the_field(client, mediation):
     r = act(client, case, "agree_written", {})
     assert r.status_code == 422 and list(fields_of(r)) == ["terms"]
     assert fresh(case).state == "mediating"
+
+
+def test_the_case_page_shows_the_risk_and_the_routing_offer_then_the_organisation(client, mediation):
+    m = mediation
+    case = register(m.cast.bob, threat_violence=True, amount="1200")
+    client.force_login(m.cast.alice)
+    html = client.get(f"/cases/{case.tracking_code}/").content.decode()
+    panel = html.split('id="dispute"')[1].split("</section>")[0]
+    assert 'data-reason="violence"' in panel and "1200.00" in panel
+    offer = panel.split('id="dispute-organisation"')[1]
+    assert offer.index('data-code="M-C"') < offer.index('data-code="M-S"') < offer.index('data-code="M-D"')
+    assert 'data-action="route"' in html
+    act(client, case, "route", {})
+    panel = client.get(f"/cases/{case.tracking_code}/").content.decode().split('id="dispute"')[1]
+    assert m.community.name in panel.split("</section>")[0] and 'data-code=' not in panel.split("</section>")[0]
