@@ -110,6 +110,10 @@ def _people(value: Any) -> int:
     return n
 
 
+# the engine's intake channel of each source (the source itself is kept on the detail)
+_CHANNELS: dict[str, str] = {Source.HOTLINE: "hotline", Source.GRID_WORKER: "patrol"}
+
+
 def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None = None) -> Case:
     """Register a dispute (登记): checked, placed in its grid, the risk rules run. The actor must be
     able to act where it lies (a grid worker in their grid, a centre or mediator in their region)."""
@@ -133,7 +137,7 @@ def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None 
     location = Location(lon=data.lon, lat=data.lat, region=data.region)
     with transaction.atomic():
         case = case_create(actor=actor, case_type=DISPUTE, title=data.title, text=data.summary,
-                           channel="hotline" if data.source == Source.HOTLINE else "other", location=location,
+                           channel=_CHANNELS.get(data.source, "other"), location=location,
                            address=data.address, reporter_name=data.reporter_name,
                            reporter_phone=data.reporter_phone, detail=detail, now=now)
         if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(case, actor, ACT):
