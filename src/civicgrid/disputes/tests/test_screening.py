@@ -112,3 +112,12 @@ def test_the_queue_shows_risk_reasons_and_the_routing_offer(client, mediation):
     assert "threat of violence" in row and row.index("M-C") < row.index("M-S") < row.index("M-D")
     client.force_login(m.cast.charlie)
     assert case.tracking_code not in client.get("/disputes/").content.decode()
+
+
+def test_a_mediator_lands_on_the_dispute_list_and_staff_find_it_in_the_menu(client, mediation):
+    m = mediation
+    client.force_login(m.mia)
+    assert client.get("/")["Location"] == "/disputes/"
+    client.force_login(m.cast.alice)
+    html = client.get("/disputes/").content.decode()
+    assert 'href="/disputes/screening/"' in html
