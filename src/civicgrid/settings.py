@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "civicgrid.cases",
     "civicgrid.dispatch",
     "civicgrid.events",
+    "civicgrid.disputes",
     "civicgrid.demo",
     "civicgrid.api",
     "civicgrid.open311",

@@ -55,7 +55,9 @@ def home_url(user: Any) -> str:
         return reverse("web:grid")
     if Role.DEPARTMENT_HANDLER in roles:
         return reverse("web:department")
-    if roles & {Role.LEADER, Role.AUDITOR, Role.MEDIATOR}:
+    if Role.MEDIATOR in roles:
+        return reverse("disputes:queue")  # the disputes routed to their organisations, and the queue
+    if roles & {Role.LEADER, Role.AUDITOR}:
         return reverse("web:dashboard")
     return reverse("web:report")
 
@@ -80,6 +82,9 @@ def navigation(user: Any) -> list[NavItem]:
                   NavItem("tasks", _("My tasks"), reverse("web:grid_tasks"))]
     if Role.DEPARTMENT_HANDLER in roles:
         items.append(NavItem("department", _("My department's cases"), reverse("web:department")))
+    if roles & (CENTRE_ROLES | {Role.MEDIATOR, Role.GRID_WORKER}):
+        items += [NavItem("disputes", _("Disputes"), reverse("disputes:queue")),
+                  NavItem("screening", _("Screening reports"), reverse("disputes:screening"))]
     if roles - {Role.RESIDENT}:
         items += [NavItem("mine", _("My cases"), reverse("web:mine")),
                   NavItem("cases", _("Cases"), reverse("web:cases")),

@@ -269,3 +269,23 @@ class TestTheDefaultDemoCity:
         assert counts == {**demo, "created": 0}
         assert table_sizes() == before and db_digest() == digest
         assert len(messages) == 1 and "990100" in messages[0]
+
+
+def test_the_demo_mediator_has_disputes_in_every_state(db):
+    call_command("demo_load", "--districts", "2", "--streets", "2", "--communities", "2", "--no-progress",
+                 "--events", "0", stdout=StringIO(), stderr=StringIO())
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.rules import case_actions
+    from civicgrid.disputes.selectors import mediator_worklist
+
+    states = set(Case.objects.filter(case_type="dispute").values_list("state", flat=True))
+    assert {"registered", "routed", "accepted", "mediating", "agreed", "performed", "closed", "failed",
+            "refused"} <= states
+    mediator = User.objects.get(username="mediator")
+    work = mediator_worklist(mediator)
+    assert work and any(case_actions(mediator, c) for c in work)
+    from django.test import Client
+
+    client = Client()
+    client.force_login(mediator)
+    assert client.get("/disputes/").status_code == 200

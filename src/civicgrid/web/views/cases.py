@@ -207,6 +207,10 @@ def case_context(request: HttpRequest, case: Case, errors: dict[str, list[str]] 
         ctx["candidates"] = duplicate_candidates_for_case(case, user=user, limit=5)
     if case.case_type == EVENT:
         ctx.update(event_panels(user, case))
+    elif case.case_type == "dispute":
+        from civicgrid.disputes.selectors import dispute_panel
+
+        ctx.update(dispute_panel(case))  # the dispute's detail, risk reasons and routing offer
     return ctx
 
 
