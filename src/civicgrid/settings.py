@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "civicgrid.cases",
     "civicgrid.dispatch",
     "civicgrid.events",
+    "civicgrid.warning",
     "civicgrid.demo",
     "civicgrid.api",
     "civicgrid.open311",
