@@ -49,6 +49,11 @@ def alerts_visible(*, user: Any) -> QuerySet[Alert]:
     return scoped(qs, user, VIEW).filter(by_role)
 
 
+def may_read_alerts(*, user: Any) -> bool:
+    """Whether ``user`` holds a role that reads alert queues (the queue page's door)."""
+    return is_superuser_active(user) or bool(_centre_memberships(user, VIEW_ROLES))
+
+
 def alert_get(*, user: Any, pk: int) -> Alert:
     """One alert the user may read; anything else is a 404."""
     try:

@@ -39,6 +39,7 @@ from civicgrid.core.xmltext import xml_safe_cells
 from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
+from civicgrid.warning.selectors import alert_counts, may_read_alerts
 from civicgrid.web.selectors import user_roles
 
 DEFAULT_DAYS = 30
@@ -203,7 +204,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
         "metric_names": [(label, METRIC_DEFINITIONS[name]) for name, label in METRICS.items()],
-        "export_query": f.query()},
+        "export_query": f.query(),
+        "alerts": alert_counts(user=request.user) if may_read_alerts(user=request.user) else None},
         status=400 if f.errors else 200)  # the filter's bad fields are named on the page
 
 
