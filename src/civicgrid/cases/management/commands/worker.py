@@ -13,6 +13,10 @@ SKIP LOCKED, so no work is done twice). Killed at any moment (``kill -9``, a los
 lost: a sweep batch is one transaction, and a claimed message is delivered again when its lease
 ends (at least once; the message id lets the gateway drop a repeat — see ``notify.channels``).
 
+Other apps add steps of their own with :func:`civicgrid.core.loops.worker_step_register` (early
+warning's tick, ``civicgrid.warning``): each runs on a thread of its own, at its interval (at least
+the sweep's); ``--once`` runs each once after the sweep. The engine imports none of them.
+
 Each process writes a heartbeat row (:class:`~civicgrid.cases.models.WorkerHeartbeat`) after every
 round of either loop; the health endpoint and the metrics read it. SIGTERM or SIGINT ends it after
 the step in progress.
