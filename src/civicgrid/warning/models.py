@@ -85,14 +85,14 @@ class AlertRule(models.Model):
 
 
 class Baseline(models.Model):
-    """A spike rule's expectation for one area × category × day type (Monday…Friday working days,
-    rest days), from its trailing window: the mean per day, and the count from which a day alarms."""
+    """A spike rule's expectation for one area × category × day type (working day, rest day), from its
+    trailing window: the mean per day, and the count from which a day alarms."""
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="baselines")
     area = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                                  db_constraint=False)
-    daytype = models.PositiveSmallIntegerField(_("day type"))  # 0–4 Monday–Friday working day, 5 rest day
+    daytype = models.PositiveSmallIntegerField(_("day type"))  # 0 working day, 1 rest day (weekend, holiday)
     mean = models.FloatField(_("mean per day"))
     variance = models.FloatField(_("variance"), default=0.0)
     threshold = models.PositiveIntegerField(_("alarm at"))

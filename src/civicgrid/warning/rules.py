@@ -24,13 +24,14 @@ from django.utils.translation import gettext as _
 from civicgrid.cases.models import Case, Timer, TimerState
 from civicgrid.geo.models import LEVELS
 from civicgrid.warning.models import AlertRule, Baseline, RuleKind
+from civicgrid.warning.stats import daytype_of, mean_variance, nb_threshold
 from civicgrid.workcal.calendar import working_calendar
 from civicgrid.workcal.clock import CALENDAR_TZ
 
 # name → (type, default, minimum, maximum)
 PARAMS: dict[str, dict[str, tuple[type, float, float, float]]] = {
     RuleKind.SPIKE: {
-        "alpha": (float, 2e-5, 1e-9, 0.1),  # the false-alarm probability of one area × category × day
+        "alpha": (float, 1e-4, 1e-9, 0.1),  # the false-alarm probability of one area × category × day
         "min_count": (int, 5, 1, 10_000),  # never alarm below this many cases in a day
         "floor": (float, 0.2, 0.0, 1000.0),  # the least mean per day assumed (zero-heavy areas)
         "baseline_days": (int, 56, 14, 366),  # the trailing window of the baseline (8 weeks)
@@ -120,12 +121,9 @@ def bucket(now: dt.datetime, days: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def daytype(day: dt.date, calendar: Any = None) -> int:
-    """0–4: a working day, Monday…Friday (a make-up working weekend day counts as Friday); 5: a rest
-    day (weekend or holiday). Holidays come from the working calendar (civicgrid.workcal)."""
+    """0: a working day; 1: a rest day (weekend or holiday), on the working calendar (civicgrid.workcal)."""
     calendar = calendar or working_calendar()
-    if not calendar.is_working_day(day):
-        return 5
-    return min(day.weekday(), 4)
+    return daytype_of(day, calendar.is_working_day)
 
 
 def rule_cases(rule: AlertRule, category_ids: list[int] | None = None) -> QuerySet[Case]:
@@ -173,33 +171,7 @@ def _any(qs: Iterable[Q]) -> Q:
     return out
 
 
-# --- spike: a category's daily count against the area's own weekday baseline -------------------
-
-def nb_threshold(mean: float, variance: float, alpha: float, min_count: int, floor: float) -> int:
-    """The least count k with P(X ≥ k) ≤ alpha, X negative binomial with this mean and variance
-    (Poisson when the variance does not exceed the mean; the variance at most 2 × mean + 1), the mean
-    raised to ``floor``; at least ``min_count``."""
-    mu = max(mean, floor, 1e-9)
-    # the variance of 8 weekday samples is noisy: overdispersion counts, at most doubling the variance
-    var = min(max(variance, mu), 2.0 * mu + 1.0)
-    target = 1.0 - alpha
-    if var > mu * 1.0001:
-        r = mu * mu / (var - mu)
-        p = r / (r + mu)
-        pmf = math.exp(r * math.log(p))
-        step = lambda k: (k + r) / (k + 1) * (1 - p)  # noqa: E731
-    else:
-        pmf = math.exp(-mu)
-        step = lambda k: mu / (k + 1)  # noqa: E731
-    if pmf <= 0.0 or mu > 5000:  # far in the normal regime
-        return max(min_count, math.ceil(mu + 5.0 * math.sqrt(var)) + 1)
-    cdf, k = pmf, 0
-    while cdf < target and k < 1_000_000:
-        pmf *= step(k)
-        k += 1
-        cdf += pmf
-    return max(min_count, k + 1)
-
+# --- spike: a category's daily count against the area's own baseline for that type of day ------------
 
 def spike_baselines_build(rule: AlertRule, *, now: dt.datetime) -> int:
     """Rebuild the rule's baselines from its trailing window (ending yesterday): one aggregate
@@ -225,8 +197,7 @@ def spike_baselines_build(rule: AlertRule, *, now: dt.datetime) -> int:
         ndays = days_of.get(dtype, 0)
         if not ndays:
             continue
-        mean = total / ndays
-        variance = max(0.0, squares / ndays - mean * mean) * ndays / max(1, ndays - 1)
+        mean, variance = mean_variance(total, squares, ndays)
         out.append(Baseline(rule=rule, area_id=area, category_id=cat, daytype=dtype, mean=mean, variance=variance,
                             threshold=nb_threshold(mean, variance, p["alpha"], p["min_count"], p["floor"]),
                             days=ndays, built_at=now))

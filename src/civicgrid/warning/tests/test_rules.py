@@ -42,7 +42,7 @@ def test_a_planted_spike_is_found_and_a_flat_series_is_not(cast, roads):
     _flat_history(city, roads)
     _flat_history(city, roads, community=COMMUNITY_B)
     assert warning_baselines(now=NOW) > 0
-    wed = Baseline.objects.get(rule=rule, area=city.get(COMMUNITY_A), category=roads, daytype=2)
+    wed = Baseline.objects.get(rule=rule, area=city.get(COMMUNITY_A), category=roads, daytype=0)
     assert wed.mean == pytest.approx(1.0) and wed.threshold >= 5
     # today: an ordinary day in B, a spike in A
     plant(city, COMMUNITY_B, at_=NOW - dt.timedelta(hours=2), n=1, category=roads)
@@ -71,9 +71,13 @@ def test_a_quiet_area_without_history_alarms_only_above_the_floor(cast, roads):
 
 def test_holidays_have_their_own_baseline(cast, roads):
     from civicgrid.workcal.calendar import working_calendar
+    from civicgrid.workcal.clock import MappingCalendar
 
-    assert rules.daytype(dt.date(2024, 6, 15), working_calendar()) == 5  # a Saturday: a rest day
-    assert rules.daytype(dt.date(2024, 6, 12), working_calendar()) == 2
+    assert rules.daytype(dt.date(2024, 6, 15), working_calendar()) == 1  # a Saturday: a rest day
+    assert rules.daytype(dt.date(2024, 6, 12), working_calendar()) == 0  # a Wednesday: a working day
+    dragon_boat = MappingCalendar({dt.date(2024, 6, 10): False, dt.date(2024, 2, 4): True}, {2024})
+    assert rules.daytype(dt.date(2024, 6, 10), dragon_boat) == 1  # a Monday holiday: a rest day
+    assert rules.daytype(dt.date(2024, 2, 4), dragon_boat) == 0  # a make-up Sunday (调休): a working day
 
 
 def test_the_same_spike_is_raised_once_across_ticks(cast, roads):
@@ -167,6 +171,27 @@ def test_an_alert_not_acknowledged_in_time_is_marked_once(cast, roads):
     assert warning_tick(now=NOW + dt.timedelta(minutes=20)).overdue == 1
     assert warning_tick(now=NOW + dt.timedelta(minutes=30)).overdue == 0
     assert AlertEvent.objects.filter(alert=alert, action="ack_overdue").count() == 1
+
+
+def test_the_holiday_baseline_is_the_rest_days_and_a_holiday_spike_is_found(cast, roads):
+    """Rest days (weekends, holidays) have their own, quieter baseline: a busy working-day level on a
+    rest day alarms, the same level on a working day does not."""
+    rule = rule_save(actor=None, code="spike", name="Spike", kind="spike", categories=[roads],
+                     params={"min_count": 2})
+    from civicgrid.workcal.calendar import working_calendar
+
+    calendar = working_calendar()  # the real 2024 calendar: Labour Day (May 1–5), Dragon Boat (June 10)
+    for i in range(1, 57):
+        day = NOW - dt.timedelta(days=i)
+        plant(cast.city, COMMUNITY_A, at_=day, n=6 if calendar.is_working_day(day.date()) else 0, category=roads)
+    warning_baselines(now=NOW)
+    assert Baseline.objects.get(rule=rule, daytype=0).mean == pytest.approx(6.0)  # holidays left out
+    assert not Baseline.objects.filter(rule=rule, daytype=1).exists()  # quiet rest days: the floor applies
+    saturday = at(2024, 6, 15, 12)
+    plant(cast.city, COMMUNITY_A, at_=NOW - dt.timedelta(hours=1), n=6, category=roads)
+    assert warning_tick(now=NOW).raised == []  # an ordinary Wednesday
+    plant(cast.city, COMMUNITY_A, at_=saturday - dt.timedelta(hours=1), n=6, category=roads)
+    assert len(warning_tick(now=saturday).raised) == 1  # the same on a Saturday is a spike
 
 
 def test_nb_threshold_is_monotone_and_respects_the_floor():
