@@ -51,7 +51,10 @@ def test_evidence_is_scoped_to_whoever_reads_it(client, alert, staff):
     assert len(r.json()["cases"]) == 3  # district A's administrator: district B's case is out of reach too
     page = client.get(f"/warnings/{alert.pk}/")
     assert page.status_code == 200
-    assert page.content.decode().count('data-case="') == 3 and 'id="hidden-cases"' in page.content.decode()
+    html = page.content.decode()
+    assert html.count('data-case="') == 3 and 'id="hidden-cases"' in html
+    assert "<svg" in html and html.count("<rect ") == len(alert.evidence["series"])  # the chart, inline
+    assert "<script" not in html.split('id="alert-chart"')[1].split("</section>")[0]
 
 
 @pytest.mark.parametrize("who", ["bob", "charlie"])

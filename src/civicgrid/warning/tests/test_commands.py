@@ -1,0 +1,39 @@
+"""The commands and the worker: `civicgrid warning tick|baselines`, and the tick beside the sweep in
+`civicgrid worker`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from civicgrid.warning.models import Alert, AlertRule
+from civicgrid.warning.services import rule_save
+from civicgrid.warning.tests.conftest import COMMUNITY_A, plant
+
+
+def test_the_tick_and_baselines_commands(cast, roads):
+    rule_save(actor=None, code="spike", name="Spike", kind="spike", categories=[roads])
+    plant(cast.city, COMMUNITY_A, at_=timezone.now() - dt.timedelta(days=3), n=2, category=roads)
+    out = StringIO()
+    call_command("warning_baselines", stdout=out)
+    assert "warning baselines: 1 rows" in out.getvalue()
+    assert AlertRule.objects.get().baselines_built_at is not None
+    plant(cast.city, COMMUNITY_A, at_=timezone.now() - dt.timedelta(minutes=1), n=9, category=roads)
+    out = StringIO()
+    call_command("warning_tick", stdout=out)
+    assert "1 alerts raised" in out.getvalue() and Alert.objects.count() == 1
+    with pytest.raises(CommandError, match="--now"):
+        call_command("warning_tick", "--now", "yesterday", stdout=StringIO())
+
+
+def test_the_worker_runs_the_tick_beside_the_sweep(cast, roads):
+    rule_save(actor=None, code="spike", name="Spike", kind="spike", categories=[roads])
+    plant(cast.city, COMMUNITY_A, at_=timezone.now() - dt.timedelta(minutes=1), n=9, category=roads)
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "sweep:" in out.getvalue() and "warning: " in out.getvalue() and "outbox:" in out.getvalue()
+    assert Alert.objects.count() == 1
