@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from civicgrid.warning import services
+from civicgrid.warning import rules, services
 from civicgrid.warning.models import Alert, AlertEvent, AlertRule, Baseline
 
 
@@ -25,26 +26,46 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+class AlertRuleForm(forms.ModelForm):
+    class Meta:
+        model = AlertRule
+        fields = ("code", "name", "kind", "level", "categories", "params", "severity", "centre_level",
+                  "recipients", "ack_minutes", "active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            data["params"] = rules.params_clean(data.get("kind", ""), data.get("params"))
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                field = "kind" if name == "kind" else "params"
+                self.add_error(field, [f"{name}: {m}" if field == "params" else m for m in messages])
+        for name in ("level", "centre_level"):
+            try:
+                rules.level_clean(data.get(name, ""), name=name)
+            except ValidationError as exc:
+                self.add_error(name, exc.message_dict[name])
+        return data
+
+
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
     list_display = ("code", "name", "kind", "level", "severity", "centre_level", "recipients", "active")
     list_filter = ("kind", "severity", "active")
     filter_horizontal = ("categories",)
 
     def save_model(self, request: HttpRequest, obj: AlertRule, form: Any, change: bool) -> None:
-        self._form = form  # the rule is saved with its categories in save_related
+        """Saved through the service (its checks, its audit row), categories included."""
+        d = form.cleaned_data
+        rule = services.rule_save(actor=request.user, code=d["code"], name=d["name"], kind=d["kind"],
+                                  params=d.get("params"), level=d["level"], categories=list(d["categories"]),
+                                  severity=d["severity"], centre_level=d["centre_level"],
+                                  recipients=d["recipients"], ack_minutes=d.get("ack_minutes"), active=d["active"])
+        obj.pk = rule.pk
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        d = form.cleaned_data
-        try:
-            rule = services.rule_save(actor=request.user, code=d["code"], name=d["name"], kind=d["kind"],
-                                      params=d.get("params"), level=d["level"], categories=list(d["categories"]),
-                                      severity=d["severity"], centre_level=d["centre_level"],
-                                      recipients=d["recipients"], ack_minutes=d.get("ack_minutes"),
-                                      active=d["active"])
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
-        form.instance = rule
+        pass  # the categories were saved by the service
 
 
 @admin.register(Alert)

@@ -37,3 +37,22 @@ def test_the_worker_runs_the_tick_beside_the_sweep(cast, roads):
     call_command("worker", "--once", stdout=out)
     assert "sweep:" in out.getvalue() and "warning: " in out.getvalue() and "outbox:" in out.getvalue()
     assert Alert.objects.count() == 1
+
+
+def test_the_admin_saves_a_rule_through_the_service_and_names_a_bad_parameter(db, client):
+    from civicgrid.audit.models import AuditEntry
+    from civicgrid.org.services import user_create
+
+    root = user_create(actor=None, username="root", password="Correct-Horse-42", display_name="Root")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    client.force_login(root)
+    form = {"code": "hot", "name": "Hot", "kind": "hotspot", "level": "community", "params": '{"n": 1}',
+            "severity": "normal", "centre_level": "street", "recipients": "dispatcher", "active": "on"}
+    r = client.post("/admin/warning/alertrule/add/", form)
+    assert r.status_code == 200 and "params.n" in r.content.decode() and not AlertRule.objects.exists()
+    r = client.post("/admin/warning/alertrule/add/", {**form, "params": '{"n": 20}'})
+    assert r.status_code == 302
+    rule = AlertRule.objects.get()
+    assert rule.params == {"n": 20, "cell_m": 300.0, "days": 7}
+    assert AuditEntry.objects.filter(action="warning.rule_create").exists()
