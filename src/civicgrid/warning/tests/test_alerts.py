@@ -126,9 +126,11 @@ def test_the_queue_page_the_form_errors_and_the_dashboard_counts(client, alert, 
     assert r.status_code == 302 and Alert.objects.get().state == AlertState.ACKNOWLEDGED
     dash = client.get("/dashboard/").content.decode()
     assert 'id="alert-counts"' in dash and '<b data-state="acknowledged">1</b>' in dash
+    assert 'data-nav="warnings"' in dash  # "Alerts" in the menu
     client.force_login(staff.bob)
     assert client.get("/warnings/").status_code == 403
-    assert 'id="alert-counts"' not in client.get("/dashboard/").content.decode()
+    dash = client.get("/dashboard/").content.decode()
+    assert 'id="alert-counts"' not in dash and 'data-nav="warnings"' not in dash
 
 
 def test_the_list_filters_by_state_and_names_a_bad_state(client, alert, staff):

@@ -199,3 +199,11 @@ def test_nb_threshold_is_monotone_and_respects_the_floor():
     assert rules.nb_threshold(1, 1, 2e-5, 5, 0.2) <= rules.nb_threshold(3, 3, 2e-5, 5, 0.2)
     assert rules.nb_threshold(3, 6, 2e-5, 5, 0.2) >= rules.nb_threshold(3, 3, 2e-5, 5, 0.2)
     assert rules.nb_threshold(10_000, 10_000, 2e-5, 5, 0.2) > 10_000
+
+
+def test_the_whistle_rule_reads_the_clock_names_the_events_type_gives_summonses():
+    """The contract with civicgrid.events: its summons clocks are engine timers named with the prefix
+    the rule reads (so the rule needs no events import)."""
+    from civicgrid.events.services import _timer_kinds
+
+    assert all(kind.startswith(rules.WHISTLE_TIMER_PREFIX) for kind in _timer_kinds(7).values())
