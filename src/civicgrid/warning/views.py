@@ -58,9 +58,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _context(request: HttpRequest, alert: Alert, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
     cases, total = selectors.alert_evidence_cases(user=request.user, alert=alert)
-    shown = list(cases[:100])
+    shown = list(cases[:100])  # the first hundred the reader may see
+    visible = len(shown) if len(shown) < 100 else cases.count()
     series = (alert.evidence or {}).get("series", [])
-    return {"alert": alert, "cases": shown, "hidden": total - len(shown) if total > len(shown) else 0,
+    return {"alert": alert, "cases": shown, "hidden": max(0, total - visible),
             "total": total, "chart": series_chart(series, alert.expected, alert.threshold), "series": series,
             "events": list(selectors.alert_events(alert=alert)), "errors": errors or {},
             "general_errors": (errors or {}).get("__all__", []),
