@@ -176,3 +176,11 @@ def test_two_ticks_at_once_raise_an_alert_once(cast, roads):
     assert Alert.objects.count() == 1
     assert AlertEvent.objects.filter(action="raised").count() == 1
     assert Notification.objects.filter(event="warning").count() == 2  # in-app and SMS, once
+
+
+def test_a_rule_for_leaders_notifies_the_centre_leaders_by_name(staff, roads):
+    rule_save(actor=None, code="spike", name="Spike", kind="spike", categories=[roads], recipients="leader")
+    plant(staff.city, COMMUNITY_A, at_=NOW - dt.timedelta(hours=1), n=9, category=roads)
+    warning_tick(now=NOW)
+    notes = Notification.objects.filter(event="warning")
+    assert {(n.recipient_id, n.channel) for n in notes} == {(staff.lea.pk, "inapp"), (staff.lea.pk, "sms")}
