@@ -201,16 +201,21 @@ def spike_baselines_build(rule: AlertRule, *, now: dt.datetime) -> int:
         out.append(Baseline(rule=rule, area_id=area, category_id=cat, daytype=dtype, mean=mean, variance=variance,
                             threshold=nb_threshold(mean, variance, p["alpha"], p["min_count"], p["floor"]),
                             days=ndays, built_at=now))
-    return _baselines_replace(rule, out)
+    return _baselines_replace(rule, out, now)
 
 
-def _baselines_replace(rule: AlertRule, rows: list[Baseline]) -> int:
-    from django.db import transaction
+def _baselines_replace(rule: AlertRule, rows: list[Baseline], now: dt.datetime) -> int:
+    """Swap the rule's baselines in one transaction. Two workers rebuilding at once: the second one's
+    rows meet the first one's under the unique constraint and are dropped (the first one's stay)."""
+    from django.db import IntegrityError, transaction
 
-    with transaction.atomic():
-        Baseline.objects.filter(rule=rule).delete()
-        Baseline.objects.bulk_create(rows, batch_size=5000)
-        AlertRule.objects.filter(pk=rule.pk).update(baselines_built_at=rows[0].built_at if rows else None)
+    try:
+        with transaction.atomic():
+            Baseline.objects.filter(rule=rule).delete()
+            Baseline.objects.bulk_create(rows, batch_size=5000)
+            AlertRule.objects.filter(pk=rule.pk).update(baselines_built_at=now)
+    except IntegrityError:
+        return 0
     return len(rows)
 
 
