@@ -56,3 +56,16 @@ def test_the_admin_saves_a_rule_through_the_service_and_names_a_bad_parameter(db
     rule = AlertRule.objects.get()
     assert rule.params == {"n": 20, "cell_m": 300.0, "days": 7}
     assert AuditEntry.objects.filter(action="warning.rule_create").exists()
+
+
+def test_the_nightly_baselines_are_due_once_a_day_even_when_empty(db):
+    from civicgrid.warning.services import baselines_due, warning_baselines
+    from civicgrid.warning.tests.conftest import at
+
+    rule_save(actor=None, code="spike", name="Spike", kind="spike")
+    night, morning = at(2024, 6, 12, 0, 30), at(2024, 6, 12, 2)
+    assert not baselines_due(night)  # before 1 a.m.
+    assert baselines_due(morning)
+    assert warning_baselines(now=morning) == 0  # no cases: no rows, but built
+    assert not baselines_due(morning) and not baselines_due(at(2024, 6, 12, 23))
+    assert baselines_due(at(2024, 6, 13, 1, 5))
