@@ -12,6 +12,7 @@ from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
 from civicgrid.org.tokens import api_auth
 from civicgrid.taxonomy.api import router as taxonomy_router
+from civicgrid.warning.api import router as warning_router
 
 # Systems send a token (Authorization: Bearer cg_… or X-Api-Key); people use their session.
 api = build_api(auth=api_auth())
@@ -23,3 +24,4 @@ api.add_router("/events", events_router)
 api.add_router("/cases", cases_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/metrics", metrics_router)
+api.add_router("/warnings", warning_router)

@@ -37,3 +37,14 @@ def run_every(what: str, step: Callable[[], object], interval: float, stop: thre
     finally:
         if threading.current_thread() is not threading.main_thread():
             connection.close()
+
+
+# Steps other apps run in the worker beside the case sweep, each on its own thread and schedule
+# (``civicgrid worker``): an app registers its step in its AppConfig.ready(), so the worker (in the
+# case engine) imports no app above it. Early warning's tick is one (civicgrid.warning).
+WORKER_STEPS: dict[str, tuple[Callable[[], object], float]] = {}
+
+
+def worker_step_register(name: str, step: Callable[[], object], *, interval: float) -> None:
+    """Have the worker call ``step`` every ``interval`` seconds (at most as often as its sweep)."""
+    WORKER_STEPS[name] = (step, interval)

@@ -28,6 +28,7 @@ from civicgrid.events.selectors import events_visible
 from civicgrid.geo.models import Level, Region
 from civicgrid.org.models import Department, Membership, Role
 from civicgrid.privacy.fields import hash_lookup
+from civicgrid.warning.selectors import VIEW_ROLES as ALERT_READERS
 
 CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
 
@@ -77,6 +78,8 @@ def navigation(user: Any) -> list[NavItem]:
         items += [NavItem("centre", _("Workbench"), reverse("web:centre")),
                   NavItem("map", _("Map"), reverse("web:centre_map")),
                   NavItem("agent", _("12345"), reverse("web:agent"))]
+    if roles & ALERT_READERS:
+        items.append(NavItem("warnings", _("Alerts"), reverse("warning:queue")))
     if Role.GRID_WORKER in roles:
         items += [NavItem("grid", _("My grid"), reverse("web:grid")),
                   NavItem("tasks", _("My tasks"), reverse("web:grid_tasks"))]

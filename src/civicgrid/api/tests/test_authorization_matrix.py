@@ -135,6 +135,18 @@ def _worked_on(case: Any, cast: Any) -> Any:
     return fresh(case)
 
 
+def _alert_of(cast: Any) -> int:
+    """An alert on district A's two cases (a hotspot of two), raised by the warning tick."""
+    from civicgrid.warning.models import Alert
+    from civicgrid.warning.services import rule_save, warning_tick
+
+    if not Alert.objects.exists():
+        rule_save(actor=None, code="matrix-hot", name="Hotspot", kind="hotspot",
+                  params={"n": 2, "cell_m": 2000, "days": 7})
+        warning_tick()
+    return Alert.objects.get().pk
+
+
 @pytest.fixture
 def matrix(world: Any, units: Any, settings: Any) -> World:
     from civicgrid.cases.services import case_request_approval, party_add
@@ -162,7 +174,8 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
     samples = {**documents, "case_id": str(case.pk), "code": case.tracking_code, "request_id": str(req.pk),
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
-               "department": units.water.code, "party_id": str(party.pk)}
+               "department": units.water.code, "party_id": str(party.pk), "alert_id": str(_alert_of(world)),
+               "pk": str(_alert_of(world))}
     return World(case=case, own=own, request_id=req.pk, photo_sha=samples["sha"], samples=samples,
                  principals=_people(world, units))
 
@@ -245,7 +258,8 @@ def _public(op: dict[str, Any]) -> bool:
     return not security or any("Anonymous" in name for req in security for name in req)
 
 
-OBJECT_PARAMS = {"case_id", "request_id", "code", "party_id"}  # path parameters naming a record of district A
+# path parameters naming a record of district A
+OBJECT_PARAMS = {"case_id", "request_id", "code", "party_id", "alert_id"}
 GLOBAL_PATHS = ("/api/v1/taxonomy/", "/api/v1/events/track/")  # the public catalogue, public tracking
 
 
@@ -323,7 +337,8 @@ PUBLIC_PAGES = {"web:home", "web:signin", "web:signout", "web:report", "web:sugg
 PUBLIC_NAMESPACES = ("open311",)  # GeoReport v2 is public by design (what it publishes: issue 13.1)
 # pages that publish a case's public view by its tracking code (no internal note, no staff name)
 PUBLISHING = {"web:track", "web:track_code", "web:track_rate"}
-POST_ONLY = {"web:case_act", "web:track_rate", "web:signout", "web:case_party_add", "web:case_party_reveal"}
+POST_ONLY = {"web:case_act", "web:track_rate", "web:signout", "web:case_party_add", "web:case_party_reveal",
+             "warning:act"}
 
 
 def _patterns(resolvers: list[Any], prefix: str = "", ns: str = "") -> list[tuple[str, str]]:
@@ -396,7 +411,8 @@ def test_every_page_answers_every_role_in_and_out_of_scope_without_leaking(matri
                 to_signin = status == 302 and response["Location"].startswith("/signin/")
                 if not (to_signin or status in (401, 403)):
                     problems.append(f"{where}: an anonymous outsider must be sent to sign in")
-            names_case = w.case.tracking_code in url and name not in PUBLIC_PAGES
+            names_case = ((w.case.tracking_code in url and name not in PUBLIC_PAGES)
+                          or name in ("warning:alert", "warning:act"))  # an alert of district A
             if names_case and not who.reaches and who.user is not None and status != 404:
                 problems.append(f"{where}: out of scope must be 404")
             publishing = name in PUBLISHING or name.split(":")[0] in PUBLIC_NAMESPACES
@@ -541,15 +557,16 @@ def actions_world(world: Any, units: Any, settings: Any) -> Any:
     cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
     cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
-    # a document on an event and on a drill, so recording its delivery (and a new version) is offered
-    from civicgrid.cases.documents import document_upload
-    from civicgrid.core.inputs import Upload
-
-    for case in (cases[1], cases[-4]):
-        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
     cases += [_task_in(s, world, mediator) for s in ("new", "assigned", "working", "done")]
     cases += [_task_in("working", world, mediator, request="extension"),
               _task_in("working", world, mediator, deferred=True)]
+    # a document on an event, a drill and a task, so recording its delivery (and a new version) is offered
+    from civicgrid.cases.documents import document_upload
+    from civicgrid.core.inputs import Upload
+
+    for case in (cases[1], next(c for c in cases if c.case_type == "drill" and c.state == "handling"),
+                 next(c for c in cases if c.case_type == "task" and c.state == "working")):
+        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
     duplicate = report(None, text="又一个井盖缺失", now=_now()).case
     yield ActionWorld(cases=cases, duplicate=duplicate, people=people, units=units)
     registry.unregister(TASK.code)  # the other tests list every registered type

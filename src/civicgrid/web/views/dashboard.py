@@ -42,6 +42,7 @@ from civicgrid.geo.models import LEVELS, Level, Region
 from civicgrid.org.models import Department
 from civicgrid.org.selectors import departments_visible, regions_visible, user_memberships
 from civicgrid.privacy.exports import Watermark, export_record
+from civicgrid.warning.selectors import alert_counts, may_read_alerts
 from civicgrid.web.selectors import user_roles
 
 DEFAULT_DAYS = 30
@@ -237,7 +238,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
         "metric_names": [(label, METRIC_DEFINITIONS[name]) for name, label in METRICS.items()],
-        "export_query": f.query()},
+        "export_query": f.query(),
+        "alerts": alert_counts(user=request.user) if may_read_alerts(user=request.user) else None},
         status=400 if f.errors else 200)  # the filter's bad fields are named on the page
 
 

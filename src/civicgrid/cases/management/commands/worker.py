@@ -13,6 +13,10 @@ SKIP LOCKED, so no work is done twice). Killed at any moment (``kill -9``, a los
 lost: a sweep batch is one transaction, and a claimed message is delivered again when its lease
 ends (at least once; the message id lets the gateway drop a repeat — see ``notify.channels``).
 
+Other apps add steps of their own with :func:`civicgrid.core.loops.worker_step_register` (early
+warning's tick, ``civicgrid.warning``): each runs on a thread of its own, at its interval (at least
+the sweep's); ``--once`` runs each once after the sweep. The engine imports none of them.
+
 Each process writes a heartbeat row (:class:`~civicgrid.cases.models.WorkerHeartbeat`) after every
 round of either loop; the health endpoint and the metrics read it. SIGTERM or SIGINT ends it after
 the step in progress.
@@ -36,7 +40,7 @@ from django.utils import timezone
 from civicgrid.cases.models import WorkerHeartbeat
 from civicgrid.cases.sweep import cases_sweep
 from civicgrid.core.context import request_context
-from civicgrid.core.loops import run_every
+from civicgrid.core.loops import WORKER_STEPS, run_every
 from civicgrid.notify.delivery import DeliveryLoop
 from civicgrid.notify.outbox import OutboxReport
 
@@ -95,6 +99,11 @@ class Command(BaseCommand):
                                           name="civicgrid-sweep", daemon=True),
                          threading.Thread(target=self.delivery.run, args=(self.stop,),
                                           name="civicgrid-outbox", daemon=True)]
+                # the other apps' steps (early warning's tick), each on its own thread
+                loops += [threading.Thread(target=run_every, args=(name, self._step(name, step),
+                                                                   max(interval, every), self.stop),
+                                           name=f"civicgrid-{name}", daemon=True)
+                          for name, (step, every) in WORKER_STEPS.items()]
                 for t in loops:
                     t.start()
                 while any(t.is_alive() for t in loops):
@@ -142,6 +151,15 @@ class Command(BaseCommand):
             log.log(level, "sweep in %.2f s — %s", time.perf_counter() - started, sweep.summary())
         return sweep.summary()
 
+    def _step(self, name: str, step: Any) -> Any:
+        def run() -> str:
+            with request_context():
+                return str(step())
+        return run
+
+    def steps_once(self) -> str:
+        return "".join(f"; {name}: {self._step(name, step)()}" for name, (step, _every) in WORKER_STEPS.items())
+
     def deliver_once(self) -> str:
         report: OutboxReport = self.delivery.round(self.stop)
         return report.summary()
@@ -156,4 +174,4 @@ class Command(BaseCommand):
             self.delivery = self._delivery(10.0)  # (one round: the interval is not used)
         if not connection.in_atomic_block:  # (inside a test's transaction the connection must stay)
             close_old_connections()
-        return f"sweep: {self.sweep_once()}; outbox: {self.deliver_once()}"
+        return f"sweep: {self.sweep_once()}{self.steps_once()}; outbox: {self.deliver_once()}"

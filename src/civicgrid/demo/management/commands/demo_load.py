@@ -61,6 +61,9 @@ class Command(CivicCommand):
             from civicgrid.demo.events import demo_events_load
 
             demo_events_load(city=city, count=o["events"], seed=o["seed"], say=say)
+            from civicgrid.demo.warning import demo_warning_load
+
+            demo_warning_load(city=city, seed=o["seed"], say=say)
         from civicgrid.demo.disputes import demo_disputes_load
 
         demo_disputes_load(city=city, say=say)
