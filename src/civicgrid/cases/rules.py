@@ -709,13 +709,20 @@ def case_parties(user: Actor, case: Case) -> PartiesView:
     they may reveal and whether they may add or correct parties (``parties.edit``)."""
     rules = registry.of(case).parties
     roles = engine.actor_roles(user, case)
+
+    def may(allowed: frozenset[str]) -> bool:
+        try:
+            return roles.may(allowed)
+        except OutOfScope:  # they see the case without a role reaching it (the call they keyed in)
+            return False
+
     signed_in = bool(getattr(user, "is_authenticated", False))
     revealable = tuple(f for f in registry.PARTY_FIELDS
-                       if signed_in and rules.may_reveal(f) and roles.may(rules.may_reveal(f)))
+                       if signed_in and rules.may_reveal(f) and may(rules.may_reveal(f)))
     views = []
     for p in parties_of(case=case):
         masked = {f: type(p)._meta.get_field(f).masked(p) for f in registry.PARTY_FIELDS}  # type: ignore[union-attr]
         views.append(PartyView(id=p.pk, kind=p.kind, kind_label=str(registry.PARTY_KINDS.get(p.kind, p.kind)),
                                revealable=tuple(f for f in revealable if masked[f]), **masked))
     kinds = tuple((k, str(registry.PARTY_KINDS[k])) for k in rules.kinds if k != "reporter")
-    return PartiesView(parties=views, kinds=kinds, can_edit=signed_in and roles.may(rules.edit))
+    return PartiesView(parties=views, kinds=kinds, can_edit=signed_in and may(rules.edit))

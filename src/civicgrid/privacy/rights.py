@@ -122,7 +122,9 @@ def _retention_ended(obj: models.Model, now: dt.datetime) -> tuple[bool, tuple[s
 
 
 def _date_passed(kind: Any, obj: models.Model, now: dt.datetime) -> bool:
-    when = getattr(obj, kind.date_field, None)
+    when: Any = obj
+    for part in kind.date_field.split("__"):  # a path through a relation (a party's case__closed_at)
+        when = getattr(when, part, None)
     return bool(when and when < now - dt.timedelta(days=kind.period_days)
                 and (kind.condition is None or type(obj)._default_manager.filter(kind.condition, pk=obj.pk).exists()))
 

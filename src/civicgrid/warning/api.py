@@ -74,7 +74,7 @@ class AlertPage(Schema):
     has_next: bool
 
 
-class ActionIn(Schema):
+class AlertActionIn(Schema):
     note: str = ""
     outcome: str = ""
 
@@ -118,7 +118,7 @@ def alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
 
 @router.post("/{alert_id}/actions/{action}", response=AlertDetailOut,
              summary="Acknowledge, investigate, close (outcome) or escalate an alert")
-def alert_act(request: HttpRequest, alert_id: int, action: str, payload: ActionIn) -> dict[str, Any]:
+def alert_act(request: HttpRequest, alert_id: int, action: str, payload: AlertActionIn) -> dict[str, Any]:
     require_scope(request, "write")
     a = selectors.alert_get(user=request.user, pk=alert_id)
     if action not in ACTIONS:

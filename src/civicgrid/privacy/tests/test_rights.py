@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.cases.models import Case
+from civicgrid.cases.models import Case, Party
 from civicgrid.org.models import User
 from civicgrid.org.services import user_create, user_update
 from civicgrid.privacy.rights import person_correct, person_erase, person_export, person_find
@@ -37,13 +37,15 @@ def person(world, units):
 def test_the_export_for_a_person_holds_their_records_and_is_audited(person, world):
     records = person_find(actor=person["officer"], kind="phone", value="138 0013 8000")
     assert {k: sorted(o.pk for o in v) for k, v in records.found.items()} == {
-        "cases.Case": sorted([person["closed"].pk, person["open"].pk]), "org.User": [person["account"].pk]}
+        "cases.Case": sorted([person["closed"].pk, person["open"].pk]), "org.User": [person["account"].pk],
+        "cases.Party": sorted(Party.objects.filter(case__in=[person["closed"], person["open"]]).values_list("pk",
+                                                                                                         flat=True))}
     assert AuditEntry.objects.filter(action="privacy.search", actor=person["officer"]).count() >= 2
     data, mark = person_export(actor=person["officer"], records=records)
     assert {c["reporter_phone"] for c in data["records"]["cases.Case"]} == {PHONE}
     assert data["records"]["org.User"][0]["username"] == "zhang" and "Admin A (admin_a)" in data["watermark"]
     row = AuditEntry.objects.get(action="privacy.rights.export")
-    assert row.extra["records"] == 3 and PHONE not in json.dumps(row.extra)
+    assert row.extra["records"] == 5 and PHONE not in json.dumps(row.extra)  # 2 cases, their 2 parties, 1 account
     assert AuditEntry.objects.filter(action="privacy.export", pk=mark.audit_id, extra__personal=True).exists()
 
 
@@ -75,7 +77,9 @@ def test_erasure_on_retention_takes_only_what_is_past_its_period(person):
     officer = person["officer"]
     Case.objects.filter(pk=person["closed"].pk).update(closed_at=timezone.now() - dt.timedelta(days=4 * 365))
     records = person_find(actor=officer, kind="phone", value=PHONE)
-    assert person_erase(actor=officer, records=records, basis="retention") == {"cases.Case": 1}
+    assert person_erase(actor=officer, records=records, basis="retention") == {"cases.Case": 1, "cases.Party": 1}
+    assert Party.objects.get(case=person["closed"]).phone == ""  # the reporter as a party: past its period too
+    assert Party.objects.get(case=person["open"]).phone == PHONE
     assert Case.objects.get(pk=person["closed"].pk).reporter_phone == ""
     assert Case.objects.get(pk=person["open"].pk).reporter_phone == PHONE  # still being handled
     assert User.objects.get(pk=person["account"].pk).phone == PHONE  # an active account is kept
@@ -87,7 +91,7 @@ def test_erasure_on_consent_clears_every_record_of_the_person(person):
     with pytest.raises(ValidationError):
         person_erase(actor=officer, records=records, basis="consent")
     done = person_erase(actor=officer, records=records, basis="consent", note="withdrawal letter 2026-12-07")
-    assert done == {"cases.Case": 2, "org.User": 1}
+    assert done == {"cases.Case": 2, "cases.Party": 2, "org.User": 1}
     assert person_find(actor=officer, kind="phone", value=PHONE).count == 0
     assert Case.objects.get(pk=person["other"].pk).reporter_phone == "13900139000"
     row = AuditEntry.objects.get(action="privacy.rights.erase")
@@ -97,7 +101,7 @@ def test_erasure_on_consent_clears_every_record_of_the_person(person):
 def test_the_command_exports_for_a_person(person, tmp_path):
     out, target = io.StringIO(), tmp_path / "person.json"
     call_command("privacy_person", "--phone", PHONE, "--as", "admin_a", "--export", str(target), stdout=out)
-    assert "3 records found" in out.getvalue()
+    assert "5 records found" in out.getvalue()
     assert json.loads(target.read_text(encoding="utf-8"))["records"]["cases.Case"][0]["reporter_phone"] == PHONE
     with pytest.raises(CommandError, match="export_personal"):
         call_command("privacy_person", "--phone", PHONE, "--as", "alice", stdout=out)
