@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "civicgrid.dispatch",
     "civicgrid.events",
     "civicgrid.disputes",
+    "civicgrid.petitions",
     "civicgrid.demo",
     "civicgrid.api",
     "civicgrid.open311",
