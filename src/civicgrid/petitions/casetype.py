@@ -131,6 +131,12 @@ def _effect(name: str) -> Any:
     return run
 
 
+def _document_names(case: Any) -> dict[str, Any]:
+    from civicgrid.petitions.selectors import document_names
+
+    return document_names(case)
+
+
 # --- the type ---------------------------------------------------------------------------------
 
 
@@ -244,6 +250,7 @@ def build_petition_type() -> CaseType:
                                          by_value={Kind.SUGGESTION.value: None, Kind.CLAIM.value: None}),
         documents=("work_order", "notice", "decision"),
         public_documents=frozenset({"notice", "decision"}),
+        document_context=_document_names,
     )
 
 

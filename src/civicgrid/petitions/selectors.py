@@ -84,3 +84,59 @@ def unit_for(case: Case, office: Department, code: str) -> Department | None:
 
 def works_at(user: Any, department: Department) -> bool:
     return user is not None and Membership.objects.filter(user=user, department=department, is_active=True).exists()
+
+
+# --- what the notices print (CaseType.document_context) ----------------------------------------
+
+# state (and stage) → (title, body) of the notice drawn now
+_NOTICE_TITLES: dict[str, tuple[str, str]] = {
+    "registered": ("信访事项受理告知书", "已登记，正在转送有权处理的机关。"),
+    "routed": ("信访事项受理告知书", "已转送有权处理的机关办理。"),
+    "accepted": ("信访事项受理告知书", "本机关已依法受理，将在60日内办结。"),
+    "not_accepted": ("信访事项不予受理告知书", "依照《信访工作条例》，本机关不予受理。"),
+    "not_reaccepted": ("信访事项不再受理告知书", "已经复核终结，以同一事实和理由再次提出的，不再受理。"),
+    "redirected": ("信访事项告知书", "属于应当通过诉讼、仲裁、行政复议等法定途径解决的事项，请依法向有关机关提出。"),
+}
+_DECISION_TITLES = {"handling": "信访事项处理意见书", "review": "信访事项复查意见书", "rereview": "信访事项复核意见书"}
+_WINDOWS = {
+    "handling": "如不服本处理意见，可以自收到本意见书之日起30日内请求原办理机关的上一级机关复查。",
+    "review": "如不服本复查意见，可以自收到本意见书之日起30日内向复查机关的上一级机关请求复核。",
+    "rereview": "本复核意见为终结意见。",
+}
+_ANSWERS = {"handling": "reply", "review": "decide_review", "rereview": "decide_rereview"}
+
+
+def document_names(case: Case) -> dict[str, Any]:
+    """What a petition's templates print beyond the engine's names: the notice's title and body for
+    the petition's state (an approved extension makes it the extension notice), the written answer of
+    the current stage and the request window it opens, the petitioner (the name as given; empty
+    for an anonymous accusation) and the unit."""
+    from civicgrid.cases.selectors import case_timeline
+    from civicgrid.petitions.models import Kind
+
+    detail = PetitionDetail.objects.select_related("office").get(pk=case.pk)
+    title, body = _NOTICE_TITLES.get(case.state, ("信访事项告知书", ""))
+    extension = case.approval_requests.filter(state="approved", kind="extension").order_by("-id").first()
+    if case.state == "accepted" and extension is not None:
+        title, body = "信访事项延期办理告知书", f"因情况复杂，经批准延长办理期限{extension.amount:g}日。"
+    stage = detail.stage
+    steps = {t.action: t for t in case_timeline(case=case)}
+    answer = steps.get(_ANSWERS[stage])
+    reason_step = next((steps[a] for a in ("not_accept", "lead_to_channel", "not_reaccept", "request_extension")
+                        if a in steps), None)
+    petitioner = case.parties.filter(kind="petitioner").order_by("id").first()
+    kinds = dict(Kind.choices)
+    return {
+        "notice_title": title if case.state not in ("replied", "reviewed", "review", "rereview", "final")
+        else _DECISION_TITLES[stage],
+        "notice_body": body,
+        "decision_title": _DECISION_TITLES[stage],
+        "answer": getattr(answer, "note", "") or "",
+        "request_window": _WINDOWS[stage],
+        "reason": getattr(reason_step, "note", "") or "",
+        "petitioner": (petitioner.name if petitioner is not None else "") or "信访人",
+        "petition_kind": str(kinds.get(detail.kind, detail.kind)),
+        "petition_form": detail.get_form_display(),
+        "received_on": f"{case.created_at:%Y-%m-%d}",
+        "unit": case.lead_department.name if case.lead_department_id else detail.office.name,
+    }

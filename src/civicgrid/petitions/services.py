@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import rules
-from civicgrid.cases.documents import delivery_record
+from civicgrid.cases.documents import delivery_record, template_replace
 from civicgrid.cases.errors import TransitionNotAllowed
 from civicgrid.cases.models import Case, CaseDocument, Delivery, LinkKind
 from civicgrid.cases.models.case import AssignmentRole
@@ -301,3 +302,17 @@ def notice_delivered(*, actor: Any, case: Case, document: CaseDocument | int, pa
         if not case.timers.filter(kind=window).exists():
             rules.case_act(actor=None, case=case, action=step, data={}, now=row.delivered_at)
     return row
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "petitions" / "documents"
+
+
+def templates_install(*, actor: Any) -> list[str]:
+    """Make the petition office's shipped templates (notice, decision: scripts/make_petition_templates.py)
+    the active ones for petitions, each as its next version (checked and audited by the engine)."""
+    done = []
+    for kind in ("notice", "decision"):
+        path = TEMPLATES / f"{kind}.docx"
+        template_replace(actor=actor, kind=kind, case_type=ct.PETITION, content=path.read_bytes(), name=path.name)
+        done.append(kind)
+    return done

@@ -44,6 +44,12 @@ class Office:
     cast: Any
 
 
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Any) -> Any:
+    settings.CIVICGRID_MEDIA_ROOT = tmp_path / "media"
+    return settings.CIVICGRID_MEDIA_ROOT
+
+
 @pytest.fixture
 def calendar_2025(db: Any) -> None:
     calendar_enter(2025, 2026)
