@@ -138,5 +138,5 @@ def document_names(case: Case) -> dict[str, Any]:
         "petition_kind": str(kinds.get(detail.kind, detail.kind)),
         "petition_form": detail.get_form_display(),
         "received_on": f"{case.created_at:%Y-%m-%d}",
-        "unit": case.lead_department.name if case.lead_department_id else detail.office.name,
+        "unit": case.lead_department.name if case.lead_department is not None else detail.office.name,
     }
