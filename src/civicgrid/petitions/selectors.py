@@ -140,3 +140,10 @@ def document_names(case: Case) -> dict[str, Any]:
         "received_on": f"{case.created_at:%Y-%m-%d}",
         "unit": case.lead_department.name if case.lead_department is not None else detail.office.name,
     }
+
+
+def inbox_of(user: Any) -> QuerySet[Case]:
+    """The unit's inbox: open petitions led by one of the user's departments, soonest due first."""
+    mine = Membership.objects.filter(user=user, is_active=True, role=Role.DEPARTMENT_HANDLER).values("department_id")
+    return (petitions_visible(user).filter(lead_department__in=mine, closed_at__isnull=True)
+            .order_by("handling_due_at", "created_at", "id"))
