@@ -7,6 +7,7 @@ from civicgrid.cases.api import router as cases_router
 from civicgrid.core.api import build_api
 from civicgrid.dispatch.api import router as dispatch_router
 from civicgrid.disputes.api import router as disputes_router
+from civicgrid.petitions.api import router as petitions_router
 from civicgrid.events.api import router as events_router
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
@@ -22,4 +23,5 @@ api.add_router("/dispatch/", dispatch_router)
 api.add_router("/events", events_router)
 api.add_router("/cases", cases_router)
 api.add_router("/disputes", disputes_router)
+api.add_router("/petitions", petitions_router)
 api.add_router("/metrics", metrics_router)

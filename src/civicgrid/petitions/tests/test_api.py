@@ -43,3 +43,48 @@ def test_an_accusation_is_404_to_the_dispatcher_the_auditor_and_the_accused_unit
     assert client.get(f"/api/v1/cases/{case.pk}").status_code == 200
     r = api_act(client, case, "route", {"unit": u.water.code})
     assert r.status_code == 422 and "unit" in r.json()["error"]["fields"]
+
+
+def test_receive_and_deliver_through_the_petitions_api(client, po):
+    import json
+
+    from civicgrid.cases.documents import document_upload
+    from civicgrid.core.inputs import Upload
+    from civicgrid.petitions.tests.conftest import POINT_A, at
+    from civicgrid.petitions.tests.test_workflow import _accepted
+
+    body = {"office": po.office.code, "kind": "claim", "title": "工资拖欠", "matter": "拖欠工资",
+            "petitioner": {"name": "王五", "phone": "13800138000", "address": "甲区"}, "lon": POINT_A[0],
+            "lat": POINT_A[1]}
+    client.force_login(po.cast.alice)  # not of the office
+    assert client.post("/api/v1/petitions", json.dumps(body), content_type="application/json").status_code == 404
+    client.force_login(po.olga)
+    r = client.post("/api/v1/petitions", json.dumps({**body, "kind": "rumour"}), content_type="application/json")
+    assert r.status_code == 422
+    r = client.post("/api/v1/petitions", json.dumps({**body, "anonymous": True}), content_type="application/json")
+    assert r.status_code == 422 and "anonymous" in r.json()["error"]["fields"]
+    r = client.post("/api/v1/petitions", json.dumps(body), content_type="application/json")
+    assert r.status_code == 201 and r.json()["state"] == "registered" and r.json()["notice_owed"]
+
+    u = po.units
+    case = _accepted(po)
+    act_reply = api_act
+    client.force_login(u.dana)
+    assert act_reply(client, case, "reply", {"note": "处理意见"}).status_code == 200
+    doc = document_upload(actor=u.dana, case=fresh(case), kind="decision", title="处理意见书",
+                          files=[Upload(name="a.pdf", content=b"%PDF-1.4 x")])[0].document
+    url = f"/api/v1/petitions/{case.pk}/deliveries"
+    r = client.post(url, json.dumps({"document": 99999, "party": "王五", "method": "post"}),
+                    content_type="application/json")
+    assert r.status_code == 422 and "document" in r.json()["error"]["fields"]
+    r = client.post(url, json.dumps({"document": doc.pk, "party": "王五", "method": "pigeon"}),
+                    content_type="application/json")
+    assert r.status_code == 422 and "method" in r.json()["error"]["fields"]
+    when = at(2025, 11, 3, 10)
+    r = client.post(url, json.dumps({"document": doc.pk, "party": "王五", "method": "post",
+                                     "delivered_at": "2025-11-03T10:00"}), content_type="application/json")
+    assert r.status_code == 201
+    assert fresh(case).timers.get(kind="review_window").started_at == when
+    client.force_login(po.cast.charlie)
+    assert client.post(url, json.dumps({"document": doc.pk, "party": "王五", "method": "post"}),
+                       content_type="application/json").status_code == 404
