@@ -7,11 +7,11 @@ from civicgrid.cases.api import router as cases_router
 from civicgrid.core.api import build_api
 from civicgrid.dispatch.api import router as dispatch_router
 from civicgrid.disputes.api import router as disputes_router
-from civicgrid.petitions.api import router as petitions_router
 from civicgrid.events.api import router as events_router
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
 from civicgrid.org.tokens import api_auth
+from civicgrid.petitions.api import router as petitions_router
 from civicgrid.taxonomy.api import router as taxonomy_router
 
 # Systems send a token (Authorization: Bearer cg_… or X-Api-Key); people use their session.

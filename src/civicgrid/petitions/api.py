@@ -39,7 +39,7 @@ class PetitionIn(Schema):
     title: str = Field(..., max_length=200)
     text: str = ""
     matter: str = Field("", max_length=200, description="the matter in a few words (the same words: a repeat)")
-    petitioner: PersonIn = Field(default_factory=PersonIn)
+    petitioner: PersonIn | None = None
     representatives: list[PersonIn] = Field(default_factory=list)
     group_size: int = Field(1, ge=1, le=100_000)
     anonymous: bool = False
@@ -72,7 +72,7 @@ def receive(request: HttpRequest, payload: PetitionIn) -> Status[dict[str, Any]]
     user = request.user
     office = Department.objects.filter(code=payload.office, is_active=True).first()
     works_there = office is not None and (getattr(user, "is_superuser", False) or Membership.objects.filter(
-        user=user, department=office, role=Role.DEPARTMENT_HANDLER, is_active=True).exists())
+        user_id=int(user.pk or 0), department=office, role=Role.DEPARTMENT_HANDLER, is_active=True).exists())
     if office is None or not works_there:
         raise ApiError(404, "not_found", "No petition office matches the given query.")
     accused = None
@@ -85,7 +85,7 @@ def receive(request: HttpRequest, payload: PetitionIn) -> Status[dict[str, Any]]
         else None
     case = services.petition_receive(actor=user, office=office, petition=services.Petition(
         kind=payload.kind, form=payload.form, title=payload.title, text=payload.text, matter=payload.matter,
-        petitioner=services.Person(**payload.petitioner.dict()),
+        petitioner=services.Person(**payload.petitioner.dict()) if payload.petitioner else services.Person(),
         representatives=tuple(services.Person(**r.dict()) for r in payload.representatives),
         group_size=payload.group_size, anonymous=payload.anonymous, accused_department=accused,
         location=location, address=payload.address))
