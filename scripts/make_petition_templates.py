@@ -15,19 +15,10 @@ import sys
 from pathlib import Path
 
 import docx
-from docx.shared import Pt
+from make_document_templates import _doc  # the same page and font as the engine's templates
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "civicgrid" / "petitions" / "templates" / "petitions" / "documents"
-
-
-def _doc(title: str) -> docx.Document:
-    d = docx.Document()
-    style = d.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(11)
-    d.add_heading(title, level=1)
-    return d
 
 
 def notice() -> docx.Document:
