@@ -241,3 +241,15 @@ def test_group_visits_send_at_most_five_representatives_and_anonymity_is_for_acc
     with pytest.raises(TransitionNotAllowed) as e:
         receive(po, anonymous=True)
     assert "anonymous" in e.value.message_dict
+
+
+def test_an_overdue_review_decision_is_supervised_and_the_petition_stays(po):
+    u = po.units
+    case = _replied(po)
+    _deliver(po, case, at(2025, 11, 3, 10))
+    act(po.olga, case, "request_review", at(2025, 12, 3, 23), reason="不服处理意见", unit=u.water.code)
+    cases_sweep(now=at(2026, 1, 4, 23, 59))  # the last day moved to Sun 01-04 (worked): not yet overdue
+    assert not fresh(case).supervisions.exists()
+    cases_sweep(now=at(2026, 1, 5, 0, 1))
+    c = fresh(case)
+    assert c.supervisions.count() == 1 and c.state == "review" and c.lead_department == u.water
