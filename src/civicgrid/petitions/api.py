@@ -17,7 +17,7 @@ from civicgrid.cases.selectors import case_get
 from civicgrid.cases.services import Location
 from civicgrid.core.api import ApiError
 from civicgrid.org.models import Department, Membership, Role
-from civicgrid.petitions import services
+from civicgrid.petitions import selectors, services
 from civicgrid.petitions.casetype import PETITION
 from civicgrid.petitions.models import Form, Kind
 
@@ -119,3 +119,33 @@ def deliver(request: HttpRequest, case_id: int, payload: DeliveryIn) -> Status[d
     return Status(201, {"delivery": row.pk, "state": case.state,
                         "window_due_at": next((t.due_at for t in case.timers.filter(
                             kind__in=("review_window", "rereview_window"), state="running")), None)})
+
+
+class OnlineIn(Schema):
+    kind: Kind
+    title: str = Field(..., max_length=200)
+    text: str = ""
+    matter: str = Field("", max_length=200)
+    name: str = Field("", max_length=50, description="the real name (written notices need it and the address)")
+    phone: str = Field("", max_length=20)
+    address: str = Field("", max_length=200)
+    anonymous: bool = False
+    lon: StrictFloat
+    lat: StrictFloat
+
+
+@router.post("/online", response={201: PetitionOut}, summary="Petition online (网上信访)")
+def online(request: HttpRequest, payload: OnlineIn) -> Status[dict[str, Any]]:
+    """A signed-in resident petitions the office of the district where the matter lies (else the
+    city's); they follow it on the tracking page with their account. 422 on ``location`` where no
+    office receives petitions."""
+    office = selectors.office_for(lon=payload.lon, lat=payload.lat)
+    if office is None:
+        raise ApiError(422, "invalid", "The request has invalid fields.",
+                       {"location": ["No petition office receives petitions about this place."]})
+    case = services.petition_receive(actor=request.user, office=office, reporter=request.user,
+                                     petition=services.Petition(
+        kind=payload.kind, form=Form.ONLINE, title=payload.title, text=payload.text, matter=payload.matter,
+        petitioner=services.Person(name=payload.name, phone=payload.phone, address=payload.address),
+        anonymous=payload.anonymous, location=Location(lon=payload.lon, lat=payload.lat)))
+    return Status(201, _out(case))

@@ -147,3 +147,25 @@ def inbox_of(user: Any) -> QuerySet[Case]:
     mine = Membership.objects.filter(user=user, is_active=True, role=Role.DEPARTMENT_HANDLER).values("department_id")
     return (petitions_visible(user).filter(lead_department__in=mine, closed_at__isnull=True)
             .order_by("handling_due_at", "created_at", "id"))
+
+
+OFFICE_FUNCTION = "petitions"  # a department of this function is a petition office (信访局/信访办)
+
+
+def office_for(*, lon: float, lat: float) -> Department | None:
+    """The petition office an online petition about a point goes to: the district's, else the city's
+    (None outside every district, or where no office is set up)."""
+    from civicgrid.geo.selectors import point_chain
+
+    try:
+        ids = point_chain(lon, lat).ids
+    except ValueError:
+        return None
+    for level in ("district", "city"):
+        region_id = ids.get(level)
+        if region_id is not None:
+            office = Department.objects.filter(function=OFFICE_FUNCTION, is_active=True,
+                                               region_id=int(region_id)).order_by("code").first()
+            if office is not None:
+                return office
+    return None

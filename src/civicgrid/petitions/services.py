@@ -156,7 +156,9 @@ def petition_receive(*, actor: Any, office: Department, petition: Petition, repo
         party_add(actor=None, case=case, kind="representative", name=r.name, id_number=r.id_number,
                   phone=r.phone, address=r.address, now=now)
     earlier = list(earlier_petitions(petitioner_key=pkey, matter_key=mkey, exclude=case.pk)[:MAX_LINKED_EARLIER])
-    flags = {"repeat": bool(earlier), "skip_level": _skip_level(office, case)}
+    # an online petition is sent to the office of its place (or the city's where the district has none)
+    flags = {"repeat": bool(earlier),
+             "skip_level": petition.form != Form.ONLINE and _skip_level(office, case)}
     PetitionDetail.objects.filter(pk=case.pk).update(**flags)
     for old in earlier:
         case_link(actor=None, case=case, other=old, kind=LinkKind.RELATED_TO,

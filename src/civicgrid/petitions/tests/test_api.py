@@ -88,3 +88,31 @@ def test_receive_and_deliver_through_the_petitions_api(client, po):
     client.force_login(po.cast.charlie)
     assert client.post(url, json.dumps({"document": doc.pk, "party": "王五", "method": "post"}),
                        content_type="application/json").status_code == 404
+
+
+def test_a_resident_petitions_online_and_follows_it(client, po):
+    import json
+
+    from civicgrid.petitions.tests.conftest import POINT_A, POINT_B
+
+    body = {"kind": "claim", "title": "楼道照明损坏", "matter": "楼道照明", "name": "Rita", "phone": "13700137000",
+            "address": "甲区一街道2号", "lon": POINT_A[0], "lat": POINT_A[1]}
+    assert client.post("/api/v1/petitions/online", json.dumps(body),
+                       content_type="application/json").status_code in (401, 403)
+    client.force_login(po.units.rita)
+    r = client.post("/api/v1/petitions/online", json.dumps({**body, "lon": 10.0, "lat": 10.0}),
+                    content_type="application/json")  # outside the city: no office receives it
+    assert r.status_code == 422 and "location" in r.json()["error"]["fields"]
+    r = client.post("/api/v1/petitions/online", json.dumps({**body, "lon": POINT_B[0], "lat": POINT_B[1]}),
+                    content_type="application/json")  # district B has no office: the city's receives it
+    assert r.status_code == 201 and not r.json()["skip_level"]
+    r = client.post("/api/v1/petitions/online", json.dumps({**body, "lon": "x"}), content_type="application/json")
+    assert r.status_code == 422
+    r = client.post("/api/v1/petitions/online", json.dumps(body), content_type="application/json")
+    assert r.status_code == 201 and r.json()["notice_owed"]
+    from civicgrid.cases.models import Case
+
+    case = Case.objects.get(tracking_code=r.json()["tracking_code"])
+    assert case.petition.office == po.office and case.petition.form == "online" and case.reporter == po.units.rita
+    page = client.get(f"/track/{case.tracking_code}/")
+    assert page.status_code == 200 and case.tracking_code in page.content.decode()
