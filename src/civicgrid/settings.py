@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "civicgrid.dispatch",
     "civicgrid.events",
     "civicgrid.disputes",
+    "civicgrid.petitions",
     "civicgrid.warning",
     "civicgrid.demo",
     "civicgrid.api",

@@ -11,6 +11,7 @@ from civicgrid.events.api import router as events_router
 from civicgrid.geo.api import router as geo_router
 from civicgrid.org.api import router as org_router
 from civicgrid.org.tokens import api_auth
+from civicgrid.petitions.api import router as petitions_router
 from civicgrid.taxonomy.api import router as taxonomy_router
 from civicgrid.warning.api import router as warning_router
 
@@ -23,5 +24,6 @@ api.add_router("/dispatch/", dispatch_router)
 api.add_router("/events", events_router)
 api.add_router("/cases", cases_router)
 api.add_router("/disputes", disputes_router)
+api.add_router("/petitions", petitions_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/warnings", warning_router)

@@ -137,7 +137,7 @@ def test_the_command_prints_progress_logins_password_and_counts_and_a_rerun_does
     from civicgrid.cases.models import TimelineEntry
     from civicgrid.demo.events import ENQUIRIES
 
-    answers = list(TimelineEntry.objects.filter(action="answer").select_related("case"))
+    answers = list(TimelineEntry.objects.filter(action="answer", case__case_type="event").select_related("case"))
     assert answers and all(e.note == ENQUIRIES[e.case.text] for e in answers)
 
     # the report page's category hint works from the start: trained on the events the demo closed
@@ -289,3 +289,23 @@ def test_the_demo_mediator_has_disputes_in_every_state(db):
     client = Client()
     client.force_login(mediator)
     assert client.get("/disputes/").status_code == 200
+
+
+def test_the_demo_petition_office_has_petitions_in_its_states(db):
+    call_command("demo_load", "--districts", "2", "--streets", "2", "--communities", "2", "--no-progress",
+                 "--events", "0", stdout=StringIO(), stderr=StringIO())
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.rules import case_actions
+    from civicgrid.petitions.selectors import register_of
+
+    states = set(Case.objects.filter(case_type="petition").values_list("state", flat=True))
+    assert {"registered", "routed", "accepted", "replied", "review", "rereview", "final", "redirected", "answered",
+            "not_reaccepted"} <= states
+    clerk = User.objects.get(username="d1_petitions")
+    register = list(register_of(clerk))
+    assert len(register) == 12 and any(case_actions(clerk, c) for c in register)
+    assert Case.objects.filter(case_type="petition", petition__repeat=True).count() == 2
+    leader = User.objects.get(username="leader")
+    from civicgrid.cases.selectors import cases_assigned_to
+
+    assert cases_assigned_to(user=leader).filter(case_type="petition").count() == 1
