@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "civicgrid.notify",
     "civicgrid.cases",
     "civicgrid.dispatch",
+    "civicgrid.assessment",
     "civicgrid.events",
     "civicgrid.disputes",
     "civicgrid.demo",

@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # any other path under /api/: the API's JSON 404, not an HTML page
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("disputes/", include("civicgrid.disputes.urls")),  # the dispute queue and screening reports
+    path("assessment/", include("civicgrid.assessment.urls")),  # the centre's follow-up call list
     path("", include("civicgrid.ops.urls")),  # /healthz, /healthz/app, /metrics (docs/operations.md)
     path("", include("civicgrid.web.urls")),  # the pages people work in; "/" sends each to their own
 ]

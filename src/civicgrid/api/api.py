@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from civicgrid.assessment.api import router as assessment_router
 from civicgrid.cases.api import metrics_router
 from civicgrid.cases.api import router as cases_router
 from civicgrid.core.api import build_api
@@ -23,3 +24,4 @@ api.add_router("/events", events_router)
 api.add_router("/cases", cases_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/metrics", metrics_router)
+api.add_router("/assessment", assessment_router)

@@ -75,6 +75,7 @@ from civicgrid.cases.models import (
     DocumentVersion,
     Party,
     Rating,
+    RatingSource,
     Satisfaction,
     TimelineEntry,
     Timer,
@@ -708,7 +709,14 @@ class _Selection:
     # --- follow-ups --------------------------------------------------------------------------
 
     def ratings(self) -> QuerySet[Rating]:
-        return Rating.objects.filter(self.period.q("at"), valid=True, case__in=self.cases.values("pk"))
+        """The valid staff follow-ups (有效回访) made in the period: the reporter's own ratings and
+        failed call attempts are not follow-ups (see :func:`self_ratings`)."""
+        return Rating.objects.filter(self.period.q("at"), valid=True, source=RatingSource.FOLLOW_UP,
+                                     case__in=self.cases.values("pk"))
+
+    def self_ratings(self) -> QuerySet[Rating]:
+        return Rating.objects.filter(self.period.q("at"), source=RatingSource.RESIDENT,
+                                     case__in=self.cases.values("pk"))
 
     @staticmethod
     def rating_parts() -> dict[str, tuple[Q, Q]]:
@@ -842,6 +850,32 @@ def three_rates(*, period: Period | None = None, user: Any = None, region: Regio
     sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
                      unregistered_states=None)
     return _three_from(sel.ratings().aggregate(**_rating_aggregates()), weights)
+
+
+@dataclass(frozen=True)
+class SelfRatings:
+    """The reporters' own ratings (自评), counted apart from the follow-ups: they are not in the
+    three rates (a reporter who rates was, by construction, reached)."""
+
+    total: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def self_ratings(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                 department: Department | None = None, case_type: str | None = None) -> SelfRatings:
+    """How the reporters rated their own cases in the period (one query)."""
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=None)
+    row = sel.self_ratings().aggregate(
+        total=Count("pk"), satisfied=Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        basic=Count("pk", filter=Q(satisfaction=Satisfaction.BASIC)),
+        unsatisfied=Count("pk", filter=Q(satisfaction=Satisfaction.UNSATISFIED)))
+    return SelfRatings(**{k: v or 0 for k, v in row.items()})
 
 
 def metrics_for(*, period: Period | None = None, user: Any = None, region: Region | None = None,
