@@ -458,7 +458,9 @@ METRIC_DEFINITIONS: dict[str, Any] = {
     "extension": _("with an approved extension ÷ cases whose handling deadline falls in the period"),
     "registration": _("registered ÷ cases received in the period, including those still waiting for "
                       "registration, not registered or merged"),
-    "response": _("follow-ups that reached the person ÷ valid follow-ups made in the period"),
+    # a valid follow-up is a staff call that reached the reporter: their own ratings are counted apart
+    "response": _("follow-ups where the reporter says the unit contacted them ÷ valid follow-ups made in the "
+                  "period"),
     "resolution": _("follow-ups where the problem was resolved ÷ valid follow-ups made in the period"),
     "satisfaction": _("(satisfied + 0.9 × basically satisfied) ÷ valid follow-ups made in the period"),
 }
