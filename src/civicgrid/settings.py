@@ -253,6 +253,8 @@ CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER
 # Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6), checked
 # by civicgrid.cases.checks.
 CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")
+# The overall grade: weights of that composite score, 结案率 and 按期结案率 (relative; docs/assessment.md).
+CIVICGRID_GRADE_WEIGHTS = env_str("CIVICGRID_GRADE_WEIGHTS", "0.6,0.2,0.2")
 
 # Smart dispatch (docs/deployment.md): below this confidence a suggestion goes to a person; duplicate
 # candidates lie within the radius and the time window and share this much text (shingle Jaccard).

@@ -9,8 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from civicgrid.assessment import selectors, services
 from civicgrid.assessment.models import CallOutcome
@@ -40,9 +40,13 @@ def calls(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def call(request: HttpRequest, code: str) -> HttpResponse:
+    """POST: record a call about the case. GET: the call list at that case's row."""
     case = case_get(user=request.user, tracking_code=code)  # 404 outside the caller's jurisdiction
+    if not selectors.may_call(request.user):
+        raise PermissionDenied(_("You do not make follow-up calls."))
+    if request.method != "POST":
+        return redirect(f"{reverse('assessment:calls')}#call-{case.tracking_code}")
     try:
         services.call_record(actor=request.user, case=case, outcome=request.POST.get("outcome", ""),
                              contacted=_yes_no(request.POST.get("contacted")),

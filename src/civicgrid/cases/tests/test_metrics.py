@@ -30,6 +30,7 @@ October 2024, district A:
     解决率   resolved C1                   = 1 / 4 = 0.25
     满意率   (1 satisfied + 0.9 × 2 basic) = 2.8 / 4 = 0.7
     score (0.1, 0.5, 0.4) = 100 × (0.075 + 0.125 + 0.28) = 48.0 → D
+    overall grade (0.6, 0.2, 0.2) = 0.6 × 48.0 + 100 × (0.2 × 0.8 + 0.2 × 0.6) = 28.8 + 28 = 56.8 → D
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from civicgrid.cases.selectors import (
     Rate,
     closure_rates,
     grade_for,
+    grade_weights,
     metric_cases,
     metric_ratings,
     metrics_by_department,
@@ -197,6 +199,22 @@ def test_the_reporters_own_ratings_are_counted_apart_from_the_three_rates(octobe
     assert self_ratings(period=OCTOBER, region=october.cast.city.a).as_dict() == {
         "total": 2, "satisfied": 1, "basic": 0, "unsatisfied": 1}
     assert self_ratings(period=OCTOBER, region=october.cast.city.b).total == 0
+
+
+def test_the_overall_grade_weighs_the_score_the_closure_rate_and_the_on_time_rate(october, settings):
+    m = metrics_for(period=OCTOBER, region=october.cast.city.a)
+    assert m.grade.value == pytest.approx(56.8) and m.grade.grade == "D"
+    assert m.grade.weights == pytest.approx((0.6, 0.2, 0.2))
+    settings.CIVICGRID_GRADE_WEIGHTS = "5,3,2"  # relative: 0.5 × 48 + 100 × (0.3 × 0.8 + 0.2 × 0.6) = 60
+    again = metrics_for(period=OCTOBER, region=october.cast.city.a)
+    assert again.grade.value == pytest.approx(60.0) and again.grade.grade == "C"
+    assert grade_weights((0, 1, 1)) == pytest.approx((0, 0.5, 0.5))
+    with pytest.raises(ValueError, match="CIVICGRID_GRADE_WEIGHTS"):
+        grade_weights("1,nan,1")
+    # no follow-up in the period: no score, so no grade (a grade over half its parts would mislead)
+    empty = metrics_for(period=Period.days(at(2024, 10, 1, 0).date(), at(2024, 10, 2, 0).date()),
+                        region=october.cast.city.a)
+    assert (empty.grade.value, empty.grade.grade) == (None, None)
 
 
 def test_alice_sees_the_same_numbers_through_her_jurisdiction(october):
