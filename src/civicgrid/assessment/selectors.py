@@ -21,11 +21,11 @@ from typing import Any
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from civicgrid.assessment.models import CallAttempt, SamplingRule
+from civicgrid.assessment.models import AssessmentPeriod, CallAttempt, SamplingRule, SubjectScore
 from civicgrid.cases import registry
 from civicgrid.cases.models import Case, Rating, RatingSource, Satisfaction, Timer
 from civicgrid.cases.registry import REPORTER, SYSTEM
-from civicgrid.cases.selectors import cases_visible
+from civicgrid.cases.selectors import MetricsRow, Period, cases_visible, metrics_by_department, metrics_by_region
 from civicgrid.org.models import Membership
 
 FOLLOW_UP_CLOCK = "follow_up"
@@ -129,3 +129,42 @@ def call_list(*, user: Any, limit: int | None = 500) -> list[CallItem]:
 def calls_of(*, case: Case) -> QuerySet[CallAttempt]:
     """The calls made about a case (any closing), newest first."""
     return CallAttempt.objects.filter(case=case).select_related("by").order_by("-at", "-pk")
+
+
+# --- unit performance (目标责任考核) -------------------------------------------------------------------
+
+
+def subject_metrics(*, subject_kind: str, region: Any, first_day: dt.date, last_day: dt.date) -> list[MetricsRow]:
+    """The engine's metrics per subject of the region over the days (both included): per lead
+    department, or per street or community. Cases without a subject are left out."""
+    period = Period.days(first_day, last_day)
+    if subject_kind == "department":
+        rows = metrics_by_department(period=period, region=region)
+    else:
+        rows = metrics_by_region(level=subject_kind, period=period, region=region)
+    return [r for r in rows if r.key is not None]
+
+
+def period_scores(*, period: AssessmentPeriod) -> QuerySet[SubjectScore]:
+    """The ranking of a stored period: ranked subjects first, by rank, then the unscored."""
+    return period.scores.order_by(F("rank").asc(nulls_last=True), "code")
+
+
+def periods_visible(*, user: Any) -> QuerySet[AssessmentPeriod]:
+    """The periods of regions the user reaches (newest first)."""
+    from civicgrid.geo.models import Region
+    from civicgrid.org.scoping import scoped
+
+    regions = scoped(Region.objects.all(), user)
+    return (AssessmentPeriod.objects.filter(region__in=regions).select_related("scheme", "region")
+            .order_by("-last_day", "-pk"))
+
+
+def previous_scores(*, period: AssessmentPeriod) -> dict[int, float | None]:
+    """Each subject's final score in the previous period of the same scheme code, kind and region."""
+    before = (AssessmentPeriod.objects.filter(scheme__code=period.scheme.code, subject_kind=period.subject_kind,
+                                              region=period.region, last_day__lt=period.first_day)
+              .order_by("-last_day").first())
+    if before is None:
+        return {}
+    return dict(before.scores.values_list("subject_id", "final"))

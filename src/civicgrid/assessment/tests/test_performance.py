@@ -1,0 +1,102 @@
+"""Unit performance (目标责任考核) on the engine's hand-computed October fixture (cases/tests/
+test_metrics.py). Scheme v1: 结案率 30, 按期结案率 30, 返工率 20 (lower is better), 满意率 20;
+floors A 90, B 75, C 60, D 40. District A's departments in October 2024:
+
+    urban (城管): 结案率 2/3, 按期 1/3, 返工率 0/2 → 100, 满意率 (1 + 0.9) / 3
+        (30 × 66.667 + 30 × 33.333 + 20 × 100 + 20 × 63.333) / 100 = 62.667 → C, rank 2
+    water (水务): 结案率 2/2, 按期 2/2, 返工率 1/2 → 50, 满意率 0.9 / 1
+        (30 × 100 + 30 × 100 + 20 × 50 + 20 × 90) / 100 = 88 → B, rank 1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from civicgrid.assessment.models import PeriodState
+from civicgrid.assessment.services import period_advance, period_compute, scheme_version_create, score_adjust
+from civicgrid.audit.models import AuditEntry
+from civicgrid.cases.errors import CaseConflict, TransitionNotAllowed, TransitionRefused
+from civicgrid.cases.tests.test_metrics import october as october  # the hand-computed fixture
+
+pytestmark = pytest.mark.django_db
+
+V1 = [{"metric": "closure", "weight": 30}, {"metric": "on_time", "weight": 30},
+      {"metric": "rework", "weight": 20}, {"metric": "satisfaction", "weight": 20}]
+FLOORS = {"A": 90, "B": 75, "C": 60, "D": 40}
+FIRST, LAST = dt.date(2024, 10, 1), dt.date(2024, 10, 31)
+
+
+def _compute(actor, scheme, region):
+    return period_compute(actor=actor, scheme=scheme, subject_kind="department", region=region,
+                          first_day=FIRST, last_day=LAST)
+
+
+def _table(period):
+    return {s.code: (s.final, s.grade, s.rank) for s in period.scores.all()}
+
+
+def test_a_period_is_computed_and_stored_as_computed_by_hand(october):
+    admin = october.cast.admin_a
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    period = _compute(admin, scheme, october.cast.city.a)
+    table = _table(period)
+    assert table["440301-sw"] == (pytest.approx(88.0), "B", 1)
+    assert table["440301-cg"] == (pytest.approx(62.666667), "C", 2)
+    urban = period.scores.get(code="440301-cg")
+    assert urban.parts["on_time"]["numerator"] == 1 and urban.parts["on_time"]["denominator"] == 3
+    assert urban.parts["rework"]["points"] == pytest.approx(100.0)
+    assert urban.parts["satisfaction"]["contribution"] == pytest.approx(20 * 190 / 3 / 100)
+
+
+def test_recomputing_a_past_period_with_its_own_version_gives_the_same_result(october):
+    admin = october.cast.admin_a
+    v1 = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    first = _table(_compute(admin, v1, october.cast.city.a))
+    v2 = scheme_version_create(actor=admin, code="dept", name="部门考核",
+                               indicators=[{"metric": "satisfaction", "weight": 1}], thresholds=FLOORS)
+    assert (v1.version, v2.version) == (1, 2)
+    assert _table(_compute(admin, v1, october.cast.city.a)) == first  # v1 is unchanged by v2
+    with_v2 = _table(_compute(admin, v2, october.cast.city.a))
+    assert with_v2["440301-sw"] == (pytest.approx(90.0), "A", 1)  # 满意率 0.9 alone
+
+
+def test_review_adjusts_with_a_reason_then_approval_freezes_and_publication_follows(october):
+    admin = october.cast.admin_a
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    period = _compute(admin, scheme, october.cast.city.a)
+    urban = period.scores.get(code="440301-cg")
+    with pytest.raises(TransitionNotAllowed) as exc:
+        score_adjust(actor=admin, score=urban, points=15, reason=" ")
+    assert "reason" in exc.value.message_dict
+    score_adjust(actor=admin, score=urban, points=15, reason="专项整治加分")
+    assert _table(period)["440301-cg"] == (pytest.approx(77.666667), "B", 2)
+    assert AuditEntry.objects.filter(action="assessment.adjust", target_id=str(urban.pk)).count() == 1
+    # computed again: the adjustment is kept
+    assert _table(_compute(admin, scheme, october.cast.city.a))["440301-cg"][0] == pytest.approx(77.666667)
+    with pytest.raises(CaseConflict):
+        period_advance(actor=admin, period=period, to=PeriodState.PUBLISHED)  # not approved yet
+    period = period_advance(actor=admin, period=period, to=PeriodState.APPROVED)
+    with pytest.raises(CaseConflict):
+        _compute(admin, scheme, october.cast.city.a)
+    with pytest.raises(CaseConflict):
+        score_adjust(actor=admin, score=urban, points=1, reason="再加一分")
+    assert period_advance(actor=admin, period=period, to=PeriodState.PUBLISHED).published_at is not None
+
+
+def test_only_leaders_and_administrators_assess_and_only_their_regions(october):
+    with pytest.raises(TransitionRefused):
+        scheme_version_create(actor=october.cast.alice, code="x", name="x", indicators=V1, thresholds=FLOORS)
+    admin = october.cast.admin_a
+    with pytest.raises(TransitionNotAllowed) as exc:
+        scheme_version_create(actor=admin, code="x", name="x", indicators=[{"metric": "speed", "weight": 1}],
+                              thresholds={"A": 50, "B": 75, "C": 60, "D": 40})
+    assert set(exc.value.message_dict) == {"indicators", "thresholds"}
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    from django.http import Http404
+
+    with pytest.raises(Http404):  # district B is not admin A's
+        _compute(admin, scheme, october.cast.city.b)
+    with pytest.raises(TransitionRefused):
+        _compute(october.units.dana, scheme, october.cast.city.a)
