@@ -168,3 +168,52 @@ def previous_scores(*, period: AssessmentPeriod) -> dict[int, float | None]:
     if before is None:
         return {}
     return dict(before.scores.values_list("subject_id", "final"))
+
+
+def may_assess(user: Any) -> bool:
+    """Whether ``user`` computes, reviews, approves and publishes unit assessments."""
+    from civicgrid.org.models import Role
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or Membership.objects.filter(
+        user=user, is_active=True, role__in=(Role.ADMIN, Role.LEADER)).exists())
+
+
+def may_read_rankings(user: Any) -> bool:
+    """Staff read published rankings of the regions they reach; residents do not."""
+    from civicgrid.org.models import Role
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or Membership.objects.filter(user=user, is_active=True)
+                .exclude(role=Role.RESIDENT).exists())
+
+
+def period_get(*, user: Any, pk: int) -> AssessmentPeriod:
+    """A period the user may read (404 otherwise): of a region they reach, and published unless they
+    assess."""
+    from django.http import Http404
+
+    from civicgrid.assessment.models import PeriodState
+
+    periods = periods_visible(user=user)
+    if not may_assess(user):
+        periods = periods.filter(state=PeriodState.PUBLISHED)
+    found = periods.filter(pk=pk).first()
+    if found is None:
+        raise Http404("No assessment period matches the given query.")
+    return found
+
+
+def drill_url(period: AssessmentPeriod, score: SubjectScore, metric: str, part: str = "numerator") -> str:
+    """The case list behind one indicator of one subject (the engine's metric drill-down)."""
+    from urllib.parse import urlencode
+
+    params = {"start": period.first_day.isoformat(), "end": period.last_day.isoformat(), "metric": metric,
+              "part": part}
+    if period.subject_kind == "department":
+        params.update(region=period.region.code, department=score.code)
+    else:
+        params["region"] = score.code
+    return "/cases/?" + urlencode(params)

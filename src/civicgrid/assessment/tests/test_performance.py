@@ -100,3 +100,60 @@ def test_only_leaders_and_administrators_assess_and_only_their_regions(october):
         _compute(admin, scheme, october.cast.city.b)
     with pytest.raises(TransitionRefused):
         _compute(october.units.dana, scheme, october.cast.city.a)
+
+
+# --- the ranking page, its drill-down and its export ------------------------------------------------
+
+
+def _client(user):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_the_ranking_page_drills_down_to_the_cases_and_exports_watermarked(october):
+    import io
+    import re
+    from html import unescape
+
+    from openpyxl import load_workbook
+
+    admin = october.cast.admin_a
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    period = _compute(admin, scheme, october.cast.city.a)
+    c = _client(admin)
+    assert f'href="/assessment/performance/{period.pk}/"' in c.get("/assessment/performance/").content.decode()
+    page = c.get(f"/assessment/performance/{period.pk}/").content.decode()
+    row = page[page.index('id="subject-440301-cg"'):]
+    row = row[:row.index("</tr>")]
+    # urban's 按期结案率 1 / 3: the numerator's link lists C1 alone, the denominator's C1 C2 C3
+    links = [unescape(u) for u in re.findall(r'href="(/cases/\?[^"]+)"', row)]
+    on_time = [u for u in links if "metric=on_time" in u]
+    numerator = c.get(on_time[0]).content.decode()
+    cases = october.cases
+    assert cases["C1"].tracking_code in numerator and cases["C2"].tracking_code not in numerator
+    denominator = c.get(on_time[1]).content.decode()
+    assert all(cases[k].tracking_code in denominator for k in ("C1", "C2", "C3"))
+    assert cases["C5"].tracking_code not in denominator  # water's
+    export = c.get(f"/assessment/performance/{period.pk}/export.xlsx")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    values = [[cell.value for cell in r] for r in sheet.iter_rows()]
+    assert "admin_a" in str(values[1][0])  # the watermark line
+    first = next(v for v in values if v[1] == "440301-sw")
+    assert first[0] == 1 and first[-3] == pytest.approx(88.0) and first[-2] == "B"
+    assert AuditEntry.objects.filter(action="privacy.export", target_id=str(period.pk)).count() == 1
+
+
+def test_the_ranking_is_for_staff_of_the_region_and_unpublished_only_for_assessors(october):
+    admin = october.cast.admin_a
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    period = _compute(admin, scheme, october.cast.city.a)
+    url = f"/assessment/performance/{period.pk}/"
+    assert _client(october.units.rita).get(url).status_code == 403  # a resident
+    assert _client(october.cast.charlie).get(url).status_code == 404  # district B's dispatcher
+    assert _client(october.cast.charlie).get(url + "export.xlsx").status_code == 404
+    period_advance(actor=admin, period=period, to=PeriodState.APPROVED)
+    assert _client(october.cast.charlie).get(url).status_code == 404  # published or not: not his region
