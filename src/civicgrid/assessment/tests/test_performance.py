@@ -157,3 +157,32 @@ def test_the_ranking_is_for_staff_of_the_region_and_unpublished_only_for_assesso
     assert _client(october.cast.charlie).get(url + "export.xlsx").status_code == 404
     period_advance(actor=admin, period=period, to=PeriodState.APPROVED)
     assert _client(october.cast.charlie).get(url).status_code == 404  # published or not: not his region
+
+
+def test_the_api_computes_adjusts_approves_and_refuses_outsiders(october):
+    admin = _client(october.cast.admin_a)
+    made = admin.post("/api/v1/assessment/schemes", {"code": "dept", "name": "部门考核", "indicators": V1,
+                                                     "thresholds": FLOORS}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["version"] == 1
+    bad = admin.post("/api/v1/assessment/schemes", {"code": "dept", "indicators": [], "thresholds": FLOORS},
+                     content_type="application/json")
+    assert bad.status_code == 422 and "indicators" in bad.content.decode()
+    body = {"scheme": made.json()["id"], "subject_kind": "department", "region": "440301",
+            "first_day": "2024-10-01", "last_day": "2024-10-31"}
+    period = admin.post("/api/v1/assessment/periods", body, content_type="application/json")
+    assert period.status_code == 201
+    scores = {s["code"]: s for s in period.json()["scores"]}
+    assert scores["440301-sw"]["final"] == pytest.approx(88.0) and scores["440301-sw"]["rank"] == 1
+    url = f"/api/v1/assessment/periods/{period.json()['id']}"
+    no_reason = admin.post(f"{url}/scores/{scores['440301-cg']['id']}/adjustments", {"points": 5, "reason": ""},
+                           content_type="application/json")
+    assert no_reason.status_code == 422 and "reason" in no_reason.content.decode()
+    dispatcher = _client(october.cast.alice)
+    assert dispatcher.post("/api/v1/assessment/periods", body,
+                           content_type="application/json").status_code == 403  # a wrong role
+    assert _client(october.cast.charlie).get(url).status_code == 404  # another district
+    assert admin.post(f"{url}/state", {"state": "approved"}, content_type="application/json").json()["state"] \
+        == "approved"
+    assert admin.post(f"{url}/state", {"state": "approved"}, content_type="application/json").status_code == 409
+    assert admin.post("/api/v1/assessment/periods", {**body, "region": "440302"},
+                      content_type="application/json").status_code == 404
