@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -289,7 +290,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Leaflet (maps) comes from the django-leaflet package, used only for its static files: listing the
 # package as an app would make the admin import its GeoDjango widgets, which need GDAL.
-STATICFILES_DIRS = [_leaflet_static()]
+STATICFILES_DIRS: list[Any] = [_leaflet_static()]
+# Apache ECharts (charts on the assessment pages), installed by `make setup` with npm from
+# package-lock.json into node_modules/ and served from here as static/echarts/ (no CDN). Without it the
+# pages show their tables only.
+_ECHARTS = PACKAGE_DIR.parent.parent / "node_modules" / "echarts" / "dist"
+if _ECHARTS.is_dir():
+    STATICFILES_DIRS.append(("echarts", str(_ECHARTS)))
 STATIC_ROOT = Path(env_str("CIVICGRID_STATIC_ROOT", str(DATA_DIR / "static")) or "")
 
 LOGGING = {

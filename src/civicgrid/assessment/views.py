@@ -100,9 +100,15 @@ def performance(request: HttpRequest) -> HttpResponse:
 def ranking(request: HttpRequest, pk: int) -> HttpResponse:
     """One period's ranking: each subject's score, grade, rank and change from the last period, and
     each indicator's value, linked to the cases behind it."""
+    from django.contrib.staticfiles import finders
+
     period, rows, metrics = _ranking(request, pk)
+    chart = None
+    if finders.find("echarts/echarts.min.js"):  # installed by `make setup` (npm, package-lock.json)
+        chart = [{"label": r["score"].label, "final": r["score"].final, "grade": r["score"].grade} for r in rows
+                 if r["score"].final is not None]
     return render(request, "assessment/ranking.html", {
-        "period": period, "rows": rows, "metrics": [METRICS[m] for m in metrics],
+        "period": period, "rows": rows, "metrics": [METRICS[m] for m in metrics], "chart": chart,
         "can_assess": selectors.may_assess(request.user)})
 
 

@@ -186,3 +186,24 @@ def test_the_api_computes_adjusts_approves_and_refuses_outsiders(october):
     assert admin.post(f"{url}/state", {"state": "approved"}, content_type="application/json").status_code == 409
     assert admin.post("/api/v1/assessment/periods", {**body, "region": "440302"},
                       content_type="application/json").status_code == 404
+
+
+def test_the_ranking_chart_is_echarts_served_locally_with_the_table_s_numbers(october):
+    import json
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("echarts/echarts.min.js")
+    if not found:
+        pytest.skip("ECharts is not installed (make charts: npm ci from package-lock.json)")
+    assert "node_modules" in found  # from the npm install, not a CDN
+    admin = october.cast.admin_a
+    scheme = scheme_version_create(actor=admin, code="dept", name="部门考核", indicators=V1, thresholds=FLOORS)
+    period = _compute(admin, scheme, october.cast.city.a)
+    page = _client(admin).get(f"/assessment/performance/{period.pk}/").content.decode()
+    assert re.search(r'<script src="/static/echarts/echarts\.min\.js">', page)
+    assert "cdn" not in page.lower() and "//" not in re.findall(r'<script src="([^"]+)"', page)[-1]
+    data = json.loads(re.search(r'<script id="ranking-data" type="application/json">(.*?)</script>', page).group(1))
+    assert [(d["label"], round(d["final"], 2), d["grade"]) for d in data] == [("甲区水务局", 88.0, "B"),
+                                                                           ("甲区城管局", 62.67, "C")]

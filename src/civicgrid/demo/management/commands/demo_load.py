@@ -64,6 +64,9 @@ class Command(CivicCommand):
         from civicgrid.demo.disputes import demo_disputes_load
 
         demo_disputes_load(city=city, say=say)
+        from civicgrid.demo.assessment import demo_assessment_load
+
+        demo_assessment_load(city=city, say=say)
         self.stdout.write("")
         rows = [(row.username, row.role, row.where) for row in demo_logins(city)]
         for line in _table((_("username"), _("role"), _("where")), rows):
