@@ -116,15 +116,11 @@ def sampling_rule_set(*, actor: Any, department: Department | None, share: Any, 
 
 # --- unit performance (目标责任考核) -------------------------------------------------------------------
 
-PERFORMANCE_ROLES = frozenset({Role.ADMIN, Role.LEADER})
-
-
 def _may_assess(actor: Any, region: Any = None) -> None:
-    from civicgrid.org.models import Membership
+    from civicgrid.assessment.selectors import may_assess
     from civicgrid.org.scoping import reaches
 
-    if not (getattr(actor, "is_superuser", False) or Membership.objects.filter(
-            user=actor, is_active=True, role__in=PERFORMANCE_ROLES).exists()):
+    if not may_assess(actor):
         raise TransitionRefused(_("Only a leader or an administrator runs unit assessments."))
     if region is not None and not reaches(region, actor):
         raise Http404(_("No region matches the given query."))
