@@ -164,6 +164,9 @@ def test_the_centre_works_the_call_list_page(world, units):
     alice = client_for(world.alice)
     page = alice.get("/assessment/calls/")
     assert page.status_code == 200 and f'id="call-{case.tracking_code}"' in page.content.decode()
+    assert 'data-nav="calls"' in page.content.decode()  # in the menu of those who call
+    evan_page = client_for(units.evan).get("/", follow=True).content.decode()
+    assert 'data-nav="dashboard"' in evan_page and 'data-nav="calls"' not in evan_page
     bad = alice.post(f"/assessment/calls/{case.tracking_code}/", {"outcome": "reached", "contacted": "yes"})
     assert bad.status_code == 422 and 'data-field="satisfaction"' in bad.content.decode()
     done = alice.post(f"/assessment/calls/{case.tracking_code}/", {
