@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1:8000
 DEMO_DB ?= var/demo.sqlite3
 export CIVICGRID_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup documents-os browser demo serve test test-sqlite test-postgres lint bench messages clean
+.PHONY: setup documents-os charts browser demo serve test test-sqlite test-postgres lint bench messages clean
 
 $(BIN)/civicgrid: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CivicGrid needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -14,7 +14,15 @@ $(BIN)/civicgrid: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $@
 
-setup: $(BIN)/civicgrid documents-os
+setup: $(BIN)/civicgrid documents-os charts
+
+# Apache ECharts for the charts, pinned in package-lock.json and served by Django from node_modules/
+# (no CDN). Without npm the pages show their tables only.
+charts: node_modules/echarts/dist/echarts.min.js
+
+node_modules/echarts/dist/echarts.min.js: package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "note: npm is missing: the charts are not installed (apt-get install npm; then make charts)"; fi
 
 # Case documents: WeasyPrint lays the PDFs out with Pango (and HarfBuzz's subsetter), in a CJK font;
 # install them when missing and we may (root with apt-get). Without them, generating a document fails.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "civicgrid.notify",
     "civicgrid.cases",
     "civicgrid.dispatch",
+    "civicgrid.assessment",
     "civicgrid.events",
     "civicgrid.disputes",
     "civicgrid.petitions",
@@ -254,6 +256,8 @@ CIVICGRID_EVENT_CATEGORY_SUGGESTER = env_str("CIVICGRID_EVENT_CATEGORY_SUGGESTER
 # Assessment: weights of 响应率/解决率/满意率 in the composite score (relative; see DOMAIN §6), checked
 # by civicgrid.cases.checks.
 CIVICGRID_SCORE_WEIGHTS = env_str("CIVICGRID_SCORE_WEIGHTS", "0.1,0.5,0.4")
+# The overall grade: weights of that composite score, 结案率 and 按期结案率 (relative; docs/assessment.md).
+CIVICGRID_GRADE_WEIGHTS = env_str("CIVICGRID_GRADE_WEIGHTS", "0.6,0.2,0.2")
 
 # Smart dispatch (docs/deployment.md): below this confidence a suggestion goes to a person; duplicate
 # candidates lie within the radius and the time window and share this much text (shingle Jaccard).
@@ -288,7 +292,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Leaflet (maps) comes from the django-leaflet package, used only for its static files: listing the
 # package as an app would make the admin import its GeoDjango widgets, which need GDAL.
-STATICFILES_DIRS = [_leaflet_static()]
+STATICFILES_DIRS: list[Any] = [_leaflet_static()]
+# Apache ECharts (charts on the assessment pages), installed by `make setup` with npm from
+# package-lock.json into node_modules/ and served from here as static/echarts/ (no CDN). Without it the
+# pages show their tables only.
+_ECHARTS = PACKAGE_DIR.parent.parent / "node_modules" / "echarts" / "dist"
+if _ECHARTS.is_dir():
+    STATICFILES_DIRS.append(("echarts", str(_ECHARTS)))
 STATIC_ROOT = Path(env_str("CIVICGRID_STATIC_ROOT", str(DATA_DIR / "static")) or "")
 
 LOGGING = {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("open311/v2/", include("civicgrid.open311.urls")),
     path("disputes/", include("civicgrid.disputes.urls")),  # the dispute queue and screening reports
     path("petitions/", include("civicgrid.petitions.urls")),  # the petition register and the unit's inbox
+    path("assessment/", include("civicgrid.assessment.urls")),  # the centre's follow-up call list
     path("", include("civicgrid.ops.urls")),  # /healthz, /healthz/app, /metrics (docs/operations.md)
     path("warnings/", include("civicgrid.warning.urls")),  # the centre's alert queue (一网统防)
     path("", include("civicgrid.web.urls")),  # the pages people work in; "/" sends each to their own

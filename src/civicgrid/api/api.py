@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from civicgrid.assessment.api import router as assessment_router
 from civicgrid.cases.api import metrics_router
 from civicgrid.cases.api import router as cases_router
 from civicgrid.core.api import build_api
@@ -27,3 +28,4 @@ api.add_router("/disputes", disputes_router)
 api.add_router("/petitions", petitions_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/warnings", warning_router)
+api.add_router("/assessment", assessment_router)

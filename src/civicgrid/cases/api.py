@@ -848,6 +848,12 @@ class ScoreOut(Schema):
     weights: list[float]
 
 
+class GradeOut(Schema):
+    value: float | None
+    grade: str | None
+    weights: list[float]  # the three rates' composite score, 结案率, 按期结案率
+
+
 class MetricsOut(Schema):
     start: dt.date | None
     end: dt.date | None
@@ -855,6 +861,7 @@ class MetricsOut(Schema):
     department: str | None
     rates: list[RateOut]
     score: ScoreOut
+    grade: GradeOut
 
 
 class MetricsRowOut(Schema):
@@ -862,6 +869,7 @@ class MetricsRowOut(Schema):
     label: str
     rates: list[RateOut]
     score: ScoreOut
+    grade: GradeOut
 
 
 def _selection(request: HttpRequest, f: MetricFilters) -> dict[str, Any]:
@@ -888,7 +896,8 @@ def _rates(m: Metrics, f: MetricFilters, extra: dict[str, str] | None = None) ->
                       "value": r.value, "percent": r.percent, "cases": link,
                       "denominator_cases": link.replace("part=numerator", "part=denominator")})
     return {"rates": rates, "score": {"value": m.score.value, "grade": m.score.grade,
-                                      "weights": list(m.score.weights)}}
+                                      "weights": list(m.score.weights)},
+            "grade": {"value": m.grade.value, "grade": m.grade.grade, "weights": list(m.grade.weights)}}
 
 
 @metrics_router.get("", response=MetricsOut,

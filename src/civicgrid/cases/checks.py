@@ -18,7 +18,7 @@ def settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         return []
     from django.core.exceptions import ImproperlyConfigured
 
-    from civicgrid.cases.selectors import score_weights
+    from civicgrid.cases.selectors import grade_weights, score_weights
     from civicgrid.cases.sweep import setting_due_soon_max, setting_due_soon_ratio
     from civicgrid.workcal import clock
 
@@ -30,10 +30,11 @@ def settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         elif not 0 < float(amount) < float("inf"):
             errors.append(Error(f"CIVICGRID_EXTENSION_MAX: {unit}={amount} needs a positive amount",
                                 id="civicgrid.cases.E002"))
-    try:
-        score_weights()
-    except ImproperlyConfigured as exc:
-        errors.append(Error(str(exc), id="civicgrid.cases.E003"))
+    for read_weights in (score_weights, grade_weights):
+        try:
+            read_weights()
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), id="civicgrid.cases.E003"))
     for read in (setting_due_soon_ratio, setting_due_soon_max):
         try:
             read()

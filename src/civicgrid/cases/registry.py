@@ -395,7 +395,7 @@ class CaseType:
     start_clocks: tuple[ClockRule, ...] = ()  # clocks started when a case is created
     detail_model: Any = None  # the one-to-one detail table, if the type has one
     recall_to: str | None = None  # where a recalled dispatch goes (None: the state stays)
-    reopen_on_unsatisfied: bool = False  # an "unsatisfied" rating reopens the case
+    reopen_on_unsatisfied: bool = False  # an "unsatisfied" staff follow-up (not a self-rating) reopens
     reopen_clocks: tuple[ClockRule, ...] = ()  # clocks restarted when the case is reopened
     rating_stops: tuple[str, ...] = ()  # clock kinds a rating (not a failed call attempt) stops
     unregistered_states: frozenset[str] | None = None  # None: derived (selectors.unregistered_states_of)

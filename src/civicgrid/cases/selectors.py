@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -75,6 +76,7 @@ from civicgrid.cases.models import (
     DocumentVersion,
     Party,
     Rating,
+    RatingSource,
     Satisfaction,
     TimelineEntry,
     Timer,
@@ -457,7 +459,9 @@ METRIC_DEFINITIONS: dict[str, Any] = {
     "extension": _("with an approved extension ÷ cases whose handling deadline falls in the period"),
     "registration": _("registered ÷ cases received in the period, including those still waiting for "
                       "registration, not registered or merged"),
-    "response": _("follow-ups that reached the person ÷ valid follow-ups made in the period"),
+    # a valid follow-up is a staff call that reached the reporter: their own ratings are counted apart
+    "response": _("follow-ups where the reporter says the unit contacted them ÷ valid follow-ups made in the "
+                  "period"),
     "resolution": _("follow-ups where the problem was resolved ÷ valid follow-ups made in the period"),
     "satisfaction": _("(satisfied + 0.9 × basically satisfied) ÷ valid follow-ups made in the period"),
 }
@@ -466,6 +470,7 @@ RATING_METRICS = ("response", "resolution", "satisfaction")
 BASIC_SATISFACTION_WEIGHT = 0.9  # 基本满意 counts 0.9 of 满意
 GRADES: tuple[tuple[float, str], ...] = ((90.0, "A"), (75.0, "B"), (60.0, "C"), (40.0, "D"))
 DEFAULT_SCORE_WEIGHTS = "0.1,0.5,0.4"  # 响应率, 解决率, 满意率
+DEFAULT_GRADE_WEIGHTS = "0.6,0.2,0.2"  # the three rates' composite score, 结案率, 按期结案率
 
 
 @dataclass(frozen=True)
@@ -494,6 +499,17 @@ class Rate:
 @dataclass(frozen=True)
 class Score:
     """The composite of the three rates (综合得分, 0–100 points) and its grade (A–E)."""
+
+    value: float | None
+    grade: str | None
+    weights: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The overall grade (综合等级, 0–100 points, A–E): the three rates' composite score, 结案率 and
+    按期结案率, weighted by ``weights`` in that order (``CIVICGRID_GRADE_WEIGHTS``). None while any
+    of the three has no denominator. Each part is a figure of its own, drillable to its cases."""
 
     value: float | None
     grade: str | None
@@ -530,6 +546,7 @@ class Metrics:
     resolution: Rate
     satisfaction: Rate
     score: Score
+    grade: Grade
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -545,24 +562,37 @@ class MetricsRow:
     code: str = ""
 
 
-def score_weights(weights: Sequence[float] | str | None = None) -> tuple[float, float, float]:
-    """The composite weights of 响应率/解决率/满意率, from the argument or the setting
-    ``CIVICGRID_SCORE_WEIGHTS`` (``"0.1,0.5,0.4"`` by default); divided by their sum."""
-    from_setting = weights is None
-    raw: Any = getattr(settings, "CIVICGRID_SCORE_WEIGHTS", DEFAULT_SCORE_WEIGHTS) if from_setting else weights
+def _weights(raw: Any, *, setting: str, names: str, example: str, from_setting: bool) -> tuple[float, float, float]:
     try:
         parts = [p for p in raw.replace("/", ",").split(",")] if isinstance(raw, str) else list(raw)
         values = [float(p) for p in parts]
-        if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0:
+        if len(values) != 3 or any(not math.isfinite(v) or v < 0 for v in values) or sum(values) <= 0:
             raise ValueError
     except (TypeError, ValueError):
-        message = ("CIVICGRID_SCORE_WEIGHTS must be three non-negative numbers for 响应率,解决率,满意率, "
-                   f"e.g. 0.1,0.5,0.4 (got {raw!r})")
+        message = f"{setting} must be three non-negative numbers for {names}, e.g. {example} (got {raw!r})"
         if from_setting:
             raise ImproperlyConfigured(message) from None
         raise ValueError(message) from None
     total = sum(values)
     return (values[0] / total, values[1] / total, values[2] / total)
+
+
+def score_weights(weights: Sequence[float] | str | None = None) -> tuple[float, float, float]:
+    """The composite weights of 响应率/解决率/满意率, from the argument or the setting
+    ``CIVICGRID_SCORE_WEIGHTS`` (``"0.1,0.5,0.4"`` by default); divided by their sum."""
+    from_setting = weights is None
+    raw: Any = getattr(settings, "CIVICGRID_SCORE_WEIGHTS", DEFAULT_SCORE_WEIGHTS) if from_setting else weights
+    return _weights(raw, setting="CIVICGRID_SCORE_WEIGHTS", names="响应率,解决率,满意率", example="0.1,0.5,0.4",
+                    from_setting=from_setting)
+
+
+def grade_weights(weights: Sequence[float] | str | None = None) -> tuple[float, float, float]:
+    """The weights of the overall grade: the three rates' composite score, 结案率 and 按期结案率, from
+    the argument or the setting ``CIVICGRID_GRADE_WEIGHTS`` (``"0.6,0.2,0.2"`` by default)."""
+    from_setting = weights is None
+    raw: Any = getattr(settings, "CIVICGRID_GRADE_WEIGHTS", DEFAULT_GRADE_WEIGHTS) if from_setting else weights
+    return _weights(raw, setting="CIVICGRID_GRADE_WEIGHTS", names="三率综合得分,结案率,按期结案率",
+                    example="0.6,0.2,0.2", from_setting=from_setting)
 
 
 def grade_for(score: float | None) -> str | None:
@@ -582,6 +612,15 @@ def composite_score(response: Rate, resolution: Rate, satisfaction: Rate,
         return Score(value=None, grade=None, weights=w)
     value = 100.0 * (w[0] * response.value + w[1] * resolution.value + w[2] * satisfaction.value)
     return Score(value=value, grade=grade_for(value), weights=w)
+
+
+def overall_grade(score: Score, closure: Rate, on_time: Rate,
+                  weights: Sequence[float] | str | None = None) -> Grade:
+    w = grade_weights(weights)
+    if score.value is None or closure.value is None or on_time.value is None:
+        return Grade(value=None, grade=None, weights=w)
+    value = w[0] * score.value + 100.0 * (w[1] * closure.value + w[2] * on_time.value)
+    return Grade(value=value, grade=grade_for(value), weights=w)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -708,7 +747,14 @@ class _Selection:
     # --- follow-ups --------------------------------------------------------------------------
 
     def ratings(self) -> QuerySet[Rating]:
-        return Rating.objects.filter(self.period.q("at"), valid=True, case__in=self.cases.values("pk"))
+        """The valid staff follow-ups (有效回访) made in the period: the reporter's own ratings and
+        failed call attempts are not follow-ups (see :func:`self_ratings`)."""
+        return Rating.objects.filter(self.period.q("at"), valid=True, source=RatingSource.FOLLOW_UP,
+                                     case__in=self.cases.values("pk"))
+
+    def self_ratings(self) -> QuerySet[Rating]:
+        return Rating.objects.filter(self.period.q("at"), source=RatingSource.RESIDENT,
+                                     case__in=self.cases.values("pk"))
 
     @staticmethod
     def rating_parts() -> dict[str, tuple[Q, Q]]:
@@ -813,7 +859,8 @@ def _three_from(row: dict[str, Any], weights: Sequence[float] | str | None) -> T
 
 def _merge(closure: ClosureRates, three: ThreeRates) -> Metrics:
     return Metrics(**{m: getattr(closure, m) for m in CASE_METRICS},
-                   **{m: getattr(three, m) for m in RATING_METRICS}, score=three.score)
+                   **{m: getattr(three, m) for m in RATING_METRICS}, score=three.score,
+                   grade=overall_grade(three.score, closure.closure, closure.on_time))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -842,6 +889,32 @@ def three_rates(*, period: Period | None = None, user: Any = None, region: Regio
     sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
                      unregistered_states=None)
     return _three_from(sel.ratings().aggregate(**_rating_aggregates()), weights)
+
+
+@dataclass(frozen=True)
+class SelfRatings:
+    """The reporters' own ratings (自评), counted apart from the follow-ups: they are not in the
+    three rates (a reporter who rates was, by construction, reached)."""
+
+    total: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def self_ratings(*, period: Period | None = None, user: Any = None, region: Region | None = None,
+                 department: Department | None = None, case_type: str | None = None) -> SelfRatings:
+    """How the reporters rated their own cases in the period (one query)."""
+    sel = _selection(period=period, user=user, region=region, department=department, case_type=case_type,
+                     unregistered_states=None)
+    row = sel.self_ratings().aggregate(
+        total=Count("pk"), satisfied=Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        basic=Count("pk", filter=Q(satisfaction=Satisfaction.BASIC)),
+        unsatisfied=Count("pk", filter=Q(satisfaction=Satisfaction.UNSATISFIED)))
+    return SelfRatings(**{k: v or 0 for k, v in row.items()})
 
 
 def metrics_for(*, period: Period | None = None, user: Any = None, region: Region | None = None,

@@ -1406,7 +1406,10 @@ def case_rate(
     valid: bool = True,
     now: dt.datetime | None = None,
 ) -> Rating:
-    """Record the follow-up and the reporter's rating (回访评价). A type may reopen on "unsatisfied".
+    """Record the follow-up and the reporter's rating (回访评价). A type may reopen on an
+    "unsatisfied" staff follow-up (``reopen_on_unsatisfied``); the reporter's own "unsatisfied"
+    reopens nothing: it puts the case on the centre's call list for a verifying call (回访核实),
+    and that call decides.
 
     One rating from the reporter and one valid staff follow-up per closing of the case (a unique
     constraint: a second answers 409, however the requests race); call attempts (``valid`` false:
@@ -1454,7 +1457,7 @@ def case_rate(
         )
         if source != RatingSource.ATTEMPT and ctype.rating_stops:
             timers_stop(case=case, kinds=ctype.rating_stops, now=now)
-        if (satisfaction == Satisfaction.UNSATISFIED and source != RatingSource.ATTEMPT
+        if (satisfaction == Satisfaction.UNSATISFIED and source == RatingSource.FOLLOW_UP
                 and ctype.reopen_on_unsatisfied and ctype.reopenable(case.state)):
             case_reopen(actor=None, case=case, reason=comment or _("The reporter is not satisfied."), now=now)
     return rating

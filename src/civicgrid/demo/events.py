@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from civicgrid.assessment.services import call_record
 from civicgrid.cases.models import Case
 from civicgrid.events import services as ev
 from civicgrid.events.bulk import BulkWriter
@@ -277,6 +278,16 @@ def _walk(city: Region, rng: random.Random, now: dt.datetime, say: Progress, own
                 ev.event_rate(actor=None, case=fresh(case), satisfaction=satisfaction,
                               comment="处理及时" if satisfaction != "unsatisfied" else "问题没有解决",
                               now=t + 12 * step)
+                # the centre's follow-up call (回访): the staff call is what the three rates count, and
+                # only its "unsatisfied" (the verifying call, 回访核实) sends the event back for rework
+                if dispatcher is not None:
+                    if rng.random() < 0.2:
+                        call_record(actor=dispatcher, case=fresh(case), outcome="unreachable", note="无人接听",
+                                    now=t + 13 * step)
+                    call_record(actor=dispatcher, case=fresh(case), outcome="reached", contacted=rng.random() < 0.9,
+                                resolved=satisfaction != "unsatisfied", satisfaction=satisfaction,
+                                note="回访核实：仍未解决" if satisfaction == "unsatisfied" else "",
+                                now=t + 14 * step)
             made += 1
         done[target] = made
     labels = {**STATES, "rework": _("sent back for rework"), "rated": _("rated"),

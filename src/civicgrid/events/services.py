@@ -619,8 +619,9 @@ def event_reply(*, actor: Any, case: Case, reply: str, now: dt.datetime | None =
 def event_rate(*, actor: Any, case: Case, satisfaction: str, comment: str = "", contacted: bool = True,
                resolved: bool | None = None, valid: bool = True, now: dt.datetime | None = None) -> Rating:
     """The follow-up rating (回访评价): the reporter's once per closing, a staff follow-up once per
-    closing (409 for a second: ``case_rate``); "unsatisfied" reopens the event (返工); a rating
-    stops the follow-up clock (the type's ``rating_stops``)."""
+    closing (409 for a second: ``case_rate``); an "unsatisfied" staff follow-up reopens the event
+    (返工), the reporter's own "unsatisfied" puts it on the centre's call list for a verifying
+    call (回访核实); a rating stops the follow-up clock (the type's ``rating_stops``)."""
     _event(case)
     if resolved is None:
         resolved = satisfaction != Satisfaction.UNSATISFIED

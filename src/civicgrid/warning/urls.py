@@ -6,6 +6,6 @@ app_name = "warning"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("<int:pk>/", views.detail, name="alert"),
-    path("<int:pk>/act/<str:action>/", views.act, name="act"),
+    path("<int:alert_id>/", views.detail, name="alert"),
+    path("<int:alert_id>/act/<str:action>/", views.act, name="act"),
 ]

@@ -70,15 +70,15 @@ def _context(request: HttpRequest, alert: Alert, errors: dict[str, list[str]] | 
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_get(user=request.user, pk=pk)
+def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = selectors.alert_get(user=request.user, pk=alert_id)
     return render(request, "warning/alert.html", _context(request, alert))
 
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    alert = selectors.alert_get(user=request.user, pk=pk)
+def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
+    alert = selectors.alert_get(user=request.user, pk=alert_id)
     try:
         services.alert_act(actor=request.user, alert=alert, action=action, note=request.POST.get("note", "")[:2000],
                            outcome=request.POST.get("outcome", ""))
@@ -90,4 +90,4 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except PermissionDenied:
         raise
     messages.success(request, _("Done: %(action)s.") % {"action": action})
-    return redirect(reverse("warning:alert", args=[pk]))
+    return redirect(reverse("warning:alert", args=[alert_id]))

@@ -92,6 +92,12 @@ def navigation(user: Any) -> list[NavItem]:
         items += [NavItem("mine", _("My cases"), reverse("web:mine")),
                   NavItem("cases", _("Cases"), reverse("web:cases")),
                   NavItem("dashboard", _("Dashboard"), reverse("web:dashboard"))]
+    from civicgrid.assessment.selectors import caller_roles
+
+    if roles & caller_roles():  # who records follow-ups: the engine's rate roles
+        items.append(NavItem("calls", _("Follow-up calls"), reverse("assessment:calls")))
+    if roles - {Role.RESIDENT}:
+        items.append(NavItem("performance", _("Unit assessments"), reverse("assessment:performance")))
     if Role.AUDITOR in roles:
         items.append(NavItem("audit", _("Auditor's desk"), reverse("web:audit_desk")))
     return items

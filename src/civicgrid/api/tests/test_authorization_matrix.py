@@ -34,6 +34,7 @@ service façade and the API.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
                "department": units.water.code, "party_id": str(party.pk), "alert_id": str(_alert_of(world)),
-               "pk": str(_alert_of(world))}
+               "pk": _assessed(world)}
     return World(case=case, own=own, request_id=req.pk, photo_sha=samples["sha"], samples=samples,
                  principals=_people(world, units))
 
@@ -355,6 +356,19 @@ def _patterns(resolvers: list[Any], prefix: str = "", ns: str = "") -> list[tupl
         elif isinstance(p, URLPattern) and p.name:
             out.append((prefix + str(p.pattern), f"{ns}{p.name}"))
     return out
+
+
+def _assessed(world: Any) -> str:
+    """A computed unit-assessment period of district A (its ranking pages are walked too)."""
+    from civicgrid.assessment.services import period_compute, scheme_version_create
+
+    scheme = scheme_version_create(actor=world.admin_a, code="matrix", name="矩阵考核",
+                                   indicators=[{"metric": "closure", "weight": 1}],
+                                   thresholds={"A": 90, "B": 75, "C": 60, "D": 40})
+    today = timezone.localdate()
+    period = period_compute(actor=world.admin_a, scheme=scheme, subject_kind="department", region=world.city.a,
+                            first_day=today - dt.timedelta(days=30), last_day=today)
+    return str(period.pk)
 
 
 def _page_url(route: str, w: World) -> str:

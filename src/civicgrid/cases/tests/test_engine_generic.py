@@ -260,6 +260,16 @@ def test_an_unsatisfied_rating_reopens_the_case(cast, units, calendar_2024):
     assert Rating.objects.get(case=case).satisfaction == "unsatisfied"
 
 
+def test_the_reporter_s_unsatisfied_rating_reopens_nothing(cast, units, calendar_2024):
+    case = done(cast, units, reporter=units.rita)
+    rating = case_rate(actor=units.rita, case=fresh(case), satisfaction="unsatisfied", resolved=False,
+                       now=at(2024, 11, 4, 10))
+    assert rating.source == "resident"
+    stored = fresh(case)
+    assert (stored.state, stored.reopen_count) == ("done", 0)  # the verifying call decides
+    assert not stored.timeline.filter(action="reopen").exists()
+
+
 def test_a_case_is_rated_only_once_closed_and_only_on_the_three_point_scale(cast, units):
     case = handling(cast, units)
     with pytest.raises(TransitionNotAllowed):

@@ -30,6 +30,7 @@ October 2024, district A:
     解决率   resolved C1                   = 1 / 4 = 0.25
     满意率   (1 satisfied + 0.9 × 2 basic) = 2.8 / 4 = 0.7
     score (0.1, 0.5, 0.4) = 100 × (0.075 + 0.125 + 0.28) = 48.0 → D
+    overall grade (0.6, 0.2, 0.2) = 0.6 × 48.0 + 100 × (0.2 × 0.8 + 0.2 × 0.6) = 28.8 + 28 = 56.8 → D
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ from civicgrid.cases.selectors import (
     Rate,
     closure_rates,
     grade_for,
+    grade_weights,
     metric_cases,
     metric_ratings,
     metrics_by_department,
     metrics_by_region,
     metrics_for,
     score_weights,
+    self_ratings,
     three_rates,
     unregistered_states_of,
 )
@@ -90,8 +93,9 @@ def _created(case: Any, when: Any) -> Any:
     return fresh(case)
 
 
-def _rated(case: Any, when: Any, **kwargs: Any) -> Rating:
-    rating = case_rate(actor=None, case=fresh(case), **kwargs)
+def _rated(case: Any, when: Any, *, by: Any, **kwargs: Any) -> Rating:
+    """A staff follow-up call (a reporter's own rating is not in the three rates)."""
+    rating = case_rate(actor=by, case=fresh(case), **kwargs)
     Rating.objects.filter(pk=rating.pk).update(at=when)  # Rating.at is auto_now_add
     return rating
 
@@ -138,14 +142,16 @@ def october(cast: Any, units: Any) -> October:
     case_transition(actor=None, case=fresh(c10), action="accept", now=T)
     c["C10"] = _finish(c10, None, at(2024, 10, 9, 10))
 
-    _rated(c["C1"], at(2024, 10, 11, 9), satisfaction="satisfied", contacted=True, resolved=True)
-    _rated(c["C2"], at(2024, 10, 17, 9), satisfaction="basic", contacted=True, resolved=False)
-    _rated(c["C5"], at(2024, 10, 17, 9), satisfaction="basic", contacted=False, resolved=False)
-    _rated(c["C6"], at(2024, 10, 12, 9), satisfaction="satisfied", contacted=True, resolved=True, valid=False)
-    _rated(c["C10"], at(2024, 10, 10, 9), satisfaction="satisfied", contacted=True, resolved=True)
+    _rated(c["C1"], by=cast.alice, when=at(2024, 10, 11, 9), satisfaction="satisfied", contacted=True, resolved=True)
+    _rated(c["C2"], by=cast.alice, when=at(2024, 10, 17, 9), satisfaction="basic", contacted=True, resolved=False)
+    _rated(c["C5"], by=cast.alice, when=at(2024, 10, 17, 9), satisfaction="basic", contacted=False, resolved=False)
+    _rated(c["C6"], by=cast.alice, when=at(2024, 10, 12, 9), satisfaction="satisfied", contacted=True,
+           resolved=True, valid=False)
+    _rated(c["C10"], by=cast.charlie, when=at(2024, 10, 10, 9), satisfaction="satisfied", contacted=True,
+           resolved=True)
     # Last: an unsatisfied rating reopens C9 (DRILL reopens on "unsatisfied"), which moves its
     # handling clock out of both months; the follow-up itself was made in October.
-    _rated(c["C9"], at(2024, 10, 8, 9), satisfaction="unsatisfied", contacted=True, resolved=False)
+    _rated(c["C9"], by=cast.alice, when=at(2024, 10, 8, 9), satisfaction="unsatisfied", contacted=True, resolved=False)
     return October(cases={k: fresh(v) for k, v in c.items()}, units=units, cast=cast, b_department=b_dept)
 
 
@@ -179,6 +185,36 @@ def test_the_three_rates_and_the_score_equal_the_hand_computed_values(october):
     assert r.score.value == pytest.approx(48.0)
     assert r.score.grade == "D"
     assert r.score.weights == pytest.approx((0.1, 0.5, 0.4))
+
+
+def test_the_reporters_own_ratings_are_counted_apart_from_the_three_rates(october):
+    # the reporter of C1 and of C2 rate themselves in October (C2 unsatisfied): a rating from the
+    # reporter is a contact by construction, so it would push 响应率 towards 100 %; it is not a
+    # follow-up, the three rates stay those of the four staff calls above
+    for code, satisfaction in (("C1", "satisfied"), ("C2", "unsatisfied")):
+        rating = case_rate(actor=None, case=fresh(october.cases[code]), satisfaction=satisfaction)
+        Rating.objects.filter(pk=rating.pk).update(at=at(2024, 10, 18, 9))
+    r = three_rates(period=OCTOBER, region=october.cast.city.a)
+    assert (r.response.numerator, r.response.denominator) == (3, 4)
+    assert self_ratings(period=OCTOBER, region=october.cast.city.a).as_dict() == {
+        "total": 2, "satisfied": 1, "basic": 0, "unsatisfied": 1}
+    assert self_ratings(period=OCTOBER, region=october.cast.city.b).total == 0
+
+
+def test_the_overall_grade_weighs_the_score_the_closure_rate_and_the_on_time_rate(october, settings):
+    m = metrics_for(period=OCTOBER, region=october.cast.city.a)
+    assert m.grade.value == pytest.approx(56.8) and m.grade.grade == "D"
+    assert m.grade.weights == pytest.approx((0.6, 0.2, 0.2))
+    settings.CIVICGRID_GRADE_WEIGHTS = "5,3,2"  # relative: 0.5 × 48 + 100 × (0.3 × 0.8 + 0.2 × 0.6) = 60
+    again = metrics_for(period=OCTOBER, region=october.cast.city.a)
+    assert again.grade.value == pytest.approx(60.0) and again.grade.grade == "C"
+    assert grade_weights((0, 1, 1)) == pytest.approx((0, 0.5, 0.5))
+    with pytest.raises(ValueError, match="CIVICGRID_GRADE_WEIGHTS"):
+        grade_weights("1,nan,1")
+    # no follow-up in the period: no score, so no grade (a grade over half its parts would mislead)
+    empty = metrics_for(period=Period.days(at(2024, 10, 1, 0).date(), at(2024, 10, 2, 0).date()),
+                        region=october.cast.city.a)
+    assert (empty.grade.value, empty.grade.grade) == (None, None)
 
 
 def test_alice_sees_the_same_numbers_through_her_jurisdiction(october):
@@ -347,7 +383,7 @@ def test_a_satisfaction_numerator_carries_no_binary_noise(october):
     # 0.9 × 13 basically satisfied is 11.700000000000001 in floating point
     case = october.cases["C1"]
     Rating.objects.bulk_create([Rating(case=case, closing=n, satisfaction="basic", contacted=True, resolved=True,
-                                       valid=True, at=at(2024, 10, 20, 9)) for n in range(1, 14)])  # 13 closings
+                                       valid=True, at=at(2024, 10, 20, 9)) for n in range(2, 15)])  # 13 more closings
     r = three_rates(period=Period.days(at(2024, 10, 20, 0).date(), at(2024, 10, 20, 0).date()),
                     region=october.cast.city.a)
     assert repr(r.satisfaction.numerator) == "11.7"

@@ -68,11 +68,15 @@ def test_an_event_goes_round_the_whole_loop_and_every_step_is_in_the_timeline_an
             "cases.event.reply", "cases.event.rate"} <= audited
 
 
-def test_an_unsatisfied_rating_reopens_the_event_for_rework(world, units):
+def test_an_unsatisfied_self_rating_reopens_nothing_the_centre_s_follow_up_does(world, units):
     cast = world
     case = closed_and_replied(cast, units)
     ev.event_rate(actor=units.rita, case=fresh(case), satisfaction="unsatisfied", comment="井盖又松了",
                   now=at(2024, 9, 24, 10))
+    assert fresh(case).state == "replied" and fresh(case).reopen_count == 0  # the reporter's word alone
+    # the centre's verifying call (回访核实) reaches the reporter: still unsatisfied → rework
+    ev.event_rate(actor=cast.alice, case=fresh(case), satisfaction="unsatisfied", resolved=False,
+                  comment="回访核实：井盖仍松动", now=at(2024, 9, 24, 11))
     stored = fresh(case)
     assert stored.state == "handling" and stored.reopen_count == 1 and stored.closed_at is None
     assert stored.timers.filter(kind="handle", state=TimerState.RUNNING).exists()
@@ -82,7 +86,8 @@ def test_an_unsatisfied_rating_reopens_the_event_for_rework(world, units):
     ev.event_verify(actor=cast.bob, case=fresh(case), passed=True, note="已整改", now=at(2024, 9, 24, 15))
     ev.event_reply(actor=cast.alice, case=fresh(case), reply="已重新处理", now=at(2024, 9, 24, 16))
     ev.event_rate(actor=units.rita, case=fresh(case), satisfaction="basic", now=at(2024, 9, 25, 10))
-    assert Rating.objects.filter(case=case).count() == 2
+    assert sorted(Rating.objects.filter(case=case).values_list("closing", "source")) == [
+        (1, "follow_up"), (1, "resident"), (2, "resident")]
 
 
 def test_a_failed_on_site_check_sends_the_event_back_to_handling(world, units):

@@ -184,13 +184,14 @@ def test_a_resident_who_reported_signed_in_rates_without_the_secret(world, units
     assert Rating.objects.get(case=case).by == units.rita
 
 
-def test_an_unsatisfied_rating_reopens_the_event(world, units):
+def test_an_unsatisfied_rating_asks_for_a_verifying_call_and_reopens_nothing(world, units):
     case = walk(reported(), world, units, "replied")
     resident = client_for()
     answer = resident.post(f"/track/{case.tracking_code}/rate/", {"satisfaction": "unsatisfied", "comment": "没修好",
                                                                  "secret": secret_of(case)}, follow=True)
-    assert Case.objects.get(pk=case.pk).state == "handling"
-    assert "该问题已重新打开，将再次处置。" in answer.content.decode()  # the resident is told
+    assert Case.objects.get(pk=case.pk).state == "replied"  # only the centre's follow-up call reopens
+    told = answer.content.decode()  # the resident is told (in Chinese once the lead compiles the catalogue)
+    assert "中心将致电与您核实处理结果。" in told or "The centre will call you to check the result" in told
     # the centre's timeline says who rated and how; the public one the rating given
     staff = client_for(world.alice).get(f"/cases/{case.tracking_code}/").content.decode()
     assert "<b>报告人</b> 已评价：不满意" in staff[staff.index('id="timeline"'):]

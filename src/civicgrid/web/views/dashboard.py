@@ -190,10 +190,12 @@ def _suppressed(m: Metrics) -> Metrics:
         return replace(r, numerator=n or r.numerator, denominator=d or r.denominator, value=None)
 
     rates = {name: one(getattr(m, name)) for name in METRICS}
-    score = m.score
+    score, grade = m.score, m.grade
     if any(rates[name] is not getattr(m, name) for name in ("response", "resolution", "satisfaction")):
         score = replace(score, value=None, grade=None)
-    return replace(m, score=score, **rates)
+    if score.value is None or any(rates[name] is not getattr(m, name) for name in ("closure", "on_time")):
+        grade = replace(grade, value=None, grade=None)
+    return replace(m, score=score, grade=grade, **rates)
 
 
 def _restricted_in(f: DashboardFilter, user: Any) -> bool:
@@ -233,7 +235,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     dept_rows = [(r, cells(f, r.metrics, department=r.code)) for r in by_dept if r.key is not None]
     bars = [(r.label, r.metrics.closure.percent) for r in by_region if r.key is not None][:30]
     return render(request, "web/dashboard.html", {
-        "f": f, "overall": cells(f, overall), "score": overall.score, "level": level,
+        "f": f, "overall": cells(f, overall), "score": overall.score, "grade": overall.grade, "level": level,
         "region_rows": region_rows, "dept_rows": dept_rows, "bars": bars,
         "regions": regions_visible(request.user).filter(level__in=PICKABLE).order_by("code")[:200],
         "departments": departments_visible(request.user).order_by("code")[:200],
@@ -285,15 +287,15 @@ def _export_table(f: DashboardFilter, user: Any) -> ExportTable:
         label = str(METRICS[name])
         header += [f"{label} %", f"{label} " + _("numerator"), f"{label} " + _("denominator")]
         kinds += [PERCENT, NUMBER, NUMBER]
-    header.append(_("composite score"))
-    kinds.append(NUMBER)
+    header += [_("composite score"), _("overall grade")]
+    kinds += [NUMBER, NUMBER]
 
     def line(scope: str, code: str, name: str, m: Metrics) -> list[Any]:
         row: list[Any] = [scope, code, name]
         for metric in METRICS:
             r = getattr(m, metric)
             row += [r.value, r.numerator, r.denominator]
-        row.append(m.score.value)
+        row += [m.score.value, m.grade.value]
         return row
 
     rows = [line(_("total"), f.region.code if f.region else "", f.region.name if f.region else "", overall)]

@@ -259,6 +259,6 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
     thanks = _("Thank you: your rating (%(satisfaction)s) was recorded.") % {
         "satisfaction": Satisfaction(satisfaction).label}
     if satisfaction == Satisfaction.UNSATISFIED:
-        thanks += " " + _("The report is open again and will be handled once more.")
+        thanks += " " + _("The centre will call you to check the result with you.")
     messages.success(request, thanks)
     return redirect("web:track_code", code=code)

@@ -70,6 +70,9 @@ class Command(CivicCommand):
         from civicgrid.demo.petitions import demo_petitions_load
 
         demo_petitions_load(city=city, say=say)
+        from civicgrid.demo.assessment import demo_assessment_load
+
+        demo_assessment_load(city=city, say=say)
         self.stdout.write("")
         rows = [(row.username, row.role, row.where) for row in demo_logins(city)]
         for line in _table((_("username"), _("role"), _("where")), rows):
