@@ -106,6 +106,11 @@ def demo_disputes_load(*, city: Region, say: Callable[[str], None] | None = None
                     data["organisation"] = med.code
                 actor = centre if step == "route" and centre is not None else mediator
                 case = case_act(actor=actor, case=case, action=step, data=data)
+                if step == "accept":  # the organisation assigns the mediator as a person, who takes it on
+                    case = case_act(actor=mediator, case=case, action="assign_mediator",
+                                    data={"mediator": mediator.pk})
+                    if i % 2 == 0:  # some left waiting in "my cases"
+                        case = case_act(actor=mediator, case=case, action="take", data={})
             n += 1
     say(_("%(n)d disputes for the mediator") % {"n": n})
     return n

@@ -37,7 +37,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, Transition
+from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, Transition
 from civicgrid.cases.services import NO_PENDING_ASSIGNMENT, TransitionContext, pending_assignment_of
 from civicgrid.disputes.models import DisputeDetail, Referral, Side
 from civicgrid.org.models import Role
@@ -47,7 +47,9 @@ DISPUTE = "dispute"
 CENTRE = frozenset({Role.DISPATCHER, Role.ADMIN, SYSTEM})
 MEDIATORS = frozenset({Role.MEDIATOR, Role.ADMIN, SYSTEM})
 ROUTERS = CENTRE | {Role.MEDIATOR}  # a committee may pass a dispute up or across itself
-ASSESSORS = MEDIATORS | {Role.DISPATCHER, Role.GRID_WORKER}
+# the mediator the organisation assigned (a person assignment) works the dispute as ASSIGNEE too
+WORKERS = MEDIATORS | {ASSIGNEE}
+ASSESSORS = WORKERS | {Role.DISPATCHER, Role.GRID_WORKER}
 
 STATES: dict[str, Any] = {
     "registered": _("registered"),  # 已登记
@@ -163,6 +165,18 @@ def _assess(ctx: TransitionContext) -> None:
     assess_effect(ctx)
 
 
+def _assign_mediator(ctx: TransitionContext) -> None:
+    from civicgrid.disputes.services import assign_mediator_effect
+
+    assign_mediator_effect(ctx)
+
+
+def _take(ctx: TransitionContext) -> None:
+    from civicgrid.cases.services import assignment_accept
+
+    assignment_accept(ctx)
+
+
 def _finish(ctx: TransitionContext) -> None:
     from civicgrid.cases.services import assignments_finish
 
@@ -185,8 +199,8 @@ def build_dispute_type() -> CaseType:
     terms = Input("terms", "text", required=True,
                   label=_("terms, one per line: term | performer | due date (YYYY-MM-DD)"))
     transitions = {
-        # WIRE(person-assignee): once Input kind "person" lands, route may name a mediator directly
-        # (assignment_open(ctx, person=...)); today the organisation's seat region is assigned.
+        # route assigns the organisation's seat region; the organisation (its mediators, or the centre)
+        # then assigns one of its mediators as a person (assign_mediator), who takes it (take).
         "route": t("route", ("registered",), "routed", ROUTERS, label=_("route to an organisation"),
                    inputs=(Input("organisation", "text", label=_("mediation organisation (code; empty: the default)"),
                                  default=_default_organisation),),
@@ -195,40 +209,48 @@ def build_dispute_type() -> CaseType:
                     guards=(OWN_ORGANISATION, HOLDS), effect=_accept, public=True),
         "return": t("return", ("routed",), "registered", MEDIATORS, label=_("return to the centre"),
                     requires=("reason",), guards=(OWN_ORGANISATION,), effect=_return),
-        "start": t("start", ("accepted",), "mediating", MEDIATORS, label=_("start mediation"),
+        "assign_mediator": t("assign_mediator", ("accepted", "mediating"), None, MEDIATORS | {Role.DISPATCHER},
+                             label=_("assign a mediator"), guards=(OWN_ORGANISATION,),
+                             inputs=(Input("mediator", "person", required=True, label=_("mediator"),
+                                           roles=frozenset({Role.MEDIATOR})),),
+                             effect=_assign_mediator,
+                             starts=(ClockRule("take", 1, "working_days", per_assignment=True),)),
+        "take": t("take", ("accepted", "mediating"), None, frozenset({ASSIGNEE, Role.ADMIN, SYSTEM}),
+                  label=_("take on the dispute"), guards=(HOLDS,), effect=_take),
+        "start": t("start", ("accepted",), "mediating", WORKERS, label=_("start mediation"),
                    guards=(REFUSED,), public=True),
-        "session": t("session", ("mediating",), None, MEDIATORS, label=_("record a session"),
+        "session": t("session", ("mediating",), None, WORKERS, label=_("record a session"),
                      requires=("note",), guards=(REFUSED,),
                      inputs=(Input("held_on", "text", required=True, label=_("date (YYYY-MM-DD)")),
                              Input("place", "text", label=_("place")),
                              Input("attendees", "text", label=_("attendees"))),
                      effect=_session),
-        "record_refusal": t("record_refusal", ("accepted", "mediating"), None, MEDIATORS,
+        "record_refusal": t("record_refusal", ("accepted", "mediating"), None, WORKERS,
                             label=_("record a party's refusal"), requires=("reason",), guards=(REFUSED,),
                             inputs=(Input("side", "choice", required=True, label=_("refused by"),
                                           choices=tuple(Side.choices)),),
                             effect=_refusal),
         # WIRE(links): a referral to the police or the petition office opens a linked case there.
-        "refer": t("refer", ("accepted", "mediating"), "refused", MEDIATORS | {Role.DISPATCHER},
+        "refer": t("refer", ("accepted", "mediating"), "refused", WORKERS | {Role.DISPATCHER},
                    label=_("refer after a refusal"), inputs=(referral,), guards=(NO_REFUSAL,),
                    closes=True, stops=("*",), effect=_refer, public=True),
-        "agree_written": t("agree_written", ("mediating",), "agreed", MEDIATORS,
+        "agree_written": t("agree_written", ("mediating",), "agreed", WORKERS,
                            label=_("written agreement reached"), inputs=(terms,), guards=(REFUSED,),
                            stops=("handle",), starts=(ClockRule("follow_up", 30, "calendar_days"),),
                            effect=_agree, public=True),
-        "agree_oral": t("agree_oral", ("mediating",), "agreed", MEDIATORS,
+        "agree_oral": t("agree_oral", ("mediating",), "agreed", WORKERS,
                         label=_("oral agreement reached"), inputs=(terms,), guards=(REFUSED,),
                         stops=("handle",), starts=(ClockRule("follow_up", 30, "calendar_days"),),
                         effect=_agree, public=True),
-        "fail": t("fail", ("mediating",), "failed", MEDIATORS, label=_("mediation failed"),
+        "fail": t("fail", ("mediating",), "failed", WORKERS, label=_("mediation failed"),
                   requires=("reason",), inputs=(referral,), closes=True, stops=("*",), effect=_refer,
                   public=True),
-        "follow_up": t("follow_up", ("agreed",), "performed", MEDIATORS | {Role.GRID_WORKER},
+        "follow_up": t("follow_up", ("agreed",), "performed", WORKERS | {Role.GRID_WORKER},
                        label=_("record the follow-up"), requires=("note",),
                        inputs=(Input("performed", "choice", required=True, label=_("terms performed"),
                                      choices=PERFORMED),),
                        stops=("follow_up",), effect=_follow_up, public=True),
-        "close": t("close", ("performed",), "closed", MEDIATORS | {Role.DISPATCHER}, label=_("close"),
+        "close": t("close", ("performed",), "closed", WORKERS | {Role.DISPATCHER}, label=_("close"),
                    closes=True, stops=("*",), effect=_finish, public=True),
         "assess": t("assess", OPEN_STATES, None, ASSESSORS, label=_("update the risk assessment"),
                     inputs=(Input("people_involved", "number", label=_("people involved")),

@@ -172,9 +172,22 @@ def route_effect(ctx: TransitionContext) -> None:
     detail = _detail(ctx)
     detail.organisation = org
     detail.save(update_fields=["organisation"])
-    # WIRE(person-assignee): assign the organisation's chief mediator as a person once it lands.
+    # the organisation receives it at its seat region; it assigns one of its mediators once accepted
     assignment_open(ctx, region=org.region, note=org.name[:500])
     ctx.timeline_data["organisation"] = org.code
+
+
+def assign_mediator_effect(ctx: TransitionContext) -> None:
+    """The organisation assigns one of its mediators (指派调解员) as a person: the engine has checked
+    the person holds the mediator role where the dispute lies (``person_targets``); here they must
+    also mediate for the organisation the dispute was routed to. A second assignment transfers it."""
+    person = ctx.data["mediator"]
+    detail = _detail(ctx)
+    if detail.organisation_id is None or not Mediator.objects.filter(
+            organisation_id=detail.organisation_id, user=person, is_active=True).exists():
+        raise TransitionNotAllowed({"mediator": _("This person does not mediate for the organisation the dispute "
+                                                  "was routed to.")})
+    assignment_open(ctx, person=person, note=detail.organisation.name[:500])
 
 
 def accept_effect(ctx: TransitionContext) -> None:
