@@ -37,7 +37,17 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import registry
-from civicgrid.cases.registry import ASSIGNEE, SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, Transition
+from civicgrid.cases.registry import (
+    ASSIGNEE,
+    SYSTEM,
+    CaseType,
+    ClockRule,
+    GenericRoles,
+    Guard,
+    Input,
+    PartyRules,
+    Transition,
+)
 from civicgrid.cases.services import NO_PENDING_ASSIGNMENT, TransitionContext, pending_assignment_of
 from civicgrid.disputes.models import DisputeDetail, Referral, Side
 from civicgrid.org.models import Role
@@ -75,6 +85,19 @@ PERFORMED = (("yes", _("performed")), ("partly", _("partly performed")), ("no", 
 def term() -> tuple[float, str]:
     amount, unit = getattr(settings, "CIVICGRID_DISPUTE_TERM", None) or DEFAULT_TERM
     return float(amount), str(unit)
+
+
+# The parties (当事人): registered with the dispute; the centre, the mediators and the grid worker who
+# keys a dispute in may add and correct them; their names, phones and addresses are revealed (audited,
+# with a purpose) to the mediators — by role where their membership reaches the dispute, or as the
+# person assigned — and to the centre; the identity number to the mediators and the administrator.
+_SEE = frozenset({Role.MEDIATOR, ASSIGNEE, Role.DISPATCHER, Role.ADMIN})
+PARTIES = PartyRules(
+    kinds=("reporter", "applicant", "respondent", "third_party", "representative"),
+    edit=ROUTERS | {Role.GRID_WORKER, ASSIGNEE},
+    reveal={"name": _SEE, "phone": _SEE, "address": _SEE,
+            "id_number": frozenset({Role.MEDIATOR, ASSIGNEE, Role.ADMIN})},
+)
 
 
 # --- guards -----------------------------------------------------------------------------------
@@ -279,6 +302,7 @@ def build_dispute_type() -> CaseType:
         recall_to="registered",
         reopen_clocks=(ClockRule("handle", amount, unit),),
         public_notes=frozenset({"refer", "fail"}),
+        parties=PARTIES,
     )
 
 

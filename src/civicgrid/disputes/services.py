@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,6 +45,7 @@ DEFAULT_RISK: dict[str, Any] = {
     "repeat_days": 90,  # repeated disputes at the same place within this many days …
     "repeat_count": 2,  # … at least this many others
     "repeat_radius_deg": 0.0005,  # about 50 m
+    "repeat_party_count": 1,  # other disputes with a party of the same identity number or phone
 }
 RISK_REASONS: dict[str, Any] = {
     "many_people": "many people involved",
@@ -63,6 +64,20 @@ def risk_thresholds() -> dict[str, Any]:
 
 
 # --- intake ------------------------------------------------------------------------------------
+
+
+PARTY_KINDS = ("applicant", "respondent", "third_party", "representative")
+
+
+@dataclass
+class PartyInput:
+    """A party of the dispute at registration (当事人): kind and values (kept encrypted by the engine)."""
+
+    kind: str
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
 
 
 @dataclass
@@ -86,6 +101,7 @@ class DisputeInput:
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
+    parties: list[PartyInput] = field(default_factory=list)
 
 
 def _amount(value: Any, field: str = "amount") -> Decimal | None:
@@ -142,10 +158,26 @@ def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None 
                            reporter_phone=data.reporter_phone, detail=detail, now=now)
         if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(case, actor, ACT):
             raise TransitionNotAllowed({"location": _("This place is outside your jurisdiction.")})
-        # WIRE(parties): the parties (cases.Party, encrypted) are written here with the case.
+        _parties_write(actor, case, data.parties, now=now)
         # WIRE(links): source "event" links the dispute and the event both ways (an engine link).
         risk_check(case, now=now)
     return case
+
+
+def _parties_write(actor: Any, case: Case, parties: list[PartyInput], *, now: dt.datetime) -> None:
+    """The dispute's parties as engine parties (encrypted, hashed), in the registration's transaction;
+    a refused value names its field as ``parties.N.field``."""
+    from civicgrid.cases.services import party_add
+
+    for n, p in enumerate(parties):
+        if p.kind not in PARTY_KINDS:
+            raise TransitionNotAllowed({f"parties.{n}.kind": _("A dispute's party is an applicant, a respondent, "
+                                                                "a third party or a representative.")})
+        try:
+            party_add(actor=actor, case=case, kind=p.kind, name=p.name, id_number=p.id_number, phone=p.phone,
+                      address=p.address, now=now)
+        except TransitionNotAllowed as exc:
+            raise TransitionNotAllowed({f"parties.{n}.{k}": v for k, v in exc.message_dict.items()}) from None
 
 
 # --- the declaration's effects -----------------------------------------------------------------
@@ -315,8 +347,10 @@ def risk_reasons(case: Case, detail: DisputeDetail, *, now: dt.datetime) -> dict
     if others >= int(limits["repeat_count"]):
         found["repeat_place"] = _("%(n)d other disputes at the same place within %(d)d days") % {
             "n": others, "d": int(limits["repeat_days"])}
-    # WIRE(parties): "repeat_party" — other disputes whose parties share an identity or phone keyed
-    # hash (privacy.keyed_hash, never in clear) within the period.
+    others = selectors.repeat_party_count(case, days=int(limits["repeat_days"]), now=now)
+    if others >= int(limits["repeat_party_count"]):
+        found["repeat_party"] = _("%(n)d other disputes with the same party (identity number or phone) within "
+                                  "%(d)d days") % {"n": others, "d": int(limits["repeat_days"])}
     return found
 
 
