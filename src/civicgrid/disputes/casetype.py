@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from civicgrid.cases import registry
 from civicgrid.cases.registry import (
     ASSIGNEE,
+    REMIND,
     SYSTEM,
     CaseType,
     ClockRule,
@@ -131,6 +132,33 @@ OWN_ORGANISATION = Guard(mediator_of_organisation,
 HOLDS = Guard(pending_assignment_of, NO_PENDING_ASSIGNMENT)
 
 
+def may_apply_confirmation(case: Any, detail: Any, actor: Any) -> bool:
+    return detail is not None and detail.agreement_kind == "written" and detail.confirmation_applied_at is None
+
+
+def awaiting_court(case: Any, detail: Any, actor: Any) -> bool:
+    return detail is not None and detail.confirmation_applied_at is not None and not detail.confirmation_outcome
+
+
+def not_awaiting_court(case: Any, detail: Any, actor: Any) -> bool:
+    return not awaiting_court(case, detail, actor)
+
+
+APPLY = Guard(may_apply_confirmation, _("Only a written agreement not yet sent to a court is applied for judicial "
+                                        "confirmation."), needs_detail=True)
+AWAITING = Guard(awaiting_court, _("No application for judicial confirmation awaits the court."), needs_detail=True)
+NOT_AWAITING = Guard(not_awaiting_court, _("The court has not decided on the judicial confirmation yet."),
+                     needs_detail=True)
+
+# Judicial confirmation (司法确认, 人民调解法 art. 33; 民事诉讼法 art. 205/206): the parties apply jointly
+# within 30 days of the written agreement taking effect; the court decides whether to accept within 3
+# days and decides within 15 days. These are external deadlines: the clocks only remind.
+CONFIRMATION = ClockRule("confirmation", 30, "statutory_days", on_expiry=REMIND)
+COURT_CLOCKS = (ClockRule("court_acceptance", 3, "statutory_days", on_expiry=REMIND),
+                ClockRule("court_decision", 15, "statutory_days", on_expiry=REMIND))
+OUTCOMES = (("confirmed", _("confirmed")), ("refused", _("refused")))
+
+
 # --- effects (the rows live with the services) ------------------------------------------------
 
 
@@ -200,6 +228,18 @@ def _take(ctx: TransitionContext) -> None:
     assignment_accept(ctx)
 
 
+def _apply_confirmation(ctx: TransitionContext) -> None:
+    from civicgrid.disputes.services import confirmation_apply_effect
+
+    confirmation_apply_effect(ctx)
+
+
+def _record_confirmation(ctx: TransitionContext) -> None:
+    from civicgrid.disputes.services import confirmation_record_effect
+
+    confirmation_record_effect(ctx)
+
+
 def _finish(ctx: TransitionContext) -> None:
     from civicgrid.cases.services import assignments_finish
 
@@ -259,7 +299,7 @@ def build_dispute_type() -> CaseType:
                    closes=True, stops=("*",), effect=_refer, public=True),
         "agree_written": t("agree_written", ("mediating",), "agreed", WORKERS,
                            label=_("written agreement reached"), inputs=(terms,), guards=(REFUSED,),
-                           stops=("handle",), starts=(ClockRule("follow_up", 30, "calendar_days"),),
+                           stops=("handle",), starts=(ClockRule("follow_up", 30, "calendar_days"), CONFIRMATION),
                            effect=_agree, public=True),
         "agree_oral": t("agree_oral", ("mediating",), "agreed", WORKERS,
                         label=_("oral agreement reached"), inputs=(terms,), guards=(REFUSED,),
@@ -273,8 +313,19 @@ def build_dispute_type() -> CaseType:
                        inputs=(Input("performed", "choice", required=True, label=_("terms performed"),
                                      choices=PERFORMED),),
                        stops=("follow_up",), effect=_follow_up, public=True),
+        "apply_confirmation": t("apply_confirmation", ("agreed", "performed"), None, WORKERS,
+                                label=_("record the application for judicial confirmation"),
+                                inputs=(Input("court", "text", required=True, label=_("court applied to")),),
+                                guards=(APPLY,), stops=("confirmation",), starts=COURT_CLOCKS,
+                                effect=_apply_confirmation, public=True),
+        "record_confirmation": t("record_confirmation", ("agreed", "performed"), None, WORKERS,
+                                 label=_("record the court's decision on confirmation"),
+                                 inputs=(Input("outcome", "choice", required=True, label=_("the court's decision"),
+                                               choices=OUTCOMES),),
+                                 guards=(AWAITING,), stops=("court_acceptance", "court_decision"),
+                                 effect=_record_confirmation, public=True),
         "close": t("close", ("performed",), "closed", WORKERS | {Role.DISPATCHER}, label=_("close"),
-                   closes=True, stops=("*",), effect=_finish, public=True),
+                   guards=(NOT_AWAITING,), closes=True, stops=("*",), effect=_finish, public=True),
         "assess": t("assess", OPEN_STATES, None, ASSESSORS, label=_("update the risk assessment"),
                     inputs=(Input("people_involved", "number", label=_("people involved")),
                             Input("amount", "number", label=_("amount at stake")),
@@ -295,8 +346,8 @@ def build_dispute_type() -> CaseType:
         reopen_from=frozenset({"closed"}),  # a failed performance reopens the mediation
         generic=GenericRoles(reopen=frozenset({Role.MEDIATOR, Role.DISPATCHER, Role.ADMIN, SYSTEM}),
                              rate=frozenset({Role.MEDIATOR, Role.DISPATCHER, Role.ADMIN, SYSTEM})),
-        # WIRE(clock-policies): the term's unit becomes a statutory-day/working-calendar policy, and the
-        # judicial-confirmation window (30 statutory days) a remind-only clock.
+        # the term on the working calendar (CIVICGRID_DISPUTE_TERM may name statutory_days); the
+        # judicial-confirmation windows are remind-only clocks of agree_written and apply_confirmation.
         start_clocks=(ClockRule("handle", amount, unit),),
         detail_model=DisputeDetail,
         recall_to="registered",

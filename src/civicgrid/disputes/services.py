@@ -215,8 +215,8 @@ def assign_mediator_effect(ctx: TransitionContext) -> None:
     also mediate for the organisation the dispute was routed to. A second assignment transfers it."""
     person = ctx.data["mediator"]
     detail = _detail(ctx)
-    if detail.organisation_id is None or not Mediator.objects.filter(
-            organisation_id=detail.organisation_id, user=person, is_active=True).exists():
+    if detail.organisation is None or not Mediator.objects.filter(
+            organisation_id=detail.organisation.pk, user=person, is_active=True).exists():
         raise TransitionNotAllowed({"mediator": _("This person does not mediate for the organisation the dispute "
                                                   "was routed to.")})
     assignment_open(ctx, person=person, note=detail.organisation.name[:500])
@@ -297,8 +297,24 @@ def agreement_effect(ctx: TransitionContext) -> None:
     detail.agreement_kind = AgreementKind.ORAL if ctx.transition.name == "agree_oral" else AgreementKind.WRITTEN
     detail.agreed_at = ctx.now
     detail.save(update_fields=["agreement_terms", "agreement_kind", "agreed_at"])
-    # WIRE(documents): a written agreement generates 调解协议书 from its template (parties, facts, terms).
-    # WIRE(clock-policies): start the judicial-confirmation window (30 statutory days, remind-only).
+    # a written agreement's 调解协议书 is drawn with the generic generate_document (kind "agreement");
+    # the judicial-confirmation window (30 statutory days, remind-only) is started by the declaration.
+
+
+def confirmation_apply_effect(ctx: TransitionContext) -> None:
+    """The parties applied jointly to a court for judicial confirmation (司法确认申请)."""
+    detail = _detail(ctx)
+    detail.confirmation_court = str(ctx.data.get("court") or "").strip()[:100]
+    detail.confirmation_applied_at = ctx.now
+    detail.save(update_fields=["confirmation_court", "confirmation_applied_at"])
+    ctx.timeline_data["court"] = detail.confirmation_court
+
+
+def confirmation_record_effect(ctx: TransitionContext) -> None:
+    """The court's decision: confirmed (the agreement becomes enforceable) or refused."""
+    detail = _detail(ctx)
+    detail.confirmation_outcome, detail.confirmation_decided_at = str(ctx.data["outcome"]), ctx.now
+    detail.save(update_fields=["confirmation_outcome", "confirmation_decided_at"])
 
 
 def follow_up_effect(ctx: TransitionContext) -> None:

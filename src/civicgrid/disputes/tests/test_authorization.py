@@ -31,6 +31,8 @@ VALID: dict[str, dict[str, Any]] = {
     "agree_oral": {"terms": "互相道歉"},
     "fail": {"reason": "分歧大", "referral": "court"},
     "follow_up": {"note": "已履行", "performed": "yes"},
+    "apply_confirmation": {"court": "甲区人民法院"},
+    "record_confirmation": {"outcome": "confirmed"},
     "close": {},
     "assess": {"threat_petition": "yes"},
 }
@@ -43,6 +45,8 @@ STATE_STEPS = {
     "mediating": ["route", "accept", "start"],
     "agreed": ["route", "accept", "start", "agree_oral"],
     "performed": ["route", "accept", "start", "agree_oral", "follow_up"],
+    "written": ["route", "accept", "start", "agree_written"],
+    "confirming": ["route", "accept", "start", "agree_written", "apply_confirmation"],
 }
 
 
