@@ -31,6 +31,7 @@ end; ``accept`` 3 working days per routing; ``follow_up`` 30 calendar days after
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -52,6 +53,7 @@ from civicgrid.cases.registry import (
 from civicgrid.cases.services import NO_PENDING_ASSIGNMENT, TransitionContext, pending_assignment_of
 from civicgrid.disputes.models import DisputeDetail, Referral, Side
 from civicgrid.org.models import Role
+from civicgrid.workcal.clock import CALENDAR_TZ
 
 DISPUTE = "dispute"
 
@@ -253,6 +255,47 @@ def _default_organisation(case: Any) -> str | None:
     return first.code if first is not None else None
 
 
+# --- documents ----------------------------------------------------------------------------------
+
+AGREEMENT_TEMPLATE = str(Path(__file__).resolve().parent / "templates" / "disputes" / "documents" / "agreement.docx")
+# Who may draw a dispute's documents: the agreement prints the parties' real names, identity numbers,
+# phones and addresses, so only those who may reveal every one of them (PARTIES.reveal) — the
+# mediators, the assigned mediator, the administrator — and the system.
+DRAFTERS = frozenset({Role.MEDIATOR, ASSIGNEE, Role.ADMIN, SYSTEM})
+
+
+def document_context(case: Any) -> dict[str, Any]:
+    """What the dispute's documents print beyond the engine's context: the parties in full (the
+    agreement is an instrument the parties sign: their real names, identity numbers, phones and
+    addresses — drawn only by DRAFTERS, audited as every generate_document, and served only to those
+    who see the case), the facts and claims, the terms (each term, performer, due date), the
+    organisation and the mediators assigned, the agreement's date."""
+    from civicgrid.cases.models import AssignmentState
+    from civicgrid.cases.selectors import parties_of
+    from civicgrid.disputes.selectors import dispute_types
+
+    d = DisputeDetail.objects.select_related("organisation").filter(case=case).first()
+    kinds = dict(registry.PARTY_KINDS)
+    parties = [{"kind": str(kinds.get(p.kind, p.kind)), "name": p.name, "id_number": p.id_number,
+                "phone": p.phone, "address": p.address}
+               for p in parties_of(case=case) if p.kind != "reporter"]
+    mediators = [str(a.person) for a in case.assignments.filter(person__isnull=False).exclude(
+        state__in=[AssignmentState.RECALLED, AssignmentState.TRANSFERRED]).select_related("person").order_by("id")]
+    labels = dict(dispute_types())
+    agreed = d.agreed_at if d is not None else None
+    return {
+        "parties": parties,
+        "dispute_type": str(labels.get(d.dispute_type, d.dispute_type)) if d else "",
+        "facts": (d.summary if d else "") or case.text,
+        "applicant_claim": d.applicant_claim if d else "", "respondent_claim": d.respondent_claim if d else "",
+        "terms": list(d.agreement_terms) if d else [],
+        "organisation": d.organisation.name if d and d.organisation else "",
+        "mediators": "、".join(mediators),
+        "agreed_on": agreed.astimezone(CALENDAR_TZ).date().isoformat() if agreed else "",
+        "copies": max(len(parties), 2) + 1,
+    }
+
+
 # --- the type ---------------------------------------------------------------------------------
 
 
@@ -345,7 +388,10 @@ def build_dispute_type() -> CaseType:
         reopen_to="mediating",
         reopen_from=frozenset({"closed"}),  # a failed performance reopens the mediation
         generic=GenericRoles(reopen=frozenset({Role.MEDIATOR, Role.DISPATCHER, Role.ADMIN, SYSTEM}),
-                             rate=frozenset({Role.MEDIATOR, Role.DISPATCHER, Role.ADMIN, SYSTEM})),
+                             rate=frozenset({Role.MEDIATOR, Role.DISPATCHER, Role.ADMIN, SYSTEM}),
+                             upload_document=WORKERS | {Role.DISPATCHER, Role.GRID_WORKER},
+                             generate_document=DRAFTERS,
+                             record_delivery=WORKERS | {Role.DISPATCHER}),
         # the term on the working calendar (CIVICGRID_DISPUTE_TERM may name statutory_days); the
         # judicial-confirmation windows are remind-only clocks of agree_written and apply_confirmation.
         start_clocks=(ClockRule("handle", amount, unit),),
@@ -354,6 +400,9 @@ def build_dispute_type() -> CaseType:
         reopen_clocks=(ClockRule("handle", amount, unit),),
         public_notes=frozenset({"refer", "fail"}),
         parties=PARTIES,
+        documents=("agreement", "work_order"),
+        document_templates={"agreement": AGREEMENT_TEMPLATE},
+        document_context=document_context,
     )
 
 

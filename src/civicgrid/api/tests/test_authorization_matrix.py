@@ -155,7 +155,7 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
     from civicgrid.core.inputs import Upload
 
     version = document_generate(actor=world.alice, case=fresh(case), kind="work_order")
-    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party_name="王小明",
+    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party=party,
                                method="post", proof=[Upload("回执.txt", "回执".encode())])
     documents = {"document_id": str(version.document_id), "document": str(version.document_id),
                  "number": str(version.number), "delivery_id": str(delivery.pk), "delivery": str(delivery.pk)}
