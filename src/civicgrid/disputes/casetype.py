@@ -248,6 +248,12 @@ def _finish(ctx: TransitionContext) -> None:
     assignments_finish(ctx)
 
 
+def _dispute_type_choices() -> tuple[tuple[str, Any], ...]:
+    from civicgrid.disputes.selectors import dispute_types
+
+    return tuple(dispute_types())
+
+
 def _default_organisation(case: Any) -> str | None:
     from civicgrid.disputes.selectors import organisations_for
 
@@ -309,7 +315,9 @@ def build_dispute_type() -> CaseType:
         # then assigns one of its mediators as a person (assign_mediator), who takes it (take).
         "route": t("route", ("registered",), "routed", ROUTERS, label=_("route to an organisation"),
                    inputs=(Input("organisation", "text", label=_("mediation organisation (code; empty: the default)"),
-                                 default=_default_organisation),),
+                                 default=_default_organisation),
+                           Input("dispute_type", "choice", label=_("dispute type (to classify it)"),
+                                 choices=_dispute_type_choices())),
                    effect=_route, public=True, starts=(ClockRule("accept", 3, "working_days", per_assignment=True),)),
         "accept": t("accept", ("routed",), "accepted", MEDIATORS, label=_("accept the dispute"),
                     guards=(OWN_ORGANISATION, HOLDS), effect=_accept, public=True),

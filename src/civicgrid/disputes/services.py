@@ -16,9 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
+from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
 from civicgrid.cases.models import Case
-from civicgrid.cases.services import Location, TransitionContext, assignment_accept, assignment_open, case_create
+from civicgrid.cases.registry import Opens
+from civicgrid.cases.services import (
+    Location,
+    TransitionContext,
+    assignment_accept,
+    assignment_open,
+    case_create,
+    case_open_linked,
+)
 from civicgrid.cases.services import notify as case_notify
 from civicgrid.disputes import selectors
 from civicgrid.disputes.models import (
@@ -26,6 +35,7 @@ from civicgrid.disputes.models import (
     DisputeDetail,
     MediationOrganisation,
     Mediator,
+    Referral,
     RiskFlag,
     Scale,
     ScreeningReport,
@@ -159,9 +169,27 @@ def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None 
         if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(case, actor, ACT):
             raise TransitionNotAllowed({"location": _("This place is outside your jurisdiction.")})
         _parties_write(actor, case, data.parties, now=now)
-        # WIRE(links): source "event" links the dispute and the event both ways (an engine link).
+        _source_link(actor, case, data, now=now)
         risk_check(case, now=now)
     return case
+
+
+def _source_link(actor: Any, case: Case, data: DisputeInput, *, now: dt.datetime) -> None:
+    """A dispute registered from an event (source "event", the event's tracking code as the sender's
+    reference) is linked to it both ways (the event ``led_to`` it), when the registering actor sees that
+    event (else 422 ``source_reference``). The link is written as part of the registration the actor
+    may make (not as the generic ``link``, which only the centre may take)."""
+    from civicgrid.cases.selectors import cases_visible
+    from civicgrid.cases.services import case_link
+
+    if data.source != Source.EVENT or not data.source_reference.strip():
+        return
+    event = cases_visible(user=actor).filter(tracking_code=data.source_reference.strip().upper()).exclude(
+        pk=case.pk).first() if actor is not None else Case.objects.filter(
+        tracking_code=data.source_reference.strip().upper()).first()
+    if event is None:
+        raise TransitionNotAllowed({"source_reference": _("No case you can see has this tracking code.")})
+    case_link(actor=None, case=event, other=case, kind="led_to", note=_("registered as a dispute"), now=now)
 
 
 def _parties_write(actor: Any, case: Case, parties: list[PartyInput], *, now: dt.datetime) -> None:
@@ -190,6 +218,14 @@ def _detail(ctx: TransitionContext) -> DisputeDetail:
 def route_effect(ctx: TransitionContext) -> None:
     """Route to a mediation organisation: the engine assigns the organisation's seat region (the
     region's mediators and centre see it there), the detail records the organisation."""
+    detail = _detail(ctx)
+    known = {c for c, _label in selectors.dispute_types()}
+    if ctx.data.get("dispute_type"):  # classified now (a dispute opened from an event comes unclassified)
+        detail.dispute_type = str(ctx.data["dispute_type"])
+        detail.save(update_fields=["dispute_type"])
+        ctx.timeline_data["dispute_type"] = detail.dispute_type
+    if detail.dispute_type not in known:
+        raise TransitionNotAllowed({"dispute_type": _("Classify the dispute: choose its type.")})
     code = str(ctx.data.get("organisation") or "").strip()
     offered = selectors.organisations_for(ctx.case)
     # the routing default (the engine fills only a department input's default: the effect does it here)
@@ -201,9 +237,9 @@ def route_effect(ctx: TransitionContext) -> None:
     if org.pk not in {o.pk for o in offered}:
         raise TransitionNotAllowed({"organisation": _("This organisation does not serve the dispute's place or "
                                                       "type.")})
-    detail = _detail(ctx)
     detail.organisation = org
     detail.save(update_fields=["organisation"])
+    risk_check(ctx.case, detail=detail, now=ctx.now)  # a dispute opened from another case is checked here
     # the organisation receives it at its seat region; it assigns one of its mediators once accepted
     assignment_open(ctx, region=org.region, note=org.name[:500])
     ctx.timeline_data["organisation"] = org.code
@@ -263,7 +299,11 @@ def referral_effect(ctx: TransitionContext) -> None:
     detail.referral = str(ctx.data["referral"])
     detail.save(update_fields=["referral"])
     assignments_finish(ctx)
-    # WIRE(links): open a linked case of the receiving type (police, petition) or print 移交函.
+    # A referral to the petition office opens a linked case there once a "petition" type is registered
+    # (the engine's Opens, named by code only). WIRE(petitions): its detail (the petition's fields)
+    # once that type declares them; the police receive a 移交函 drawn as a document meanwhile.
+    if detail.referral == Referral.PETITION and any(t.code == "petition" for t in registry.all_types()):
+        case_open_linked(ctx, Opens("petition", link="transferred_to"))
 
 
 TERM_LINE = re.compile(r"^\s*(?P<term>[^|]+?)\s*(?:\|\s*(?P<performer>[^|]*?)\s*)?(?:\|\s*(?P<due>[^|]*?)\s*)?$")
