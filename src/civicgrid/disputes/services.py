@@ -283,7 +283,7 @@ def session_effect(ctx: TransitionContext) -> None:
     if not ctx.case.created_at.date() - dt.timedelta(days=1) <= held <= ctx.now.date() + dt.timedelta(days=1):
         raise TransitionNotAllowed({"held_on": _("The session's date lies outside the dispute's time.")})
     ctx.timeline_data["held_on"] = held.isoformat()
-    # WIRE(person-assignee): the session's mediators as person inputs.
+    # a co-mediator (input kind "person": checked by the engine, kept on the timeline by account id)
 
 
 def refusal_effect(ctx: TransitionContext) -> None:

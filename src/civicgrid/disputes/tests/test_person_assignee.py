@@ -66,3 +66,18 @@ def test_only_the_organisations_mediators_may_be_assigned(client, mediation):
     assert act(client, case, "assign_mediator", {"mediator": m.mia.pk}).status_code == 404
     client.force_login(m.mia)
     assert act(client, case, "take").status_code == 403  # nothing assigned to her as a person yet
+
+
+def test_a_session_names_a_co_mediator_where_the_dispute_lies(client, mediation):
+    from civicgrid.cases.models import TimelineEntry
+
+    m = mediation
+    case = accepted(client, m)
+    assert act(client, case, "start").status_code == 200
+    held = fresh(case).created_at.date().isoformat()
+    r = act(client, case, "session", {"note": "记录", "held_on": held, "co_mediator": m.max.pk})  # out of reach
+    assert r.status_code == 404
+    r = act(client, case, "session", {"note": "记录", "held_on": held, "co_mediator": m.mia.pk})
+    assert r.status_code == 200, r.content
+    entry = TimelineEntry.objects.filter(case=case, action="session").get()
+    assert entry.data.get("co_mediator") in (m.mia.pk, str(m.mia.pk))
