@@ -23,7 +23,7 @@ router = Router(tags=["disputes"])
 StrictFloat = Annotated[float, Strict()]
 
 
-class PartyIn(Schema):
+class DisputePartyIn(Schema):
     kind: str = Field(..., description="applicant, respondent, third_party or representative")
     name: str = Field("", max_length=100)
     id_number: str = Field("", max_length=40)
@@ -49,7 +49,7 @@ class DisputeIn(Schema):
     lat: StrictFloat | None = None
     region: str | None = Field(None, description="the grid or community code, when there is no point")
     address: str = Field("", max_length=200)
-    parties: list[PartyIn] = Field(default_factory=list, description="the parties (当事人), kept encrypted")
+    parties: list[DisputePartyIn] = Field(default_factory=list, description="the parties (当事人), kept encrypted")
 
 
 class DisputeOut(Schema):
