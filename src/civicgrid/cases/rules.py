@@ -200,8 +200,9 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
         return case.merged_into_id is None
     if action == "generate_document":
         return case.merged_into_id is None and bool(generable_kinds(case))
-    if action == "record_delivery":
-        return CaseDocument.objects.filter(case=case, current_version__gt=0).exists()
+    if action == "record_delivery":  # a document to deliver, and a party to deliver it to
+        return (CaseDocument.objects.filter(case=case, current_version__gt=0).exists()
+                and case.parties.exists())
     return False  # pragma: no cover - every generic action is named above
 
 

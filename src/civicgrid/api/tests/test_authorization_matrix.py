@@ -545,11 +545,16 @@ def actions_world(world: Any, units: Any, settings: Any) -> Any:
     from civicgrid.cases.documents import document_upload
     from civicgrid.core.inputs import Upload
 
-    for case in (cases[1], cases[-4]):
+    from civicgrid.cases.services import party_add
+
+    for case in (cases[1], cases[-4]):  # delivered to one of the case's parties
         document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
+        party_add(actor=None, case=case, kind="reporter", name="王小明")
     cases += [_task_in(s, world, mediator) for s in ("new", "assigned", "working", "done")]
     cases += [_task_in("working", world, mediator, request="extension"),
               _task_in("working", world, mediator, deferred=True)]
+    document_upload(actor=None, case=cases[-4], files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
+    party_add(actor=None, case=cases[-4], kind="reporter", name="王小明")
     duplicate = report(None, text="又一个井盖缺失", now=_now()).case
     yield ActionWorld(cases=cases, duplicate=duplicate, people=people, units=units)
     registry.unregister(TASK.code)  # the other tests list every registered type
@@ -599,6 +604,10 @@ def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, departm
             doc = case.documents.order_by("id").first()
             if doc is not None:
                 data[inp.name] = str(doc.pk)
+        elif inp.name == "party" and inp.kind == "choice":  # one of the case's parties (a delivery's)
+            party = case.parties.order_by("id").first()
+            if party is not None:
+                data[inp.name] = str(party.pk)
         elif inp.name == "decision":
             data[inp.name] = "approve"
         elif inp.name == "kind" and inp.choices and inp.choices[0][0] in ApprovalRequest.Kind.values:
