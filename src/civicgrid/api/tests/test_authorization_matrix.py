@@ -543,9 +543,8 @@ def actions_world(world: Any, units: Any, settings: Any) -> Any:
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
     # a document on an event and on a drill, so recording its delivery (and a new version) is offered
     from civicgrid.cases.documents import document_upload
-    from civicgrid.core.inputs import Upload
-
     from civicgrid.cases.services import party_add
+    from civicgrid.core.inputs import Upload
 
     for case in (cases[1], cases[-4]):  # delivered to one of the case's parties
         document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
