@@ -45,6 +45,7 @@ from civicgrid.cases.models import (
     DocumentKind,
     DocumentTemplate,
     DocumentVersion,
+    Party,
 )
 from civicgrid.core.batch import batched
 from civicgrid.core.errors import StorageFull
@@ -143,10 +144,19 @@ def template_for(kind: str, case_type: str) -> DocumentTemplate | None:
 
 
 @functools.cache
-def default_template(kind: str) -> Path | None:
-    """The template shipped with CivicGrid for ``kind`` (installed with the code: read once)."""
+def _shipped(path: Path) -> bool:
+    return path.is_file()
+
+
+def default_template(kind: str, case_type: str = "") -> Path | None:
+    """The template shipped for ``kind``: the case type's own (``CaseType.document_templates``),
+    else CivicGrid's (installed with the code: looked for once)."""
+    if case_type:
+        own = next((t.document_templates.get(kind) for t in registry.all_types() if t.code == case_type), None)
+        if own and _shipped(Path(own)):
+            return Path(own)
     path = DEFAULT_TEMPLATES / f"{kind}.docx"
-    return path if path.is_file() else None
+    return path if _shipped(path) else None
 
 
 def generable_kinds(case: Case) -> list[str]:
@@ -154,7 +164,7 @@ def generable_kinds(case: Case) -> list[str]:
     an active one uploaded (asked of the database only for kinds that ship none; case_actions
     calls this for every case page)."""
     ctype = registry.of(case)
-    unshipped = [k for k in ctype.documents if default_template(k) is None]
+    unshipped = [k for k in ctype.documents if default_template(k, case.case_type) is None]
     uploaded = set(DocumentTemplate.objects.filter(kind__in=unshipped, active=True,
                                                    case_type__in=[case.case_type, ""]
                                                    ).values_list("kind", flat=True)) if unshipped else set()
@@ -169,7 +179,7 @@ def _template_bytes(kind: str, case_type: str) -> tuple[DocumentTemplate | None,
             raise TransitionNotAllowed({"kind": _("The template's file is missing: ask an administrator to upload "
                                                   "it again.")})
         return row, path.read_bytes(), row.name
-    default = default_template(kind)
+    default = default_template(kind, case_type)
     if default is None:
         raise TransitionNotAllowed({"kind": _("There is no template for this kind of document.")})
     return None, default.read_bytes(), f"{default.name} (CivicGrid)"
@@ -425,21 +435,29 @@ def document_generate(*, actor: Any, case: Case, kind: str, title: str = "", not
     return v
 
 
-def delivery_record(*, actor: Any, case: Case, document: CaseDocument | int, party_name: str, method: str,
-                    delivered_at: dt.datetime | None = None, party_id: int | None = None, version: int | None = None,
-                    proof: Sequence[Any] = (), note: str = "", now: dt.datetime | None = None) -> Delivery:
+def delivery_record(*, actor: Any, case: Case, document: CaseDocument | int, method: str,
+                    party: Party | int | None = None, party_name: str = "", delivered_at: dt.datetime | None = None,
+                    version: int | None = None, proof: Sequence[Any] = (), note: str = "",
+                    now: dt.datetime | None = None) -> Delivery:
     """Record that a version of a document (its current one unless ``version`` is given) reached a
     party (送达): how (in person, by post, SMS, online), when (not in the future; legal windows run
-    from it), to whom (``party_name``; ``party_id`` a party of the case once the engine keeps
-    parties), with an optional proof (a signed receipt, a postal return slip)."""
+    from it), to whom (``party``: one of the case's parties, or its id — 422 ``party`` for another
+    case's; its name is kept with the delivery, encrypted; ``party_name`` alone only for a caller
+    without parties, e.g. an import), with an optional proof (a signed receipt, a postal return slip)."""
     now = now or timezone.now()
     engine._require_role(actor, case, engine.ctype_roles(case, "record_delivery") | {registry.SYSTEM},
                          _("record a delivery for"))
     doc = _document_of(case, document)
     assert doc is not None
+    chosen: Party | None = None
+    if party is not None:
+        chosen = Party.objects.filter(case=case, pk=party.pk if isinstance(party, Party) else party).first()
+        if chosen is None:
+            raise TransitionNotAllowed({"party": _("Choose one of the case's parties.")})
+        party_name = chosen.name or party_name or str(chosen.get_kind_display())
     party_name = (party_name or "").strip()
     if not party_name:
-        raise TransitionNotAllowed({"party": _("Name the party the document reached.")})
+        raise TransitionNotAllowed({"party": _("Choose one of the case's parties.")})
     if method not in DeliveryMethod.values:
         raise TransitionNotAllowed({"method": _("Choose one of the options.")})
     delivered_at = delivered_at or now
@@ -459,11 +477,12 @@ def delivery_record(*, actor: Any, case: Case, document: CaseDocument | int, par
         proof_fields = {"proof_name": Path(str(getattr(p, "name", "") or f"proof.{ext}")).name[:200],
                         "proof_path": rel, "proof_content_type": mime, "proof_sha256": digest}
     with batched():
-        row = Delivery.objects.create(version=v, party_name=party_name[:200], party_id=party_id, method=method,
+        row = Delivery.objects.create(version=v, party_name=party_name[:200], party=chosen, method=method,
                                       delivered_at=delivered_at, note=note[:500], recorded_by=engine._account(actor),
                                       recorded_at=now, **proof_fields)
         _record(case, actor, "record_delivery", now, note,
                 {"document": doc.pk, "title": doc.title, "version": v.number, "method": method,
                  "delivered_at": delivered_at.isoformat(), "delivery": row.pk,
+                 "party": chosen.pk if chosen is not None else None,
                  "proof": proof_fields.get("proof_sha256", "")})
     return row

@@ -416,9 +416,13 @@ class CaseType:
     # More names a document template may print, for a case of the type (its detail row, its parties):
     # called with the case, merged into the engine's context (documents.document_context).
     document_context: Callable[[Case], dict[str, Any]] | None = None
+    # The type's own shipped template of a kind (kind → path of a .docx in the type's app), used before
+    # the engine's shipped one while no administrator's template of the kind is active.
+    document_templates: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown_docs = (set(self.documents) | set(self.public_documents)) - set(DOCUMENT_KINDS)
+        unknown_docs = (set(self.documents) | set(self.public_documents) | set(self.document_templates)
+                        ) - set(DOCUMENT_KINDS)
         if unknown_docs:
             raise ValueError(f"{self.code}: unknown document kind {', '.join(sorted(unknown_docs))}")
         states = set(self.states)

@@ -39,6 +39,7 @@ from civicgrid.cases.models import (
     CaseDocument,
     DeliveryMethod,
     DocumentKind,
+    Party,
     Rating,
     Satisfaction,
     Supervision,
@@ -152,7 +153,7 @@ GENERIC_INPUTS: dict[str, tuple[Input, ...]] = {
     "generate_document": (Input("kind", "choice", required=True, label=gettext_lazy("document"),
                                 choices=_DRAWN_KINDS), _NOTE),
     "record_delivery": (Input("document", "choice", required=True, label=gettext_lazy("document")),
-                        Input("party", "text", required=True, label=gettext_lazy("delivered to (party)")),
+                        Input("party", "choice", required=True, label=gettext_lazy("delivered to (party)")),
                         Input("method", "choice", required=True, label=gettext_lazy("how"),
                               choices=tuple(DeliveryMethod.choices)),
                         Input("delivered_at", "datetime", label=gettext_lazy("delivered at (default: now)")),
@@ -199,8 +200,9 @@ def _available(action: str, actor: Actor, case: Case, ctype: CaseType) -> bool:
         return case.merged_into_id is None
     if action == "generate_document":
         return case.merged_into_id is None and bool(generable_kinds(case))
-    if action == "record_delivery":
-        return CaseDocument.objects.filter(case=case, current_version__gt=0).exists()
+    if action == "record_delivery":  # a document to deliver, and a party to deliver it to
+        return (CaseDocument.objects.filter(case=case, current_version__gt=0).exists()
+                and case.parties.exists())
     return False  # pragma: no cover - every generic action is named above
 
 
@@ -249,6 +251,8 @@ def _generic_spec(action: str, inp: Input, actor: Actor, case: Case, ctype: Case
         return InputSpec(spec.name, spec.kind, spec.required, spec.label, choices)
     if action in ("upload_document", "record_delivery") and inp.name == "document":
         return InputSpec(spec.name, spec.kind, spec.required, spec.label, _document_choices(case))
+    if action == "record_delivery" and inp.name == "party":
+        return InputSpec(spec.name, spec.kind, spec.required, spec.label, _party_choices(case))
     if action == "generate_document" and inp.name == "kind":
         kinds = set(generable_kinds(case))
         return InputSpec(spec.name, spec.kind, spec.required, spec.label,
@@ -258,6 +262,13 @@ def _generic_spec(action: str, inp: Input, actor: Actor, case: Case, ctype: Case
         return InputSpec(spec.name, spec.kind, spec.required, spec.label,
                          tuple(c for c in spec.choices if c[0] not in waiting))
     return spec
+
+
+def _party_choices(case: Case) -> tuple[tuple[str, str], ...]:
+    """The case's parties a delivery may name (value: the party's id; label: its kind and name masked)."""
+    name = Party._meta.get_field("name")
+    return tuple((str(p.pk), f"{p.get_kind_display()} {name.masked(p)}")  # type: ignore[union-attr]
+                 for p in parties_of(case=case))
 
 
 def _document_choices(case: Case) -> tuple[tuple[str, str], ...]:
@@ -565,6 +576,8 @@ def _do_generic(actor: Actor, case: Case, ctype: CaseType, action: str, data: Ma
         choices["request"] = [(str(pk), "") for pk in case.approval_requests.values_list("pk", flat=True)]
     if action in ("upload_document", "record_delivery"):
         choices["document"] = _document_choices(case)
+    if action == "record_delivery":
+        choices["party"] = _party_choices(case)
     v = _parse(GENERIC_INPUTS[action], data, actor, case, choices)
     note = v.get("note") or ""
     if action in ("upload_document", "generate_document", "record_delivery"):
@@ -623,7 +636,9 @@ def _do_document(person: Any, case: Case, action: str, v: Mapping[str, Any], upl
     else:
         if document is None:
             raise _invalid("document", _("Choose the document that was delivered."))
-        documents.delivery_record(actor=person, case=case, document=document, party_name=v.get("party") or "",
+        if not v.get("party"):
+            raise _invalid("party", _("Choose one of the case's parties."))
+        documents.delivery_record(actor=person, case=case, document=document, party=int(v["party"]),
                                   method=v.get("method") or "", delivered_at=v.get("delivered_at"),
                                   proof=uploads.get("proof", []), note=note, now=now)
 

@@ -96,7 +96,9 @@ def demo_disputes_load(*, city: Region, say: Callable[[str], None] | None = None
             case = ds.dispute_register(actor=None, now=when, data=ds.DisputeInput(
                 title=title, dispute_type=kind, summary=summary, source=sources[i % len(sources)],
                 people_involved=people, amount=amount, threat_violence=violence, region=grid,
-                applicant_claim="要求对方赔偿或停止侵害", respondent_claim="认为责任不在己方"))
+                applicant_claim="要求对方赔偿或停止侵害", respondent_claim="认为责任不在己方",
+                parties=[ds.PartyInput(kind="applicant", name=f"申请人{i + 1}", phone=f"1380000{i:04d}"),
+                         ds.PartyInput(kind="respondent", name=f"被申请人{i + 1}", phone=f"1390000{i:04d}")]))
             for step in steps:
                 data = {k: (v.format(due=(now + dt.timedelta(days=15)).date().isoformat()) if isinstance(v, str) else v)
                         for k, v in STEP_DATA[step].items()}
@@ -106,6 +108,11 @@ def demo_disputes_load(*, city: Region, say: Callable[[str], None] | None = None
                     data["organisation"] = med.code
                 actor = centre if step == "route" and centre is not None else mediator
                 case = case_act(actor=actor, case=case, action=step, data=data)
+                if step == "accept":  # the organisation assigns the mediator as a person, who takes it on
+                    case = case_act(actor=mediator, case=case, action="assign_mediator",
+                                    data={"mediator": mediator.pk})
+                    if i % 2 == 0:  # some left waiting in "my cases"
+                        case = case_act(actor=mediator, case=case, action="take", data={})
             n += 1
     say(_("%(n)d disputes for the mediator") % {"n": n})
     return n

@@ -23,6 +23,14 @@ router = Router(tags=["disputes"])
 StrictFloat = Annotated[float, Strict()]
 
 
+class DisputePartyIn(Schema):
+    kind: str = Field(..., description="applicant, respondent, third_party or representative")
+    name: str = Field("", max_length=100)
+    id_number: str = Field("", max_length=40)
+    phone: str = Field("", max_length=40)
+    address: str = Field("", max_length=300)
+
+
 class DisputeIn(Schema):
     title: str
     dispute_type: str = Field(..., description="a code of the configured dispute types (GET /disputes/types)")
@@ -41,6 +49,7 @@ class DisputeIn(Schema):
     lat: StrictFloat | None = None
     region: str | None = Field(None, description="the grid or community code, when there is no point")
     address: str = Field("", max_length=200)
+    parties: list[DisputePartyIn] = Field(default_factory=list, description="the parties (当事人), kept encrypted")
 
 
 class DisputeOut(Schema):
@@ -64,11 +73,12 @@ def register(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]
     """Registered where the actor may act (a grid worker in their grid, a centre or a mediator in
     their region); the risk rules run at once. The answer carries the risk reasons and the routing
     offer (the organisations in the default order)."""
-    data = payload.dict(exclude={"region"})
+    data = payload.dict(exclude={"region", "parties"})
     region = None
     if payload.region:
         region = get_scoped_or_404(Region.objects.all(), request.user, ACT, code=payload.region)
-    case = services.dispute_register(actor=request.user, data=services.DisputeInput(region=region, **data))
+    case = services.dispute_register(actor=request.user, data=services.DisputeInput(
+        region=region, parties=[services.PartyInput(**p.dict()) for p in payload.parties], **data))
     return Status(201, _out(case))
 
 

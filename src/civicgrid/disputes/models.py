@@ -154,6 +154,13 @@ class DisputeDetail(models.Model):
     agreed_at = models.DateTimeField(_("agreed at"), null=True, blank=True)
     performance = models.CharField(_("performance"), max_length=10, blank=True)  # yes / partly / no
     performance_note = models.TextField(_("performance result"), blank=True)
+    # judicial confirmation (司法确认) of a written agreement: the parties' joint application to a court
+    confirmation_court = models.CharField(_("court applied to"), max_length=100, blank=True)
+    confirmation_applied_at = models.DateTimeField(_("confirmation applied for at"), null=True, blank=True)
+    confirmation_outcome = models.CharField(_("confirmation outcome"), max_length=10,
+                                            choices=[("confirmed", _("confirmed")), ("refused", _("refused"))],
+                                            blank=True)
+    confirmation_decided_at = models.DateTimeField(_("confirmation decided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dispute detail")

@@ -118,6 +118,26 @@ def repeat_place_count(case: Case, *, days: int, radius_deg: float, now: dt.date
     return others.filter(place).count()
 
 
+def repeat_party_count(case: Case, *, days: int, now: dt.datetime) -> int:
+    """Other disputes within ``days`` before ``now`` with a party sharing an identity number or a phone
+    with a party of this one — compared by their keyed hashes (``Party.id_number_hash``,
+    ``phone_hash``), never in clear."""
+    from civicgrid.cases.models import Party
+
+    kinds = ("applicant", "respondent", "third_party", "representative")
+    mine = Party.objects.filter(case=case, kind__in=kinds).values_list("id_number_hash", "phone_hash")
+    ids = {i for i, _p in mine if i}
+    phones = {p for _i, p in mine if p}
+    if not ids and not phones:
+        return 0
+    same = Q(id_number_hash__in=ids) | Q(phone_hash__in=phones)
+    return (Case.objects.filter(case_type=DISPUTE, created_at__gte=now - dt.timedelta(days=days),
+                                created_at__lte=now)
+            .exclude(pk=case.pk)
+            .filter(pk__in=Party.objects.filter(same, kind__in=kinds).values("case_id"))
+            .count())
+
+
 def disputes_visible(user: Any) -> QuerySet[Case]:
     # WIRE(visibility): once types declare restricted visibility, the engine's cases_visible narrows
     # disputes to their mediators, the centre and the grid; nothing to change here.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,9 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
+from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
 from civicgrid.cases.models import Case
-from civicgrid.cases.services import Location, TransitionContext, assignment_accept, assignment_open, case_create
+from civicgrid.cases.registry import Opens
+from civicgrid.cases.services import (
+    Location,
+    TransitionContext,
+    assignment_accept,
+    assignment_open,
+    case_create,
+    case_open_linked,
+)
 from civicgrid.cases.services import notify as case_notify
 from civicgrid.disputes import selectors
 from civicgrid.disputes.models import (
@@ -26,6 +35,7 @@ from civicgrid.disputes.models import (
     DisputeDetail,
     MediationOrganisation,
     Mediator,
+    Referral,
     RiskFlag,
     Scale,
     ScreeningReport,
@@ -45,6 +55,7 @@ DEFAULT_RISK: dict[str, Any] = {
     "repeat_days": 90,  # repeated disputes at the same place within this many days …
     "repeat_count": 2,  # … at least this many others
     "repeat_radius_deg": 0.0005,  # about 50 m
+    "repeat_party_count": 1,  # other disputes with a party of the same identity number or phone
 }
 RISK_REASONS: dict[str, Any] = {
     "many_people": "many people involved",
@@ -63,6 +74,20 @@ def risk_thresholds() -> dict[str, Any]:
 
 
 # --- intake ------------------------------------------------------------------------------------
+
+
+PARTY_KINDS = ("applicant", "respondent", "third_party", "representative")
+
+
+@dataclass
+class PartyInput:
+    """A party of the dispute at registration (当事人): kind and values (kept encrypted by the engine)."""
+
+    kind: str
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
 
 
 @dataclass
@@ -86,6 +111,7 @@ class DisputeInput:
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
+    parties: list[PartyInput] = field(default_factory=list)
 
 
 def _amount(value: Any, field: str = "amount") -> Decimal | None:
@@ -142,10 +168,44 @@ def dispute_register(*, actor: Any, data: DisputeInput, now: dt.datetime | None 
                            reporter_phone=data.reporter_phone, detail=detail, now=now)
         if actor is not None and not getattr(actor, "is_superuser", False) and not reaches(case, actor, ACT):
             raise TransitionNotAllowed({"location": _("This place is outside your jurisdiction.")})
-        # WIRE(parties): the parties (cases.Party, encrypted) are written here with the case.
-        # WIRE(links): source "event" links the dispute and the event both ways (an engine link).
+        _parties_write(actor, case, data.parties, now=now)
+        _source_link(actor, case, data, now=now)
         risk_check(case, now=now)
     return case
+
+
+def _source_link(actor: Any, case: Case, data: DisputeInput, *, now: dt.datetime) -> None:
+    """A dispute registered from an event (source "event", the event's tracking code as the sender's
+    reference) is linked to it both ways (the event ``led_to`` it), when the registering actor sees that
+    event (else 422 ``source_reference``). The link is written as part of the registration the actor
+    may make (not as the generic ``link``, which only the centre may take)."""
+    from civicgrid.cases.selectors import cases_visible
+    from civicgrid.cases.services import case_link
+
+    if data.source != Source.EVENT or not data.source_reference.strip():
+        return
+    event = cases_visible(user=actor).filter(tracking_code=data.source_reference.strip().upper()).exclude(
+        pk=case.pk).first() if actor is not None else Case.objects.filter(
+        tracking_code=data.source_reference.strip().upper()).first()
+    if event is None:
+        raise TransitionNotAllowed({"source_reference": _("No case you can see has this tracking code.")})
+    case_link(actor=None, case=event, other=case, kind="led_to", note=_("registered as a dispute"), now=now)
+
+
+def _parties_write(actor: Any, case: Case, parties: list[PartyInput], *, now: dt.datetime) -> None:
+    """The dispute's parties as engine parties (encrypted, hashed), in the registration's transaction;
+    a refused value names its field as ``parties.N.field``."""
+    from civicgrid.cases.services import party_add
+
+    for n, p in enumerate(parties):
+        if p.kind not in PARTY_KINDS:
+            raise TransitionNotAllowed({f"parties.{n}.kind": _("A dispute's party is an applicant, a respondent, "
+                                                                "a third party or a representative.")})
+        try:
+            party_add(actor=actor, case=case, kind=p.kind, name=p.name, id_number=p.id_number, phone=p.phone,
+                      address=p.address, now=now)
+        except TransitionNotAllowed as exc:
+            raise TransitionNotAllowed({f"parties.{n}.{k}": v for k, v in exc.message_dict.items()}) from None
 
 
 # --- the declaration's effects -----------------------------------------------------------------
@@ -158,6 +218,14 @@ def _detail(ctx: TransitionContext) -> DisputeDetail:
 def route_effect(ctx: TransitionContext) -> None:
     """Route to a mediation organisation: the engine assigns the organisation's seat region (the
     region's mediators and centre see it there), the detail records the organisation."""
+    detail = _detail(ctx)
+    known = {c for c, _label in selectors.dispute_types()}
+    if ctx.data.get("dispute_type"):  # classified now (a dispute opened from an event comes unclassified)
+        detail.dispute_type = str(ctx.data["dispute_type"])
+        detail.save(update_fields=["dispute_type"])
+        ctx.timeline_data["dispute_type"] = detail.dispute_type
+    if detail.dispute_type not in known:
+        raise TransitionNotAllowed({"dispute_type": _("Classify the dispute: choose its type.")})
     code = str(ctx.data.get("organisation") or "").strip()
     offered = selectors.organisations_for(ctx.case)
     # the routing default (the engine fills only a department input's default: the effect does it here)
@@ -169,12 +237,25 @@ def route_effect(ctx: TransitionContext) -> None:
     if org.pk not in {o.pk for o in offered}:
         raise TransitionNotAllowed({"organisation": _("This organisation does not serve the dispute's place or "
                                                       "type.")})
-    detail = _detail(ctx)
     detail.organisation = org
     detail.save(update_fields=["organisation"])
-    # WIRE(person-assignee): assign the organisation's chief mediator as a person once it lands.
+    risk_check(ctx.case, detail=detail, now=ctx.now)  # a dispute opened from another case is checked here
+    # the organisation receives it at its seat region; it assigns one of its mediators once accepted
     assignment_open(ctx, region=org.region, note=org.name[:500])
     ctx.timeline_data["organisation"] = org.code
+
+
+def assign_mediator_effect(ctx: TransitionContext) -> None:
+    """The organisation assigns one of its mediators (指派调解员) as a person: the engine has checked
+    the person holds the mediator role where the dispute lies (``person_targets``); here they must
+    also mediate for the organisation the dispute was routed to. A second assignment transfers it."""
+    person = ctx.data["mediator"]
+    detail = _detail(ctx)
+    if detail.organisation is None or not Mediator.objects.filter(
+            organisation_id=detail.organisation.pk, user=person, is_active=True).exists():
+        raise TransitionNotAllowed({"mediator": _("This person does not mediate for the organisation the dispute "
+                                                  "was routed to.")})
+    assignment_open(ctx, person=person, note=detail.organisation.name[:500])
 
 
 def accept_effect(ctx: TransitionContext) -> None:
@@ -202,7 +283,7 @@ def session_effect(ctx: TransitionContext) -> None:
     if not ctx.case.created_at.date() - dt.timedelta(days=1) <= held <= ctx.now.date() + dt.timedelta(days=1):
         raise TransitionNotAllowed({"held_on": _("The session's date lies outside the dispute's time.")})
     ctx.timeline_data["held_on"] = held.isoformat()
-    # WIRE(person-assignee): the session's mediators as person inputs.
+    # a co-mediator (input kind "person": checked by the engine, kept on the timeline by account id)
 
 
 def refusal_effect(ctx: TransitionContext) -> None:
@@ -218,7 +299,11 @@ def referral_effect(ctx: TransitionContext) -> None:
     detail.referral = str(ctx.data["referral"])
     detail.save(update_fields=["referral"])
     assignments_finish(ctx)
-    # WIRE(links): open a linked case of the receiving type (police, petition) or print 移交函.
+    # A referral to the petition office opens a linked case there once a "petition" type is registered
+    # (the engine's Opens, named by code only). WIRE(petitions): its detail (the petition's fields)
+    # once that type declares them; the police receive a 移交函 drawn as a document meanwhile.
+    if detail.referral == Referral.PETITION and any(t.code == "petition" for t in registry.all_types()):
+        case_open_linked(ctx, Opens("petition", link="transferred_to"))
 
 
 TERM_LINE = re.compile(r"^\s*(?P<term>[^|]+?)\s*(?:\|\s*(?P<performer>[^|]*?)\s*)?(?:\|\s*(?P<due>[^|]*?)\s*)?$")
@@ -252,8 +337,24 @@ def agreement_effect(ctx: TransitionContext) -> None:
     detail.agreement_kind = AgreementKind.ORAL if ctx.transition.name == "agree_oral" else AgreementKind.WRITTEN
     detail.agreed_at = ctx.now
     detail.save(update_fields=["agreement_terms", "agreement_kind", "agreed_at"])
-    # WIRE(documents): a written agreement generates 调解协议书 from its template (parties, facts, terms).
-    # WIRE(clock-policies): start the judicial-confirmation window (30 statutory days, remind-only).
+    # a written agreement's 调解协议书 is drawn with the generic generate_document (kind "agreement");
+    # the judicial-confirmation window (30 statutory days, remind-only) is started by the declaration.
+
+
+def confirmation_apply_effect(ctx: TransitionContext) -> None:
+    """The parties applied jointly to a court for judicial confirmation (司法确认申请)."""
+    detail = _detail(ctx)
+    detail.confirmation_court = str(ctx.data.get("court") or "").strip()[:100]
+    detail.confirmation_applied_at = ctx.now
+    detail.save(update_fields=["confirmation_court", "confirmation_applied_at"])
+    ctx.timeline_data["court"] = detail.confirmation_court
+
+
+def confirmation_record_effect(ctx: TransitionContext) -> None:
+    """The court's decision: confirmed (the agreement becomes enforceable) or refused."""
+    detail = _detail(ctx)
+    detail.confirmation_outcome, detail.confirmation_decided_at = str(ctx.data["outcome"]), ctx.now
+    detail.save(update_fields=["confirmation_outcome", "confirmation_decided_at"])
 
 
 def follow_up_effect(ctx: TransitionContext) -> None:
@@ -302,8 +403,10 @@ def risk_reasons(case: Case, detail: DisputeDetail, *, now: dt.datetime) -> dict
     if others >= int(limits["repeat_count"]):
         found["repeat_place"] = _("%(n)d other disputes at the same place within %(d)d days") % {
             "n": others, "d": int(limits["repeat_days"])}
-    # WIRE(parties): "repeat_party" — other disputes whose parties share an identity or phone keyed
-    # hash (privacy.keyed_hash, never in clear) within the period.
+    others = selectors.repeat_party_count(case, days=int(limits["repeat_days"]), now=now)
+    if others >= int(limits["repeat_party_count"]):
+        found["repeat_party"] = _("%(n)d other disputes with the same party (identity number or phone) within "
+                                  "%(d)d days") % {"n": others, "d": int(limits["repeat_days"])}
     return found
 
 

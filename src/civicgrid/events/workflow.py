@@ -42,7 +42,17 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid.cases import registry
 from civicgrid.cases.errors import TransitionNotAllowed
-from civicgrid.cases.registry import SYSTEM, CaseType, ClockRule, GenericRoles, Guard, Input, PartyRules, Transition
+from civicgrid.cases.registry import (
+    SYSTEM,
+    CaseType,
+    ClockRule,
+    GenericRoles,
+    Guard,
+    Input,
+    Opens,
+    PartyRules,
+    Transition,
+)
 from civicgrid.cases.services import (
     NO_PENDING_ASSIGNMENT,
     TransitionContext,
@@ -173,6 +183,23 @@ def _whistle(ctx: TransitionContext) -> None:
     whistle_effect(ctx)
 
 
+# An event turned into a dispute (转矛盾纠纷调处): the engine opens a case of the type registered as
+# "dispute" (named by its code only: events import no other type) and links the two (led_to ↔
+# opened_from). Its detail says where it came from; the centre classifies and routes it there.
+DISPUTE_TYPE = "dispute"
+
+
+def _dispute_detail(ctx: TransitionContext) -> dict[str, Any]:
+    return {"source": "event", "source_reference": ctx.case.tracking_code, "summary": ctx.case.text,
+            "dispute_type": str(ctx.data.get("dispute_type") or "").strip()[:30]}
+
+
+def _not_turned_yet(case: Any, detail: Any, actor: Any) -> bool:
+    from civicgrid.cases.models import CaseLink
+
+    return not CaseLink.objects.filter(from_case=case, kind="led_to", to_case__case_type=DISPUTE_TYPE).exists()
+
+
 # --- the type ---------------------------------------------------------------------------------
 
 
@@ -222,6 +249,13 @@ def build_event_type() -> CaseType:
                                    choices=tuple((k.value, k.label) for k in _whistle_kinds())),
                              Input("departments", "departments", required=True,
                                    label=gettext_lazy("departments to summon")))),
+        "to_dispute": t("to_dispute", ("reported", "registered"), None, CENTRE,
+                        label=gettext_lazy("turn into a dispute for mediation"), requires=("note",),
+                        inputs=(Input("dispute_type", "text",
+                                      label=gettext_lazy("dispute type (code; empty: classified when routed)")),),
+                        guards=(Guard(_not_turned_yet, gettext_lazy("This event was turned into a dispute "
+                                                                    "already.")),),
+                        opens=Opens(DISPUTE_TYPE, link="led_to", detail=_dispute_detail)),
     }
     return CaseType(
         code=EVENT,

@@ -168,7 +168,7 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
     from civicgrid.core.inputs import Upload
 
     version = document_generate(actor=world.alice, case=fresh(case), kind="work_order")
-    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party_name="王小明",
+    delivery = delivery_record(actor=world.alice, case=fresh(case), document=version.document_id, party=party,
                                method="post", proof=[Upload("回执.txt", "回执".encode())])
     documents = {"document_id": str(version.document_id), "document": str(version.document_id),
                  "number": str(version.number), "delivery_id": str(delivery.pk), "delivery": str(delivery.pk)}
@@ -571,16 +571,19 @@ def actions_world(world: Any, units: Any, settings: Any) -> Any:
     cases += [_drill_in(s, world, units) for s in ("new", "dispatched", "handling", "done")]
     cases += [_asked(_drill_in("handling", world, units), world, units, request="extension"),
               _asked(_drill_in("handling", world, units), world, units, deferred=True)]
+    # a document on an event and on a drill, so recording its delivery (and a new version) is offered
+    from civicgrid.cases.documents import document_upload
+    from civicgrid.cases.services import party_add
+    from civicgrid.core.inputs import Upload
+
+    for case in (cases[1], cases[-4]):  # delivered to one of the case's parties
+        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
+        party_add(actor=None, case=case, kind="reporter", name="王小明")
     cases += [_task_in(s, world, mediator) for s in ("new", "assigned", "working", "done")]
     cases += [_task_in("working", world, mediator, request="extension"),
               _task_in("working", world, mediator, deferred=True)]
-    # a document on an event, a drill and a task, so recording its delivery (and a new version) is offered
-    from civicgrid.cases.documents import document_upload
-    from civicgrid.core.inputs import Upload
-
-    for case in (cases[1], next(c for c in cases if c.case_type == "drill" and c.state == "handling"),
-                 next(c for c in cases if c.case_type == "task" and c.state == "working")):
-        document_upload(actor=None, case=case, files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
+    document_upload(actor=None, case=cases[-4], files=[Upload("通知.txt", "送达告知".encode())], kind="notice")
+    party_add(actor=None, case=cases[-4], kind="reporter", name="王小明")
     duplicate = report(None, text="又一个井盖缺失", now=_now()).case
     yield ActionWorld(cases=cases, duplicate=duplicate, people=people, units=units)
     registry.unregister(TASK.code)  # the other tests list every registered type
@@ -630,6 +633,10 @@ def _sample_input(case: Any, inputs: tuple[Any, ...], w: ActionWorld, *, departm
             doc = case.documents.order_by("id").first()
             if doc is not None:
                 data[inp.name] = str(doc.pk)
+        elif inp.name == "party" and inp.kind == "choice":  # one of the case's parties (a delivery's)
+            party = case.parties.order_by("id").first()
+            if party is not None:
+                data[inp.name] = str(party.pk)
         elif inp.name == "decision":
             data[inp.name] = "approve"
         elif inp.name == "kind" and inp.choices and inp.choices[0][0] in ApprovalRequest.Kind.values:

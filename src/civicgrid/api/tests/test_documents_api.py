@@ -49,10 +49,13 @@ def test_a_work_order_is_generated_listed_and_downloaded_through_the_api(world: 
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
 
-    # a delivery, with its proof, then listed (the party masked)
+    # a delivery to one of the case's parties, with its proof, then listed (the party masked)
+    from civicgrid.cases.services import party_add
+
+    party = party_add(actor=world.alice, case=case, kind="reporter", name="王小明")
     doc_id = docs[0]["id"]
     answer = post(alice, f"/api/v1/cases/{case.pk}/actions/record_delivery",
-                  {"document": doc_id, "party": "王小明", "method": "in_person",
+                  {"document": doc_id, "party": str(party.pk), "method": "in_person",
                    "delivered_at": "2024-09-24T09:00:00+08:00",
                    "proof": [{"name": "回执.pdf", "content_base64": b64(PDF_BYTES)}]})
     assert answer.status_code == 200, answer.content
@@ -91,6 +94,10 @@ def test_uploads_and_refusals_through_the_api(world: Any, units: Any) -> None:
     assert post(client(world.charlie), generate, {"kind": "work_order"}).status_code == 404
     assert post(client(units.rita), generate, {"kind": "work_order"}).status_code == 403
     delivery = f"/api/v1/cases/{case.pk}/actions/record_delivery"
-    refused = post(alice, delivery, {"document": doc["id"], "party": "王", "method": "sms", "delivered_at": "明天"})
+    from civicgrid.cases.services import party_add
+
+    party = party_add(actor=world.alice, case=case, kind="reporter", name="王小明")
+    refused = post(alice, delivery, {"document": doc["id"], "party": str(party.pk), "method": "sms",
+                                     "delivered_at": "明天"})
     assert refused.status_code == 422 and "delivered_at" in refused.json()["error"]["fields"]
     assert len(alice.get(f"/api/v1/cases/{case.pk}/documents").json()) == 1

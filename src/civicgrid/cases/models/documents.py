@@ -126,13 +126,15 @@ class DeliveryMethod(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """How and when a version of a document reached a party (送达). ``party_name`` is kept encrypted
-    (shown masked); ``party_id`` names a party of the case once the engine keeps parties (a plain
-    number until then)."""
+    """How and when a version of a document reached a party (送达): ``party``, one of the case's
+    parties; ``party_name`` its name when it was delivered, kept encrypted (shown masked)."""
 
     version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="deliveries")
     party_name = EncryptedTextField(_("party"), mask="name")
-    party_id = models.PositiveBigIntegerField(_("party reference"), null=True, blank=True)
+    # the column party_id of a plain number before (migration 0019 changed the state only: no constraint)
+    party = models.ForeignKey("cases.Party", verbose_name=_("party"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="deliveries", db_constraint=False,
+                              db_index=False)
     method = models.CharField(_("method"), max_length=10, choices=DeliveryMethod.choices)
     delivered_at = models.DateTimeField(_("delivered at"))
     note = models.CharField(_("note"), max_length=500, blank=True)

@@ -117,17 +117,25 @@ def test_a_delivery_is_recorded_against_the_current_version(cast: Any, units: An
 
     case = drill_create(cast.alice)
     from civicgrid.cases.rules import case_actions
+    from civicgrid.cases.services import party_add
+
+    party = party_add(actor=cast.alice, case=case, kind="applicant", name="王小明")
+    stranger = party_add(actor=cast.alice, case=drill_create(cast.alice, title="别的案件"), kind="applicant", name="李")
 
     assert "record_delivery" not in {o.name for o in case_actions(cast.alice, fresh(case))}  # nothing to deliver
     act(cast.alice, case, "generate_document", {"kind": "notice"})
     doc = CaseDocument.objects.get(case=case)
     offer = next(o for o in case_actions(cast.alice, fresh(case)) if o.name == "record_delivery")
     assert [c[0] for c in next(i for i in offer.inputs if i.name == "document").choices] == [str(doc.pk)]
+    # the party is one of the case's parties, offered masked
+    offered = next(i for i in offer.inputs if i.name == "party").choices
+    assert [c[0] for c in offered] == [str(party.pk)] and "王小明" not in str(offered)
     act(cast.alice, case, "record_delivery",
-        {"document": str(doc.pk), "party": "王小明", "method": "post", "delivered_at": "2024-09-25T10:30"},
+        {"document": str(doc.pk), "party": str(party.pk), "method": "post", "delivered_at": "2024-09-25T10:30"},
         files={"proof": [Upload("回执.jpg", b"\xff\xd8\xff\xe0fakejpeg")]})
     d = Delivery.objects.get()
     assert (d.version.number, d.method, d.party_name, d.proof_content_type) == (1, "post", "王小明", "image/jpeg")
+    assert d.party == party
     from django.utils import timezone
 
     assert timezone.localtime(d.delivered_at).isoformat().startswith("2024-09-25T10:30")  # Asia/Shanghai
@@ -137,13 +145,16 @@ def test_a_delivery_is_recorded_against_the_current_version(cast: Any, units: An
         cur.execute("SELECT party_name FROM cases_delivery")
         assert "王小明" not in str(cur.fetchall())  # encrypted at rest
     assert audits("cases.drill.record_delivery") == 1
-    for data, field in (({"document": str(doc.pk), "party": "王小明", "method": "pigeon"}, "method"),
+    mine = str(party.pk)
+    for data, field in (({"document": str(doc.pk), "party": mine, "method": "pigeon"}, "method"),
                         ({"document": str(doc.pk), "party": "", "method": "sms"}, "party"),
-                        ({"document": str(doc.pk), "party": "王", "method": "sms", "delivered_at": "2999-01-01 09:00"},
+                        ({"document": str(doc.pk), "party": "王小明", "method": "sms"}, "party"),  # a name: not a party
+                        ({"document": str(doc.pk), "party": str(stranger.pk), "method": "sms"}, "party"),
+                        ({"document": str(doc.pk), "party": mine, "method": "sms", "delivered_at": "2999-01-01 09:00"},
                          "delivered_at"),
-                        ({"document": str(doc.pk), "party": "王", "method": "sms", "delivered_at": "昨天"},
+                        ({"document": str(doc.pk), "party": mine, "method": "sms", "delivered_at": "昨天"},
                          "delivered_at"),
-                        ({"document": "999999", "party": "王", "method": "sms"}, "document")):
+                        ({"document": "999999", "party": mine, "method": "sms"}, "document")):
         with pytest.raises(TransitionNotAllowed) as refused:
             act(cast.alice, case, "record_delivery", data)
         assert field in refused.value.message_dict, data

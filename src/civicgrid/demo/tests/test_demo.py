@@ -282,6 +282,9 @@ def test_the_demo_mediator_has_disputes_in_every_state(db):
     assert {"registered", "routed", "accepted", "mediating", "agreed", "performed", "closed", "failed",
             "refused"} <= states
     mediator = User.objects.get(username="mediator")
+    from civicgrid.cases.selectors import cases_assigned_to
+
+    assert cases_assigned_to(user=mediator).filter(case_type="dispute").exists()  # person assignments
     work = mediator_worklist(mediator)
     assert work and any(case_actions(mediator, c) for c in work)
     from django.test import Client

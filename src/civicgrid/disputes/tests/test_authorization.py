@@ -21,6 +21,8 @@ VALID: dict[str, dict[str, Any]] = {
     "route": {},
     "accept": {},
     "return": {"reason": "不属本会受理范围"},
+    "assign_mediator": {"mediator": "MIA"},
+    "take": {},
     "start": {},
     "session": {"note": "调解记录", "held_on": "TODAY"},
     "record_refusal": {"side": "applicant", "reason": "不同意调解"},
@@ -29,6 +31,8 @@ VALID: dict[str, dict[str, Any]] = {
     "agree_oral": {"terms": "互相道歉"},
     "fail": {"reason": "分歧大", "referral": "court"},
     "follow_up": {"note": "已履行", "performed": "yes"},
+    "apply_confirmation": {"court": "甲区人民法院"},
+    "record_confirmation": {"outcome": "confirmed"},
     "close": {},
     "assess": {"threat_petition": "yes"},
 }
@@ -36,10 +40,13 @@ STATE_STEPS = {
     "registered": [],
     "routed": ["route"],
     "accepted": ["route", "accept"],
+    "assigned": ["route", "accept", "assign_mediator"],
     "refusing": ["route", "accept", "record_refusal"],
     "mediating": ["route", "accept", "start"],
     "agreed": ["route", "accept", "start", "agree_oral"],
     "performed": ["route", "accept", "start", "agree_oral", "follow_up"],
+    "written": ["route", "accept", "start", "agree_written"],
+    "confirming": ["route", "accept", "start", "agree_written", "apply_confirmation"],
 }
 
 
@@ -53,6 +60,10 @@ def _data(action: str, case: Any) -> dict[str, Any]:
         from django.utils import timezone
 
         data["held_on"] = timezone.localdate().isoformat()
+    if data.get("mediator") == "MIA":
+        from civicgrid.org.models import User
+
+        data["mediator"] = User.objects.get(username="mia").pk
     return data
 
 

@@ -28,6 +28,9 @@ def test_documents_are_made_listed_and_served_from_the_case_page(world, units):
     done = alice.post(f"{url}act/upload_document/", {"kind": "agreement", "title": "签字协议", "files": upload})
     assert done.status_code == 302
     order = CaseDocument.objects.get(case=case, kind="work_order")
+    from civicgrid.cases.services import party_add
+
+    party = party_add(actor=world.alice, case=fresh(case), kind="reporter", name="王小明")  # to deliver to
     page = alice.get(url).content.decode()
     assert 'id="documents"' in page and "签字协议" in page and order.title in page
     assert 'type="datetime-local"' in page  # record_delivery is offered now, its time a date-time field
@@ -36,9 +39,9 @@ def test_documents_are_made_listed_and_served_from_the_case_page(world, units):
     word = alice.get(link)
     assert word.status_code == 200 and "attachment" in word["Content-Disposition"]
     assert alice.get(f"{link}?format=pdf")["Content-Type"] == "application/pdf"
-    # a delivery through the page, with its proof
+    # a delivery through the page, to one of the case's parties, with its proof
     proof = SimpleUploadedFile("回执.pdf", PDF_BYTES, content_type="application/pdf")
-    done = alice.post(f"{url}act/record_delivery/", {"document": order.pk, "party": "王小明", "method": "post",
+    done = alice.post(f"{url}act/record_delivery/", {"document": order.pk, "party": party.pk, "method": "post",
                                                      "delivered_at": "2024-09-24T09:30", "proof": proof})
     assert done.status_code == 302, done.content.decode()[:500]
     d = Delivery.objects.get()
@@ -46,7 +49,7 @@ def test_documents_are_made_listed_and_served_from_the_case_page(world, units):
     assert "王小明" not in page and f"/deliveries/{d.pk}/proof/" in page
     assert alice.get(f"/cases/{case.tracking_code}/deliveries/{d.pk}/proof/").status_code == 200
     # refused: a bad time (422 on the page, the field named), an outsider, the anonymous
-    refused = alice.post(f"{url}act/record_delivery/", {"document": order.pk, "party": "王", "method": "sms",
+    refused = alice.post(f"{url}act/record_delivery/", {"document": order.pk, "party": party.pk, "method": "sms",
                                                         "delivered_at": "later"})
     assert refused.status_code == 422 and Delivery.objects.count() == 1
     assert client_for(world.charlie).get(link).status_code == 404
