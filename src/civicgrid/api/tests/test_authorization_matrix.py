@@ -176,7 +176,7 @@ def matrix(world: Any, units: Any, settings: Any) -> World:
                "action": "register", "metric": "closure", "name": "new", "fmt": "csv",
                "sha": case.event.photos[0]["sha256"], "token": "none", "region": region.code,
                "department": units.water.code, "party_id": str(party.pk), "alert_id": str(_alert_of(world)),
-               "pk": _assessed(world)}
+               **_assessed(world)}
     return World(case=case, own=own, request_id=req.pk, photo_sha=samples["sha"], samples=samples,
                  principals=_people(world, units))
 
@@ -358,8 +358,9 @@ def _patterns(resolvers: list[Any], prefix: str = "", ns: str = "") -> list[tupl
     return out
 
 
-def _assessed(world: Any) -> str:
-    """A computed unit-assessment period of district A (its ranking pages are walked too)."""
+def _assessed(world: Any) -> dict[str, str]:
+    """A computed unit-assessment period of district A and one of its scores (its ranking pages and
+    the score's adjustments are walked too)."""
     from civicgrid.assessment.services import period_compute, scheme_version_create
 
     scheme = scheme_version_create(actor=world.admin_a, code="matrix", name="矩阵考核",
@@ -368,7 +369,8 @@ def _assessed(world: Any) -> str:
     today = timezone.localdate()
     period = period_compute(actor=world.admin_a, scheme=scheme, subject_kind="department", region=world.city.a,
                             first_day=today - dt.timedelta(days=30), last_day=today)
-    return str(period.pk)
+    score = period.scores.order_by("id").first()
+    return {"pk": str(period.pk), "score_id": str(score.pk if score is not None else 0)}
 
 
 def _page_url(route: str, w: World) -> str:

@@ -148,6 +148,9 @@ def test_after_a_reopening_and_a_new_closing_the_reporter_rates_again(world, uni
     case, secret = replied(world, units)
     ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="unsatisfied", secret=secret,
                          comment="没修好", now=at(2024, 9, 24))
+    assert (fresh(case).state, fresh(case).closing) == ("replied", 1)  # the resident's own rating reopens nothing
+    ev.event_rate(actor=world.alice, case=fresh(case), satisfaction="unsatisfied", comment="回访核实：未修好",
+                  now=at(2024, 9, 24, 1))  # the verifying call (回访核实) does
     assert (fresh(case).state, fresh(case).closing) == ("handling", 1)
     ev.event_report_back(actor=units.evan, case=fresh(case), note="返工", now=at(2024, 9, 25),
                          photos=[PhotoUpload("a.jpg", jpeg())])
@@ -156,8 +159,8 @@ def test_after_a_reopening_and_a_new_closing_the_reporter_rates_again(world, uni
     assert fresh(case).closing == 2 and event_public(tracking_code=case.tracking_code).can_rate
     ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="satisfied", secret=secret,
                          now=at(2024, 9, 26))
-    assert list(Rating.objects.order_by("closing").values_list("closing", "satisfaction")) == [
-        (1, "unsatisfied"), (2, "satisfied")]
+    assert list(Rating.objects.order_by("closing", "id").values_list("closing", "source", "satisfaction")) == [
+        (1, "resident", "unsatisfied"), (1, "follow_up", "unsatisfied"), (2, "resident", "satisfied")]
 
 
 def test_one_valid_staff_follow_up_per_closing_beside_the_reporters_rating_and_any_call_attempts(world, units):
@@ -196,6 +199,7 @@ def test_an_approved_extension_is_kept_when_an_unsatisfied_rating_reopens_the_ev
     ev.event_reply(actor=world.alice, case=fresh(case), reply="已处理。", now=T0)
     ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="unsatisfied", secret=result.rating_secret,
                          comment="没修好", now=T0)
+    ev.event_rate(actor=world.alice, case=fresh(case), satisfaction="unsatisfied", now=T0)  # the verifying call
     stored = fresh(case)
     assert stored.state == "handling" and stored.extended
     assert stored.handling_due_at == extended_due  # not back to the due time without the extension
@@ -248,13 +252,15 @@ def test_four_staff_follow_ups_at_the_same_moment_store_exactly_one(world, units
 
 
 def test_a_rating_comment_that_names_the_resident_stays_off_the_public_timeline(world, units):
-    # An unsatisfied rating reopens the event with the resident's comment as the reopening's note; the
+    # An unsatisfied verifying call reopens the event with the comment as the reopening's note; the
     # public timeline (the tracking page, its API and Open311's notes) says it was reopened, not what
-    # the resident wrote about themself.
+    # the resident wrote or said about themself.
     case, secret = replied(world, units)
     comment = "没修好。我是李四，电话13800002222，住3栋502"
     ev.event_rate_public(tracking_code=case.tracking_code, satisfaction="unsatisfied", secret=secret,
                          comment=comment, now=at(2024, 9, 24))
+    ev.event_rate(actor=world.alice, case=fresh(case), satisfaction="unsatisfied", comment=comment,
+                  now=at(2024, 9, 24, 1))
     public = event_public(tracking_code=case.tracking_code)
     assert "reopen" in [s.action for s in public.steps]
     shown = " ".join(str(s.note) for s in public.steps)
