@@ -295,7 +295,7 @@ def notice_delivered(*, actor: Any, case: Case, document: CaseDocument | int, pa
     review opinion opens the 30-day request window, counted from the delivery (its first delivery)."""
     now = now or timezone.now()
     row = delivery_record(actor=actor, case=case, document=document, party_name=party_name, method=method,
-                          delivered_at=delivered_at, party_id=party_id, proof=proof, note=note, now=now)
+                          delivered_at=delivered_at, party=party_id, proof=proof, note=note, now=now)
     case.refresh_from_db()
     step = _WINDOW_STEP.get(case.state)
     doc_kind = row.version.document.kind
