@@ -95,7 +95,7 @@ class PeriodIn(Schema):
     last_day: dt.date
 
 
-class ScoreOut(Schema):
+class SubjectScoreOut(Schema):
     id: int
     subject_id: int
     code: str
@@ -116,7 +116,7 @@ class PeriodOut(Schema):
     first_day: dt.date
     last_day: dt.date
     state: str
-    scores: list[ScoreOut]
+    scores: list[SubjectScoreOut]
 
 
 class AdjustIn(Schema):

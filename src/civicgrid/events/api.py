@@ -252,7 +252,7 @@ def events_list(request: HttpRequest, params: Query[ListParams]) -> list[dict[st
     return [_out(c) for c in qs[params.offset:params.offset + params.limit]]
 
 
-class StepOut(Schema):
+class EventStepOut(Schema):
     at: dt.datetime
     actor: str
     action: str
@@ -268,7 +268,7 @@ class EventDetailOut(EventOut):
     reporter_phone: str
     photos: list[dict[str, Any]]
     actions: list[str]
-    timeline: list[StepOut]
+    timeline: list[EventStepOut]
 
 
 @router.get("/{code}", response=EventDetailOut, summary="One event with its timeline (404 outside my jurisdiction)")
@@ -293,7 +293,7 @@ def event_get(request: HttpRequest, code: str) -> dict[str, Any]:
             "timeline": steps}
 
 
-class ActionIn(Schema):
+class EventActionIn(Schema):
     note: str = ""
     reason: str = ""
     department: str | None = Field(None, description="lead department code (dispatch)")
@@ -314,7 +314,7 @@ def _staff_event(request: HttpRequest, code: str) -> Case:
 
 @router.post("/{code}/actions/{action}", response=EventOut,
              summary="Perform a step of the loop (an alias of /cases/{id}/actions/{action})")
-def event_act(request: HttpRequest, code: str, action: ACTIONS, payload: ActionIn) -> dict[str, Any]:
+def event_act(request: HttpRequest, code: str, action: ACTIONS, payload: EventActionIn) -> dict[str, Any]:
     case = _staff_event(request, code)
     data: dict[str, Any] = {"note": payload.note, "reason": payload.reason, "co_departments": payload.co_departments}
     if payload.department:

@@ -24,7 +24,7 @@ router = Router(tags=["warnings"])
 ACTIONS = ("acknowledge", "investigate", "close", "escalate")
 
 
-class RegionRef(Schema):
+class AlertRegionRef(Schema):
     code: str
     name: str
 
@@ -36,8 +36,8 @@ class AlertOut(Schema):
     severity: str
     state: str
     outcome: str
-    area: RegionRef
-    centre: RegionRef
+    area: AlertRegionRef
+    centre: AlertRegionRef
     category: str | None
     department: str | None
     window_start: dt.datetime
@@ -50,7 +50,7 @@ class AlertOut(Schema):
     escalation_level: int
 
 
-class EventOut(Schema):
+class AlertEventOut(Schema):
     at: dt.datetime
     actor: str
     action: str
@@ -63,7 +63,7 @@ class AlertDetailOut(AlertOut):
     cases: list[str]  # tracking codes of the evidence cases the caller may see
     cases_hidden: int  # evidence cases outside the caller's reach (counted, never named)
     series: list[tuple[str, int]]
-    events: list[EventOut]
+    events: list[AlertEventOut]
 
 
 class AlertPage(Schema):

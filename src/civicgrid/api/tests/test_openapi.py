@@ -101,3 +101,28 @@ def test_the_api_docs_page_loads_its_assets_from_this_deployment_not_a_cdn(clien
     html = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_no_two_api_schemas_share_a_name_with_different_fields():
+    """The OpenAPI document names each body and answer schema by its class name: two different
+    schemas of one name would be documented as one (an endpoint's body or answer described wrongly,
+    as happened when a new app named its own ``ScoreOut``)."""
+    import importlib
+    import inspect
+    import json
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import civicgrid
+
+    seen: dict[str, set[str]] = {}
+    for info in pkgutil.iter_modules(civicgrid.__path__):
+        try:
+            module = importlib.import_module(f"civicgrid.{info.name}.api")
+        except ModuleNotFoundError:
+            continue
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
+                seen.setdefault(name, set()).add(json.dumps(obj.model_json_schema(), sort_keys=True))
+    assert [name for name, schemas in seen.items() if len(schemas) > 1] == []
