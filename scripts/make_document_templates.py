@@ -88,8 +88,9 @@ def dispute_agreement() -> docx.Document:
     d = _doc("人民调解协议书")
     d.add_paragraph("编号：{{ tracking_code }}　　调解组织：{{ organisation }}")
     d.add_heading("当事人", level=2)
-    d.add_paragraph("{% for p in parties %}{{ p.kind }}：{{ p.name }}{% if p.id_number %}，身份证号码：{{ p.id_number }}"
-                    "{% endif %}{% if p.phone %}，联系电话：{{ p.phone }}{% endif %}{% if p.address %}，住址："
+    d.add_paragraph("{% for p in parties %}{{ p.kind }}：{{ p.name }}{% if p.id_number %}，身份证号码："
+                    "{{ p.id_number }}{% endif %}{% if p.phone %}，联系电话：{{ p.phone }}{% endif %}"
+                    "{% if p.address %}，住址："
                     "{{ p.address }}{% endif %}\n{% endfor %}")
     d.add_heading("纠纷主要事实、争议事项", level=2)
     d.add_paragraph("纠纷类型：{{ dispute_type }}。{{ facts }}")
