@@ -20,6 +20,13 @@ from civicgrid.cases.tests.conftest import POINT_B, at, drill_create, fresh
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Pages and API answers in English (the msgids these tests read), whatever the site's language."""
+    settings.LANGUAGE_CODE = "en"
+
+
 T0 = at(2024, 9, 23, 10)
 
 

@@ -82,3 +82,14 @@ def act(client: Any, case: Any, action: str, body: dict[str, Any] | None = None)
 
 def fields_of(response: Any) -> dict[str, Any]:
     return response.json()["error"]["fields"]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The tests read messages as their English msgids: pages and API answers in English (a client
+    without Accept-Language gets the site's language, zh-hans, whose catalogue translates them)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
